@@ -1,0 +1,2 @@
+/** The `transferkit` command line. */
+console.log('transferkit');

@@ -1,0 +1,179 @@
+/**
+ * Argument checks. Each one throws an {@link InvalidArgumentError} (or {@link ShapeMismatchError}) that names the
+ * function, the argument, what was expected and what was received; none of them allocates a tensor, so public
+ * functions call them first.
+ *
+ * @module
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+
+/** Is `v` a live tfjs tensor (duck-typed so that two copies of tfjs-core in one bundle still agree)? */
+export function isTensor(v: unknown): v is Tensor {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray((v as Tensor).shape) &&
+    typeof (v as Tensor).dtype === 'string' &&
+    typeof (v as Tensor).dataId === 'object'
+  );
+}
+
+/** Throws unless `v` is a finite number. */
+export function checkNumber(fn: string, argument: string, v: unknown): asserts v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new InvalidArgumentError(fn, argument, 'a finite number', v);
+  }
+}
+
+/** Throws unless `v` is a finite number strictly greater than `min` (default 0). */
+export function checkPositive(fn: string, argument: string, v: unknown, min = 0): asserts v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= min) {
+    throw new InvalidArgumentError(fn, argument, `a finite number > ${min}`, v);
+  }
+}
+
+/** Throws unless `lo <= v <= hi` (both inclusive unless `open` says otherwise). */
+export function checkInRange(
+  fn: string,
+  argument: string,
+  v: unknown,
+  lo: number,
+  hi: number,
+  open: { lo?: boolean; hi?: boolean } = {},
+): asserts v is number {
+  const okLo = typeof v === 'number' && (open.lo ? v > lo : v >= lo);
+  const okHi = typeof v === 'number' && (open.hi ? v < hi : v <= hi);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !okLo || !okHi) {
+    const l = open.lo ? '(' : '[';
+    const r = open.hi ? ')' : ']';
+    throw new InvalidArgumentError(fn, argument, `a number in ${l}${lo}, ${hi}${r}`, v);
+  }
+}
+
+/** Throws unless `v` is an integer with `min <= v` (and `v <= max` when given). */
+export function checkInteger(
+  fn: string,
+  argument: string,
+  v: unknown,
+  min = -Infinity,
+  max = Infinity,
+): asserts v is number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    let range = '';
+    if (Number.isFinite(min) && Number.isFinite(max)) range = ` in [${min}, ${max}]`;
+    else if (Number.isFinite(min)) range = ` >= ${min}`;
+    else if (Number.isFinite(max)) range = ` <= ${max}`;
+    throw new InvalidArgumentError(fn, argument, `an integer${range}`, v);
+  }
+}
+
+/** Throws unless `v` is one of `allowed`. */
+export function checkOneOf<T extends string | number | boolean>(
+  fn: string,
+  argument: string,
+  v: unknown,
+  allowed: readonly T[],
+): asserts v is T {
+  if (!allowed.includes(v as T)) {
+    throw new InvalidArgumentError(
+      fn,
+      argument,
+      `one of {${allowed.map((a) => JSON.stringify(a)).join(', ')}}`,
+      v,
+    );
+  }
+}
+
+/** Throws unless `v` is a non-empty array. */
+export function checkNonEmptyArray<T = unknown>(fn: string, argument: string, v: unknown): asserts v is T[] {
+  if (!Array.isArray(v) || v.length === 0) {
+    throw new InvalidArgumentError(fn, argument, 'a non-empty array', v);
+  }
+}
+
+/**
+ * Throws unless `v` is a live tensor; optionally of the given rank(s) and dtype(s).
+ *
+ * @example
+ * ```ts
+ * checkTensor('distillationLoss', 'studentLogits', logits, { rank: 2 });
+ * ```
+ */
+export function checkTensor(
+  fn: string,
+  argument: string,
+  v: unknown,
+  opts: { rank?: number | readonly number[]; dtype?: string | readonly string[] } = {},
+): asserts v is Tensor {
+  if (!isTensor(v)) {
+    throw new InvalidArgumentError(fn, argument, 'a tf.Tensor', v);
+  }
+  if (v.isDisposed) {
+    throw new InvalidArgumentError(fn, argument, 'a tensor that is not disposed', v);
+  }
+  if (opts.rank !== undefined) {
+    const ranks = typeof opts.rank === 'number' ? [opts.rank] : opts.rank;
+    if (!ranks.includes(v.rank)) {
+      throw new ShapeMismatchError(
+        fn,
+        argument,
+        `a tensor of rank ${ranks.join(' or ')}`,
+        `rank ${v.rank}, shape [${v.shape.join(', ')}]`,
+      );
+    }
+  }
+  if (opts.dtype !== undefined) {
+    const dtypes = typeof opts.dtype === 'string' ? [opts.dtype] : opts.dtype;
+    if (!dtypes.includes(v.dtype)) {
+      throw new InvalidArgumentError(fn, argument, `a tensor of dtype ${dtypes.join(' or ')}`, v);
+    }
+  }
+}
+
+/**
+ * Throws unless `shape` matches `expected`, where `null` in `expected` matches any size.
+ *
+ * @example
+ * ```ts
+ * checkShape('predict', 'images', x.shape, [null, 28, 28, 1]);
+ * ```
+ */
+export function checkShape(
+  fn: string,
+  argument: string,
+  shape: readonly number[],
+  expected: readonly (number | null)[],
+): void {
+  const ok = shape.length === expected.length && expected.every((e, i) => e === null || e === shape[i]);
+  if (!ok) {
+    throw new ShapeMismatchError(
+      fn,
+      argument,
+      `shape [${expected.map((e) => (e === null ? '*' : e)).join(', ')}]`,
+      [...shape],
+    );
+  }
+}
+
+/** Throws unless the NHWC image batch `x` is rank 4 (and has `channels` channels when given). */
+export function checkImageBatch(
+  fn: string,
+  argument: string,
+  x: unknown,
+  channels?: number,
+): asserts x is Tensor {
+  checkTensor(fn, argument, x, { rank: 4 });
+  if (channels !== undefined && x.shape[3] !== channels) {
+    throw new ShapeMismatchError(fn, argument, `an NHWC image batch with ${channels} channel(s)`, x.shape);
+  }
+}
+
+/** Throws unless `v` is a plain object (or undefined, when `optional`). Returns `{}` for undefined. */
+export function checkOptions<T extends object>(fn: string, argument: string, v: T | undefined): T {
+  if (v === undefined) return {} as T;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InvalidArgumentError(fn, argument, 'an options object', v);
+  }
+  return v;
+}

@@ -1,0 +1,5 @@
+export * from './checks.js';
+export * from './errors.js';
+export * from './memory.js';
+export * from './rng.js';
+export * from './types.js';

@@ -1,0 +1,7 @@
+/**
+ * transferkit: what CNNs learn and how that knowledge transfers, as typed, backend-agnostic TensorFlow.js
+ * primitives. This entry is browser-safe: it imports no `node:` module and no tfjs backend.
+ *
+ * @packageDocumentation
+ */
+export * from './core/index.js';

@@ -1,0 +1,7 @@
+/**
+ * `transferkit/node`: Node-only helpers (backend set-up, PNG files, MNIST loading, model files). The library
+ * itself is imported from `transferkit`; this entry adds what needs `node:` modules.
+ *
+ * @packageDocumentation
+ */
+export { describeValue } from './index.js';

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
+import { defineConfig } from 'tsup';
+
+const SRC = path.resolve('src');
+const SELF: Record<string, string> = {
+  [path.join(SRC, 'index.js')]: 'transferkit',
+  [path.join(SRC, 'index.ts')]: 'transferkit',
+  [path.join(SRC, 'node.js')]: 'transferkit/node',
+  [path.join(SRC, 'node.ts')]: 'transferkit/node',
+};
+
+/**
+ * Node-only code (src/node/, src/report/, src/cli.ts) imports the library through src/index.js and src/node.js.
+ * In the built files those imports become the package's own entries (`transferkit`, `transferkit/node`), so the
+ * library's classes, registries and error types exist once, whichever entry a user imports.
+ */
+function selfReference(entry: string): Plugin {
+  return {
+    name: 'transferkit-self-reference',
+    setup(build) {
+      build.onResolve({ filter: /(index|node)\.js$/ }, (args) => {
+        if (!args.importer || args.kind === 'entry-point') return undefined;
+        const target = SELF[path.resolve(path.dirname(args.importer), args.path)];
+        if (target === undefined || target === entry) return undefined;
+        return { path: target, external: true };
+      });
+    },
+  };
+}
+
+export default defineConfig([
+  {
+    // The browser-safe main entry, as ESM + CJS + .d.ts.
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'es2022',
+    platform: 'neutral',
+    treeshake: true,
+  },
+  {
+    // `transferkit/node`: Node-only helpers; the main entry stays external (see selfReference).
+    entry: { node: 'src/node.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    external: ['transferkit'],
+    esbuildPlugins: [selfReference('transferkit/node')],
+  },
+  {
+    // The command line (bin: transferkit), ESM only.
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    external: ['transferkit', 'transferkit/node'],
+    esbuildPlugins: [selfReference('')],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
