@@ -5,3 +5,5 @@
  * @packageDocumentation
  */
 export { describeValue } from './index.js';
+export * from './node/mnist.js';
+export { packageRoot } from './node/optional.js';

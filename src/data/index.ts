@@ -1,0 +1,2 @@
+export * from './scenes.js';
+export * from './split.js';
