@@ -6,3 +6,5 @@
  */
 export * from './core/index.js';
 export * from './data/index.js';
+export * from './patches/index.js';
+export * from './zoo/index.js';

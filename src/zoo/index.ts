@@ -1,0 +1,3 @@
+export * from './cnn.js';
+export * from './mlp.js';
+export * from './train.js';
