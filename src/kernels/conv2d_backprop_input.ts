@@ -1,0 +1,102 @@
+/**
+ * `Conv2DBackpropInput` (the input gradient, a.k.a. transposed convolution) as ONE forward convolution.
+ *
+ * The input gradient of `y = conv2d(x, w)` (stride s, padding top/left p) is
+ *
+ *     dx[n, h, w, c] = sum over a, b, i, j, f with a*s_h + i - p_t = h and b*s_w + j - p_l = w of
+ *                      dy[n, a, b, f] * W[i, j, c, f]
+ *
+ * which is a stride-1 convolution of dy, dilated by s (s - 1 zeros between neighbours) and padded by
+ * FH - 1 - p_t on top (FW - 1 - p_l on the left), with the filter reversed in both spatial axes and its
+ * in/out channels swapped ([FH, FW, F, C]). Negative paddings (possible with explicit or large paddings)
+ * become crops. One call to the backend's optimised Conv2D replaces the original kernel's loops.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type KernelEnv, withKernelScope } from './scope.js';
+
+/** Computes the input gradient; returns `undefined` for a geometry it does not handle (caller falls back). */
+export function conv2DBackpropInputViaConv(
+  env: KernelEnv,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.TensorInfo | undefined {
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
+  const fmt = tf.backend_util.convertConv2DDataFormat(dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    fmt,
+  );
+  const { batchSize: n, inHeight, inWidth, outHeight, outWidth, outChannels: f } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  // Rows of the dilated dy, including the (s - 1) trailing zero rows the dilation by padding leaves behind.
+  const zh = outHeight * sh;
+  const zw = outWidth * sw;
+  // Wanted padding around the dilated dy, whose real extent is (out - 1) * s + 1.
+  const padTop = fh - 1 - info.padInfo.top;
+  const padLeft = fw - 1 - info.padInfo.left;
+  const padBottom = inHeight + fh - 1 - ((outHeight - 1) * sh + 1) - padTop - (sh - 1);
+  const padRight = inWidth + fw - 1 - ((outWidth - 1) * sw + 1) - padLeft - (sw - 1);
+  const cropTop = Math.max(-padTop, 0);
+  const cropLeft = Math.max(-padLeft, 0);
+  const keepH = zh - cropTop - Math.max(-padBottom, 0);
+  const keepW = zw - cropLeft - Math.max(-padRight, 0);
+  if (n * outHeight * outWidth === 0) {
+    // No output position (tfjs's numeric padding can yield an empty dy): the gradient is zero.
+    return withKernelScope(env, (s) => s.run('Fill', {}, { shape: inputShape, value: 0, dtype: 'float32' }));
+  }
+  if (keepH <= 0 || keepW <= 0) return undefined;
+  return withKernelScope(env, (s) => {
+    let z = fmt === 'channelsFirst' ? s.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] }) : dy;
+    if (sh > 1 || sw > 1) {
+      // Dilate by s: view dy as [N, OH, 1, OW, 1, F] and pad the unit axes to s.
+      const six = s.run('Reshape', { x: z }, { shape: [n, outHeight, 1, outWidth, 1, f] });
+      const padded = s.run(
+        'PadV2',
+        { x: six },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
+      z = s.run('Reshape', { x: padded }, { shape: [n, zh, zw, f] });
+    }
+    if (keepH !== zh || keepW !== zw) {
+      z = s.run('Slice', { x: z }, { begin: [0, cropTop, cropLeft, 0], size: [n, keepH, keepW, f] });
+    }
+    const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const swapped = s.run('Transpose', { x: reversed }, { perm: [0, 1, 3, 2] }); // [FH, FW, F, C]
+    const explicit = [
+      [0, 0],
+      [Math.max(padTop, 0), Math.max(padBottom, 0)],
+      [Math.max(padLeft, 0), Math.max(padRight, 0)],
+      [0, 0],
+    ];
+    const dx = s.run(
+      'Conv2D',
+      { x: z, filter: swapped },
+      { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [1, 1] },
+    );
+    if (dx.shape[1] !== inHeight || dx.shape[2] !== inWidth) {
+      throw new Error(
+        `transferkit Conv2DBackpropInput: internal shape [${dx.shape.join(', ')}] differs from the input shape [${inputShape.join(', ')}].`,
+      );
+    }
+    return fmt === 'channelsFirst' ? s.run('Transpose', { x: dx }, { perm: [0, 3, 1, 2] }) : dx;
+  });
+}

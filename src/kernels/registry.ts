@@ -1,0 +1,252 @@
+/**
+ * Opt-in registration of transferkit's training kernels on the `wasm` and `cpu` backends.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError } from '../core/errors.js';
+import { batchMatMulViaTranspose } from './batch_mat_mul.js';
+import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
+import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
+import type { KernelEnv } from './scope.js';
+
+/** The kernels transferkit can replace. */
+export type TrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'BatchMatMul';
+
+/** The backends transferkit has training kernels for. */
+export type TrainingKernelBackend = 'wasm' | 'cpu';
+
+/** Every kernel {@link registerTrainingKernels} registers by default, in a stable order. */
+export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freeze([
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'BatchMatMul',
+]);
+
+const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
+
+/** Kernels the composite kernels call; the backend's own package must have registered them. */
+const REQUIRED = ['Conv2D', 'Fill', 'Transpose', 'Reshape', 'PadV2', 'Slice', 'Reverse', 'BatchMatMul'];
+
+/** Options of {@link registerTrainingKernels}. */
+export interface RegisterTrainingKernelsOptions {
+  /**
+   * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
+   * replaced on this backend is restored to its original.
+   * @default TRAINING_KERNEL_NAMES (all three)
+   */
+  kernels?: readonly TrainingKernelName[];
+}
+
+interface Registration {
+  /** The config that was registered before transferkit's, or null where the backend had none. */
+  originals: Map<TrainingKernelName, tf.KernelConfig | null>;
+}
+
+const registrations = new Map<TrainingKernelBackend, Registration>();
+/** The kernel functions transferkit registered, to recognise its own configs in the registry. */
+const ours = new WeakSet<tf.KernelFunc>();
+
+function originalsMap(reg: Registration): Map<string, tf.KernelConfig> {
+  const m = new Map<string, tf.KernelConfig>();
+  for (const [k, v] of reg.originals) if (v !== null) m.set(k, v);
+  return m;
+}
+
+function makeKernelFunc(
+  name: TrainingKernelName,
+  backendName: TrainingKernelBackend,
+  reg: Registration,
+): tf.KernelFunc {
+  const original = reg.originals.get(name) ?? null;
+  const fn: tf.KernelFunc = (args) => {
+    const env: KernelEnv = {
+      backend: args.backend as tf.KernelBackend,
+      backendName,
+      originals: originalsMap(reg),
+    };
+    const attrs = (args.attrs ?? {}) as unknown;
+    switch (name) {
+      case 'Conv2DBackpropFilter': {
+        const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
+        if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
+          if (original !== null) return original.kernelFunc(args);
+          throw new InvalidArgumentError('Conv2DBackpropFilter', 'x', 'float32 tensors', x.dtype);
+        }
+        return conv2DBackpropFilterViaConv(env, x, dy, attrs as tf.Conv2DBackpropFilterAttrs);
+      }
+      case 'Conv2DBackpropInput': {
+        const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
+        const out =
+          dy.dtype === 'float32' && filter.dtype === 'float32'
+            ? conv2DBackpropInputViaConv(env, dy, filter, attrs as tf.Conv2DBackpropInputAttrs)
+            : undefined;
+        if (out !== undefined) return out;
+        if (original === null) {
+          throw new InvalidArgumentError('Conv2DBackpropInput', 'dy', 'float32 tensors', dy.dtype);
+        }
+        return original.kernelFunc(args);
+      }
+      case 'BatchMatMul': {
+        const { transposeA, transposeB } = attrs as tf.BatchMatMulAttrs;
+        const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
+        if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+          if (original === null) throw new Error('transferkit BatchMatMul: the backend has no BatchMatMul.');
+          return original.kernelFunc(args);
+        }
+        return batchMatMulViaTranspose(env, a, b, attrs as tf.BatchMatMulAttrs);
+      }
+    }
+  };
+  ours.add(fn);
+  return fn;
+}
+
+function checkBackendName(fn: string, backendName: unknown): asserts backendName is TrainingKernelBackend {
+  if (!BACKENDS.includes(backendName as TrainingKernelBackend)) {
+    throw new InvalidArgumentError(
+      fn,
+      'backendName',
+      `one of ${BACKENDS.map((b) => `'${b}'`).join(', ')} (webgl, webgpu and tensorflow (tfjs-node) have fast gradient kernels of their own)`,
+      backendName,
+    );
+  }
+}
+
+function isOurs(cfg: tf.KernelConfig | undefined): boolean {
+  return cfg !== undefined && ours.has(cfg.kernelFunc);
+}
+
+function restore(backendName: TrainingKernelBackend, reg: Registration, name: TrainingKernelName): void {
+  const current = tf.getKernel(name, backendName);
+  if (isOurs(current)) {
+    tf.unregisterKernel(name, backendName);
+    const original = reg.originals.get(name);
+    if (original) tf.registerKernel(original);
+  }
+  reg.originals.delete(name);
+}
+
+/**
+ * Registers transferkit's fast gradient kernels on the `wasm` or `cpu` backend (opt-in, idempotent, reversible):
+ *
+ * - `Conv2DBackpropFilter`: the filter gradient as one Conv2D of x^T ([C, H, W, N]) with dy^T ([OH, OW, N, F]),
+ *   dilated by the stride. The wasm backend as shipped has no such kernel, so conv nets cannot train on it;
+ *   on cpu it replaces the loop that takes >90% of a training step.
+ * - `Conv2DBackpropInput`: the input gradient as one Conv2D of the stride-dilated, padded dy with the spatially
+ *   reversed, in/out-swapped filter.
+ * - `BatchMatMul` with a transpose flag: an explicit transpose, then the original untransposed matmul.
+ *
+ * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
+ * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
+ * inputs it does not handle (non-float32 tensors, degenerate geometries). The backend's package must be
+ * imported first, so that its kernels are registered. Returns the names of the kernels now replaced.
+ *
+ * @param backendName `'wasm'` or `'cpu'`.
+ * @param options Which kernels to replace (default: all).
+ * @returns The kernels transferkit now provides on `backendName`.
+ * @throws InvalidArgumentError for another backend name, an unknown kernel name, or a backend whose package
+ *   has not been imported.
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { registerTrainingKernels } from 'transferkit';
+ *
+ * registerTrainingKernels('wasm'); // before or after tf.setBackend('wasm')
+ * await tf.setBackend('wasm');
+ * // model.fit(...) now trains conv nets on wasm
+ * ```
+ */
+export function registerTrainingKernels(
+  backendName: TrainingKernelBackend,
+  options: RegisterTrainingKernelsOptions = {},
+): TrainingKernelName[] {
+  const fn = 'registerTrainingKernels';
+  checkBackendName(fn, backendName);
+  const wanted = options.kernels ?? TRAINING_KERNEL_NAMES;
+  if (!Array.isArray(wanted)) {
+    throw new InvalidArgumentError(fn, 'options.kernels', 'an array of kernel names', wanted);
+  }
+  for (const k of wanted) {
+    if (!TRAINING_KERNEL_NAMES.includes(k)) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.kernels',
+        `kernel names among ${TRAINING_KERNEL_NAMES.map((n) => `'${n}'`).join(', ')}`,
+        k,
+      );
+    }
+  }
+  const missing = REQUIRED.filter((k) => {
+    const cfg = tf.getKernel(k, backendName);
+    return cfg === undefined || isOurs(cfg);
+  });
+  // BatchMatMul may already be ours (a second call); only the backend's own kernels must be present.
+  const reg0 = registrations.get(backendName);
+  const missingReal = missing.filter((k) => !(k === 'BatchMatMul' && reg0?.originals.get('BatchMatMul')));
+  if (missingReal.length > 0) {
+    throw new InvalidArgumentError(
+      fn,
+      'backendName',
+      `a backend whose kernels are registered (import '@tensorflow/tfjs-backend-${backendName}' first; missing: ${missingReal.join(', ')})`,
+      backendName,
+    );
+  }
+  const reg: Registration = reg0 ?? { originals: new Map() };
+  registrations.set(backendName, reg);
+  for (const name of [...reg.originals.keys()]) {
+    if (!wanted.includes(name)) restore(backendName, reg, name);
+  }
+  for (const name of TRAINING_KERNEL_NAMES) {
+    if (!wanted.includes(name)) continue;
+    const current = tf.getKernel(name, backendName);
+    if (isOurs(current)) continue;
+    reg.originals.set(name, current ?? null);
+    if (current !== undefined) tf.unregisterKernel(name, backendName);
+    const config: tf.KernelConfig = {
+      kernelName: name,
+      backendName,
+      kernelFunc: makeKernelFunc(name, backendName, reg),
+    };
+    if (current?.setupFunc) config.setupFunc = current.setupFunc;
+    if (current?.disposeFunc) config.disposeFunc = current.disposeFunc;
+    tf.registerKernel(config);
+  }
+  if (reg.originals.size === 0) registrations.delete(backendName);
+  return trainingKernelsRegistered(backendName);
+}
+
+/**
+ * Restores the kernels {@link registerTrainingKernels} replaced on `backendName` (re-registering each original,
+ * or removing the kernel where the backend had none, e.g. `Conv2DBackpropFilter` on wasm). Idempotent.
+ *
+ * @returns The kernels that were restored (empty when none were registered).
+ * @example
+ * ```ts
+ * registerTrainingKernels('cpu');
+ * unregisterTrainingKernels('cpu'); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']
+ * ```
+ */
+export function unregisterTrainingKernels(backendName: TrainingKernelBackend): TrainingKernelName[] {
+  checkBackendName('unregisterTrainingKernels', backendName);
+  const reg = registrations.get(backendName);
+  if (reg === undefined) return [];
+  const names = TRAINING_KERNEL_NAMES.filter((n) => reg.originals.has(n));
+  for (const name of names) restore(backendName, reg, name);
+  registrations.delete(backendName);
+  return names;
+}
+
+/**
+ * The training kernels transferkit currently provides on `backendName` (empty when none).
+ *
+ * @example
+ * ```ts
+ * trainingKernelsRegistered('wasm'); // [] until registerTrainingKernels('wasm')
+ * ```
+ */
+export function trainingKernelsRegistered(backendName: TrainingKernelBackend): TrainingKernelName[] {
+  checkBackendName('trainingKernelsRegistered', backendName);
+  return TRAINING_KERNEL_NAMES.filter((n) => isOurs(tf.getKernel(n, backendName)));
+}

@@ -1,0 +1,272 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng.js';
+import {
+  registerTrainingKernels,
+  type TrainingKernelBackend,
+  trainingKernelsRegistered,
+  unregisterTrainingKernels,
+} from '../../src/kernels/index.js';
+import { backendName, expectClose } from '../helpers.js';
+import { type ConvGeometry, filterGradRef, inputGradRef } from './oracle.js';
+
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+interface ConvCase {
+  label: string;
+  xShape: [number, number, number, number]; // NHWC
+  filterShape: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  nchw: boolean;
+  geometry: ConvGeometry;
+}
+
+function makeCase(rng: Rng): ConvCase {
+  const n = 1 + rng.int(3);
+  const h = 3 + rng.int(7);
+  const w = 3 + rng.int(7);
+  const c = 1 + rng.int(4);
+  const f = 1 + rng.int(5);
+  const fh = 1 + rng.int(Math.min(4, h));
+  const fw = 1 + rng.int(Math.min(4, w));
+  const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+  const kind = rng.int(4);
+  let pad: Pad;
+  let dimRoundingMode: ConvCase['dimRoundingMode'];
+  if (kind === 0) pad = 'same';
+  else if (kind === 1) pad = 'valid';
+  else if (kind === 2) {
+    pad = rng.int(3);
+    dimRoundingMode = (['floor', 'round', 'ceil'] as const)[rng.int(3)];
+  } else {
+    pad = [
+      [0, 0],
+      [rng.int(3), rng.int(3)],
+      [rng.int(3), rng.int(3)],
+      [0, 0],
+    ];
+  }
+  const nchw = rng.int(4) === 0;
+  const info = tf.backend_util.computeConv2DInfo(
+    [n, h, w, c],
+    [fh, fw, c, f],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const geometry: ConvGeometry = {
+    n,
+    h,
+    w,
+    c,
+    f,
+    fh,
+    fw,
+    sh: strides[0],
+    sw: strides[1],
+    oh: info.outHeight,
+    ow: info.outWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+  const label = `x [${n},${h},${w},${c}] filter [${fh},${fw},${c},${f}] strides [${strides}] pad ${JSON.stringify(pad)}${dimRoundingMode ? ` ${dimRoundingMode}` : ''}${nchw ? ' NCHW' : ''}`;
+  return {
+    label,
+    xShape: [n, h, w, c],
+    filterShape: [fh, fw, c, f],
+    strides,
+    pad,
+    dimRoundingMode,
+    nchw,
+    geometry,
+  };
+}
+
+function randomValues(rng: Rng, size: number): Float32Array {
+  const v = new Float32Array(size);
+  for (let i = 0; i < size; i++) v[i] = rng.normal();
+  return v;
+}
+
+function toNchwPad(pad: Pad): Pad {
+  return Array.isArray(pad) ? [pad[0], pad[3], pad[1], pad[2]] : pad;
+}
+
+/** Runs the registered kernel on NHWC data (transposed to NCHW when the case says so) and returns NHWC values. */
+function runFilterGrad(cs: ConvCase, x: Float32Array, dy: Float32Array): Float32Array {
+  const g = cs.geometry;
+  return tf.tidy(() => {
+    let xt: tf.Tensor4D = tf.tensor4d(x, cs.xShape);
+    let dyt: tf.Tensor4D = tf.tensor4d(dy, [g.n, g.oh, g.ow, g.f]);
+    if (cs.nchw) {
+      xt = tf.transpose(xt, [0, 3, 1, 2]);
+      dyt = tf.transpose(dyt, [0, 3, 1, 2]);
+    }
+    const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, {
+      strides: cs.strides,
+      pad: cs.nchw ? toNchwPad(cs.pad) : cs.pad,
+      dataFormat: cs.nchw ? 'NCHW' : 'NHWC',
+      dimRoundingMode: cs.dimRoundingMode,
+      filterShape: cs.filterShape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    expect(out.shape).toEqual(cs.filterShape);
+    return out.dataSync() as Float32Array;
+  });
+}
+
+function runInputGrad(cs: ConvCase, dy: Float32Array, filter: Float32Array): Float32Array {
+  const g = cs.geometry;
+  return tf.tidy(() => {
+    let dyt: tf.Tensor4D = tf.tensor4d(dy, [g.n, g.oh, g.ow, g.f]);
+    if (cs.nchw) dyt = tf.transpose(dyt, [0, 3, 1, 2]);
+    const inputShape = cs.nchw ? [g.n, g.c, g.h, g.w] : cs.xShape;
+    let out = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy: dyt, filter: tf.tensor4d(filter, cs.filterShape) }, {
+        strides: cs.strides,
+        pad: cs.nchw ? toNchwPad(cs.pad) : cs.pad,
+        dataFormat: cs.nchw ? 'NCHW' : 'NHWC',
+        dimRoundingMode: cs.dimRoundingMode,
+        inputShape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    expect(out.shape).toEqual(inputShape);
+    if (cs.nchw) out = tf.transpose(out, [0, 2, 3, 1]);
+    return out.dataSync() as Float32Array;
+  });
+}
+
+/** Runs `fn` with the backend's original kernels, then registers transferkit's again. */
+function withOriginals<T>(fn: () => T): T {
+  const b = backendName() as TrainingKernelBackend;
+  unregisterTrainingKernels(b);
+  try {
+    return fn();
+  } finally {
+    registerTrainingKernels(b);
+  }
+}
+
+const b = backendName() as TrainingKernelBackend;
+
+afterAll(() => {
+  // Leave the project's setup state behind.
+  registerTrainingKernels(b);
+});
+
+describe(`conv2d training kernels on ${b}`, () => {
+  it('are registered by the test setup', () => {
+    expect(trainingKernelsRegistered(b)).toEqual([
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'BatchMatMul',
+    ]);
+  });
+
+  it('Conv2DBackpropFilter equals a plain-loop oracle on 40 random shapes, strides and paddings', () => {
+    const rng = new Rng(11);
+    for (let k = 0; k < 40; k++) {
+      const cs = makeCase(rng);
+      const g = cs.geometry;
+      const x = randomValues(rng, g.n * g.h * g.w * g.c);
+      const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+      const got = runFilterGrad(cs, x, dy);
+      try {
+        expectClose(got, filterGradRef(x, dy, g), 1e-4);
+      } catch (e) {
+        throw new Error(`${cs.label}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  it('Conv2DBackpropInput equals a plain-loop oracle on 40 random shapes, strides and paddings', () => {
+    const rng = new Rng(12);
+    for (let k = 0; k < 40; k++) {
+      const cs = makeCase(rng);
+      const g = cs.geometry;
+      const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+      const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
+      const got = runInputGrad(cs, dy, filter);
+      try {
+        expectClose(got, inputGradRef(dy, filter, g), 1e-4);
+      } catch (e) {
+        throw new Error(`${cs.label}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  it("equals the backend's original kernels where the backend has them", () => {
+    const rng = new Rng(13);
+    for (let k = 0; k < 15; k++) {
+      const cs = makeCase(rng);
+      if (b === 'wasm' && cs.nchw) continue; // the wasm originals are NHWC-only
+      const g = cs.geometry;
+      const x = randomValues(rng, g.n * g.h * g.w * g.c);
+      const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+      const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
+      const dx = runInputGrad(cs, dy, filter);
+      expectClose(
+        dx,
+        withOriginals(() => runInputGrad(cs, dy, filter)),
+        1e-4,
+      );
+      if (b === 'cpu') {
+        const dw = runFilterGrad(cs, x, dy);
+        expectClose(
+          dw,
+          withOriginals(() => runFilterGrad(cs, x, dy)),
+          1e-4,
+        );
+      }
+    }
+  });
+
+  it('gives tf.grad of a strided conv2d, checked against finite differences', () => {
+    const rng = new Rng(14);
+    const x = tf.tensor4d(randomValues(rng, 2 * 7 * 6 * 3), [2, 7, 6, 3]);
+    const w = tf.tensor4d(randomValues(rng, 3 * 3 * 3 * 4), [3, 3, 3, 4]);
+    const r = tf.tensor4d(randomValues(rng, 2 * 4 * 3 * 4), [2, 4, 3, 4]);
+    const loss = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(xx, ww, 2, 'same'), r));
+    const [gx, gw] = tf.grads((a: tf.Tensor, c: tf.Tensor) => loss(a as tf.Tensor4D, c as tf.Tensor4D))([
+      x,
+      w,
+    ]);
+    // The loss is linear in each argument, so a central difference with a step of 1 is exact up to rounding.
+    const fd = (t: tf.Tensor4D, which: 0 | 1, i: number): number =>
+      tf.tidy(() => {
+        const e = tf.reshape(tf.oneHot(tf.tensor1d([i], 'int32'), t.size), t.shape) as tf.Tensor4D;
+        const plus = which === 0 ? loss(tf.add(x, e), w) : loss(x, tf.add(w, e));
+        const minus = which === 0 ? loss(tf.sub(x, e), w) : loss(x, tf.sub(w, e));
+        return (plus.dataSync()[0] - minus.dataSync()[0]) / 2;
+      });
+    const gxv = gx.dataSync();
+    const gwv = gw.dataSync();
+    for (const i of [0, 7, 40, 83, x.size - 1]) expect(Math.abs(gxv[i] - fd(x, 0, i))).toBeLessThan(1e-3);
+    for (const i of [0, 5, 50, 107]) expect(Math.abs(gwv[i] - fd(w, 1, i))).toBeLessThan(1e-3);
+    tf.dispose([x, w, r, gx, gw]);
+  });
+
+  it('frees every intermediate: no engine tensor and no backend buffer is left behind', () => {
+    const rng = new Rng(15);
+    const cs = makeCase(rng);
+    const g = cs.geometry;
+    const x = randomValues(rng, g.n * g.h * g.w * g.c);
+    const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+    const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
+    runFilterGrad(cs, x, dy);
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    for (let k = 0; k < 3; k++) {
+      runFilterGrad(cs, x, dy);
+      runInputGrad(cs, dy, filter);
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+  });
+});
