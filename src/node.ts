@@ -7,3 +7,4 @@
 export { describeValue } from './index.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
+export * from './node/pretrained.js';
