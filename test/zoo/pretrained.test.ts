@@ -30,7 +30,7 @@ describe('loadPretrained', () => {
       const v = await p.data();
       p.dispose();
       expect(v.length).toBe(5);
-      expect(v.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(Array.from(v).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     }
     m.dispose();
   });
