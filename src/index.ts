@@ -6,6 +6,7 @@
  */
 export * from './core/index.js';
 export * from './data/index.js';
+export * from './distill/index.js';
 export * from './kernels/index.js';
 export * from './patches/index.js';
 export * from './zoo/index.js';

@@ -1,0 +1,374 @@
+/**
+ * Bias correction for classes the student never saw in its transfer set (Hinton et al. 2015, section 3: with all 3s
+ * omitted from the transfer set, "if the bias for the 3 is increased by an appropriate amount" (3.5) the distilled
+ * net makes 14 errors on the 1010 threes of the test set instead of 133).
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  checkInteger,
+  checkNonEmptyArray,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkTensor,
+} from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { type PredictModel, predict2d } from '../core/types.js';
+import { inferOutputKind } from './teacher.js';
+
+/** What {@link fitBiasShift} minimises on the validation data. */
+export type BiasObjective = 'nll' | 'error';
+
+/** Errors and mean negative log-likelihood of a classifier on a labelled set. */
+export interface ClassifierScore {
+  /** Misclassified examples. */
+  errors: number;
+  /** `errors / N`. */
+  errorRate: number;
+  /** Mean negative log-likelihood of the true labels (cross-entropy at `T = 1`). */
+  nll: number;
+  /** Errors per class (indexed by the true label). */
+  perClassErrors: number[];
+  /** Examples per class. */
+  perClassCounts: number[];
+}
+
+/** Result of {@link fitBiasShift}. */
+export interface BiasShiftFit {
+  /** The classes whose logits are shifted. */
+  classes: number[];
+  /** The shift added to their logits (their output biases). */
+  shift: number;
+  /** What was minimised. */
+  objective: BiasObjective;
+  /** The score on the validation data without the shift. */
+  before: ClassifierScore;
+  /** The score with the shift. */
+  after: ClassifierScore;
+}
+
+/** Options of {@link fitBiasShift}. */
+export interface FitBiasShiftOptions {
+  /** The classes to shift together (e.g. the classes absent from the transfer set). */
+  classes: readonly number[];
+  /**
+   * `'nll'`: minimise the validation cross-entropy, which is convex in the shift (a golden-section search finds the
+   * minimum); `'error'`: minimise the validation error count on a 0.05 grid (ties broken by the lower NLL).
+   * @default 'nll'
+   */
+  objective?: BiasObjective;
+  /**
+   * The interval searched.
+   * @default [-20, 20]
+   */
+  range?: readonly [number, number];
+  /**
+   * Whether the model outputs logits or probabilities (probabilities are shifted as `log p`).
+   * @default inferred with inferOutputKind
+   */
+  outputKind?: 'logits' | 'probabilities';
+  /**
+   * Examples per forward pass.
+   * @default 512
+   */
+  batchSize?: number;
+}
+
+/**
+ * The student's logits on `x`, as one flat array (row-major `[N, K]`), read asynchronously in batches.
+ * Probabilities are converted to log-probabilities.
+ */
+export async function predictLogits(
+  fn: string,
+  model: PredictModel,
+  x: tf.Tensor,
+  kind: 'logits' | 'probabilities',
+  batchSize: number,
+): Promise<{ values: Float32Array; k: number }> {
+  const n = x.shape[0] as number;
+  let values: Float32Array | undefined;
+  let k = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const out = tf.tidy(() => {
+      const y = predict2d(fn, 'model', model, tf.slice(x, start, size));
+      return kind === 'logits' ? y : tf.log(y);
+    });
+    try {
+      if (values === undefined) {
+        k = out.shape[1] as number;
+        values = new Float32Array(n * k);
+      }
+      values.set((await out.data()) as Float32Array, start * k);
+    } finally {
+      out.dispose();
+    }
+  }
+  return { values: values ?? new Float32Array(0), k };
+}
+
+/** Scores flat logits against labels, with `shift` added to the logits of `mask` classes. Plain JS. */
+export function scoreLogits(
+  logits: Float32Array,
+  k: number,
+  labels: ArrayLike<number>,
+  mask: readonly boolean[],
+  shift: number,
+): ClassifierScore {
+  const n = labels.length;
+  const perClassErrors = new Array<number>(k).fill(0);
+  const perClassCounts = new Array<number>(k).fill(0);
+  let errors = 0;
+  let nll = 0;
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = logits[r * k + c] + (mask[c] ? shift : 0);
+      if (v > max) {
+        max = v;
+        best = c;
+      }
+    }
+    let s = 0;
+    for (let c = 0; c < k; c++) s += Math.exp(logits[r * k + c] + (mask[c] ? shift : 0) - max);
+    const y = labels[r];
+    nll += max + Math.log(s) - (logits[r * k + y] + (mask[y] ? shift : 0));
+    perClassCounts[y]++;
+    if (best !== y) {
+      errors++;
+      perClassErrors[y]++;
+    }
+  }
+  return {
+    errors,
+    errorRate: n > 0 ? errors / n : 0,
+    nll: n > 0 ? nll / n : 0,
+    perClassErrors,
+    perClassCounts,
+  };
+}
+
+/** Reads int labels and checks they are in `[0, k)`. */
+export async function readLabels(
+  fn: string,
+  argument: string,
+  labels: tf.Tensor,
+  k: number,
+): Promise<Int32Array> {
+  const v = (await labels.data()) as Int32Array;
+  for (let i = 0; i < v.length; i++) {
+    if (!(v[i] >= 0 && v[i] < k)) {
+      throw new InvalidArgumentError(fn, argument, `class indices in [0, ${k - 1}]`, v[i]);
+    }
+  }
+  return v;
+}
+
+/**
+ * Errors, error rate and NLL of a classifier on a labelled set (its argmax at `T = 1`), with per-class counts.
+ *
+ * @param model anything with `predict` returning `[N, classes]` logits or probabilities
+ * @param x inputs, first axis = examples
+ * @param labels class indices `[N]`, int32
+ * @throws {@link InvalidArgumentError} for labels out of range; {@link ShapeMismatchError} for mismatched sizes
+ *
+ * @example
+ * ```ts
+ * const { errors, errorRate, perClassErrors } = await scoreClassifier(student, xTest, yTest);
+ * ```
+ */
+export async function scoreClassifier(
+  model: PredictModel,
+  x: tf.Tensor,
+  labels: tf.Tensor,
+  options?: { batchSize?: number; outputKind?: 'logits' | 'probabilities' },
+): Promise<ClassifierScore> {
+  const fn = 'scoreClassifier';
+  checkTensor(fn, 'x', x);
+  checkLabelVector(fn, 'labels', labels, x.shape[0] as number);
+  const opts = checkOptions(fn, 'options', options);
+  const batchSize = opts.batchSize ?? 512;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const kind = opts.outputKind ?? inferOutputKind(model);
+  const { values, k } = await predictLogits(fn, model, x, kind, batchSize);
+  const y = await readLabels(fn, 'labels', labels, k);
+  return scoreLogits(values, k, y, new Array<boolean>(k).fill(false), 0);
+}
+
+/** Checks an int32 label vector of length `n`. */
+export function checkLabelVector(fn: string, argument: string, labels: unknown, n: number): void {
+  checkTensor(fn, argument, labels, { rank: 1, dtype: 'int32' });
+  if (labels.shape[0] !== n) {
+    throw new ShapeMismatchError(fn, argument, `shape [${n}] (one label per example)`, labels.shape);
+  }
+}
+
+/**
+ * Fits the shift to add to the logits (output biases) of `classes` on validation data: the generalisation of Hinton
+ * et al.'s "increase the bias of the 3 by 3.5" to any set of classes absent from a transfer set. Does not change the
+ * model; apply the result with {@link applyBiasShift}.
+ *
+ * @param model the student (logits or probabilities, see `options.outputKind`)
+ * @param x validation inputs (they should contain the classes to correct)
+ * @param labels validation labels `[N]`, int32
+ * @throws {@link InvalidArgumentError} for empty or out-of-range classes, a bad range or labels out of range
+ *
+ * @example
+ * ```ts
+ * const fit = await fitBiasShift(student, xVal, yVal, { classes: [3] });
+ * applyBiasShift(student, [3], fit.shift);
+ * ```
+ */
+export async function fitBiasShift(
+  model: PredictModel,
+  x: tf.Tensor,
+  labels: tf.Tensor,
+  options: FitBiasShiftOptions,
+): Promise<BiasShiftFit> {
+  const fn = 'fitBiasShift';
+  checkTensor(fn, 'x', x);
+  checkLabelVector(fn, 'labels', labels, x.shape[0] as number);
+  const opts = checkOptions(fn, 'options', options);
+  checkNonEmptyArray<number>(fn, 'options.classes', opts.classes);
+  opts.classes.forEach((c, i) => {
+    checkInteger(fn, `options.classes[${i}]`, c, 0);
+  });
+  const objective = opts.objective ?? 'nll';
+  checkOneOf(fn, 'options.objective', objective, ['nll', 'error'] as const);
+  const range = opts.range ?? [-20, 20];
+  if (
+    !Array.isArray(range) ||
+    range.length !== 2 ||
+    !Number.isFinite(range[0]) ||
+    !Number.isFinite(range[1]) ||
+    range[0] >= range[1]
+  ) {
+    throw new InvalidArgumentError(fn, 'options.range', 'two finite numbers [lo, hi] with lo < hi', range);
+  }
+  const batchSize = opts.batchSize ?? 512;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const kind = opts.outputKind ?? inferOutputKind(model);
+  checkOneOf(fn, 'options.outputKind', kind, ['logits', 'probabilities'] as const);
+
+  const { values, k } = await predictLogits(fn, model, x, kind, batchSize);
+  const classes = [...opts.classes];
+  classes.forEach((c, i) => {
+    if (c >= k) throw new InvalidArgumentError(fn, `options.classes[${i}]`, `a class index < ${k}`, c);
+  });
+  const y = await readLabels(fn, 'labels', labels, k);
+  const mask = Array.from({ length: k }, (_, c) => classes.includes(c));
+  const score = (s: number) => scoreLogits(values, k, y, mask, s);
+
+  let shift: number;
+  if (objective === 'nll') {
+    // Golden-section search: the mean NLL is convex in the shift (log-sum-exp is convex, the rest is linear).
+    const g = (Math.sqrt(5) - 1) / 2;
+    let [a, b] = range;
+    let c = b - g * (b - a);
+    let d = a + g * (b - a);
+    let fc = score(c).nll;
+    let fd = score(d).nll;
+    while (b - a > 1e-4) {
+      if (fc < fd) {
+        b = d;
+        d = c;
+        fd = fc;
+        c = b - g * (b - a);
+        fc = score(c).nll;
+      } else {
+        a = c;
+        c = d;
+        fc = fd;
+        d = a + g * (b - a);
+        fd = score(d).nll;
+      }
+    }
+    shift = (a + b) / 2;
+  } else {
+    let best = { errors: Infinity, nll: Infinity, s: 0 };
+    const steps = Math.round((range[1] - range[0]) / 0.05);
+    for (let i = 0; i <= steps; i++) {
+      const s = range[0] + (i * (range[1] - range[0])) / steps;
+      const r = score(s);
+      if (r.errors < best.errors || (r.errors === best.errors && r.nll < best.nll)) {
+        best = { errors: r.errors, nll: r.nll, s };
+      }
+    }
+    shift = best.s;
+  }
+  return { classes, shift, objective, before: score(0), after: score(shift) };
+}
+
+/** A tfjs-layers layer as far as {@link applyBiasShift} needs it. */
+interface BiasLayer {
+  name: string;
+  weights: { name: string; shape: (number | null)[] }[];
+  getWeights(): tf.Tensor[];
+  setWeights(w: tf.Tensor[]): void;
+}
+
+/** A model with layers (e.g. a `tf.LayersModel`), as far as {@link applyBiasShift} needs it. */
+export interface LayeredModel {
+  readonly layers: readonly unknown[];
+}
+
+/**
+ * Adds `shift` to the output bias of `classes`, in place: the last layer (or the layer named `options.layer`) that
+ * has a bias. For a linear (or softmax) output layer this adds `shift` to those classes' logits.
+ *
+ * @param model a tfjs-layers model
+ * @throws {@link InvalidArgumentError} when no such layer exists or a class index is out of range
+ *
+ * @example
+ * ```ts
+ * applyBiasShift(student, [3], 3.5); // Hinton et al.'s correction for a transfer set without 3s
+ * ```
+ */
+export function applyBiasShift(
+  model: LayeredModel,
+  classes: readonly number[],
+  shift: number,
+  options?: { layer?: string },
+): void {
+  const fn = 'applyBiasShift';
+  if (typeof model !== 'object' || model === null || !Array.isArray((model as LayeredModel).layers)) {
+    throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers model (with layers)', model);
+  }
+  checkNonEmptyArray<number>(fn, 'classes', classes);
+  checkNumber(fn, 'shift', shift);
+  const opts = checkOptions(fn, 'options', options);
+  const layers = model.layers as BiasLayer[];
+  const biasIndex = (l: BiasLayer) =>
+    Array.isArray(l.weights) ? l.weights.findIndex((w) => /bias/.test(w.name) && w.shape.length === 1) : -1;
+  let layer: BiasLayer | undefined;
+  if (opts.layer !== undefined) {
+    layer = layers.find((l) => l.name === opts.layer);
+    if (layer === undefined || biasIndex(layer) < 0) {
+      throw new InvalidArgumentError(fn, 'options.layer', 'the name of a layer with a bias', opts.layer);
+    }
+  } else {
+    for (let i = layers.length - 1; i >= 0 && layer === undefined; i--) {
+      if (biasIndex(layers[i]) >= 0) layer = layers[i];
+    }
+    if (layer === undefined)
+      throw new InvalidArgumentError(fn, 'model', 'a model with a biased layer', model);
+  }
+  const bi = biasIndex(layer);
+  const k = layer.weights[bi].shape[0] as number;
+  classes.forEach((c, i) => {
+    checkInteger(fn, `classes[${i}]`, c, 0, k - 1);
+  });
+  const mask = new Float32Array(k);
+  for (const c of classes) mask[c] = shift;
+  // getWeights() returns the live variables: never dispose them; only the new bias is ours.
+  const current = layer.getWeights();
+  const newBias = tf.tidy(() => tf.add(current[bi], tf.tensor1d(mask)));
+  try {
+    layer.setWeights(current.map((w, i) => (i === bi ? newBias : w)));
+  } finally {
+    newBias.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Knowledge distillation (Hinton, Vinyals & Dean 2015): temperature-softened soft targets, the distillation loss as a
+ * function, a class and a tfjs-layers loss, and the {@link Distiller} training loop with cached teacher outputs and
+ * bias correction for classes absent from the transfer set.
+ *
+ * @module
+ */
+export {
+  applyBiasShift,
+  type BiasObjective,
+  type BiasShiftFit,
+  type ClassifierScore,
+  type FitBiasShiftOptions,
+  fitBiasShift,
+  type LayeredModel,
+  scoreClassifier,
+} from './bias.js';
+export { DistillationLoss, LABEL_OFFSET, type LayersLossFunction } from './distillation-loss.js';
+export {
+  type BiasCorrection,
+  type CorrectBiasOptions,
+  type DistillEpoch,
+  Distiller,
+  type DistillerFitOptions,
+  type DistillerOptions,
+  type DistillHistory,
+  type EarlyStoppingOptions,
+  type TeacherOutputMode,
+} from './distiller.js';
+export { jitterImages, randomShifts, shiftImages } from './jitter.js';
+export {
+  type DistillationConfig,
+  type DistillationForm,
+  type DistillationLossOptions,
+  distillationLoss,
+  type LossReduction,
+  type TeacherInput,
+} from './loss.js';
+export {
+  inferOutputKind,
+  type PredictSoftTargetsOptions,
+  predictSoftTargets,
+  type Teacher,
+  type TeacherOutputs,
+} from './teacher.js';
+export {
+  type CheckProbabilitiesOptions,
+  checkProbabilities,
+  type EnsembleCombine,
+  type SoftTargetsOptions,
+  softmaxWithTemperature,
+  softTargets,
+  type TeacherOutputKind,
+} from './temperature.js';
