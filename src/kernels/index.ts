@@ -5,6 +5,7 @@
  * @module
  */
 export {
+  defaultTrainingKernels,
   type RegisterTrainingKernelsOptions,
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,

@@ -25,6 +25,23 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
+/**
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all three
+ * (the filter gradient is missing as shipped; the input gradient is 2.5-30x and transposed matmuls 6-20x
+ * faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the other two are
+ * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
+ * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
+ *
+ * @example
+ * ```ts
+ * defaultTrainingKernels('cpu'); // ['Conv2DBackpropFilter']
+ * ```
+ */
+export function defaultTrainingKernels(backendName: TrainingKernelBackend): TrainingKernelName[] {
+  checkBackendName('defaultTrainingKernels', backendName);
+  return backendName === 'cpu' ? ['Conv2DBackpropFilter'] : [...TRAINING_KERNEL_NAMES];
+}
+
 /** Kernels the composite kernels call; the backend's own package must have registered them. */
 const REQUIRED = ['Conv2D', 'Fill', 'Transpose', 'Reshape', 'PadV2', 'Slice', 'Reverse', 'BatchMatMul'];
 
@@ -32,8 +49,8 @@ const REQUIRED = ['Conv2D', 'Fill', 'Transpose', 'Reshape', 'PadV2', 'Slice', 'R
 export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
-   * replaced on this backend is restored to its original.
-   * @default TRAINING_KERNEL_NAMES (all three)
+   * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all three.
+   * @default defaultTrainingKernels(backendName): all three on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -140,7 +157,8 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
  * inputs it does not handle (non-float32 tensors, degenerate geometries). The backend's package must be
- * imported first, so that its kernels are registered. Returns the names of the kernels now replaced.
+ * imported first, so that its kernels are registered. By default only the kernels that are faster on that
+ * backend are replaced ({@link defaultTrainingKernels}); `options.kernels` picks others.
  *
  * @param backendName `'wasm'` or `'cpu'`.
  * @param options Which kernels to replace (default: all).
@@ -164,7 +182,7 @@ export function registerTrainingKernels(
 ): TrainingKernelName[] {
   const fn = 'registerTrainingKernels';
   checkBackendName(fn, backendName);
-  const wanted = options.kernels ?? TRAINING_KERNEL_NAMES;
+  const wanted = options.kernels ?? defaultTrainingKernels(backendName);
   if (!Array.isArray(wanted)) {
     throw new InvalidArgumentError(fn, 'options.kernels', 'an array of kernel names', wanted);
   }

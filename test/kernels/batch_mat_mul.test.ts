@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import {
   registerTrainingKernels,
+  TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
@@ -10,6 +11,16 @@ import { backendName, expectClose } from '../helpers.js';
 import { matMulRef } from './oracle.js';
 
 const b = backendName() as TrainingKernelBackend;
+/** Every kernel, also those not on by default for this backend, so all are proven on both backends. */
+const ALL = { kernels: TRAINING_KERNEL_NAMES };
+
+beforeAll(() => {
+  registerTrainingKernels(b, ALL);
+});
+
+afterAll(() => {
+  registerTrainingKernels(b); // the project's default kernels again
+});
 
 function randomValues(rng: Rng, size: number): Float32Array {
   const v = new Float32Array(size);
@@ -61,7 +72,7 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     try {
       orig = [tf.matMul(x, dy, true, false), tf.matMul(dy, w, false, true)];
     } finally {
-      registerTrainingKernels(b);
+      registerTrainingKernels(b, ALL);
     }
     for (let i = 0; i < 2; i++) expectClose(ours[i].dataSync(), orig[i].dataSync(), 1e-4);
     tf.dispose([x, dy, w, ...ours, ...orig]);

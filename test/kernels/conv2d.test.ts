@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import {
   registerTrainingKernels,
+  TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   trainingKernelsRegistered,
   unregisterTrainingKernels,
@@ -144,24 +145,29 @@ function runInputGrad(cs: ConvCase, dy: Float32Array, filter: Float32Array): Flo
 
 /** Runs `fn` with the backend's original kernels, then registers transferkit's again. */
 function withOriginals<T>(fn: () => T): T {
-  const b = backendName() as TrainingKernelBackend;
   unregisterTrainingKernels(b);
   try {
     return fn();
   } finally {
-    registerTrainingKernels(b);
+    registerTrainingKernels(b, ALL);
   }
 }
 
 const b = backendName() as TrainingKernelBackend;
+/** Every kernel, also those not on by default for this backend, so all are proven on both backends. */
+const ALL = { kernels: TRAINING_KERNEL_NAMES };
+
+beforeAll(() => {
+  registerTrainingKernels(b, ALL);
+});
 
 afterAll(() => {
-  // Leave the project's setup state behind.
+  // Leave the project's setup state (the default kernels) behind.
   registerTrainingKernels(b);
 });
 
 describe(`conv2d training kernels on ${b}`, () => {
-  it('are registered by the test setup', () => {
+  it('are all registered for these tests', () => {
     expect(trainingKernelsRegistered(b)).toEqual([
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',

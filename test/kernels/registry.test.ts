@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import {
+  defaultTrainingKernels,
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
@@ -12,16 +13,29 @@ import {
 import { backendName, expectThrowsNoLeak } from '../helpers.js';
 
 const b = backendName() as TrainingKernelBackend;
+/** Every kernel, also those not on by default for this backend, so all are proven on both backends. */
+const ALL = { kernels: TRAINING_KERNEL_NAMES };
 
 afterAll(() => {
   registerTrainingKernels(b);
 });
 
 describe(`registerTrainingKernels on ${b}`, () => {
+  it('the test setup registered the default kernels of this backend', () => {
+    expect(trainingKernelsRegistered(b)).toEqual(defaultTrainingKernels(b));
+    expect(defaultTrainingKernels('wasm')).toEqual([...TRAINING_KERNEL_NAMES]);
+    expect(defaultTrainingKernels('cpu')).toEqual(['Conv2DBackpropFilter']);
+  });
+
   it('is idempotent: a second call changes nothing', () => {
+    const defaults = TRAINING_KERNEL_NAMES.map((n) => tf.getKernel(n, b));
+    expect(registerTrainingKernels(b)).toEqual(defaultTrainingKernels(b));
+    TRAINING_KERNEL_NAMES.forEach((n, i) => {
+      expect(tf.getKernel(n, b)).toBe(defaults[i]);
+    });
+    expect(registerTrainingKernels(b, ALL)).toEqual([...TRAINING_KERNEL_NAMES]);
     const before = TRAINING_KERNEL_NAMES.map((n) => tf.getKernel(n, b));
-    expect(registerTrainingKernels(b)).toEqual([...TRAINING_KERNEL_NAMES]);
-    expect(registerTrainingKernels(b)).toEqual([...TRAINING_KERNEL_NAMES]);
+    expect(registerTrainingKernels(b, ALL)).toEqual([...TRAINING_KERNEL_NAMES]);
     TRAINING_KERNEL_NAMES.forEach((n, i) => {
       expect(tf.getKernel(n, b)).toBe(before[i]);
     });
@@ -40,19 +54,19 @@ describe(`registerTrainingKernels on ${b}`, () => {
       expect(filter).toBeDefined();
     }
     const originals = ['Conv2DBackpropInput', 'BatchMatMul'].map((n) => tf.getKernel(n, b));
-    registerTrainingKernels(b);
+    registerTrainingKernels(b, ALL);
     // The wrappers carry the originals' setup so the wasm backend binds the functions the fallbacks need.
     expect(tf.getKernel('BatchMatMul', b)?.setupFunc).toBe(originals[1]?.setupFunc);
     unregisterTrainingKernels(b);
     expect(tf.getKernel('Conv2DBackpropInput', b)).toBe(originals[0]);
     expect(tf.getKernel('BatchMatMul', b)).toBe(originals[1]);
-    registerTrainingKernels(b);
+    registerTrainingKernels(b, ALL);
   });
 
   it('registers exactly the kernels asked for, restoring the others', () => {
     expect(registerTrainingKernels(b, { kernels: ['BatchMatMul'] })).toEqual(['BatchMatMul']);
     expect(trainingKernelsRegistered(b)).toEqual(['BatchMatMul']);
-    expect(registerTrainingKernels(b)).toEqual([...TRAINING_KERNEL_NAMES]);
+    expect(registerTrainingKernels(b, ALL)).toEqual([...TRAINING_KERNEL_NAMES]);
   });
 
   it('trains a small conv net with fit() and the loss goes down', async () => {
