@@ -6,7 +6,11 @@
  */
 export * from './core/index.js';
 export * from './data/index.js';
+export * from './deconvnet/index.js';
 export * from './distill/index.js';
+export * from './ensemble/index.js';
+export * from './features/index.js';
 export * from './kernels/index.js';
 export * from './patches/index.js';
+export * from './render/index.js';
 export * from './zoo/index.js';
