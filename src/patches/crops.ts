@@ -1,0 +1,450 @@
+/**
+ * Batched patch crops: all patches of a batch of images go through ONE `tf.image.cropAndResize` call (per
+ * memory-bounded chunk), instead of a slice + resize per patch. Also the patch scores of a model over whole grids,
+ * and a data-set iterator of (patch batch, labels) for training.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkImageBatch, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { PredictModel, ProgressCallback } from '../core/types.js';
+import { predict2d } from '../core/types.js';
+import { pixelBoxesToNormalized } from './boxes.js';
+import type { LabelledBox, LabelOptions, PatchLabels, PatchSelection } from './labels.js';
+import { BACKGROUND, selectTrainingPatches } from './labels.js';
+import type { PatchGrid, PatchSampler } from './sampler.js';
+
+/** Options of the crop functions. */
+export interface CropOptions {
+  /** Resampling of `tf.image.cropAndResize`. @default 'bilinear' */
+  method?: 'bilinear' | 'nearest';
+  /** Upper bound on the bytes of one chunk of crops (float32); a chunk holds whole images' patches. @default 67108864 (64 MiB) */
+  maxChunkBytes?: number;
+}
+
+const f32 = Math.fround;
+
+/**
+ * Works around a bug of tfjs-backend-wasm 4.x's CropAndResize (CropAndResize.cc): when a box's pixel width equals the
+ * crop width (`cropWidth == 1 + (x2 - x1) (W - 1)` in float32, with `x2 > x1`) and its interpolation test (which
+ * uses `y1 * H` instead of `y1 * (H - 1)`) says none is needed, the kernel `memcpy`s whole rows starting at column 0:
+ * every box with `x1 > 0` is read from the wrong place (nearest sampling takes that path whenever the widths match).
+ * Moving `x2` down by a few float32 ulps makes the width test fail, so the general path runs; the samples move by
+ * less than 1e-5 pixel. Only applied on the wasm backend; the other backends stay exact.
+ */
+function avoidWasmMemcpyPath(norm: Float32Array, cropWidth: number, width: number): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const wm1 = f32(width - 1);
+  const bits = new Float32Array(1);
+  const ints = new Int32Array(bits.buffer);
+  for (let i = 0; i < norm.length; i += 4) {
+    const x1 = norm[i + 1];
+    let x2 = norm[i + 3];
+    // x2 > x1 >= 0, so x2 > 0 and decrementing its bit pattern gives the next float32 below it.
+    for (let k = 0; k < 64 && x2 > x1 && f32(1 + f32(f32(x2 - x1) * wm1)) === cropWidth; k++) {
+      bits[0] = x2;
+      ints[0] -= 1;
+      x2 = bits[0];
+    }
+    norm[i + 3] = x2;
+  }
+}
+
+function checkCropSize(fn: string, cropSize: unknown): asserts cropSize is readonly [number, number] {
+  if (
+    !Array.isArray(cropSize) ||
+    cropSize.length !== 2 ||
+    !cropSize.every((v) => Number.isInteger(v) && v >= 1)
+  ) {
+    throw new InvalidArgumentError(fn, 'cropSize', '[height, width] with positive integers', cropSize);
+  }
+}
+
+function checkGrid(fn: string, grid: unknown, images: tf.Tensor): asserts grid is PatchGrid {
+  const g = grid as PatchGrid;
+  if (typeof grid !== 'object' || grid === null || !(g.boxes instanceof Float32Array)) {
+    throw new InvalidArgumentError(fn, 'grid', 'a PatchGrid from PatchSampler.grid()', grid);
+  }
+  if (images.shape[1] !== g.height || images.shape[2] !== g.width) {
+    throw new ShapeMismatchError(
+      fn,
+      'images',
+      `images of the grid's size [*, ${g.height}, ${g.width}, *]`,
+      images.shape,
+    );
+  }
+}
+
+/**
+ * Crops arbitrary pixel boxes out of a batch of images and resizes them to `cropSize` in ONE
+ * `tf.image.cropAndResize` call. Box `i` is cut from image `boxImage[i]`.
+ *
+ * @param images `[batch, height, width, channels]`.
+ * @param boxes pixel boxes `[y1, x1, y2, x2]`, flat `[n * 4]`, inside the image.
+ * @param boxImage the image of each box, integers in `[0, batch)`.
+ * @returns `[n, cropHeight, cropWidth, channels]` float32, owned by the caller.
+ * @throws {@link InvalidArgumentError} for inverted boxes, boxes outside the image, bad image indices or crop size
+ * (before any tensor is allocated).
+ * @example
+ * ```ts
+ * const crops = cropBoxes(images, [0, 0, 28, 28, 10, 10, 50, 50], [0, 1], [28, 28]);
+ * ```
+ */
+export function cropBoxes(
+  images: tf.Tensor4D,
+  boxes: ArrayLike<number>,
+  boxImage: ArrayLike<number>,
+  cropSize: readonly [number, number],
+  options?: Pick<CropOptions, 'method'>,
+): tf.Tensor4D {
+  const fn = 'cropBoxes';
+  checkImageBatch(fn, 'images', images);
+  checkCropSize(fn, cropSize);
+  const o = checkOptions(fn, 'options', options);
+  const method = o.method ?? 'bilinear';
+  checkOneOf(fn, 'options.method', method, ['bilinear', 'nearest'] as const);
+  const [N, H, W] = images.shape;
+  if (typeof boxes?.length !== 'number' || boxes.length % 4 !== 0) {
+    throw new InvalidArgumentError(
+      fn,
+      'boxes',
+      'a flat array of [y1, x1, y2, x2] (length a multiple of 4)',
+      boxes,
+    );
+  }
+  const n = boxes.length / 4;
+  if (typeof boxImage?.length !== 'number' || boxImage.length !== n) {
+    throw new InvalidArgumentError(fn, 'boxImage', `an array of ${n} image indices (one per box)`, boxImage);
+  }
+  for (let i = 0; i < n; i++) {
+    const y1 = boxes[4 * i];
+    const x1 = boxes[4 * i + 1];
+    const y2 = boxes[4 * i + 2];
+    const x2 = boxes[4 * i + 3];
+    if (!(y1 < y2 && x1 < x2)) {
+      throw new InvalidArgumentError(
+        fn,
+        `boxes[${i}]`,
+        'a box [y1, x1, y2, x2] with y1 < y2 and x1 < x2 (not inverted, not empty)',
+        [y1, x1, y2, x2],
+      );
+    }
+    if (!(y1 >= 0 && x1 >= 0 && y2 <= H && x2 <= W)) {
+      throw new InvalidArgumentError(fn, `boxes[${i}]`, `a box inside the ${H}x${W} image`, [y1, x1, y2, x2]);
+    }
+    const b = boxImage[i];
+    if (!Number.isInteger(b) || b < 0 || b >= N) {
+      throw new InvalidArgumentError(fn, `boxImage[${i}]`, `an image index in [0, ${N - 1}]`, b);
+    }
+  }
+  const norm = pixelBoxesToNormalized(boxes, { height: H, width: W });
+  avoidWasmMemcpyPath(norm, cropSize[1], W);
+  return tf.tidy(fn, () => {
+    const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
+    return tf.image.cropAndResize(
+      x,
+      tf.tensor2d(norm, [n, 4]),
+      tf.tensor1d(Int32Array.from(boxImage), 'int32'),
+      [cropSize[0], cropSize[1]],
+      method,
+    );
+  });
+}
+
+/** One chunk of {@link cropGridChunks}: the crops of images `[imageStart, imageEnd)`, patch-major per image. */
+export interface GridChunk {
+  /** `[(imageEnd - imageStart) * grid.count, cropHeight, cropWidth, channels]`, owned by the caller. */
+  readonly crops: tf.Tensor4D;
+  /** First image of the chunk. */
+  readonly imageStart: number;
+  /** One past the last image of the chunk. */
+  readonly imageEnd: number;
+}
+
+/**
+ * Crops every patch of `grid` from every image, in chunks of whole images whose crops fit `maxChunkBytes`; each
+ * chunk is ONE `tf.image.cropAndResize` call. Arguments are checked before the first chunk is made. Dispose each
+ * chunk's `crops` when done with it.
+ *
+ * @example
+ * ```ts
+ * for (const { crops, imageStart } of cropGridChunks(images, grid, [28, 28])) {
+ *   // crops: [images in chunk * grid.count, 28, 28, 1]
+ *   crops.dispose();
+ * }
+ * ```
+ */
+export function cropGridChunks(
+  images: tf.Tensor4D,
+  grid: PatchGrid,
+  cropSize: readonly [number, number],
+  options?: CropOptions,
+): Generator<GridChunk> {
+  const fn = 'cropGridChunks';
+  checkImageBatch(fn, 'images', images);
+  checkGrid(fn, grid, images);
+  checkCropSize(fn, cropSize);
+  const o = checkOptions(fn, 'options', options);
+  const maxBytes = o.maxChunkBytes ?? 64 * 1024 * 1024;
+  checkPositive(fn, 'options.maxChunkBytes', maxBytes);
+  const method = o.method ?? 'bilinear';
+  checkOneOf(fn, 'options.method', method, ['bilinear', 'nearest'] as const);
+  const perImage = grid.count * cropSize[0] * cropSize[1] * images.shape[3] * 4;
+  const imagesPerChunk = Math.max(1, Math.floor(maxBytes / perImage));
+  const norm = pixelBoxesToNormalized(grid.boxes, { height: grid.height, width: grid.width });
+  avoidWasmMemcpyPath(norm, cropSize[1], grid.width);
+  const N = images.shape[0];
+  return (function* chunks(): Generator<GridChunk> {
+    for (let start = 0; start < N; start += imagesPerChunk) {
+      const end = Math.min(N, start + imagesPerChunk);
+      const m = end - start;
+      const allBoxes = new Float32Array(m * norm.length);
+      const boxInd = new Int32Array(m * grid.count);
+      for (let i = 0; i < m; i++) {
+        allBoxes.set(norm, i * norm.length);
+        boxInd.fill(start + i, i * grid.count, (i + 1) * grid.count);
+      }
+      const crops = tf.tidy(fn, () => {
+        const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
+        return tf.image.cropAndResize(
+          x,
+          tf.tensor2d(allBoxes, [m * grid.count, 4]),
+          tf.tensor1d(boxInd, 'int32'),
+          [cropSize[0], cropSize[1]],
+          method,
+        );
+      });
+      yield { crops, imageStart: start, imageEnd: end };
+    }
+  })();
+}
+
+/** Options of {@link predictPatches}. */
+export interface PredictPatchesOptions extends CropOptions {
+  /** Patch crops per `model.predict` call. @default 256 */
+  batchSize?: number;
+  /** Applied to the model's outputs: `'none'` (they are probabilities already), `'softmax'` or `'sigmoid'`. @default 'none' */
+  activation?: 'none' | 'softmax' | 'sigmoid';
+  /** Progress over images (`phase: 'patches'`). */
+  onProgress?: ProgressCallback;
+}
+
+/**
+ * Runs `model` on every patch of `grid` in every image: `y(P_i, C)` of Oquab et al.'s Eq. for the image score.
+ * Crops go through {@link cropGridChunks} (one cropAndResize per chunk); the model sees `batchSize` patches at once.
+ *
+ * @returns `[images, grid.count, classes]` patch scores, owned by the caller.
+ * @example
+ * ```ts
+ * const scores = await predictPatches(model, images, grid, [28, 28], { activation: 'softmax' });
+ * const image = aggregatePatchScores(scores, { method: 'power', power: 5 }); // [images, classes]
+ * ```
+ */
+export async function predictPatches(
+  model: PredictModel,
+  images: tf.Tensor4D,
+  grid: PatchGrid,
+  cropSize: readonly [number, number],
+  options?: PredictPatchesOptions,
+): Promise<tf.Tensor3D> {
+  const fn = 'predictPatches';
+  if (typeof model !== 'object' || model === null || typeof model.predict !== 'function') {
+    throw new InvalidArgumentError(fn, 'model', 'an object with predict(x)', model);
+  }
+  const o = checkOptions(fn, 'options', options);
+  const batchSize = o.batchSize ?? 256;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const activation = o.activation ?? 'none';
+  checkOneOf(fn, 'options.activation', activation, ['none', 'softmax', 'sigmoid'] as const);
+  const chunks = cropGridChunks(images, grid, cropSize, o);
+  const parts: tf.Tensor2D[] = [];
+  try {
+    for (const { crops, imageEnd } of chunks) {
+      try {
+        for (let s = 0; s < crops.shape[0]; s += batchSize) {
+          const e = Math.min(crops.shape[0], s + batchSize);
+          parts.push(
+            tf.tidy(() => {
+              const y = predict2d(fn, 'model', model, tf.slice(crops, [s, 0, 0, 0], [e - s, -1, -1, -1]));
+              if (activation === 'softmax') return tf.softmax(y);
+              if (activation === 'sigmoid') return tf.sigmoid(y);
+              return y;
+            }),
+          );
+        }
+      } finally {
+        crops.dispose();
+      }
+      o.onProgress?.({ phase: 'patches', done: imageEnd, total: images.shape[0] });
+      await tf.nextFrame();
+    }
+    return tf.tidy(() => {
+      const all = parts.length === 1 ? parts[0].clone() : tf.concat(parts, 0);
+      return tf.reshape(all, [images.shape[0], grid.count, all.shape[1]]) as tf.Tensor3D;
+    });
+  } finally {
+    tf.dispose(parts);
+  }
+}
+
+/** Options of {@link PatchDataset}. */
+export interface PatchDatasetOptions extends LabelOptions, Pick<CropOptions, 'method'> {
+  /** Network input size `[height, width]` the patches are resized to. */
+  cropSize: readonly [number, number];
+  /** Patches per batch. @default 64 */
+  batchSize?: number;
+  /** Background patches per positive patch (re-drawn every epoch); see {@link selectTrainingPatches}. @default 1 */
+  backgroundRatio?: number;
+  /** Seed of the background sample and the shuffle. @default 0 */
+  seed?: number;
+  /** Shuffle the chosen patches every epoch. @default true */
+  shuffle?: boolean;
+}
+
+/** One training batch of {@link PatchDataset.batches}; `x` and `y` are owned by the caller. */
+export interface PatchBatch {
+  /** Patch crops `[b, cropHeight, cropWidth, channels]`. */
+  readonly x: tf.Tensor4D;
+  /**
+   * Targets `[b, numClasses + 1]`: multi-hot over the classes, and a last column that is 1 for background
+   * patches (so with the `'drop'` or `'background'` policy each row is one-hot, ready for a softmax over
+   * `numClasses + 1` outputs as in the paper).
+   */
+  readonly y: tf.Tensor2D;
+  /** Image index of each patch. */
+  readonly image: Int32Array;
+  /** Patch index (in the grid) of each patch. */
+  readonly patch: Int32Array;
+}
+
+/**
+ * A data set of labelled patches over a batch of scenes, for training: each epoch keeps every positive patch and a
+ * fresh seeded sample of background patches (Oquab et al. Sec. 3.3), shuffles them and yields batches whose crops
+ * come from ONE `tf.image.cropAndResize` call each. Labelling happens once, in the constructor. The data set holds
+ * no tensor of its own (the images stay the caller's), so there is nothing to dispose.
+ *
+ * @example
+ * ```ts
+ * const data = new PatchDataset(images, objects, sampler, { numClasses: 10, cropSize: [28, 28] });
+ * for await (const { x, y } of data.batches(0)) {
+ *   await model.trainOnBatch(x, y);
+ *   tf.dispose([x, y]);
+ * }
+ * ```
+ */
+export class PatchDataset {
+  /** The grid shared by all images. */
+  readonly grid: PatchGrid;
+  /** Per-image labels of the grid's patches. */
+  readonly labels: readonly PatchLabels[];
+  private readonly images: tf.Tensor4D;
+  private readonly o: Required<
+    Omit<PatchDatasetOptions, 'imageSize' | 'minPatchOverlap' | 'minObjectOverlap' | 'multiObject'>
+  >;
+
+  /**
+   * @param images the scenes `[N, H, W, C]` (kept by reference, not copied, not disposed).
+   * @param objects the objects of each scene (`objects.length === N`).
+   * @throws {@link InvalidArgumentError} for mismatched lengths, bad boxes or labels, bad options.
+   */
+  constructor(
+    images: tf.Tensor4D,
+    objects: readonly (readonly LabelledBox[])[],
+    sampler: PatchSampler,
+    options: PatchDatasetOptions,
+  ) {
+    const fn = 'PatchDataset';
+    checkImageBatch(fn, 'images', images);
+    const o = checkOptions(fn, 'options', options);
+    checkCropSize(fn, o.cropSize);
+    if (!Array.isArray(objects) || objects.length !== images.shape[0]) {
+      throw new InvalidArgumentError(
+        fn,
+        'objects',
+        `an array of ${images.shape[0]} object lists (one per image)`,
+        objects,
+      );
+    }
+    if (typeof sampler?.grid !== 'function') {
+      throw new InvalidArgumentError(fn, 'sampler', 'a PatchSampler', sampler);
+    }
+    const batchSize = o.batchSize ?? 64;
+    checkInteger(fn, 'options.batchSize', batchSize, 1);
+    const seed = o.seed ?? 0;
+    checkInteger(fn, 'options.seed', seed);
+    const method = o.method ?? 'bilinear';
+    checkOneOf(fn, 'options.method', method, ['bilinear', 'nearest'] as const);
+    this.grid = sampler.grid({ height: images.shape[1], width: images.shape[2] });
+    this.labels = objects.map((objs) => sampler.label(this.grid, objs, o));
+    // Validate the ratio now rather than at the first epoch.
+    selectTrainingPatches(this.labels.slice(0, 1), { backgroundRatio: o.backgroundRatio ?? 1, seed });
+    this.images = images;
+    this.o = {
+      numClasses: o.numClasses,
+      cropSize: o.cropSize,
+      batchSize,
+      backgroundRatio: o.backgroundRatio ?? 1,
+      seed,
+      shuffle: o.shuffle ?? true,
+      method,
+    };
+  }
+
+  /** The patches chosen for `epoch` (deterministic for a seed and epoch), in training order. */
+  selection(epoch = 0): PatchSelection {
+    checkInteger('PatchDataset.selection', 'epoch', epoch, 0);
+    const seed = (this.o.seed * 1000003 + epoch * 7919) | 0;
+    const sel = selectTrainingPatches(this.labels, { backgroundRatio: this.o.backgroundRatio, seed });
+    if (!this.o.shuffle) return sel;
+    const order = new Rng(seed ^ 0x5bd1e995).permutation(sel.image.length);
+    const image = new Int32Array(order.length);
+    const patch = new Int32Array(order.length);
+    order.forEach((j, i) => {
+      image[i] = sel.image[j];
+      patch[i] = sel.patch[j];
+    });
+    return { ...sel, image, patch };
+  }
+
+  /** Number of patches in one epoch's selection. */
+  get size(): number {
+    return this.selection(0).image.length;
+  }
+
+  /**
+   * The batches of one epoch. Each `x`/`y` pair belongs to the caller, who disposes it.
+   *
+   * @throws {@link InvalidArgumentError} when the images were disposed meanwhile.
+   */
+  async *batches(epoch = 0): AsyncGenerator<PatchBatch> {
+    const sel = this.selection(epoch);
+    const { batchSize, numClasses: K, cropSize, method } = this.o;
+    const n = sel.image.length;
+    for (let s = 0; s < n; s += batchSize) {
+      const e = Math.min(n, s + batchSize);
+      const image = sel.image.slice(s, e);
+      const patch = sel.patch.slice(s, e);
+      const boxes = new Float32Array((e - s) * 4);
+      const y = new Float32Array((e - s) * (K + 1));
+      for (let i = 0; i < e - s; i++) {
+        const p = patch[i];
+        boxes.set(this.grid.boxes.subarray(4 * p, 4 * p + 4), 4 * i);
+        const l = this.labels[image[i]];
+        if (l.label[p] === BACKGROUND) y[i * (K + 1) + K] = 1;
+        else for (let c = 0; c < K; c++) y[i * (K + 1) + c] = l.targets[p * K + c];
+      }
+      if (this.images.isDisposed) {
+        throw new InvalidArgumentError(
+          'PatchDataset.batches',
+          'images',
+          'images that are not disposed',
+          this.images,
+        );
+      }
+      const x = cropBoxes(this.images, boxes, image, cropSize, { method });
+      yield { x, y: tf.tensor2d(y, [e - s, K + 1]), image, patch };
+    }
+  }
+}
