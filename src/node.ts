@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 export { describeValue } from './index.js';
+export * from './node/backend.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/pretrained.js';
+export * from './node/png.js';
