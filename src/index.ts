@@ -13,4 +13,5 @@ export * from './features/index.js';
 export * from './kernels/index.js';
 export * from './patches/index.js';
 export * from './render/index.js';
+export * from './transfer/index.js';
 export * from './zoo/index.js';

@@ -1,0 +1,430 @@
+/**
+ * Yosinski et al.'s transferability experiment (NIPS 2014, "How transferable are features in deep neural
+ * networks?", Sec. 2-4): train baseA on classes A and baseB on classes B; for each n, AnB / BnB copy the first n
+ * layers of baseA / baseB, freeze them, re-initialise the rest and train on B; AnB+ / BnB+ fine-tune the copied
+ * layers too. Accuracy on B's test set vs n shows fragile co-adaptation (BnB dips) and specialisation (AnB drops).
+ *
+ * @module
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkInteger, checkNonEmptyArray, checkOptions, checkPositive } from '../core/checks.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/types.js';
+import type { BatchNormPolicy } from './batchnorm.js';
+import { deriveSeed } from './config.js';
+import { type ClassSubset, selectClasses } from './data.js';
+import { LayerTransfer } from './layer-transfer.js';
+import { modelStructure } from './structure.js';
+import { evaluateAccuracy, type GroupTrainOptions, type LabeledData, trainWithGroups } from './train.js';
+
+/** The four transfer treatments of the paper. */
+export type TransferKind = 'AnB' | 'BnB' | 'AnB+' | 'BnB+';
+
+/** The treatments in the paper's order. */
+export const TRANSFER_KINDS: readonly TransferKind[] = ['BnB', 'BnB+', 'AnB', 'AnB+'];
+
+/** Every kind of run: the two base networks and the four treatments. */
+export type TransferRunKind = 'baseA' | 'baseB' | TransferKind;
+
+/** One trained and evaluated network. */
+export interface TransferRun {
+  /** Which network. */
+  kind: TransferRunKind;
+  /** Stages copied (0 for the base networks). */
+  n: number;
+  /** The repeat's seed. */
+  seed: number;
+  /** Top-1 accuracy on the test set of its task (A for baseA, B otherwise). */
+  accuracy: number;
+  /** Mean training loss of the last epoch. */
+  trainLoss: number;
+  /** Wall time of training and evaluation, in ms. */
+  ms: number;
+}
+
+/** The experiment's results: JSON-serialisable, and resumable (pass them back as `resume`). */
+export interface TransferResults {
+  /** Format version. */
+  version: 1;
+  /** Original class indices of group A. */
+  classesA: number[];
+  /** Original class indices of group B. */
+  classesB: number[];
+  /** Number of stages of the networks (the last one is the head). */
+  stages: number;
+  /** The values of n run. */
+  ns: number[];
+  /** The repeats' seeds. */
+  seeds: number[];
+  /** The treatments run. */
+  kinds: TransferKind[];
+  /** Every finished run, in the order they finished. */
+  runs: TransferRun[];
+}
+
+/** Makes a fresh, untrained classifier with `numClasses` outputs, initialised from `seed`. */
+export type ModelFactory = (numClasses: number, seed: number) => tfl.LayersModel;
+
+/** The data of the experiment: one labelled train and test set, and the two class groups. */
+export interface TransferExperimentData {
+  /** Training examples of all classes (not disposed by the experiment). */
+  readonly train: LabeledData;
+  /** Test examples of all classes (not disposed by the experiment). */
+  readonly test: LabeledData;
+  /** Classes of task A (original indices). */
+  readonly classesA: readonly number[];
+  /** Classes of task B (original indices), disjoint from A. */
+  readonly classesB: readonly number[];
+}
+
+/** Options of a {@link TransferExperiment}. */
+export interface TransferExperimentOptions {
+  /** Makes the networks (baseA, baseB); transfer networks are rebuilt from them by {@link LayerTransfer}. */
+  modelFactory: ModelFactory;
+  /**
+   * Training of every network (the same schedule for bases and treatments, as in the paper).
+   * @default { epochs: 1, batchSize: 32, learningRate: 0.001, optimizer: 'adam' }
+   */
+  training?: Omit<GroupTrainOptions, 'groups' | 'onProgress' | 'seed'>;
+  /**
+   * Learning rate of the copied layers in AnB+ and BnB+.
+   * @default `training.learningRate` (the paper fine-tunes the whole network at one rate)
+   */
+  fineTuneCopiedLearningRate?: number;
+  /**
+   * Values of n (stages copied), each in [1, stages - 1].
+   * @default 1 .. stages - 1
+   */
+  ns?: readonly number[];
+  /**
+   * One repeat per seed (model initialisation, shuffling and re-initialisation all derive from it).
+   * @default [0]
+   */
+  seeds?: readonly number[];
+  /**
+   * Treatments to run.
+   * @default all four
+   */
+  kinds?: readonly TransferKind[];
+  /**
+   * BatchNormalization policy of frozen layers.
+   * @default 'inference'
+   */
+  batchNorm?: BatchNormPolicy;
+  /** Results of an interrupted run of the same experiment: finished runs are not repeated. @default undefined */
+  resume?: TransferResults;
+  /** Called after every finished run with the results so far (e.g. to save them as JSON). @default undefined */
+  onRun?: (run: TransferRun, results: TransferResults) => void | Promise<void>;
+  /**
+   * Progress: phase `'transfer'` (runs done / total, with `{ n, accuracy }`) and phase `'train'` (steps of the
+   * current network).
+   * @default undefined
+   */
+  onProgress?: ProgressCallback;
+}
+
+const FN = 'TransferExperiment';
+
+function runKey(kind: TransferRunKind, n: number, seed: number): string {
+  return `${kind}|${n}|${seed}`;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/**
+ * Runs baseA, baseB and, for every n and seed, AnB, BnB, AnB+ and BnB+, and returns the accuracies. Summarise
+ * with {@link summarizeTransfer}.
+ *
+ * @example
+ * ```ts
+ * const exp = new TransferExperiment(
+ *   { train, test, classesA: [0, 1, 2, 3, 4], classesB: [5, 6, 7, 8, 9] },
+ *   { modelFactory: (k, seed) => makeCnn(k, seed), seeds: [1, 2], training: { epochs: 1, batchSize: 64 } },
+ * );
+ * const results = await exp.run();
+ * const summary = summarizeTransfer(results); // mean and std per treatment and n, baseB
+ * ```
+ */
+export class TransferExperiment {
+  private readonly data: TransferExperimentData;
+  private readonly options: TransferExperimentOptions;
+
+  /**
+   * @throws {@link InvalidArgumentError} for overlapping or empty class groups, a missing model factory, bad
+   * seeds, kinds or training options
+   */
+  constructor(data: TransferExperimentData, options: TransferExperimentOptions) {
+    if (typeof data !== 'object' || data === null) {
+      throw new InvalidArgumentError(FN, 'data', 'an object { train, test, classesA, classesB }', data);
+    }
+    checkNonEmptyArray(FN, 'data.classesA', data.classesA);
+    checkNonEmptyArray(FN, 'data.classesB', data.classesB);
+    const overlap = data.classesA.filter((c) => data.classesB.includes(c));
+    if (overlap.length > 0) {
+      throw new InvalidArgumentError(FN, 'data.classesB', 'classes disjoint from classesA', overlap);
+    }
+    const opts = checkOptions(FN, 'options', options);
+    if (typeof opts.modelFactory !== 'function') {
+      throw new InvalidArgumentError(
+        FN,
+        'options.modelFactory',
+        'a function (numClasses, seed) => LayersModel',
+        opts.modelFactory,
+      );
+    }
+    const seeds = opts.seeds ?? [0];
+    checkNonEmptyArray(FN, 'options.seeds', seeds);
+    seeds.forEach((s, i) => {
+      checkInteger(FN, `options.seeds[${i}]`, s);
+    });
+    const kinds = opts.kinds ?? TRANSFER_KINDS;
+    checkNonEmptyArray(FN, 'options.kinds', kinds);
+    for (const k of kinds) {
+      if (!TRANSFER_KINDS.includes(k)) {
+        throw new InvalidArgumentError(FN, 'options.kinds', `kinds among {${TRANSFER_KINDS.join(', ')}}`, k);
+      }
+    }
+    if (opts.ns !== undefined) {
+      checkNonEmptyArray(FN, 'options.ns', opts.ns);
+      opts.ns.forEach((n, i) => {
+        checkInteger(FN, `options.ns[${i}]`, n, 1);
+      });
+    }
+    if (opts.fineTuneCopiedLearningRate !== undefined) {
+      checkPositive(FN, 'options.fineTuneCopiedLearningRate', opts.fineTuneCopiedLearningRate);
+    }
+    if (opts.resume !== undefined) {
+      const r = opts.resume;
+      const same = (p: readonly number[], q: readonly number[]): boolean =>
+        p.length === q.length && p.every((v, i) => v === q[i]);
+      if (
+        r?.version !== 1 ||
+        !Array.isArray(r.runs) ||
+        !same(r.classesA, data.classesA) ||
+        !same(r.classesB, data.classesB)
+      ) {
+        throw new InvalidArgumentError(
+          FN,
+          'options.resume',
+          'results (version 1) of an experiment with the same classesA and classesB',
+          r,
+        );
+      }
+    }
+    this.data = data;
+    this.options = { ...opts, seeds, kinds };
+  }
+
+  /**
+   * Runs every network that `resume` does not already hold. Each base network is trained once per seed (again on
+   * resume, when treatments of that seed are still missing; the recorded base result is kept).
+   *
+   * @throws {@link InvalidArgumentError} when an n is not in [1, stages - 1] of the factory's networks
+   */
+  async run(): Promise<TransferResults> {
+    const opts = this.options;
+    const seeds = [...(opts.seeds ?? [0])];
+    const kinds = [...(opts.kinds ?? TRANSFER_KINDS)];
+    const classesA = [...this.data.classesA];
+    const classesB = [...this.data.classesB];
+    const subsets: ClassSubset[] = [];
+    const models: tfl.LayersModel[] = [];
+    try {
+      const trainA = await selectClasses(this.data.train, classesA);
+      subsets.push(trainA);
+      const testA = await selectClasses(this.data.test, classesA);
+      subsets.push(testA);
+      const trainB = await selectClasses(this.data.train, classesB);
+      subsets.push(trainB);
+      const testB = await selectClasses(this.data.test, classesB);
+      subsets.push(testB);
+
+      const results: TransferResults = {
+        version: 1,
+        classesA,
+        classesB,
+        stages: 0,
+        ns: [],
+        seeds,
+        kinds,
+        runs: opts.resume ? [...opts.resume.runs] : [],
+      };
+      const done = new Set(results.runs.map((r) => runKey(r.kind, r.n, r.seed)));
+      let total = 0;
+      let finished = 0;
+      const training = opts.training ?? {};
+      const record = async (run: TransferRun): Promise<void> => {
+        results.runs.push(run);
+        done.add(runKey(run.kind, run.n, run.seed));
+        finished++;
+        opts.onProgress?.({
+          phase: 'transfer',
+          done: finished,
+          total,
+          metrics: { n: run.n, accuracy: run.accuracy },
+        });
+        await opts.onRun?.(run, results);
+      };
+      const trainAndEvaluate = async (
+        model: tfl.LayersModel,
+        train: LabeledData,
+        test: LabeledData,
+        seed: number,
+        transfer?: LayerTransfer,
+        copiedLr?: number,
+      ): Promise<{ accuracy: number; trainLoss: number; ms: number }> => {
+        const t0 = now();
+        const history = transfer
+          ? await transfer.fineTune(train, {
+              ...training,
+              seed,
+              onProgress: opts.onProgress,
+              copiedLearningRate: copiedLr,
+            })
+          : await trainWithGroups(model, train, { ...training, seed, onProgress: opts.onProgress });
+        const accuracy = await evaluateAccuracy(model, test);
+        return { accuracy, trainLoss: history.loss[history.loss.length - 1], ms: now() - t0 };
+      };
+
+      for (const seed of seeds) {
+        const baseA = opts.modelFactory(classesA.length, deriveSeed(seed, 'baseA'));
+        models.push(baseA);
+        const stages = modelStructure(baseA).stages;
+        if (stages < 2) {
+          throw new InvalidArgumentError(
+            FN,
+            'options.modelFactory',
+            'networks with at least 2 weight-bearing stages',
+            stages,
+          );
+        }
+        const ns = opts.ns ? [...opts.ns] : Array.from({ length: stages - 1 }, (_, i) => i + 1);
+        ns.forEach((n, i) => {
+          checkInteger(FN, `options.ns[${i}]`, n, 1, stages - 1);
+        });
+        results.stages = stages;
+        results.ns = ns;
+        if (total === 0) {
+          total = seeds.length * (2 + ns.length * kinds.length);
+          finished = [...done].length;
+        }
+        const todo = ns.flatMap((n) =>
+          kinds.filter((k) => !done.has(runKey(k, n, seed))).map((k) => ({ n, k })),
+        );
+        const needA = !done.has(runKey('baseA', 0, seed)) || todo.some((t) => t.k.startsWith('A'));
+        const needB = !done.has(runKey('baseB', 0, seed)) || todo.some((t) => t.k.startsWith('B'));
+        if (needA) {
+          const r = await trainAndEvaluate(baseA, trainA, testA, seed);
+          if (!done.has(runKey('baseA', 0, seed))) await record({ kind: 'baseA', n: 0, seed, ...r });
+        }
+        const baseB = opts.modelFactory(classesB.length, deriveSeed(seed, 'baseB'));
+        models.push(baseB);
+        if (needB) {
+          const r = await trainAndEvaluate(baseB, trainB, testB, seed);
+          if (!done.has(runKey('baseB', 0, seed))) await record({ kind: 'baseB', n: 0, seed, ...r });
+        }
+        for (const { n, k } of todo) {
+          const base = k.startsWith('A') ? baseA : baseB;
+          const t = LayerTransfer.fromModel(base, {
+            copy: n,
+            head: { kind: 'replace', numClasses: classesB.length },
+            seed: deriveSeed(seed, 'transfer'),
+            batchNorm: opts.batchNorm,
+          });
+          try {
+            const fineTune = k.endsWith('+');
+            if (!fineTune) t.freeze(n);
+            const copiedLr = fineTune
+              ? (opts.fineTuneCopiedLearningRate ?? training.learningRate)
+              : undefined;
+            const r = await trainAndEvaluate(t.model, trainB, testB, seed, t, copiedLr);
+            await record({ kind: k, n, seed, ...r });
+          } finally {
+            t.dispose();
+          }
+        }
+        for (const m of models.splice(0)) m.dispose();
+      }
+      return results;
+    } finally {
+      for (const m of models) m.dispose();
+      for (const s of subsets) s.x.dispose();
+    }
+  }
+}
+
+/** Mean, sample standard deviation and count of some accuracies. */
+export interface AccuracyStats {
+  mean: number;
+  std: number;
+  count: number;
+}
+
+/** One point of a treatment's curve. */
+export interface TransferPoint extends AccuracyStats {
+  n: number;
+}
+
+/** The experiment's table: per treatment, accuracy vs n; and the two base networks. */
+export interface TransferSummary {
+  baseA: AccuracyStats;
+  baseB: AccuracyStats;
+  series: Record<TransferKind, TransferPoint[]>;
+}
+
+function stats(values: number[]): AccuracyStats {
+  const count = values.length;
+  if (count === 0) return { mean: Number.NaN, std: Number.NaN, count };
+  const mean = values.reduce((s, v) => s + v, 0) / count;
+  const variance = count > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (count - 1) : 0;
+  return { mean, std: Math.sqrt(variance), count };
+}
+
+/**
+ * Means and standard deviations over seeds, per treatment and n: the data of the paper's Figure 2.
+ *
+ * @example
+ * ```ts
+ * const s = summarizeTransfer(results);
+ * s.series['AnB+'].map((p) => p.mean - s.baseB.mean); // gain of transfer + fine-tuning over baseB, per n
+ * ```
+ */
+export function summarizeTransfer(results: TransferResults): TransferSummary {
+  const of = (kind: TransferRunKind, n: number): number[] =>
+    results.runs.filter((r) => r.kind === kind && r.n === n).map((r) => r.accuracy);
+  const series = {} as Record<TransferKind, TransferPoint[]>;
+  for (const kind of TRANSFER_KINDS) {
+    const ns = [...new Set(results.runs.filter((r) => r.kind === kind).map((r) => r.n))].sort(
+      (p, q) => p - q,
+    );
+    series[kind] = ns.map((n) => ({ n, ...stats(of(kind, n)) }));
+  }
+  return { baseA: stats(of('baseA', 0)), baseB: stats(of('baseB', 0)), series };
+}
+
+/**
+ * The summary as a table (header + rows of strings, accuracies in percent with their standard deviation).
+ *
+ * @example
+ * ```ts
+ * const { header, rows } = transferTable(summarizeTransfer(results));
+ * // header: ['n', 'BnB', 'BnB+', 'AnB', 'AnB+']; rows[0]: ['1', '97.1 ± 0.3', ...]
+ * ```
+ */
+export function transferTable(summary: TransferSummary): { header: string[]; rows: string[][] } {
+  const ns = [...new Set(TRANSFER_KINDS.flatMap((k) => summary.series[k].map((p) => p.n)))].sort(
+    (p, q) => p - q,
+  );
+  const cell = (s: AccuracyStats | undefined): string =>
+    s === undefined || s.count === 0 ? '' : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
+  const rows = [
+    ['baseB', cell(summary.baseB), '', '', ''],
+    ...ns.map((n) => [
+      String(n),
+      ...TRANSFER_KINDS.map((k) => cell(summary.series[k].find((p) => p.n === n))),
+    ]),
+  ];
+  return { header: ['n', ...TRANSFER_KINDS], rows };
+}

@@ -1,0 +1,319 @@
+/**
+ * A small training loop for classifiers over grouped variable lists (one learning rate per group), with seeded
+ * shuffling and progress, plus accuracy evaluation in batches. tfjs's `fit()` takes one optimizer and one rate;
+ * this loop is what discriminative fine-tuning and the transfer experiment train with.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  isTensor,
+} from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { ProgressCallback } from '../core/types.js';
+import {
+  GroupedOptimizer,
+  OPTIMIZER_KINDS,
+  type OptimizerKind,
+  type ParameterGroup,
+} from './grouped-optimizer.js';
+
+/** Images (or any inputs) with integer class labels. */
+export interface LabeledData {
+  /** Inputs, `[count, ...inputShape]` (e.g. NHWC images). Never disposed by transferkit. */
+  readonly x: tf.Tensor;
+  /** Class indices in `[0, numClasses)`, one per input: an int32/float32 `Tensor1D` or a plain array. */
+  readonly labels: tf.Tensor1D | ArrayLike<number>;
+}
+
+/** What a classifier's output is: scores before softmax, or probabilities. */
+export type OutputKind = 'logits' | 'probabilities';
+
+/** Options of {@link trainWithGroups}. */
+export interface GroupTrainOptions {
+  /**
+   * Passes over the data.
+   * @default 1
+   */
+  epochs?: number;
+  /**
+   * Examples per step.
+   * @default 32
+   */
+  batchSize?: number;
+  /**
+   * Learning rate of the groups that do not set their own (all variables, when `groups` is not given).
+   * @default 0.001
+   */
+  learningRate?: number;
+  /**
+   * Optimizer of every group.
+   * @default 'adam'
+   */
+  optimizer?: OptimizerKind;
+  /**
+   * Seed of the shuffling (one permutation per epoch, drawn from one `Rng`).
+   * @default 0
+   */
+  seed?: number;
+  /**
+   * Whether the model outputs logits or probabilities; `'auto'` looks at the output layer's activation.
+   * @default 'auto'
+   */
+  outputKind?: OutputKind | 'auto';
+  /**
+   * Parameter groups with their own learning rates; default: one group of all trainable weights of the model at
+   * `learningRate`.
+   * @default undefined
+   */
+  groups?: readonly ParameterGroup[];
+  /** Progress: phase `'train'`, one event per step, with `{ loss, epoch }`. @default undefined */
+  onProgress?: ProgressCallback;
+}
+
+/** What {@link trainWithGroups} returns. */
+export interface GroupTrainHistory {
+  /** Mean loss of each epoch. */
+  loss: number[];
+  /** Number of steps done. */
+  steps: number;
+}
+
+/** Reads labels into an Int32Array (no tensor is left behind). */
+export async function readLabels(fn: string, argument: string, labels: unknown): Promise<Int32Array> {
+  if (isTensor(labels)) {
+    checkTensor(fn, argument, labels, { rank: 1 });
+    return Int32Array.from(await labels.data());
+  }
+  if (
+    labels === null ||
+    typeof labels !== 'object' ||
+    typeof (labels as ArrayLike<number>).length !== 'number' ||
+    typeof labels === 'string'
+  ) {
+    throw new InvalidArgumentError(fn, argument, 'a Tensor1D or an array of class indices', labels);
+  }
+  return Int32Array.from(labels as ArrayLike<number>);
+}
+
+/** The single output layer of a model (entering nested models), its class and activation. */
+function outputLayer(model: tfl.LayersModel): tfl.layers.Layer {
+  let layer = model.outputs[0].sourceLayer as tfl.layers.Layer;
+  while (Array.isArray((layer as unknown as { layers?: unknown }).layers)) {
+    layer = (layer as unknown as tfl.LayersModel).outputs[0].sourceLayer as tfl.layers.Layer;
+  }
+  return layer;
+}
+
+/**
+ * Whether a classifier outputs probabilities (its output layer is a softmax) or logits.
+ *
+ * @example
+ * ```ts
+ * outputKindOf(tfl.sequential({ layers: [tfl.layers.dense({ units: 3, inputShape: [4], activation: 'softmax' })] }));
+ * // 'probabilities'
+ * ```
+ */
+export function outputKindOf(model: tfl.LayersModel): OutputKind {
+  const layer = outputLayer(model);
+  const cfg = layer.getConfig() as { activation?: unknown };
+  return layer.getClassName() === 'Softmax' || cfg.activation === 'softmax' ? 'probabilities' : 'logits';
+}
+
+/**
+ * Validates a data set against a single-input, single-output classifier and returns its labels and class count.
+ *
+ * @throws {@link ShapeMismatchError} when `x` does not fit the model's input shape or the labels' count differs,
+ * {@link InvalidArgumentError} for labels outside `[0, numClasses)`
+ */
+export async function checkClassificationData(
+  fn: string,
+  argument: string,
+  model: tfl.LayersModel,
+  data: unknown,
+): Promise<{ labels: Int32Array; numClasses: number }> {
+  if (typeof data !== 'object' || data === null) {
+    throw new InvalidArgumentError(fn, argument, 'an object { x, labels }', data);
+  }
+  const { x, labels: rawLabels } = data as LabeledData;
+  checkTensor(fn, `${argument}.x`, x);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new InvalidArgumentError(fn, 'model', 'a model with one input and one output', model.name);
+  }
+  const inShape = model.inputs[0].shape;
+  const ok = x.rank === inShape.length && inShape.every((d, i) => i === 0 || d === null || d === x.shape[i]);
+  if (!ok) {
+    throw new ShapeMismatchError(
+      fn,
+      `${argument}.x`,
+      `inputs of shape [*, ${inShape
+        .slice(1)
+        .map((d) => d ?? '*')
+        .join(', ')}] (the model's input shape)`,
+      x.shape,
+    );
+  }
+  const outShape = model.outputs[0].shape;
+  if (outShape.length !== 2 || outShape[1] === null) {
+    throw new InvalidArgumentError(
+      fn,
+      'model',
+      'a classifier with output shape [batch, classes]',
+      model.name,
+    );
+  }
+  const numClasses = outShape[1];
+  const labels = await readLabels(fn, `${argument}.labels`, rawLabels);
+  if (labels.length !== x.shape[0]) {
+    throw new ShapeMismatchError(fn, `${argument}.labels`, `${x.shape[0]} labels (one per input)`, [
+      labels.length,
+    ]);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (!(labels[i] >= 0 && labels[i] < numClasses)) {
+      throw new InvalidArgumentError(
+        fn,
+        `${argument}.labels[${i}]`,
+        `a class index in [0, ${numClasses - 1}]`,
+        labels[i],
+      );
+    }
+  }
+  return { labels, numClasses };
+}
+
+/** Mean cross-entropy of a batch, from logits or probabilities. */
+export function crossEntropy(output: tf.Tensor, oneHot: tf.Tensor, kind: OutputKind): tf.Scalar {
+  return tf.tidy(() => {
+    if (kind === 'logits') return tf.losses.softmaxCrossEntropy(oneHot, output) as tf.Scalar;
+    const logp = tf.log(tf.clipByValue(output, 1e-7, 1));
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), -1))) as tf.Scalar;
+  });
+}
+
+/** All trainable variables of a model (frozen layers excluded). */
+export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable).filter((v) => v.trainable);
+}
+
+/**
+ * Trains a classifier with cross-entropy on integer labels: seeded shuffling, one optimizer per parameter group
+ * (see {@link GroupedOptimizer}), forward passes in training mode (dropout on; BatchNormalization as its policy says).
+ * Leaves no tensor behind; the model's variables are updated in place.
+ *
+ * @throws {@link InvalidArgumentError} / {@link ShapeMismatchError} for bad options or data, before any training
+ * @example
+ * ```ts
+ * const history = await trainWithGroups(model, { x: images, labels }, { epochs: 2, batchSize: 64, seed: 1 });
+ * history.loss; // mean loss per epoch
+ * ```
+ */
+export async function trainWithGroups(
+  model: tfl.LayersModel,
+  data: LabeledData,
+  options?: GroupTrainOptions,
+): Promise<GroupTrainHistory> {
+  const fn = 'trainWithGroups';
+  const opts = checkOptions(fn, 'options', options);
+  const epochs = opts.epochs ?? 1;
+  checkInteger(fn, 'options.epochs', epochs, 1);
+  const batchSize = opts.batchSize ?? 32;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const learningRate = opts.learningRate ?? 1e-3;
+  checkPositive(fn, 'options.learningRate', learningRate);
+  const optimizer = opts.optimizer ?? 'adam';
+  checkOneOf(fn, 'options.optimizer', optimizer, OPTIMIZER_KINDS);
+  const seed = opts.seed ?? 0;
+  checkInteger(fn, 'options.seed', seed);
+  const kindOpt = opts.outputKind ?? 'auto';
+  checkOneOf(fn, 'options.outputKind', kindOpt, ['auto', 'logits', 'probabilities'] as const);
+  const { labels, numClasses } = await checkClassificationData(fn, 'data', model, data);
+  const kind: OutputKind = kindOpt === 'auto' ? outputKindOf(model) : kindOpt;
+  const groups = opts.groups ?? [{ name: 'all', variables: trainableVariables(model), learningRate }];
+  const grouped = new GroupedOptimizer(groups, { optimizer });
+  const count = labels.length;
+  const stepsPerEpoch = Math.ceil(count / batchSize);
+  const total = epochs * stepsPerEpoch;
+  const rng = new Rng(seed);
+  const history: GroupTrainHistory = { loss: [], steps: 0 };
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = rng.permutation(count);
+      let sum = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const idx = Int32Array.from(order.slice(s * batchSize, (s + 1) * batchSize));
+        const y = Int32Array.from(idx, (i) => labels[i]);
+        const lossT = tf.tidy(() => {
+          const xb = tf.gather(data.x, tf.tensor1d(idx, 'int32'));
+          const yb = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses);
+          return grouped.step(() => crossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb, kind));
+        });
+        const loss = (await lossT.data())[0];
+        lossT.dispose();
+        sum += loss * idx.length;
+        history.steps++;
+        opts.onProgress?.({
+          phase: 'train',
+          done: history.steps,
+          total,
+          metrics: { loss, epoch: epoch + 1 },
+        });
+      }
+      history.loss.push(sum / count);
+    }
+  } finally {
+    grouped.dispose();
+  }
+  return history;
+}
+
+/** Options of {@link evaluateAccuracy}. */
+export interface EvaluateOptions {
+  /**
+   * Inputs per forward pass.
+   * @default 256
+   */
+  batchSize?: number;
+}
+
+/**
+ * Top-1 accuracy of a classifier on a labelled data set, computed in batches (inference mode).
+ *
+ * @throws {@link ShapeMismatchError} when the inputs do not fit the model
+ * @example
+ * ```ts
+ * const acc = await evaluateAccuracy(model, { x: testImages, labels: testLabels }); // in [0, 1]
+ * ```
+ */
+export async function evaluateAccuracy(
+  model: tfl.LayersModel,
+  data: LabeledData,
+  options?: EvaluateOptions,
+): Promise<number> {
+  const fn = 'evaluateAccuracy';
+  const opts = checkOptions(fn, 'options', options);
+  const batchSize = opts.batchSize ?? 256;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const { labels } = await checkClassificationData(fn, 'data', model, data);
+  const count = labels.length;
+  if (count === 0) return Number.NaN;
+  let correct = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const pred = tf.tidy(() => {
+      const xb = tf.slice(data.x, start, size);
+      return tf.argMax(model.predict(xb) as tf.Tensor, -1);
+    });
+    const p = await pred.data();
+    pred.dispose();
+    for (let i = 0; i < size; i++) if (p[i] === labels[start + i]) correct++;
+  }
+  return correct / count;
+}
