@@ -12,13 +12,13 @@ import type { Rng } from '../core/rng.js';
 
 /**
  * Shifts image `n` of an NHWC batch by `shifts[n] = [dy, dx]` whole pixels (positive: down / right), filling the
- * uncovered border with zeros. One `cropAndResize` (nearest neighbour) for the whole batch.
+ * uncovered border with zeros. One zero pad and one `cropAndResize` at whole-pixel positions for the whole batch.
  *
- * @param images `[N, H, W, C]`, `H, W >= 2`
+ * @param images `[N, H, W, C]`
  * @param shifts one `[dy, dx]` pair of integers per image
  * @returns a new `[N, H, W, C]` tensor
  * @throws {@link InvalidArgumentError} when a shift is not an integer; {@link ShapeMismatchError} when the number of
- * shifts is not `N` or the images are smaller than 2x2
+ * shifts is not `N`
  *
  * @example
  * ```ts
@@ -35,27 +35,41 @@ export const shiftImages = scoped(
     if (shifts.length !== n) {
       throw new ShapeMismatchError(fn, 'shifts', `${n} [dy, dx] pairs (one per image)`, [shifts.length, 2]);
     }
-    if (h < 2 || w < 2) {
-      throw new ShapeMismatchError(fn, 'images', 'images of at least 2x2 pixels', images.shape);
-    }
-    const boxes = new Float32Array(n * 4);
+    let pad = 1;
     shifts.forEach((s, i) => {
       if (!Array.isArray(s) || s.length !== 2 || !Number.isInteger(s[0]) || !Number.isInteger(s[1])) {
         throw new InvalidArgumentError(fn, `shifts[${i}]`, 'a pair of integers [dy, dx]', s);
       }
-      // Output row r samples input row r - dy: y1 * (h - 1) = -dy, y2 * (h - 1) = h - 1 - dy.
-      boxes[i * 4] = -s[0] / (h - 1);
-      boxes[i * 4 + 1] = -s[1] / (w - 1);
-      boxes[i * 4 + 2] = (h - 1 - s[0]) / (h - 1);
-      boxes[i * 4 + 3] = (w - 1 - s[1]) / (w - 1);
+      pad = Math.max(pad, Math.abs(s[0]) + 1, Math.abs(s[1]) + 1);
     });
+    // Zero-pad by |shift| + 1 so that every sampled pixel centre lies strictly inside the padded image: the
+    // sampling then never meets the boundary test.
+    const hp = h + 2 * pad;
+    const wp = w + 2 * pad;
+    const boxes = new Float32Array(n * 4);
+    shifts.forEach((s, i) => {
+      // Output row r samples padded row pad - dy + r (whole-pixel positions: bilinear weights are 0 or 1 up to
+      // rounding; the wasm backend's 'nearest' mode picks wrong columns for some boxes, so it is not used).
+      const top = pad - s[0];
+      const left = pad - s[1];
+      boxes[i * 4] = top / (hp - 1);
+      boxes[i * 4 + 1] = left / (wp - 1);
+      boxes[i * 4 + 2] = (top + h - 1) / (hp - 1);
+      boxes[i * 4 + 3] = (left + w - 1) / (wp - 1);
+    });
+    const padded = tf.pad(images, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]) as tf.Tensor4D;
     const boxInd = tf.range(0, n, 1, 'int32') as tf.Tensor1D;
     return tf.image.cropAndResize(
-      images,
+      padded,
       tf.tensor2d(boxes, [n, 4]),
       boxInd,
       [h, w],
-      'nearest',
+      'bilinear',
       0,
     ) as tf.Tensor4D;
   },
