@@ -1,0 +1,565 @@
+/**
+ * The Deconvnet of Zeiler & Fergus (2013) over a tfjs-layers model, with guided backpropagation and gradient
+ * saliency as strategies of the same backward machinery.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  checkImageBatch,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  DisposedError,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '../core/index.js';
+import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
+import { ancestors, buildGraph, type GraphNode, type Layer, type LayerGraph } from './graph.js';
+import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
+import {
+  checkLayerSupported,
+  makeBackwardArgs,
+  PROJECTION_STRATEGIES,
+  type ProjectionStrategy,
+  ruleFor,
+} from './rules.js';
+import { type ImageSource, type TopKOptions, type TopKResult, topKImpl } from './topk.js';
+
+/** A layer of the model: its name (nested models: `outer/inner`), its index in {@link Deconvnet.layerNames}, or the layer object. */
+export type LayerRef = string | number | Layer;
+
+/** What starts the backward pass at the selected activations. */
+export type ProjectionSignal = 'activation' | 'unit';
+
+/** Which activations of the selected channel are kept (all others of the layer are zeroed, Z&F section 2.1). */
+export type ProjectionPosition = 'max' | 'all' | { y: number; x: number };
+
+/** Options of {@link Deconvnet}. */
+export interface DeconvnetOptions {
+  /**
+   * The backward rule at ReLUs used when a call does not say otherwise.
+   * @default 'deconvnet'
+   */
+  strategy?: ProjectionStrategy;
+}
+
+/** Options of {@link Deconvnet.project}. */
+export interface ProjectOptions {
+  /** The layer whose activations are projected. */
+  layer: LayerRef;
+  /**
+   * Channels (feature maps, or neurons of a Dense layer) to project, each in its own projection.
+   * @default 'all'
+   */
+  channels?: number[] | 'all';
+  /**
+   * `'max'`: only the strongest activation of the channel in each image (the paper's top-activation figures);
+   * `'all'`: the whole feature map; `{y, x}`: one given position. Ignored for layers without spatial axes.
+   * @default 'max'
+   */
+  position?: ProjectionPosition;
+  /**
+   * `'activation'`: the kept activations themselves are sent back (Z&F); `'unit'`: ones at the kept positions, so
+   * the `'saliency'` strategy gives the gradient of the sum of the kept activations.
+   * @default 'activation'
+   */
+  signal?: ProjectionSignal;
+  /** @default the Deconvnet's strategy */
+  strategy?: ProjectionStrategy;
+}
+
+/** One unit to project with {@link Deconvnet.projectUnits}. */
+export interface UnitRef {
+  /** Index of the image in the batch. */
+  image: number;
+  /** Channel (or neuron) index. */
+  channel: number;
+  /** Row of the unit in the feature map; omit (with `x`) to keep the whole feature map. */
+  y?: number;
+  /** Column of the unit in the feature map. */
+  x?: number;
+}
+
+/** Options of {@link Deconvnet.projectUnits}. */
+export interface ProjectUnitsOptions {
+  /** The layer of the units. */
+  layer: LayerRef;
+  /** @default 'activation' */
+  signal?: ProjectionSignal;
+  /** @default the Deconvnet's strategy */
+  strategy?: ProjectionStrategy;
+}
+
+/** Facts about one layer of the model. */
+export interface DeconvLayerInfo {
+  /** Name (nested models: `outer/inner`). */
+  name: string;
+  /** `layer.getClassName()`. */
+  className: string;
+  /** Index in {@link Deconvnet.layerNames}. */
+  index: number;
+  /** Static output shape, batch first (`null` for the batch). */
+  outputShape: (number | null)[];
+  /** Channels (last axis) of the output. */
+  channels: number;
+  /** Receptive field of its units in input pixels. */
+  receptiveField: ReceptiveField;
+}
+
+/** Tensors of one forward pass (inside a tidy scope). */
+export interface ForwardState {
+  values: Map<string, tf.Tensor>;
+  saved: Map<number, tf.Tensor[]>;
+}
+
+/**
+ * Zeiler & Fergus (2013) deconvnet over a tfjs-layers model (Sequential or functional; nested models are flattened).
+ *
+ * A projection runs the model forward once, keeps the selected activations of one layer and zeroes the rest, then
+ * maps that signal back to pixels layer by layer: unpooling with the recorded switches, the strategy's rule at each
+ * ReLU, transposed filters for convolutions (section 2.1, fig. 1). Many channels of many images are projected in one
+ * batched backward pass. Rules are looked up by layer class (see `registerDeconvRule`); an unsupported layer fails
+ * with `UnsupportedLayerError` when the Deconvnet is built.
+ *
+ * The Deconvnet does not own the model: `dispose()` only ends the Deconvnet's own use.
+ *
+ * @example
+ * ```ts
+ * const dn = new Deconvnet(model);
+ * const proj = dn.project(images, { layer: 'conv2', channels: [0, 1, 2] }); // [N, 3, H, W, C]
+ * const guided = dn.project(images, { layer: 'conv2', channels: [0], strategy: 'guided' });
+ * ```
+ */
+export class Deconvnet {
+  /** The flattened layer graph. */
+  readonly graph: LayerGraph;
+  /** The default strategy. */
+  readonly strategy: ProjectionStrategy;
+  private readonly fields: Map<string, ReceptiveField>;
+  private disposed = false;
+
+  constructor(model: tfl.LayersModel, options?: DeconvnetOptions) {
+    const opts = checkOptions('Deconvnet', 'options', options);
+    const strategy = opts.strategy ?? 'deconvnet';
+    checkOneOf('Deconvnet', 'options.strategy', strategy, PROJECTION_STRATEGIES);
+    this.strategy = strategy;
+    this.graph = buildGraph('Deconvnet', model);
+    const shape = this.graph.inputShape;
+    if (shape.length !== 4) {
+      throw new ShapeMismatchError(
+        'Deconvnet',
+        'model',
+        'a model whose input is an NHWC image batch [batch, height, width, channels]',
+        `input shape [${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+      );
+    }
+    for (const n of this.graph.nodes) checkLayerSupported('Deconvnet', n.layer);
+    this.fields = this.computeFields();
+  }
+
+  /** Names of the layers in topological order (nested models' layers as `outer/inner`). */
+  get layerNames(): string[] {
+    return this.graph.nodes.map((n) => n.name);
+  }
+
+  /**
+   * Facts about a layer: class, output shape, channels and receptive field.
+   *
+   * @example
+   * ```ts
+   * dn.layerInfo('conv1').receptiveField.size; // [5, 5]
+   * ```
+   */
+  layerInfo(layer: LayerRef): DeconvLayerInfo {
+    this.checkLive('layerInfo');
+    const index = this.nodeIndex('Deconvnet.layerInfo', layer);
+    const node = this.graph.nodes[index];
+    return {
+      name: node.name,
+      className: node.layer.getClassName(),
+      index,
+      outputShape: [...node.outputShape],
+      channels: node.outputShape[node.outputShape.length - 1] ?? 0,
+      receptiveField: this.fields.get(node.output)!,
+    };
+  }
+
+  /**
+   * The activations of `layer` for a batch of images (forward only up to that layer).
+   *
+   * @example
+   * ```ts
+   * const a = dn.activations(images, 'conv1'); // [N, h, w, channels]
+   * ```
+   */
+  activations(images: tf.Tensor4D, layer: LayerRef): tf.Tensor {
+    this.checkLive('activations');
+    const index = this.nodeIndex('Deconvnet.activations', layer);
+    this.checkImages('Deconvnet.activations', images);
+    return tf.tidy(() => {
+      const fwd = this.forward(images, ancestors(this.graph, index));
+      return fwd.values.get(this.graph.nodes[index].output)!;
+    });
+  }
+
+  /**
+   * Projects channels of `layer` to pixel space, batched over images and channels (one forward pass over the
+   * images, one backward pass over `N * channels` signals). Z&F section 2.1: all other activations of the layer are
+   * set to zero and the kept ones are passed back through the deconvnet.
+   *
+   * @returns `[N, channels, H, W, C]`: projection of channel `channels[k]` of image `n` at `[n, k]`.
+   * @example
+   * ```ts
+   * const p = dn.project(images, { layer: 'conv2', channels: 'all', position: 'max' });
+   * ```
+   */
+  project(images: tf.Tensor4D, options: ProjectOptions): tf.Tensor5D {
+    this.checkLive('project');
+    const fn = 'Deconvnet.project';
+    const opts = checkOptions(fn, 'options', options);
+    const index = this.nodeIndex(fn, opts.layer);
+    this.checkImages(fn, images);
+    const node = this.graph.nodes[index];
+    const channels = this.checkChannels(fn, node, opts.channels ?? 'all');
+    const position = opts.position ?? 'max';
+    const signalKind = opts.signal ?? 'activation';
+    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+    const strategy = opts.strategy ?? this.strategy;
+    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+    const spatial = node.outputShape.length === 4;
+    if (typeof position === 'object' && position !== null) {
+      if (!spatial) {
+        throw new InvalidArgumentError(
+          fn,
+          'options.position',
+          "'max' or 'all' for a layer without spatial axes",
+          position,
+        );
+      }
+      checkInteger(fn, 'options.position.y', position.y, 0, (node.outputShape[1] ?? 1) - 1);
+      checkInteger(fn, 'options.position.x', position.x, 0, (node.outputShape[2] ?? 1) - 1);
+    } else {
+      checkOneOf(fn, 'options.position', position, ['max', 'all'] as const);
+    }
+    const [n, h, w, c] = images.shape;
+    const k = channels.length;
+    return tf.tidy(() => {
+      const anc = ancestors(this.graph, index);
+      const fwd = this.forward(images, anc);
+      const a = fwd.values.get(node.output)!;
+      const signal = initialSignal(a, channels, position, signalKind);
+      const proj = this.backward(fwd, anc, index, signal, k, strategy);
+      return tf.reshape(proj, [n, k, h, w, c]) as tf.Tensor5D;
+    });
+  }
+
+  /**
+   * Projects individual units (image, channel, position), each in its own projection, in one batched pass: the
+   * forward pass runs on the images the units refer to, the backward pass on one signal per unit.
+   *
+   * @returns `[units.length, H, W, C]`
+   * @example
+   * ```ts
+   * const p = dn.projectUnits(images, [{ image: 0, channel: 3, y: 4, x: 5 }], { layer: 'conv2' });
+   * ```
+   */
+  projectUnits(images: tf.Tensor4D, units: UnitRef[], options: ProjectUnitsOptions): tf.Tensor4D {
+    this.checkLive('projectUnits');
+    const fn = 'Deconvnet.projectUnits';
+    const opts = checkOptions(fn, 'options', options);
+    const index = this.nodeIndex(fn, opts.layer);
+    this.checkImages(fn, images);
+    const node = this.graph.nodes[index];
+    const spatial = node.outputShape.length === 4;
+    if (!Array.isArray(units) || units.length === 0) {
+      throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
+    }
+    const channels = node.outputShape[node.outputShape.length - 1] ?? 0;
+    const oh = spatial ? (node.outputShape[1] ?? 1) : 1;
+    const ow = spatial ? (node.outputShape[2] ?? 1) : 1;
+    units.forEach((u, i) => {
+      checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
+      checkInteger(fn, `units[${i}].channel`, u.channel, 0, channels - 1);
+      if (u.y !== undefined || u.x !== undefined) {
+        if (!spatial) {
+          throw new InvalidArgumentError(fn, `units[${i}]`, 'no y/x for a layer without spatial axes', u);
+        }
+        checkInteger(fn, `units[${i}].y`, u.y, 0, oh - 1);
+        checkInteger(fn, `units[${i}].x`, u.x, 0, ow - 1);
+      }
+    });
+    const signalKind = opts.signal ?? 'activation';
+    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+    const strategy = opts.strategy ?? this.strategy;
+    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+
+    const u = units.length;
+    const pos = new Float32Array(u * oh * ow);
+    units.forEach((unit, i) => {
+      if (unit.y === undefined) pos.fill(1, i * oh * ow, (i + 1) * oh * ow);
+      else pos[i * oh * ow + unit.y * ow + unit.x!] = 1;
+    });
+    return tf.tidy(() => {
+      const x = tf.gather(
+        images,
+        tf.tensor1d(
+          units.map((un) => un.image),
+          'int32',
+        ),
+      ) as tf.Tensor4D;
+      const anc = ancestors(this.graph, index);
+      const fwd = this.forward(x, anc);
+      const a = fwd.values.get(node.output)!;
+      const chan = tf.oneHot(
+        tf.tensor1d(
+          units.map((un) => un.channel),
+          'int32',
+        ),
+        channels,
+      );
+      let mask: tf.Tensor;
+      if (spatial) {
+        mask = tf.mul(tf.reshape(chan, [u, 1, 1, channels]), tf.tensor4d(pos, [u, oh, ow, 1]));
+      } else {
+        mask = chan;
+      }
+      const signal = signalKind === 'activation' ? tf.mul(a, mask) : tf.cast(mask, 'float32');
+      return this.backward(fwd, anc, index, signal, 1, strategy) as tf.Tensor4D;
+    });
+  }
+
+  /**
+   * The receptive field of `layer`'s units in input pixels, from the layer geometry (kernel, stride, padding).
+   *
+   * @example
+   * ```ts
+   * dn.receptiveField('pool1'); // {kind: 'local', size: [6, 6], jump: [2, 2], start: [0, 0]}
+   * ```
+   */
+  receptiveField(layer: LayerRef): ReceptiveField {
+    return this.layerInfo(layer).receptiveField;
+  }
+
+  /**
+   * Scans a data set and keeps, per channel of `layer`, the k strongest activations (one per image, bounded memory:
+   * only the images of the current top-k are kept), then projects each and crops projection and image patch to the
+   * unit's receptive field: the paper's fig. 2.
+   *
+   * @example
+   * ```ts
+   * const top = await dn.topK(images, { layer: 'conv2', k: 9 });
+   * top.projections.shape; // [channels, 9, rfH, rfW, C]
+   * tf.dispose([top.projections, top.patches]);
+   * ```
+   */
+  topK(data: ImageSource, options: TopKOptions): Promise<TopKResult> {
+    return topKImpl(this, data, options);
+  }
+
+  /**
+   * Occlusion sensitivity (Z&F section 4.2): maps of the correct class's probability, the predicted class and
+   * (with `layer`) the strongest feature map's activity as a square occluder slides over each image.
+   *
+   * @example
+   * ```ts
+   * const occ = await dn.occlusion(images, { labels: [3, 7], size: 8, stride: 2, layer: 'conv2' });
+   * occ.probability.shape; // [2, rows, cols]
+   * ```
+   */
+  occlusion(images: tf.Tensor4D, options: OcclusionOptions): Promise<OcclusionResult> {
+    return occlusionImpl(this, images, options);
+  }
+
+  /** Ends the Deconvnet's use (it holds no tensors; the model is the caller's). Later calls throw DisposedError. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** Whether {@link Deconvnet.dispose} was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  // internals shared with topK / occlusion
+
+  /** @internal */
+  checkLive(method: string): void {
+    if (this.disposed) throw new DisposedError('Deconvnet', method);
+  }
+
+  /** @internal Resolves a layer reference to a node index. */
+  nodeIndex(fn: string, layer: LayerRef): number {
+    const nodes = this.graph.nodes;
+    if (typeof layer === 'number') {
+      checkInteger(fn, 'layer', layer, -nodes.length, nodes.length - 1);
+      return layer < 0 ? nodes.length + layer : layer;
+    }
+    if (typeof layer === 'string') {
+      let found = nodes.findIndex((n) => n.name === layer);
+      if (found < 0) found = nodes.findIndex((n) => n.layer.name === layer);
+      if (found >= 0) return found;
+      throw new InvalidArgumentError(
+        fn,
+        'layer',
+        `the name of a layer of the model (one of ${nodes.map((n) => JSON.stringify(n.name)).join(', ')})`,
+        layer,
+      );
+    }
+    const found = nodes.findIndex((n) => n.layer === layer);
+    if (found >= 0) return found;
+    throw new InvalidArgumentError(fn, 'layer', 'a layer name, index or layer object of this model', layer);
+  }
+
+  /** @internal */
+  checkImages(fn: string, images: unknown): asserts images is tf.Tensor4D {
+    checkImageBatch(fn, 'images', images);
+    const expected = this.graph.inputShape;
+    const ok = expected.every((d, i) => i === 0 || d === null || d === images.shape[i]);
+    if (!ok || images.shape[0] === 0) {
+      throw new ShapeMismatchError(
+        fn,
+        'images',
+        `a non-empty batch of shape [*, ${expected
+          .slice(1)
+          .map((d) => (d === null ? '*' : d))
+          .join(', ')}] (the model's input)`,
+        images.shape,
+      );
+    }
+  }
+
+  /** @internal */
+  checkChannels(fn: string, node: GraphNode, channels: number[] | 'all'): number[] {
+    const c = node.outputShape[node.outputShape.length - 1] ?? 0;
+    if (channels === 'all') return Array.from({ length: c }, (_, i) => i);
+    if (!Array.isArray(channels) || channels.length === 0) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.channels',
+        `'all' or a non-empty array of channel indices`,
+        channels,
+      );
+    }
+    channels.forEach((ch, i) => {
+      checkInteger(fn, `options.channels[${i}]`, ch, 0, c - 1);
+    });
+    return channels;
+  }
+
+  /** @internal Runs the nodes `order` forward (call inside a tidy scope). */
+  forward(x: tf.Tensor, order: number[]): ForwardState {
+    const values = new Map<string, tf.Tensor>([[this.graph.input, x]]);
+    const saved = new Map<number, tf.Tensor[]>();
+    for (const i of order) {
+      const node = this.graph.nodes[i];
+      const rule = ruleFor('Deconvnet', node.layer);
+      const inputs = node.inputs.map((k) => values.get(k)!);
+      let output: tf.Tensor;
+      if (rule.forward) {
+        const r = rule.forward(node.layer, inputs);
+        output = r.output;
+        saved.set(i, r.saved ?? []);
+      } else {
+        output = node.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor;
+        saved.set(i, []);
+      }
+      values.set(node.output, output);
+    }
+    return { values, saved };
+  }
+
+  /** @internal Maps `signal` (at node `target`'s output, batch N*repeat) back to the input (call inside tidy). */
+  backward(
+    fwd: ForwardState,
+    order: number[],
+    target: number,
+    signal: tf.Tensor,
+    repeat: number,
+    strategy: ProjectionStrategy,
+  ): tf.Tensor {
+    const signals = new Map<string, tf.Tensor>([[this.graph.nodes[target].output, signal]]);
+    for (let j = order.length - 1; j >= 0; j--) {
+      const i = order[j];
+      const node = this.graph.nodes[i];
+      const g = signals.get(node.output);
+      if (g === undefined) continue;
+      signals.delete(node.output);
+      const rule = ruleFor('Deconvnet', node.layer);
+      const inputs = node.inputs.map((k) => fwd.values.get(k)!);
+      const back = rule.backward(
+        makeBackwardArgs({
+          layer: node.layer,
+          inputs,
+          output: fwd.values.get(node.output)!,
+          saved: fwd.saved.get(i) ?? [],
+          signal: g,
+          repeat,
+          strategy,
+        }),
+      );
+      const list = Array.isArray(back) ? back : [back];
+      node.inputs.forEach((k, m) => {
+        const prev = signals.get(k);
+        signals.set(k, prev === undefined ? list[m] : tf.add(prev, list[m]));
+      });
+    }
+    const out = signals.get(this.graph.input);
+    if (out !== undefined) return out;
+    const [, h, w, c] = fwd.values.get(this.graph.input)!.shape;
+    return tf.zeros([signal.shape[0], h, w, c]);
+  }
+
+  private computeFields(): Map<string, ReceptiveField> {
+    const [, h, w] = this.graph.inputShape;
+    const size: [number, number] = [h ?? 0, w ?? 0];
+    const fields = new Map<string, ReceptiveField>([[this.graph.input, pixelField()]]);
+    for (const node of this.graph.nodes) {
+      const ins = node.inputs.map((k) => fields.get(k) ?? globalField(size[0], size[1]));
+      const merged = mergeFields(ins, size);
+      const rule = ruleFor('Deconvnet', node.layer);
+      const geometry = rule.geometry
+        ? rule.geometry(node.layer, node.inputShapes[0])
+        : { kind: 'global' as const };
+      const f = composeField(merged, geometry, size);
+      fields.set(node.output, f.kind === 'global' ? globalField(size[0], size[1]) : f);
+    }
+    return fields;
+  }
+}
+
+/** The signal that starts a projection: `[N*K, ...]`, activations of one channel (and position) per row. */
+function initialSignal(
+  a: tf.Tensor,
+  channels: number[],
+  position: ProjectionPosition,
+  kind: ProjectionSignal,
+): tf.Tensor {
+  const n = a.shape[0];
+  const c = a.shape[a.rank - 1];
+  const k = channels.length;
+  const chan = tf.cast(tf.oneHot(tf.tensor1d(channels, 'int32'), c), 'float32'); // [K, C]
+  if (a.rank !== 4) {
+    const base = tf.mul(tf.expandDims(a, 1), tf.expandDims(chan, 0)); // [N, K, C]
+    const s = kind === 'activation' ? base : tf.broadcastTo(tf.expandDims(chan, 0), [n, k, c]);
+    return tf.reshape(s, [n * k, ...a.shape.slice(1)]);
+  }
+  const [, h, w] = a.shape;
+  const chan5 = tf.reshape(chan, [1, k, 1, 1, c]);
+  const a5 = tf.expandDims(a, 1); // [N, 1, h, w, C]
+  const kept = tf.mul(a5, chan5); // [N, K, h, w, C]
+  let pos: tf.Tensor | null = null;
+  if (position === 'max') {
+    const sel = tf.reshape(tf.sum(kept, -1), [n, k, h * w]);
+    pos = tf.reshape(tf.oneHot(tf.argMax(sel, 2), h * w), [n, k, h, w, 1]);
+  } else if (typeof position === 'object') {
+    const buf = new Float32Array(h * w);
+    buf[position.y * w + position.x] = 1;
+    pos = tf.tensor5d(buf, [1, 1, h, w, 1]);
+  }
+  let s: tf.Tensor = kind === 'activation' ? kept : tf.broadcastTo(chan5, [n, k, h, w, c]);
+  if (pos !== null) s = tf.mul(s, pos);
+  return tf.reshape(s, [n * k, h, w, c]);
+}
