@@ -1,0 +1,800 @@
+/**
+ * SpecialistEnsemble: a generalist plus specialists on confusable classes, combined at inference by the KL rule of
+ * Hinton, Vinyals & Dean (2015, section 5).
+ *
+ * @module
+ */
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { checkInteger, checkOneOf, checkOptions, checkTensor } from '../core/checks.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import type { PredictModel, ProgressCallback } from '../core/types.js';
+import { isPredictModel, predict2d } from '../core/types.js';
+import type { ClassClustering } from './clustering.js';
+import { validateClusters } from './clustering.js';
+import type { CombineKLOptions } from './combine.js';
+import { combineKL } from './combine.js';
+import { isLayersModel } from './internal.js';
+import type { EnrichedSampleOptions } from './sampling.js';
+import { enrichedSample } from './sampling.js';
+import type {
+  CreateSpecialistOptions,
+  EnsembleOutputKind,
+  SpecialistTrainHistory,
+  TrainSpecialistOptions,
+} from './specialist.js';
+import { createSpecialist, detectOutputKind, trainSpecialist } from './specialist.js';
+
+/** One specialist of an ensemble. */
+export interface Specialist {
+  /** The model: `[batch, ...]` inputs to `[batch, classes.length + 1]` outputs (the dustbin last). */
+  model: PredictModel;
+  /** Its subset S of the generalist's classes, ascending. */
+  classes: number[];
+  /** Whether `model` returns probabilities or logits. */
+  outputKind: EnsembleOutputKind;
+  /** Added to the dustbin's log-probability before combining (see {@link dustbinLogitShift}). @default 0 */
+  dustbinLogitShift: number;
+}
+
+/** Options of the {@link SpecialistEnsemble} constructor. */
+export interface SpecialistEnsembleOptions {
+  /** The generalist's class count. @default read from the generalist's output shape (LayersModel) */
+  numClasses?: number;
+  /** What the generalist returns. @default detected from a LayersModel's last layer, else 'probabilities' */
+  generalistOutput?: EnsembleOutputKind;
+  /** Which models `dispose()` frees: the specialists only, or the generalist too. @default 'specialists' */
+  owns?: 'specialists' | 'all';
+  /** The clustering the specialists came from (kept with the ensemble and saved with it). */
+  clustering?: ClassClustering;
+  /** Whether two specialists may share a class. @default true */
+  allowOverlap?: boolean;
+}
+
+/** Options of {@link SpecialistEnsemble.predict}. */
+export interface EnsemblePredictOptions extends CombineKLOptions {
+  /** n: how many of the generalist's most probable classes choose the active specialists. @default 1 */
+  candidates?: number;
+  /** Rows per chunk (generalist, specialists and the KL solve run chunk by chunk). @default 256 */
+  batchSize?: number;
+}
+
+/** What {@link SpecialistEnsemble.predictDetailed} returns. The caller owns the three tensors. */
+export interface EnsemblePrediction {
+  /** `[batch, numClasses]` combined distributions q. */
+  probabilities: Tensor2D;
+  /** `[batch, numClasses]` the generalist's distributions p_g. */
+  generalist: Tensor2D;
+  /** `[batch, specialists]` 1 where a specialist was active. */
+  active: Tensor2D;
+  /** Most gradient steps any chunk took. */
+  iterations: number;
+  /** Whether every chunk converged to the tolerance. */
+  converged: boolean;
+}
+
+/** Context given to a {@link SpecialistFactory}. */
+export interface SpecialistFactoryContext {
+  /** The specialist's index in the ensemble. */
+  index: number;
+  /** Its subset S (ascending). */
+  classes: number[];
+  /** Output units the model must have: `classes.length + 1` (dustbin last). */
+  numOutputs: number;
+  /** The generalist (to copy from, if the factory wants to). */
+  generalist: PredictModel;
+}
+
+/** Builds an (uncompiled) specialist model; `train` compiles and fits it. */
+export type SpecialistFactory = (ctx: SpecialistFactoryContext) => tfl.LayersModel | Promise<tfl.LayersModel>;
+
+/** Options of {@link SpecialistEnsemble.train}. */
+export interface TrainEnsembleOptions {
+  /**
+   * The specialists' class sets: a {@link ClassClustering} (its clusters with at least `minClusterSize` classes
+   * are used) or explicit class lists.
+   */
+  clusters: ClassClustering | readonly (readonly number[])[];
+  /** For a ClassClustering: smallest cluster that gets a specialist. @default 2 */
+  minClusterSize?: number;
+  /** Whether two specialists may share a class. @default true */
+  allowOverlap?: boolean;
+  /** Enriched sampling of each specialist's data (its seed is offset per specialist). */
+  sampling?: EnrichedSampleOptions;
+  /** Training of each specialist (epochs, batch size, learning rate). */
+  training?: Pick<TrainSpecialistOptions, 'epochs' | 'batchSize' | 'learningRate'>;
+  /** Builds each specialist instead of {@link createSpecialist} (then the generalist may be any PredictModel). */
+  modelFactory?: SpecialistFactory;
+  /** What factory-made specialists output. @default 'probabilities' */
+  specialistOutput?: EnsembleOutputKind;
+  /** How {@link createSpecialist} initialises the new head. @default 'generalist' */
+  headInit?: CreateSpecialistOptions['headInit'];
+  /** Progress: phase `'specialists'`, one unit per training batch over all specialists. */
+  onProgress?: ProgressCallback;
+  /** Class count, when the generalist is not a LayersModel. */
+  numClasses?: number;
+  /** What the generalist returns. @default detected */
+  generalistOutput?: EnsembleOutputKind;
+}
+
+/** The JSON saved with an ensemble (in the generalist's user-defined metadata). */
+export interface EnsembleManifest {
+  format: 'transferkit/specialist-ensemble';
+  version: 1;
+  numClasses: number;
+  generalistOutput: EnsembleOutputKind;
+  specialists: {
+    name: string;
+    classes: number[];
+    outputKind: EnsembleOutputKind;
+    dustbinLogitShift: number;
+  }[];
+  clustering?: ClassClustering;
+}
+
+/** Gives the tf.io handler (or URL such as `'indexeddb://ens-generalist'`) for each model of an ensemble. */
+export type EnsembleHandlers = (name: string) => tf.io.IOHandler | string;
+
+const MANIFEST_KEY = 'transferkitSpecialistEnsemble';
+
+/**
+ * A generalist plus specialists on confusable classes (Hinton, Vinyals & Dean 2015, section 5). At inference the
+ * generalist's n most probable classes pick the active specialists (those whose subset meets them), and the full
+ * distribution q minimising `KL(p_g, q) + sum_m KL(p_m, q)` (eq. 5) is found by gradient descent on q's logits
+ * ({@link combineKL}).
+ *
+ * @example
+ * ```ts
+ * const found = clusterClasses(await generalist.predict(xHeld).data(), 10, { k: 4 });
+ * const ensemble = await SpecialistEnsemble.train(generalist, xTrain, yTrain, { clusters: found });
+ * const q = await ensemble.predict(xTest, { candidates: 1 });
+ * await ensemble.save((name) => `indexeddb://mnist-${name}`);
+ * ensemble.dispose();
+ * ```
+ */
+export class SpecialistEnsemble {
+  /** The generalist's class count. */
+  readonly numClasses: number;
+  /** What the generalist returns. */
+  readonly generalistOutput: EnsembleOutputKind;
+  /** The clustering the specialists came from, if known. */
+  readonly clustering: ClassClustering | undefined;
+  private readonly generalistModel: PredictModel;
+  private readonly members: Specialist[];
+  private readonly owns: 'specialists' | 'all';
+  private disposed = false;
+
+  /**
+   * Wraps a generalist and ready specialists (use {@link SpecialistEnsemble.train} to make them).
+   *
+   * @throws {@link InvalidArgumentError} when a specialist's classes are empty, out of range for the generalist,
+   * repeated, cover every class, or overlap while `allowOverlap` is false.
+   */
+  constructor(
+    generalist: PredictModel,
+    specialists: readonly Specialist[],
+    options?: SpecialistEnsembleOptions,
+  ) {
+    const fn = 'SpecialistEnsemble';
+    const opts = checkOptions(fn, 'options', options);
+    if (!isPredictModel(generalist)) {
+      throw new InvalidArgumentError(fn, 'generalist', 'a model with a predict() method', generalist);
+    }
+    this.numClasses = resolveNumClasses(fn, generalist, opts.numClasses);
+    this.generalistOutput = resolveOutputKind(fn, generalist, opts.generalistOutput);
+    if (!Array.isArray(specialists)) {
+      throw new InvalidArgumentError(fn, 'specialists', 'an array of specialists', specialists);
+    }
+    specialists.forEach((s, m) => {
+      if (typeof s !== 'object' || s === null || !isPredictModel(s.model)) {
+        throw new InvalidArgumentError(
+          fn,
+          `specialists[${m}].model`,
+          'a model with a predict() method',
+          s?.model,
+        );
+      }
+      checkOneOf(fn, `specialists[${m}].outputKind`, s.outputKind, ['probabilities', 'logits'] as const);
+      if (typeof s.dustbinLogitShift !== 'number' || !Number.isFinite(s.dustbinLogitShift)) {
+        throw new InvalidArgumentError(
+          fn,
+          `specialists[${m}].dustbinLogitShift`,
+          'a finite number',
+          s.dustbinLogitShift,
+        );
+      }
+      if (isLayersModel(s.model)) {
+        const shape = s.model.outputs[0].shape;
+        const want = (s.classes?.length ?? 0) + 1;
+        if (shape[shape.length - 1] !== want) {
+          throw new ShapeMismatchError(
+            fn,
+            `specialists[${m}].model`,
+            `a model with ${want} outputs (its ${want - 1} classes + the dustbin)`,
+            shape.map((d: number | null) => d ?? -1),
+          );
+        }
+      }
+    });
+    const sets = specialists.length
+      ? validateClusters(
+          fn,
+          specialists.map((s) => s.classes),
+          this.numClasses,
+          { allowOverlap: opts.allowOverlap ?? true },
+        )
+      : [];
+    this.members = specialists.map((s, m) => ({ ...s, classes: sets[m] }));
+    this.generalistModel = generalist;
+    this.owns = opts.owns ?? 'specialists';
+    checkOneOf(fn, 'options.owns', this.owns, ['specialists', 'all'] as const);
+    this.clustering = opts.clustering;
+  }
+
+  /** The generalist. */
+  get generalist(): PredictModel {
+    this.assertLive('generalist');
+    return this.generalistModel;
+  }
+
+  /** The specialists (a copy of the list; the models are the ensemble's). */
+  get specialists(): readonly Specialist[] {
+    this.assertLive('specialists');
+    return this.members.map((s) => ({ ...s, classes: [...s.classes] }));
+  }
+
+  /**
+   * Trains one specialist per class set (Hinton et al. 2015, section 5.2): an enriched sample of the training set
+   * (see {@link enrichedSample}), a copy of the generalist with a new head ({@link createSpecialist}) or a model of
+   * `modelFactory`, trained with {@link trainSpecialist}; the dustbin's over-sampling correction is recorded.
+   *
+   * @param x the training inputs `[N, ...]` (not disposed)
+   * @param labels their generalist class indices
+   * @example
+   * ```ts
+   * const ensemble = await SpecialistEnsemble.train(generalist, xTrain, yTrain, {
+   *   clusters: [[3, 5, 8], [4, 9]],
+   *   training: { epochs: 2 },
+   *   onProgress: (e) => console.log(e.phase, e.done, e.total),
+   * });
+   * ```
+   */
+  static async train(
+    generalist: PredictModel,
+    x: Tensor,
+    labels: ArrayLike<number>,
+    options: TrainEnsembleOptions,
+  ): Promise<SpecialistEnsemble> {
+    const fn = 'SpecialistEnsemble.train';
+    const opts = checkOptions(fn, 'options', options);
+    if (!isPredictModel(generalist)) {
+      throw new InvalidArgumentError(fn, 'generalist', 'a model with a predict() method', generalist);
+    }
+    if (opts.modelFactory === undefined && !isLayersModel(generalist)) {
+      throw new InvalidArgumentError(
+        fn,
+        'generalist',
+        'a LayersModel (or pass options.modelFactory)',
+        generalist,
+      );
+    }
+    if (opts.modelFactory !== undefined && typeof opts.modelFactory !== 'function') {
+      throw new InvalidArgumentError(fn, 'options.modelFactory', 'a function', opts.modelFactory);
+    }
+    const numClasses = resolveNumClasses(fn, generalist, opts.numClasses);
+    const generalistOutput = resolveOutputKind(fn, generalist, opts.generalistOutput);
+    checkTensor(fn, 'x', x);
+    if (
+      labels === null ||
+      typeof labels !== 'object' ||
+      typeof labels.length !== 'number' ||
+      labels.length !== x.shape[0]
+    ) {
+      throw new ShapeMismatchError(
+        fn,
+        'labels',
+        `${x.shape[0]} labels (one per row of x)`,
+        `${String(labels)}`,
+      );
+    }
+    const minSize = opts.minClusterSize ?? 2;
+    checkInteger(fn, 'options.minClusterSize', minSize, 1);
+    let clustering: ClassClustering | undefined;
+    let raw: readonly (readonly number[])[];
+    if (isClustering(opts.clusters)) {
+      clustering = opts.clusters;
+      raw = opts.clusters.clusters.filter((c) => c.classes.length >= minSize).map((c) => c.classes);
+      if (raw.length === 0) {
+        throw new InvalidArgumentError(
+          fn,
+          'options.clusters',
+          `a clustering with at least one cluster of >= ${minSize} classes`,
+          `clusters of sizes [${opts.clusters.clusters.map((c) => c.classes.length).join(', ')}]`,
+        );
+      }
+    } else {
+      raw = opts.clusters;
+    }
+    const sets = validateClusters(fn, raw, numClasses, { allowOverlap: opts.allowOverlap ?? true });
+    const specialistOutput = opts.modelFactory ? (opts.specialistOutput ?? 'probabilities') : 'probabilities';
+    checkOneOf(fn, 'options.specialistOutput', specialistOutput, ['probabilities', 'logits'] as const);
+    const trainOpts = opts.training ?? {};
+    const epochs = trainOpts.epochs ?? 3;
+    const batchSize = trainOpts.batchSize ?? 64;
+    const samplingSeed = opts.sampling?.seed ?? 0;
+
+    // Draw every sample first (validates labels before any model is built).
+    const samples = sets.map((classes, m) =>
+      enrichedSample(labels, classes, numClasses, { ...opts.sampling, seed: samplingSeed + m }),
+    );
+    const totalBatches = samples.reduce(
+      (s, smp) => s + Math.ceil(smp.indices.length / batchSize) * epochs,
+      0,
+    );
+    let doneBefore = 0;
+    const made: Specialist[] = [];
+    const histories: SpecialistTrainHistory[] = [];
+    try {
+      for (let m = 0; m < sets.length; m++) {
+        const classes = sets[m];
+        const model = opts.modelFactory
+          ? await opts.modelFactory({
+              index: m,
+              classes: [...classes],
+              numOutputs: classes.length + 1,
+              generalist,
+            })
+          : await createSpecialist(generalist as tfl.LayersModel, classes, {
+              headInit: opts.headInit,
+              name: `specialist_${m}`,
+              seed: samplingSeed + m,
+            });
+        made.push({
+          model,
+          classes,
+          outputKind: specialistOutput,
+          dustbinLogitShift: samples[m].dustbinLogitShift,
+        });
+        const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(samples[m].indices, 'int32')));
+        const base = doneBefore;
+        try {
+          histories.push(
+            await trainSpecialist(model, xs, samples[m].labels, classes.length + 1, {
+              ...trainOpts,
+              epochs,
+              batchSize,
+              outputKind: specialistOutput,
+              onProgress: opts.onProgress
+                ? (e) =>
+                    opts.onProgress?.({
+                      ...e,
+                      phase: 'specialists',
+                      done: base + e.done,
+                      total: totalBatches,
+                    })
+                : undefined,
+            }),
+          );
+        } finally {
+          xs.dispose();
+        }
+        doneBefore += Math.ceil(samples[m].indices.length / batchSize) * epochs;
+      }
+    } catch (e) {
+      for (const s of made) (s.model as tfl.LayersModel).dispose();
+      throw e;
+    }
+    return new SpecialistEnsemble(generalist, made, {
+      numClasses,
+      generalistOutput,
+      clustering,
+      allowOverlap: opts.allowOverlap ?? true,
+    });
+  }
+
+  /**
+   * The combined distributions q (Hinton et al. 2015, eq. 5) for a batch; see {@link predictDetailed}.
+   *
+   * @example
+   * ```ts
+   * const q = await ensemble.predict(xTest, { candidates: 2, maxIterations: 300 });
+   * ```
+   */
+  async predict(x: Tensor, options?: EnsemblePredictOptions): Promise<Tensor2D> {
+    const r = await this.predictDetailedImpl('predict', x, options);
+    tf.dispose([r.generalist, r.active]);
+    return r.probabilities;
+  }
+
+  /**
+   * The combined distributions with the generalist's and which specialists were active. Steps: (1) the
+   * generalist's `candidates` most probable classes, (2) the active specialists, those whose subset meets them,
+   * (3) each specialist's distribution with its dustbin correction, (4) q by {@link combineKL}. A row without an
+   * active specialist gets exactly the generalist's distribution.
+   *
+   * @throws {@link InvalidArgumentError} when `candidates` exceeds the class count.
+   * @example
+   * ```ts
+   * const { probabilities, generalist, active } = await ensemble.predictDetailed(xTest);
+   * ```
+   */
+  async predictDetailed(x: Tensor, options?: EnsemblePredictOptions): Promise<EnsemblePrediction> {
+    return this.predictDetailedImpl('predictDetailed', x, options);
+  }
+
+  private async predictDetailedImpl(
+    method: string,
+    x: Tensor,
+    options?: EnsemblePredictOptions,
+  ): Promise<EnsemblePrediction> {
+    this.assertLive(method);
+    const fn = `SpecialistEnsemble.${method}`;
+    const opts = checkOptions(fn, 'options', options);
+    checkTensor(fn, 'x', x);
+    if (x.rank < 1 || x.shape[0] < 1) throw new ShapeMismatchError(fn, 'x', 'a non-empty batch', x.shape);
+    const n = opts.candidates ?? 1;
+    checkInteger(fn, 'options.candidates', n, 1, this.numClasses);
+    const batchSize = opts.batchSize ?? 256;
+    checkInteger(fn, 'options.batchSize', batchSize, 1);
+    const { candidates: _c, batchSize: _b, ...combineOpts } = opts;
+
+    const rows = x.shape[0];
+    const qs: Tensor2D[] = [];
+    const pgs: Tensor2D[] = [];
+    const acts: Tensor2D[] = [];
+    let iterations = 0;
+    let converged = true;
+    const membership = this.membershipMatrix();
+    try {
+      for (let start = 0; start < rows; start += batchSize) {
+        const size = Math.min(batchSize, rows - start);
+        const parts = tf.tidy(() => {
+          const xb = size === rows ? x : tf.slice(x, start, size);
+          const pg = this.toProbabilities(fn, 'generalist', this.generalistModel, xb, this.generalistOutput);
+          let active: Tensor2D;
+          if (this.members.length === 0) {
+            active = tf.zeros([size, 0]);
+          } else {
+            const top = tf.topk(pg, n).indices;
+            const chosen = tf.sum(tf.oneHot(top, this.numClasses), 1);
+            active = tf.cast(tf.greater(tf.matMul(chosen, membership), 0), 'float32') as Tensor2D;
+          }
+          const specs = this.members.map((s, m) => {
+            const p = this.toProbabilities(fn, `specialists[${m}].model`, s.model, xb, s.outputKind);
+            if (p.shape[1] !== s.classes.length + 1) {
+              throw new ShapeMismatchError(
+                fn,
+                `specialists[${m}].model`,
+                `an output of shape [batch, ${s.classes.length + 1}]`,
+                p.shape,
+              );
+            }
+            if (s.dustbinLogitShift === 0) return p;
+            const shift = tf.concat(
+              [tf.zeros([1, s.classes.length]), tf.fill([1, 1], s.dustbinLogitShift)],
+              1,
+            );
+            return tf.softmax(tf.add(tf.log(tf.maximum(p, 1e-12)), shift)) as Tensor2D;
+          });
+          return { pg, active, specs };
+        });
+        try {
+          const r = await combineKL(
+            parts.pg,
+            parts.specs.map((p, m) => ({ probabilities: p, classes: this.members[m].classes })),
+            parts.active,
+            combineOpts,
+          );
+          qs.push(r.probabilities);
+          iterations = Math.max(iterations, r.iterations);
+          converged &&= r.converged;
+        } finally {
+          tf.dispose(parts.specs);
+        }
+        pgs.push(parts.pg);
+        acts.push(parts.active);
+      }
+      const cat = (ts: Tensor2D[]) => (ts.length === 1 ? ts[0] : (tf.concat(ts, 0) as Tensor2D));
+      const result = {
+        probabilities: cat(qs),
+        generalist: cat(pgs),
+        active: cat(acts),
+        iterations,
+        converged,
+      };
+      if (qs.length > 1) tf.dispose([qs, pgs, acts]);
+      return result;
+    } catch (e) {
+      tf.dispose([qs, pgs, acts]);
+      throw e;
+    } finally {
+      membership.dispose();
+    }
+  }
+
+  /** `[numClasses, specialists]`: 1 where class c is in specialist m's subset. */
+  private membershipMatrix(): Tensor2D {
+    const m = this.members.length;
+    const v = new Float32Array(this.numClasses * Math.max(m, 1));
+    this.members.forEach((s, j) => {
+      for (const c of s.classes) v[c * m + j] = 1;
+    });
+    return tf.tensor2d(v.subarray(0, this.numClasses * m), [this.numClasses, m]);
+  }
+
+  private toProbabilities(
+    fn: string,
+    argument: string,
+    model: PredictModel,
+    x: Tensor,
+    kind: EnsembleOutputKind,
+  ): Tensor2D {
+    const y = predict2d(fn, argument, model, x);
+    return (kind === 'logits' ? tf.softmax(y) : y) as Tensor2D;
+  }
+
+  /**
+   * Saves the generalist and every specialist through tf.io handlers (browser-safe: pass URLs such as
+   * `indexeddb://...` or `localstorage://...`, or your own IOHandlers), one model per name: `'generalist'`,
+   * `'specialist-0'`, ... The ensemble's JSON manifest (class sets, dustbin corrections, clustering) rides in the
+   * generalist's user-defined metadata, so loading needs only the same handlers. All models must be LayersModels.
+   *
+   * @example
+   * ```ts
+   * const store = memoryEnsembleStore();
+   * await ensemble.save(store.handler);
+   * const again = await SpecialistEnsemble.load(store.handler);
+   * ```
+   */
+  async save(handlers: EnsembleHandlers): Promise<EnsembleManifest> {
+    this.assertLive('save');
+    const fn = 'SpecialistEnsemble.save';
+    if (typeof handlers !== 'function') {
+      throw new InvalidArgumentError(
+        fn,
+        'handlers',
+        'a function (name) => tf.io.IOHandler | URL string',
+        handlers,
+      );
+    }
+    if (!isLayersModel(this.generalistModel)) {
+      throw new InvalidArgumentError(
+        fn,
+        'generalist',
+        'a LayersModel (only LayersModels can be saved)',
+        this.generalistModel,
+      );
+    }
+    this.members.forEach((s, m) => {
+      if (!isLayersModel(s.model)) {
+        throw new InvalidArgumentError(
+          fn,
+          `specialists[${m}].model`,
+          'a LayersModel (only LayersModels can be saved)',
+          s.model,
+        );
+      }
+    });
+    const manifest: EnsembleManifest = {
+      format: 'transferkit/specialist-ensemble',
+      version: 1,
+      numClasses: this.numClasses,
+      generalistOutput: this.generalistOutput,
+      specialists: this.members.map((s, m) => ({
+        name: `specialist-${m}`,
+        classes: [...s.classes],
+        outputKind: s.outputKind,
+        dustbinLogitShift: s.dustbinLogitShift,
+      })),
+      ...(this.clustering ? { clustering: this.clustering } : {}),
+    };
+    await this.generalistModel.save(withManifest(fn, handlers('generalist'), manifest));
+    for (let m = 0; m < this.members.length; m++) {
+      await (this.members[m].model as tfl.LayersModel).save(handlers(`specialist-${m}`));
+    }
+    return manifest;
+  }
+
+  /**
+   * Loads an ensemble saved by {@link save} through the same handlers. The loaded ensemble owns all its models.
+   *
+   * @example
+   * ```ts
+   * const ensemble = await SpecialistEnsemble.load((name) => `indexeddb://mnist-${name}`);
+   * ```
+   */
+  static async load(handlers: EnsembleHandlers): Promise<SpecialistEnsemble> {
+    const fn = 'SpecialistEnsemble.load';
+    if (typeof handlers !== 'function') {
+      throw new InvalidArgumentError(
+        fn,
+        'handlers',
+        'a function (name) => tf.io.IOHandler | URL string',
+        handlers,
+      );
+    }
+    const loaded: tfl.LayersModel[] = [];
+    try {
+      const generalist = await tfl.loadLayersModel(handlers('generalist'));
+      loaded.push(generalist);
+      const meta = generalist.getUserDefinedMetadata() as Record<string, unknown> | undefined;
+      const manifest = meta?.[MANIFEST_KEY] as EnsembleManifest | undefined;
+      if (manifest?.format !== 'transferkit/specialist-ensemble' || manifest.version !== 1) {
+        throw new InvalidArgumentError(
+          fn,
+          'handlers',
+          "a store whose 'generalist' model carries a transferkit/specialist-ensemble v1 manifest",
+          manifest ?? 'a model without one',
+        );
+      }
+      const specialists: Specialist[] = [];
+      for (const s of manifest.specialists) {
+        const model = await tfl.loadLayersModel(handlers(s.name));
+        loaded.push(model);
+        specialists.push({
+          model,
+          classes: s.classes,
+          outputKind: s.outputKind,
+          dustbinLogitShift: s.dustbinLogitShift,
+        });
+      }
+      return new SpecialistEnsemble(generalist, specialists, {
+        numClasses: manifest.numClasses,
+        generalistOutput: manifest.generalistOutput,
+        clustering: manifest.clustering,
+        owns: 'all',
+      });
+    } catch (e) {
+      for (const m of loaded) m.dispose();
+      throw e;
+    }
+  }
+
+  /** Frees the specialists (and the generalist, when the ensemble owns it). Later calls throw {@link DisposedError}. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.members) disposeModel(s.model);
+    if (this.owns === 'all') disposeModel(this.generalistModel);
+  }
+
+  /** Whether {@link dispose} was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private assertLive(method: string): void {
+    if (this.disposed) throw new DisposedError('SpecialistEnsemble', method);
+  }
+}
+
+/** Wraps a save handler (or URL) so that the saved artifacts carry the manifest in their user-defined metadata. */
+function withManifest(
+  fn: string,
+  target: tf.io.IOHandler | string,
+  manifest: EnsembleManifest,
+): tf.io.IOHandler {
+  let handler: tf.io.IOHandler | undefined;
+  if (typeof target === 'string') {
+    handler = tf.io.getSaveHandlers(target)[0];
+    if (handler === undefined) {
+      throw new InvalidArgumentError(
+        fn,
+        "handlers('generalist')",
+        'a URL with a registered tf.io save handler',
+        target,
+      );
+    }
+  } else {
+    handler = target;
+  }
+  if (typeof handler?.save !== 'function') {
+    throw new InvalidArgumentError(
+      fn,
+      "handlers('generalist')",
+      'a tf.io.IOHandler with a save() method',
+      target,
+    );
+  }
+  const inner = handler;
+  return {
+    save: (artifacts: tf.io.ModelArtifacts) =>
+      inner.save!({
+        ...artifacts,
+        userDefinedMetadata: {
+          ...(artifacts.userDefinedMetadata ?? {}),
+          [MANIFEST_KEY]: manifest,
+        } as tf.io.ModelArtifacts['userDefinedMetadata'],
+      }),
+  };
+}
+
+function disposeModel(model: PredictModel): void {
+  const d = (model as { dispose?: () => unknown }).dispose;
+  if (typeof d === 'function') d.call(model);
+}
+
+function isClustering(v: unknown): v is ClassClustering {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray((v as ClassClustering).clusters)
+  );
+}
+
+function resolveNumClasses(fn: string, generalist: PredictModel, given: number | undefined): number {
+  if (given !== undefined) {
+    checkInteger(fn, 'options.numClasses', given, 2);
+    if (isLayersModel(generalist)) {
+      const shape = generalist.outputs[0].shape;
+      if (shape[shape.length - 1] !== given) {
+        throw new ShapeMismatchError(
+          fn,
+          'options.numClasses',
+          `the generalist's class count (${shape[shape.length - 1]})`,
+          `${given}`,
+        );
+      }
+    }
+    return given;
+  }
+  if (isLayersModel(generalist)) {
+    const shape = generalist.outputs[0].shape;
+    const k = shape[shape.length - 1];
+    if (typeof k === 'number' && k >= 2) return k;
+  }
+  throw new InvalidArgumentError(
+    fn,
+    'options.numClasses',
+    'the class count (the generalist is not a LayersModel)',
+    given,
+  );
+}
+
+function resolveOutputKind(
+  fn: string,
+  generalist: PredictModel,
+  given: EnsembleOutputKind | undefined,
+): EnsembleOutputKind {
+  if (given !== undefined) {
+    checkOneOf(fn, 'options.generalistOutput', given, ['probabilities', 'logits'] as const);
+    return given;
+  }
+  return isLayersModel(generalist) ? detectOutputKind(generalist) : 'probabilities';
+}
+
+/**
+ * A browser-safe in-memory store for {@link SpecialistEnsemble.save}/`load`: one tf.io handler per model name,
+ * keeping the `ModelArtifacts` in a Map (serialise them yourself, or use URL handlers instead).
+ *
+ * @example
+ * ```ts
+ * const store = memoryEnsembleStore();
+ * await ensemble.save(store.handler);
+ * console.log([...store.artifacts.keys()]); // ['generalist', 'specialist-0', ...]
+ * ```
+ */
+export function memoryEnsembleStore(): {
+  handler: (name: string) => tf.io.IOHandler;
+  artifacts: Map<string, tf.io.ModelArtifacts>;
+} {
+  const artifacts = new Map<string, tf.io.ModelArtifacts>();
+  const handler = (name: string): tf.io.IOHandler => ({
+    save: async (a: tf.io.ModelArtifacts) => {
+      artifacts.set(name, a);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
+    },
+    load: async () => {
+      const a = artifacts.get(name);
+      if (!a) {
+        throw new InvalidArgumentError(
+          'memoryEnsembleStore.load',
+          'name',
+          `one of [${[...artifacts.keys()].join(', ')}]`,
+          name,
+        );
+      }
+      return a;
+    },
+  });
+  return { handler, artifacts };
+}

@@ -1,0 +1,284 @@
+/**
+ * Specialist models (Hinton, Vinyals & Dean 2015, section 5.2): each specialist starts from the generalist's
+ * weights, gets a new head over its subset's classes plus a dustbin, and is trained on its enriched data set.
+ *
+ * The deep copy here goes through the model's JSON topology and `setWeights` (the weights are copied, never
+ * shared), and the new head is a softmax `Dense` layer on the generalist head's input.
+ *
+ * @module
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/types.js';
+import { validateClusters } from './clustering.js';
+import { isLayersModel } from './internal.js';
+
+/** What a model's `predict` returns: `'probabilities'` (rows sum to 1) or `'logits'`. */
+export type EnsembleOutputKind = 'probabilities' | 'logits';
+
+/**
+ * Tells whether a LayersModel ends in a softmax (`'probabilities'`) or not (`'logits'`), from its last layer's
+ * `activation` config (a `Dense` with `activation: 'softmax'`, or a `Softmax`/`Activation('softmax')` layer).
+ *
+ * @example
+ * ```ts
+ * detectOutputKind(model); // 'probabilities' for tfl.layers.dense({ units: 10, activation: 'softmax' })
+ * ```
+ */
+export function detectOutputKind(model: tfl.LayersModel): EnsembleOutputKind {
+  if (!isLayersModel(model)) {
+    throw new InvalidArgumentError('detectOutputKind', 'model', 'a tfjs-layers LayersModel', model);
+  }
+  const last = model.layers[model.layers.length - 1];
+  if (last.getClassName() === 'Softmax') return 'probabilities';
+  const cfg = last.getConfig() as { activation?: unknown };
+  return cfg.activation === 'softmax' ? 'probabilities' : 'logits';
+}
+
+/** Options of {@link createSpecialist}. */
+export interface CreateSpecialistOptions {
+  /**
+   * How the new head starts: `'generalist'` copies the generalist head's columns for the subset's classes and
+   * gives the dustbin the mean of the other columns (bias: `mean + log(count)`, the log-sum-exp of equal logits),
+   * so the specialist starts close to the generalist's opinion; `'random'` uses Glorot-uniform weights.
+   * @default 'generalist'
+   */
+  headInit?: 'generalist' | 'random';
+  /** Name of the new model (its head is `<name>_head`). @default 'specialist' */
+  name?: string;
+  /** Seed of the head's random initialiser (for `headInit: 'random'`). @default 0 */
+  seed?: number;
+}
+
+/**
+ * Makes a specialist from a generalist (Hinton et al. 2015, section 5.2): a deep copy of every layer but the last
+ * (through the JSON topology and `setWeights`, so the weights are copied, not shared), with a new softmax `Dense`
+ * head of `classes.length + 1` units (the subset's classes ascending, then the dustbin). The generalist's last
+ * layer must be a `Dense` layer; for other architectures plug in a `modelFactory` (see
+ * {@link SpecialistEnsemble.train}).
+ *
+ * The caller owns the returned model (dispose it with `model.dispose()`).
+ *
+ * @example
+ * ```ts
+ * const specialist = await createSpecialist(generalist, [3, 5, 8]); // outputs [batch, 4]
+ * ```
+ */
+export async function createSpecialist(
+  generalist: tfl.LayersModel,
+  classes: readonly number[],
+  options?: CreateSpecialistOptions,
+): Promise<tfl.LayersModel> {
+  const fn = 'createSpecialist';
+  const opts = checkOptions(fn, 'options', options);
+  if (!isLayersModel(generalist)) {
+    throw new InvalidArgumentError(fn, 'generalist', 'a tfjs-layers LayersModel', generalist);
+  }
+  const head = generalist.layers[generalist.layers.length - 1];
+  if (head.getClassName() !== 'Dense') {
+    throw new InvalidArgumentError(
+      fn,
+      'generalist',
+      'a model whose last layer is a Dense classification head (or use a modelFactory)',
+      `${head.getClassName()} layer \`${head.name}\``,
+    );
+  }
+  const outShape = generalist.outputs[0].shape;
+  const numClasses = outShape[outShape.length - 1] as number;
+  const [sorted] = validateClusters(fn, [classes], numClasses);
+  const headInit = opts.headInit ?? 'generalist';
+  checkOneOf(fn, 'options.headInit', headInit, ['generalist', 'random'] as const);
+  const name = opts.name ?? 'specialist';
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(fn, 'options.name', 'a non-empty string', name);
+  }
+  const seed = opts.seed ?? 0;
+  checkInteger(fn, 'options.seed', seed);
+
+  const copy = await tfl.models.modelFromJSON(
+    generalist.toJSON(null, false) as Parameters<typeof tfl.models.modelFromJSON>[0],
+  );
+  let result: tfl.LayersModel | undefined;
+  try {
+    const weights = generalist.getWeights();
+    copy.setWeights(weights);
+    const oldHead = copy.layers[copy.layers.length - 1];
+    const features = oldHead.input as tfl.SymbolicTensor;
+    const newHead = tfl.layers.dense({
+      units: sorted.length + 1,
+      activation: 'softmax',
+      name: `${name}_head`,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    });
+    const output = newHead.apply(features) as tfl.SymbolicTensor;
+    result = tfl.model({ inputs: copy.inputs, outputs: output, name });
+    if (headInit === 'generalist') {
+      const [kernel, bias] = oldHead.getWeights();
+      const init = tf.tidy(() => {
+        const inside = tf.tensor1d(sorted, 'int32');
+        const others: number[] = [];
+        for (let c = 0; c < numClasses; c++) if (!sorted.includes(c)) others.push(c);
+        const outside = tf.tensor1d(others, 'int32');
+        const k = tf.concat(
+          [tf.gather(kernel, inside, 1), tf.mean(tf.gather(kernel, outside, 1), 1, true)],
+          1,
+        );
+        const b = bias
+          ? tf.concat([
+              tf.gather(bias, inside),
+              tf.add(tf.mean(tf.gather(bias, outside), 0, true), Math.log(others.length)),
+            ])
+          : tf.zeros([sorted.length + 1]);
+        return [k, b];
+      });
+      newHead.setWeights(init);
+      tf.dispose(init);
+    }
+    oldHead.dispose();
+    return result;
+  } catch (e) {
+    if (result) result.dispose();
+    else copy.dispose();
+    throw e;
+  }
+}
+
+/** Options of {@link trainSpecialist}. */
+export interface TrainSpecialistOptions {
+  /** Passes over the data. @default 3 */
+  epochs?: number;
+  /** Mini-batch size. @default 64 */
+  batchSize?: number;
+  /** Adam's learning rate. @default 0.001 */
+  learningRate?: number;
+  /** What the model's output is (`'logits'` trains with softmax cross-entropy on them). @default 'probabilities' */
+  outputKind?: EnsembleOutputKind;
+  /** Progress per batch, phase `'specialist'`, with the running loss. */
+  onProgress?: ProgressCallback;
+  /** Phase name in progress events. @default 'specialist' */
+  phase?: string;
+}
+
+/** Per-epoch training figures. */
+export interface SpecialistTrainHistory {
+  /** Mean training loss of each epoch. */
+  loss: number[];
+  /** Training accuracy of each epoch (over the specialist's classes + dustbin). */
+  accuracy: number[];
+}
+
+/**
+ * Trains a model on (remapped) labels with Adam and cross-entropy through `model.fit`, in the order given (the
+ * enriched sample is already shuffled, so runs are reproducible), reporting progress per batch. Disposes its
+ * optimizer; the caller's `x` is not disposed.
+ *
+ * @param labels class index per row of `x`, in `[0, numOutputs)`
+ * @example
+ * ```ts
+ * const s = enrichedSample(yTrain, [3, 5, 8], 10);
+ * const xs = tf.gather(xTrain, s.indices);
+ * await trainSpecialist(specialist, xs, s.labels, 4, { epochs: 2 });
+ * xs.dispose();
+ * ```
+ */
+export async function trainSpecialist(
+  model: tfl.LayersModel,
+  x: Tensor,
+  labels: ArrayLike<number>,
+  numOutputs: number,
+  options?: TrainSpecialistOptions,
+): Promise<SpecialistTrainHistory> {
+  const fn = 'trainSpecialist';
+  const opts = checkOptions(fn, 'options', options);
+  if (!isLayersModel(model)) throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
+  checkTensor(fn, 'x', x);
+  checkInteger(fn, 'numOutputs', numOutputs, 2);
+  if (
+    labels === null ||
+    typeof labels !== 'object' ||
+    typeof labels.length !== 'number' ||
+    labels.length !== x.shape[0]
+  ) {
+    throw new ShapeMismatchError(
+      fn,
+      'labels',
+      `${x.shape[0]} labels (one per row of x)`,
+      `${describeLength(labels)}`,
+    );
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= numOutputs) {
+      throw new InvalidArgumentError(fn, `labels[${i}]`, `an integer in [0, ${numOutputs - 1}]`, labels[i]);
+    }
+  }
+  const outShape = model.outputs[0].shape;
+  if (outShape[outShape.length - 1] !== numOutputs) {
+    throw new ShapeMismatchError(
+      fn,
+      'model',
+      `a model with ${numOutputs} outputs`,
+      outShape.map((d) => d ?? -1),
+    );
+  }
+  const epochs = opts.epochs ?? 3;
+  checkInteger(fn, 'options.epochs', epochs, 1);
+  const batchSize = opts.batchSize ?? 64;
+  checkInteger(fn, 'options.batchSize', batchSize, 1);
+  const lr = opts.learningRate ?? 1e-3;
+  checkPositive(fn, 'options.learningRate', lr);
+  const outputKind = opts.outputKind ?? 'probabilities';
+  checkOneOf(fn, 'options.outputKind', outputKind, ['probabilities', 'logits'] as const);
+  const phase = opts.phase ?? 'specialist';
+
+  const optimizer = tf.train.adam(lr);
+  const y = tf.tidy(() =>
+    tf.cast(tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), numOutputs), 'float32'),
+  );
+  try {
+    model.compile({
+      optimizer,
+      loss:
+        outputKind === 'probabilities'
+          ? 'categoricalCrossentropy'
+          : (yTrue: Tensor, yPred: Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+      metrics: ['accuracy'],
+    });
+    const batches = Math.ceil(x.shape[0] / batchSize);
+    const total = batches * epochs;
+    let epoch = 0;
+    const history = await model.fit(x, y, {
+      epochs,
+      batchSize,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onEpochBegin: async (e: number) => {
+          epoch = e;
+        },
+        onBatchEnd: async (batch: number, logs?: tfl.Logs) => {
+          opts.onProgress?.({
+            phase,
+            done: epoch * batches + batch + 1,
+            total,
+            metrics: logs?.loss !== undefined ? { loss: logs.loss } : undefined,
+          });
+        },
+      },
+    });
+    const acc = (history.history.acc ?? history.history.accuracy ?? []) as number[];
+    return { loss: (history.history.loss as number[]).map(Number), accuracy: acc.map(Number) };
+  } finally {
+    y.dispose();
+    optimizer.dispose();
+  }
+}
+
+function describeLength(v: unknown): string {
+  if (v !== null && typeof v === 'object' && typeof (v as ArrayLike<number>).length === 'number') {
+    return `${(v as ArrayLike<number>).length} labels`;
+  }
+  return String(v);
+}
