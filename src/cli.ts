@@ -1,2 +1,27 @@
-/** The `transferkit` command line. */
-console.log('transferkit');
+/**
+ * The `transferkit` command line. Each sub-command lives in src/cli/<command>.ts and is registered here.
+ *
+ * @module
+ */
+import { Command } from 'commander';
+import { reportCommand } from './cli/report.js';
+import { TransferkitError } from './index.js';
+
+const program = new Command('transferkit')
+  .description(
+    'What CNNs learn and how it transfers: the paper report and tools for your own models and images.',
+  )
+  .showHelpAfterError()
+  .addCommand(reportCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Typed errors are the user's to fix: print the message, not a stack.
+  if (e instanceof TransferkitError) {
+    process.stderr.write(`transferkit: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Terminal progress for the report: one cli-progress bar per running phase (drawn on a TTY), a one-line summary
+ * when a phase completes, and plain log lines when the output is not a terminal.
+ *
+ * @module
+ */
+import cliProgress from 'cli-progress';
+import type { ProgressEvent } from '../index.js';
+
+/** Where the runner sends progress and log lines. */
+export interface ProgressSink {
+  /** A section's progress event. */
+  update(section: string, event: ProgressEvent): void;
+  /** A line of text above the bars. */
+  log(message: string): void;
+  /** Removes all bars (end of run). */
+  stop(): void;
+}
+
+function formatMetrics(m: Record<string, number> | undefined): string {
+  if (!m) return '';
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join('  ');
+}
+
+/** A sink that prints nothing (tests, `--quiet`). */
+export function silentProgress(): ProgressSink {
+  return { update() {}, log() {}, stop() {} };
+}
+
+/** Options of {@link terminalProgress}. */
+export interface TerminalProgressOptions {
+  /**
+   * Where to write.
+   * @default process.stderr
+   */
+  stream?: NodeJS.WriteStream;
+  /**
+   * Draw bars (only on a TTY); `false` prints one line per completed phase only.
+   * @default true
+   */
+  bars?: boolean;
+}
+
+/**
+ * Progress bars on stderr when it is a TTY; otherwise (or with `bars: false`) one line per completed phase.
+ *
+ * @example
+ * ```ts
+ * const sink = terminalProgress();
+ * sink.update('foundation', { phase: 'train', done: 3, total: 10 });
+ * sink.stop();
+ * ```
+ */
+export function terminalProgress(options: TerminalProgressOptions = {}): ProgressSink {
+  const stream = options.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY) && options.bars !== false;
+  const multi = tty
+    ? new cliProgress.MultiBar(
+        {
+          stream,
+          format: ' {section} {phase} [{bar}] {value}/{total} {eta_formatted} {metrics}',
+          barsize: 28,
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 50,
+          fps: 8,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const started = new Map<string, number>();
+  const log = (message: string) => {
+    if (multi) multi.log(`${message}\n`);
+    else stream.write(`${message}\n`);
+  };
+  return {
+    update(section, e) {
+      const key = `${section}\u0000${e.phase}`;
+      if (!started.has(key)) started.set(key, performance.now());
+      const payload = { section, phase: e.phase, metrics: formatMetrics(e.metrics) };
+      if (multi) {
+        let bar = bars.get(key);
+        if (bar === undefined) {
+          bar = multi.create(e.total, e.done, payload);
+          bars.set(key, bar);
+        }
+        bar.setTotal(e.total);
+        bar.update(e.done, payload);
+      }
+      if (e.total > 0 && e.done >= e.total) {
+        const secs = (performance.now() - (started.get(key) ?? performance.now())) / 1000;
+        const bar = bars.get(key);
+        if (multi && bar) {
+          multi.remove(bar);
+          bars.delete(key);
+        }
+        started.delete(key);
+        log(`  ${section} ${e.phase}: ${e.done}/${e.total} in ${secs.toFixed(1)} s  ${payload.metrics}`);
+      }
+    },
+    log,
+    stop() {
+      multi?.stop();
+      bars.clear();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * The registry of report sections, in report order. Each paper's section appends itself here
+ * (`import { x } from './x.js'` and an entry in the array).
+ *
+ * @module
+ */
+import type { ReportSection } from '../types.js';
+import { foundation } from './foundation.js';
+
+/** Every section of the report, in order. */
+export const sections: ReportSection<any>[] = [foundation];
