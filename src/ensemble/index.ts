@@ -6,6 +6,7 @@
  */
 export * from './clustering.js';
 export * from './combine.js';
+export * from './distill.js';
 export * from './ensemble.js';
 export * from './sampling.js';
 export * from './specialist.js';

@@ -5,6 +5,7 @@ import {
   createSpecialist,
   DisposedError,
   detectOutputKind,
+  distillEnsemble,
   InvalidArgumentError,
   memoryEnsembleStore,
   type ProgressEvent,
@@ -233,6 +234,35 @@ describe('SpecialistEnsemble', () => {
       expectClose(grad, [0, 0, 0, 0, 0], 2e-5);
     }
     q.dispose();
+  });
+
+  it('distils the ensemble back into one model that agrees with it', async () => {
+    const student = makeGeneralist(9, 'linear');
+    const q = await ensemble.predict(train.x);
+    const before = tf.memory().numTensors;
+    const events: ProgressEvent[] = [];
+    const h = await distillEnsemble(ensemble, student, train.x, {
+      epochs: 8,
+      batchSize: 50,
+      learningRate: 0.02,
+      temperature: 2,
+      alpha: 1,
+      onProgress: (e) => events.push(e),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(h.epochs.length).toBe(8);
+    expect(h.epochs[7].loss).toBeLessThan(h.epochs[0].loss);
+    expect(events[0].phase).toBe('ensemble');
+    const s = student.predict(train.x) as tf.Tensor;
+    const agree = tf.mean(tf.cast(tf.equal(tf.argMax(s, 1), tf.argMax(q, 1)), 'float32'));
+    expect((await agree.data())[0]).toBeGreaterThan(0.85);
+    tf.dispose([q, s, agree]);
+    await expectThrowsNoLeak(
+      () => distillEnsemble(ensemble, generalist, train.x),
+      InvalidArgumentError,
+      /logits/,
+    );
+    student.dispose();
   });
 
   it('saves and loads the whole ensemble through io handlers', async () => {
