@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+export * from './classify/index.js';
 export * from './core/index.js';
 export * from './data/index.js';
 export * from './deconvnet/index.js';

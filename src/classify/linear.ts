@@ -1,0 +1,413 @@
+/**
+ * Linear classifiers on tfjs, the fast path for features: a one-vs-rest linear SVM with the squared hinge loss
+ * (the L2-loss SVM of liblinear, which DeCAF and Razavian et al. train on CNN features) and softmax (multinomial
+ * logistic) regression, both full-batch or mini-batch with Adam, L2 regularisation and class weights.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkInteger, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
+import {
+  argmaxRows,
+  type ClassifierKind,
+  type ClassWeight,
+  classCount,
+  classWeights,
+  type FeatureClassifier,
+  type FitOptions,
+  type FitReport,
+  type LabelInput,
+  readLabels,
+  type SavedClassifier,
+} from './types.js';
+
+/** Training options shared by the tfjs linear classifiers. */
+export interface LinearTrainingOptions {
+  /** Number of classes. @default max label + 1 */
+  numClasses?: number;
+  /** Per-class loss weights: `'balanced'` or one number per class. @default all 1 */
+  classWeight?: ClassWeight;
+  /** Full-batch steps, or passes over the data with `batchSize`. @default 300 */
+  epochs?: number;
+  /** Mini-batch size; omit for full-batch optimisation. @default full batch */
+  batchSize?: number;
+  /** Adam learning rate. @default 0.05 */
+  learningRate?: number;
+  /** Full batch: stop when the objective changes by less than `tol` (relative) over 10 steps. @default 1e-6 */
+  tol?: number;
+  /** Seed of the mini-batch order. @default 0 */
+  seed?: number;
+}
+
+/** Options of {@link LinearSvm}. */
+export interface LinearSvmOptions extends LinearTrainingOptions {
+  /** Misclassification cost C of the primal 1/2 ||w||^2 + C sum xi^2 (larger: less regularisation). @default 1 */
+  C?: number;
+}
+
+/** Options of {@link SoftmaxRegression}. */
+export interface SoftmaxRegressionOptions extends LinearTrainingOptions {
+  /** L2 penalty lambda/2 ||W||^2 added to the mean cross-entropy. @default 1e-4 */
+  l2?: number;
+}
+
+abstract class TfLinearClassifier implements FeatureClassifier {
+  abstract readonly kind: ClassifierKind;
+  protected W: tf.Variable | undefined;
+  protected b: tf.Variable | undefined;
+  protected readonly opts: Required<Omit<LinearTrainingOptions, 'numClasses' | 'classWeight' | 'batchSize'>> &
+    Pick<LinearTrainingOptions, 'numClasses' | 'classWeight' | 'batchSize'>;
+  private disposed = false;
+  private k = 0;
+  private d = 0;
+
+  protected constructor(
+    protected readonly fn: string,
+    options: LinearTrainingOptions | undefined,
+  ) {
+    const o = checkOptions(fn, 'options', options);
+    this.opts = {
+      numClasses: o.numClasses,
+      classWeight: o.classWeight,
+      epochs: o.epochs ?? 300,
+      batchSize: o.batchSize,
+      learningRate: o.learningRate ?? 0.05,
+      tol: o.tol ?? 1e-6,
+      seed: o.seed ?? 0,
+    };
+    if (o.numClasses !== undefined) checkInteger(fn, 'options.numClasses', o.numClasses, 2);
+    checkInteger(fn, 'options.epochs', this.opts.epochs, 1);
+    if (o.batchSize !== undefined) checkInteger(fn, 'options.batchSize', o.batchSize, 1);
+    checkPositive(fn, 'options.learningRate', this.opts.learningRate);
+    if (this.opts.tol !== 0) checkPositive(fn, 'options.tol', this.opts.tol);
+    checkInteger(fn, 'options.seed', this.opts.seed);
+    if (o.classWeight !== undefined && o.classWeight !== 'balanced' && !Array.isArray(o.classWeight)) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.classWeight',
+        "'balanced' or an array of per-class weights",
+        o.classWeight,
+      );
+    }
+  }
+
+  get numClasses(): number {
+    return this.k;
+  }
+
+  get dim(): number {
+    return this.d;
+  }
+
+  /** Training objective on a batch: scores [B, K], one-hot [B, K], per-sample weights [B], training set size. */
+  protected abstract objective(
+    scores: tf.Tensor2D,
+    oneHot: tf.Tensor2D,
+    sw: tf.Tensor1D,
+    n: number,
+  ): tf.Scalar;
+  /** Scores from logits (identity for the SVM, softmax for the regression). */
+  protected abstract scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D;
+  protected abstract extraOptions(): Record<string, unknown>;
+
+  protected assertLive(method: string): void {
+    if (this.disposed) throw new DisposedError(this.fn, method);
+  }
+
+  private assertFitted(method: string): void {
+    this.assertLive(method);
+    if (this.W === undefined) {
+      throw new InvalidArgumentError(
+        `${this.fn}.${method}`,
+        'this',
+        'a fitted classifier (call fit() or load() first)',
+        'an unfitted classifier',
+      );
+    }
+  }
+
+  /** Features as a tensor, and whether this call owns it. */
+  private async features(method: string, x: FeatureInput): Promise<{ t: tf.Tensor2D; owned: boolean }> {
+    if (isTensor(x)) {
+      if (x.rank !== 2)
+        throw new ShapeMismatchError(`${this.fn}.${method}`, 'x', 'features of rank 2 [N, D]', x.shape);
+      return { t: x as tf.Tensor2D, owned: false };
+    }
+    const fm = await toFeatureMatrix(`${this.fn}.${method}`, 'x', x);
+    return { t: fm.toTensor(), owned: true };
+  }
+
+  async fit(x: FeatureInput, y: LabelInput, options: FitOptions = {}): Promise<FitReport> {
+    this.assertLive('fit');
+    const start = Date.now();
+    const { t: xs, owned } = await this.features('fit', x);
+    const owned2: tf.Tensor[] = [];
+    let optimizer: tf.Optimizer | undefined;
+    try {
+      const [n, d] = xs.shape;
+      if (n === 0) throw new InvalidArgumentError(`${this.fn}.fit`, 'x', 'at least one example', '0 rows');
+      const labels = await readLabels(`${this.fn}.fit`, y, n, this.opts.numClasses);
+      const k = classCount(labels, this.opts.numClasses);
+      const cw = classWeights(this.fn, this.opts.classWeight, labels, k);
+      tf.dispose([this.W, this.b]);
+      this.W = tf.tidy(() => tf.variable(tf.zeros([d, k]), true, undefined, 'float32'));
+      this.b = tf.tidy(() => tf.variable(tf.zeros([k]), true, undefined, 'float32'));
+      this.k = k;
+      this.d = d;
+      const yT = tf.tensor1d(labels, 'int32');
+      const oneHot = tf.tidy(() => tf.cast(tf.oneHot(yT, k), 'float32')) as tf.Tensor2D;
+      const sw = tf.tidy(() => tf.gather(tf.tensor1d(cw), yT)) as tf.Tensor1D;
+      owned2.push(yT, oneHot, sw);
+      optimizer = tf.train.adam(this.opts.learningRate);
+      const vars = [this.W, this.b];
+      const W = this.W;
+      const b = this.b;
+      const step = (xb: tf.Tensor2D, yb: tf.Tensor2D, wb: tf.Tensor1D): tf.Scalar =>
+        (optimizer as tf.Optimizer).minimize(
+          () => this.objective(tf.add(tf.matMul(xb, W), b) as tf.Tensor2D, yb, wb, n),
+          true,
+          vars,
+        ) as tf.Scalar;
+      let loss = Number.NaN;
+      let iterations = 0;
+      const epochs = this.opts.epochs;
+      if (this.opts.batchSize === undefined || this.opts.batchSize >= n) {
+        let prev = Number.POSITIVE_INFINITY;
+        for (let e = 0; e < epochs; e++) {
+          const cost = step(xs, oneHot, sw);
+          iterations++;
+          if (e % 10 === 9 || e === epochs - 1) {
+            loss = (await cost.data())[0];
+            cost.dispose();
+            options.onProgress?.({ phase: 'fit', done: e + 1, total: epochs, metrics: { loss } });
+            if (Math.abs(prev - loss) <= this.opts.tol * Math.max(1, Math.abs(loss))) break;
+            prev = loss;
+          } else {
+            cost.dispose();
+          }
+        }
+      } else {
+        const rng = new Rng(this.opts.seed);
+        const bs = this.opts.batchSize;
+        for (let e = 0; e < epochs; e++) {
+          const order = rng.permutation(n);
+          let sum = 0;
+          let batches = 0;
+          for (let s = 0; s < n; s += bs) {
+            const idx = tf.tensor1d(order.slice(s, s + bs), 'int32');
+            const [xb, yb, wb] = tf.tidy(() => [
+              tf.gather(xs, idx),
+              tf.gather(oneHot, idx),
+              tf.gather(sw, idx),
+            ]);
+            const cost = step(xb as tf.Tensor2D, yb as tf.Tensor2D, wb as tf.Tensor1D);
+            tf.dispose([idx, xb, yb, wb]);
+            sum += (await cost.data())[0];
+            cost.dispose();
+            batches++;
+            iterations++;
+          }
+          loss = sum / batches;
+          options.onProgress?.({ phase: 'fit', done: e + 1, total: epochs, metrics: { loss } });
+        }
+      }
+      return { iterations, loss, ms: Date.now() - start };
+    } finally {
+      if (owned) xs.dispose();
+      tf.dispose(owned2);
+      optimizer?.dispose();
+    }
+  }
+
+  async predictScores(x: FeatureInput): Promise<tf.Tensor2D> {
+    this.assertFitted('predictScores');
+    const { t, owned } = await this.features('predictScores', x);
+    try {
+      if (t.shape[1] !== this.d) {
+        throw new ShapeMismatchError(
+          `${this.fn}.predictScores`,
+          'x',
+          `features of shape [*, ${this.d}]`,
+          t.shape,
+        );
+      }
+      return tf.tidy(() =>
+        this.scoresFromLogits(
+          tf.add(tf.matMul(t, this.W as tf.Variable), this.b as tf.Variable) as tf.Tensor2D,
+        ),
+      );
+    } finally {
+      if (owned) t.dispose();
+    }
+  }
+
+  async predict(x: FeatureInput): Promise<Int32Array> {
+    const s = await this.predictScores(x);
+    try {
+      return argmaxRows(await s.data(), s.shape[0], s.shape[1]);
+    } finally {
+      s.dispose();
+    }
+  }
+
+  async save(): Promise<SavedClassifier> {
+    this.assertFitted('save');
+    return {
+      format: 'transferkit-classifier',
+      version: 1,
+      kind: this.kind,
+      numClasses: this.k,
+      dim: this.d,
+      options: { ...this.opts, ...this.extraOptions() },
+      state: {
+        weights: Array.from(await (this.W as tf.Variable).data()),
+        bias: Array.from(await (this.b as tf.Variable).data()),
+      },
+    };
+  }
+
+  /** Restores weights from a saved classifier of the same kind (used by the static `load`). */
+  protected restore(saved: SavedClassifier): this {
+    const st = saved.state as { weights?: number[]; bias?: number[] };
+    const { numClasses: k, dim: d } = saved;
+    if (
+      !Number.isInteger(k) ||
+      !Number.isInteger(d) ||
+      !Array.isArray(st.weights) ||
+      !Array.isArray(st.bias) ||
+      st.weights.length !== d * k ||
+      st.bias.length !== k
+    ) {
+      throw new InvalidArgumentError(
+        `${this.fn}.load`,
+        'saved',
+        `a saved ${this.kind} with ${d} x ${k} weights and ${k} biases`,
+        saved,
+      );
+    }
+    this.W = tf.tidy(() =>
+      tf.variable(tf.tensor2d(st.weights as number[], [d, k]), true, undefined, 'float32'),
+    );
+    this.b = tf.tidy(() => tf.variable(tf.tensor1d(st.bias as number[]), true, undefined, 'float32'));
+    this.k = k;
+    this.d = d;
+    return this;
+  }
+
+  dispose(): void {
+    tf.dispose([this.W, this.b]);
+    this.W = undefined;
+    this.b = undefined;
+    this.disposed = true;
+  }
+}
+
+function checkSaved(fn: string, saved: unknown, kind: ClassifierKind): SavedClassifier {
+  const s = saved as SavedClassifier;
+  if (typeof s !== 'object' || s === null || s.format !== 'transferkit-classifier' || s.kind !== kind) {
+    throw new InvalidArgumentError(fn, 'saved', `a saved classifier of kind '${kind}'`, s?.kind ?? saved);
+  }
+  return s;
+}
+
+/**
+ * One-vs-rest linear SVM with the squared hinge loss, on tfjs. For classes k = 1..K it minimises (divided by
+ * C N, which leaves the minimiser unchanged)
+ *
+ *   1/2 ||w_k||^2 + C sum_i c_{y_i} max(0, 1 - t_ik (w_k . x_i + b_k))^2,   t_ik = +1 if y_i = k else -1
+ *
+ * (the L2-loss SVM of liblinear; the bias is not regularised), all classes at once with Adam. Scores are the
+ * margins w_k . x + b_k. This is the classifier DeCAF (Donahue et al. 2014) and Razavian et al. (2014) put on
+ * CNN features.
+ *
+ * @example
+ * ```ts
+ * const svm = new LinearSvm({ C: 1, classWeight: 'balanced' });
+ * await svm.fit(features, labels);
+ * const acc = accuracy(testLabels, await svm.predict(testFeatures));
+ * ```
+ */
+export class LinearSvm extends TfLinearClassifier {
+  readonly kind = 'linear-svm' as const;
+  private readonly C: number;
+
+  constructor(options: LinearSvmOptions = {}) {
+    super('LinearSvm', options);
+    this.C = options.C ?? 1;
+    checkPositive('LinearSvm', 'options.C', this.C);
+  }
+
+  protected objective(scores: tf.Tensor2D, oneHot: tf.Tensor2D, sw: tf.Tensor1D, n: number): tf.Scalar {
+    const t = tf.sub(tf.mul(oneHot, 2), 1);
+    const h = tf.relu(tf.sub(1, tf.mul(t, scores)));
+    const perSample = tf.sum(tf.square(h), 1);
+    const data = tf.mean(tf.mul(perSample, sw));
+    const reg = tf.div(tf.sum(tf.square(this.W as tf.Variable)), 2 * this.C * n);
+    return tf.add(data, reg) as tf.Scalar;
+  }
+
+  protected scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D {
+    return logits;
+  }
+
+  protected extraOptions(): Record<string, unknown> {
+    return { C: this.C };
+  }
+
+  /** Restores a LinearSvm saved with `save()`. */
+  static load(saved: SavedClassifier): LinearSvm {
+    const s = checkSaved('LinearSvm.load', saved, 'linear-svm');
+    return new LinearSvm(s.options as LinearSvmOptions).restore(s);
+  }
+}
+
+/**
+ * Softmax (multinomial logistic) regression on tfjs: mean over examples of c_{y_i} times the cross-entropy of
+ * softmax(W x_i + b), plus lambda/2 ||W||^2; scores are the class probabilities. With two classes it is logistic
+ * regression. DeCAF uses logistic regression on its features for the fine-grained birds.
+ *
+ * @example
+ * ```ts
+ * const lr = new SoftmaxRegression({ l2: 1e-3, batchSize: 128, epochs: 20 });
+ * await lr.fit(features, labels);
+ * const probs = await lr.predictScores(testFeatures); // [N, K], rows sum to 1
+ * ```
+ */
+export class SoftmaxRegression extends TfLinearClassifier {
+  readonly kind = 'softmax' as const;
+  private readonly l2: number;
+
+  constructor(options: SoftmaxRegressionOptions = {}) {
+    super('SoftmaxRegression', options);
+    this.l2 = options.l2 ?? 1e-4;
+    if (typeof this.l2 !== 'number' || !(this.l2 >= 0) || !Number.isFinite(this.l2)) {
+      throw new InvalidArgumentError('SoftmaxRegression', 'options.l2', 'a finite number >= 0', this.l2);
+    }
+  }
+
+  protected objective(scores: tf.Tensor2D, oneHot: tf.Tensor2D, sw: tf.Tensor1D): tf.Scalar {
+    const ce = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(scores)), 1));
+    const data = tf.mean(tf.mul(ce, sw));
+    if (this.l2 === 0) return data as tf.Scalar;
+    return tf.add(data, tf.mul(this.l2 / 2, tf.sum(tf.square(this.W as tf.Variable)))) as tf.Scalar;
+  }
+
+  protected scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D {
+    return tf.softmax(logits);
+  }
+
+  protected extraOptions(): Record<string, unknown> {
+    return { l2: this.l2 };
+  }
+
+  /** Restores a SoftmaxRegression saved with `save()`. */
+  static load(saved: SavedClassifier): SoftmaxRegression {
+    const s = checkSaved('SoftmaxRegression.load', saved, 'softmax');
+    return new SoftmaxRegression(s.options as SoftmaxRegressionOptions).restore(s);
+  }
+}
+
+export { checkSaved as checkSavedClassifier };

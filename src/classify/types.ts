@@ -1,0 +1,165 @@
+/**
+ * The one interface every feature classifier implements (tfjs linear SVM, softmax regression, the ml-svm
+ * adapter), so users swap them freely; plus label and class-weight handling shared by all.
+ *
+ * @module
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { isTensor } from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/types.js';
+import type { FeatureInput } from '../features/matrix.js';
+
+/** The classifiers transferkit ships. */
+export type ClassifierKind = 'linear-svm' | 'softmax' | 'ml-svm';
+
+/** Integer class labels in [0, numClasses): an array, a typed array or a rank-1 tensor. */
+export type LabelInput = ArrayLike<number> | tf.Tensor1D;
+
+/** Per-class weights of the loss: `'balanced'` (n / (K n_k)), or one number per class. */
+export type ClassWeight = 'balanced' | readonly number[];
+
+/** Options of `fit`. */
+export interface FitOptions {
+  /** Progress reports (`phase: 'fit'`, `done`/`total` in iterations or classes, `metrics.loss` when known). */
+  onProgress?: ProgressCallback;
+}
+
+/** What `fit` measured. */
+export interface FitReport {
+  /** Optimisation steps (tfjs classifiers) or SMO iterations summed over classes (ml-svm). */
+  iterations: number;
+  /** Final training objective (NaN when the method does not report one). */
+  loss: number;
+  /** Wall time of the fit, in milliseconds. */
+  ms: number;
+}
+
+/** A classifier saved as plain JSON (`JSON.stringify`-able); restore with `loadClassifier`. */
+export interface SavedClassifier {
+  format: 'transferkit-classifier';
+  version: 1;
+  kind: ClassifierKind;
+  numClasses: number;
+  dim: number;
+  /** The options the classifier was created with. */
+  options: Record<string, unknown>;
+  /** Kind-specific state: `{ weights, bias }` for the linear models, `{ models }` for ml-svm. */
+  state: Record<string, unknown>;
+}
+
+/**
+ * A classifier on feature vectors. `fit` learns from features `[N, D]` and integer labels; `predictScores` gives
+ * `[N, K]` scores (margins for SVMs, probabilities for softmax regression) as a tensor the caller owns; `predict`
+ * the arg-max class per row.
+ *
+ * @example
+ * ```ts
+ * const clf: FeatureClassifier = new LinearSvm({ C: 1 });
+ * await clf.fit(trainFeatures, trainLabels);
+ * const yhat = await clf.predict(testFeatures);
+ * const saved = await clf.save(); // JSON
+ * clf.dispose();
+ * ```
+ */
+export interface FeatureClassifier {
+  /** Which classifier this is. */
+  readonly kind: ClassifierKind;
+  /** Number of classes (0 before `fit`). */
+  readonly numClasses: number;
+  /** Feature dimension (0 before `fit`). */
+  readonly dim: number;
+  /** Learns from features and labels (re-fitting starts afresh). */
+  fit(x: FeatureInput, y: LabelInput, options?: FitOptions): Promise<FitReport>;
+  /** Scores `[N, numClasses]`: a new tensor, yours to dispose. */
+  predictScores(x: FeatureInput): Promise<tf.Tensor2D>;
+  /** The class with the highest score, per row. */
+  predict(x: FeatureInput): Promise<Int32Array>;
+  /** The fitted classifier as JSON. */
+  save(): Promise<SavedClassifier>;
+  /** Frees its tensors; later calls throw DisposedError. */
+  dispose(): void;
+}
+
+/** Reads labels (awaiting a tensor's data) and validates them: integers in [0, numClasses), one per row. */
+export async function readLabels(
+  fn: string,
+  y: unknown,
+  rows: number,
+  numClasses?: number,
+): Promise<Int32Array> {
+  let arr: ArrayLike<number>;
+  if (isTensor(y)) {
+    if (y.rank !== 1) throw new ShapeMismatchError(fn, 'y', 'a rank-1 tensor of labels', y.shape);
+    arr = await y.data();
+  } else if (y !== null && typeof y === 'object' && typeof (y as ArrayLike<number>).length === 'number') {
+    arr = y as ArrayLike<number>;
+  } else {
+    throw new InvalidArgumentError(fn, 'y', 'integer labels (an array, typed array or rank-1 tensor)', y);
+  }
+  if (arr.length !== rows)
+    throw new ShapeMismatchError(fn, 'y', `${rows} labels (one per feature row)`, [arr.length]);
+  const out = new Int32Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
+      throw new InvalidArgumentError(
+        fn,
+        `y[${i}]`,
+        numClasses !== undefined ? `an integer label in [0, ${numClasses - 1}]` : 'an integer label >= 0',
+        v,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Number of classes: the option when given, else max label + 1 (at least 2). */
+export function classCount(labels: Int32Array, numClasses?: number): number {
+  let max = 0;
+  for (const v of labels) if (v > max) max = v;
+  return numClasses ?? Math.max(2, max + 1);
+}
+
+/** Resolves class weights into one number per class. */
+export function classWeights(
+  fn: string,
+  cw: ClassWeight | undefined,
+  labels: Int32Array,
+  k: number,
+): Float32Array {
+  const w = new Float32Array(k).fill(1);
+  if (cw === undefined) return w;
+  if (cw === 'balanced') {
+    const counts = new Float64Array(k);
+    for (const v of labels) counts[v]++;
+    for (let c = 0; c < k; c++) w[c] = counts[c] > 0 ? labels.length / (k * counts[c]) : 0;
+    return w;
+  }
+  if (
+    !Array.isArray(cw) ||
+    cw.length !== k ||
+    cw.some((v) => typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
+  ) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.classWeight',
+      `'balanced' or ${k} finite numbers >= 0 (one per class)`,
+      cw,
+    );
+  }
+  w.set(cw);
+  return w;
+}
+
+/** Arg-max per row of a row-major `[rows, cols]` array. */
+export function argmaxRows(scores: ArrayLike<number>, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (scores[i * cols + j] > scores[i * cols + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
