@@ -5,7 +5,8 @@
  * @module
  */
 import type { ReportSection } from '../types.js';
+import { distill } from './distill.js';
 import { foundation } from './foundation.js';
 
 /** Every section of the report, in order. */
-export const sections: ReportSection<any>[] = [foundation];
+export const sections: ReportSection<any>[] = [foundation, distill];
