@@ -136,12 +136,17 @@ function frame(
 
 function legend(fr: Frame, items: { name: string; color: string; dashed?: boolean }[]): void {
   if (items.length < 2 && items.every((i) => i.name === '')) return;
-  const x = M.left + fr.plotW - 6;
+  // Right-aligned inside the plot, wide enough for the longest name (about 6 px per character at 11 px).
+  const textW = Math.max(...items.map((it) => it.name.length)) * 6;
+  const x0 = Math.max(M.left + 4, M.left + fr.plotW - 6 - textW - 24);
+  fr.svg.push(
+    `<rect x="${x0 - 4}" y="${M.top + 1}" width="${textW + 30}" height="${items.length * 14 + 6}" fill="#ffffff" fill-opacity="0.85"/>`,
+  );
   items.forEach((it, i) => {
     const y = M.top + 8 + i * 14;
     fr.svg.push(
-      `<line x1="${x - 118}" x2="${x - 100}" y1="${y}" y2="${y}" stroke="${escapeXml(it.color)}" stroke-width="2"${it.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
-      `<text x="${x - 96}" y="${y + 4}">${escapeXml(it.name)}</text>`,
+      `<line x1="${x0}" x2="${x0 + 18}" y1="${y}" y2="${y}" stroke="${escapeXml(it.color)}" stroke-width="2"${it.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      `<text x="${x0 + 22}" y="${y + 4}">${escapeXml(it.name)}</text>`,
     );
   });
 }

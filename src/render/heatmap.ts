@@ -113,7 +113,7 @@ export function heatMap(options: HeatMapOptions): string {
   const top = (opts.title ? 26 : 6) + colLabelH;
   const left = rowLabelW;
   const barW = 64;
-  const width = left + cols * cell + 16 + barW;
+  const width = Math.max(left + cols * cell + 16 + barW, opts.title ? left + 7.5 * opts.title.length + 8 : 0);
   const height = Math.max(top + rows * cell + 8, top + 110);
   const f = (v: number) => v.toFixed(1);
   const norm = (v: number) => (hi === lo ? 0.5 : (v - lo) / (hi - lo));

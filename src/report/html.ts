@@ -18,7 +18,7 @@ function cell(c: Cell): string {
 }
 
 /**
- * An HTML table with a header row.
+ * An HTML table with a header row (omitted when every header is empty, for key-value tables).
  *
  * @example
  * ```ts
@@ -30,10 +30,12 @@ export function table(
   rows: readonly (readonly Cell[])[],
   caption?: string,
 ): string {
-  const head = headers.map((h) => `<th>${escapeXml(h)}</th>`).join('');
+  const head = headers.every((h) => h === '')
+    ? ''
+    : `<thead><tr>${headers.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead>`;
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('');
   const cap = caption ? `<caption>${escapeXml(caption)}</caption>` : '';
-  return `<table>${cap}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<table>${cap}${head}<tbody>${body}</tbody></table>`;
 }
 
 /** One line of a {@link claimsTable}: what the paper reported beside what transferkit measured here. */

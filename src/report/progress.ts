@@ -71,7 +71,7 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Progres
       )
     : undefined;
   const bars = new Map<string, cliProgress.SingleBar>();
-  const started = new Map<string, number>();
+  const started = new Map<string, { t: number; done: number }>();
   const log = (message: string) => {
     if (multi) multi.log(`${message}\n`);
     else stream.write(`${message}\n`);
@@ -79,7 +79,7 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Progres
   return {
     update(section, e) {
       const key = `${section}\u0000${e.phase}`;
-      if (!started.has(key)) started.set(key, performance.now());
+      if (!started.has(key)) started.set(key, { t: performance.now(), done: e.done });
       const payload = { section, phase: e.phase, metrics: formatMetrics(e.metrics) };
       if (multi) {
         let bar = bars.get(key);
@@ -91,14 +91,17 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Progres
         bar.update(e.done, payload);
       }
       if (e.total > 0 && e.done >= e.total) {
-        const secs = (performance.now() - (started.get(key) ?? performance.now())) / 1000;
+        // A duration only when the phase was seen from (near) its start, e.g. not for per-epoch events.
+        const first = started.get(key);
+        const timed = first !== undefined && first.done <= 0.05 * e.total;
+        const secs = timed ? ` in ${((performance.now() - first.t) / 1000).toFixed(1)} s` : '';
         const bar = bars.get(key);
         if (multi && bar) {
           multi.remove(bar);
           bars.delete(key);
         }
         started.delete(key);
-        log(`  ${section} ${e.phase}: ${e.done}/${e.total} in ${secs.toFixed(1)} s  ${payload.metrics}`);
+        log(`  ${section} ${e.phase}: ${e.done}/${e.total}${secs}  ${payload.metrics}`);
       }
     },
     log,

@@ -75,7 +75,7 @@ describe('barChart and heatMap', () => {
       ],
       title: 'bars',
     });
-    expect(checkXml(svg).filter((n) => n === 'rect')).toHaveLength(1 + 6 + 0);
+    expect(checkXml(svg).filter((n) => n === 'rect')).toHaveLength(1 + 6 + 1); // background, bars, legend box
     expect(() => barChart({ categories: ['a'], series: [{ name: 's', values: [1, 2] }] })).toThrow(
       /1 values/,
     );
