@@ -301,7 +301,7 @@ export class FeatureExtractor {
         standardizer: r.opts.standardizer,
         output: uniqueIds.get(key) as number,
       };
-      const d = poolDim(cfg.outputShape, cfg.pool);
+      const d = this.featureDim(cfg);
       if (cfg.standardizer !== undefined && d !== null && cfg.standardizer.dim !== d) {
         throw new ShapeMismatchError(
           FN,
@@ -368,13 +368,19 @@ export class FeatureExtractor {
     return listTaps(model);
   }
 
+  /** Feature dimension of a tap after pooling and view combination (null when the layer's shape is unknown). */
+  private featureDim(c: TapConfig): number | null {
+    const d = poolDim(c.outputShape, c.pool);
+    return d !== null && this.augment?.combine === 'concat' ? d * this.viewCount : d;
+  }
+
   /** The resolved taps, in output order, with their feature dimensions. */
   get taps(): ExtractorTap[] {
     return this.configs.map((c) => ({
       name: c.name,
       className: c.className,
       outputShape: c.outputShape,
-      dim: c.standardizer?.dim ?? poolDim(c.outputShape, c.pool),
+      dim: c.standardizer?.dim ?? this.featureDim(c),
       pool: c.pool,
       normalize: c.normalize,
       powerAlpha: c.powerAlpha,
@@ -500,7 +506,12 @@ export class FeatureExtractor {
         let f: tf.Tensor2D = poolFeatures(acts[c.output], c.pool);
         if (views > 1) {
           const r = tf.reshape(f, [views, n, f.shape[1]]);
-          f = (this.augment?.combine === 'sum' ? tf.sum(r, 0) : tf.mean(r, 0)) as tf.Tensor2D;
+          const combine = this.augment?.combine;
+          if (combine === 'concat') {
+            f = tf.reshape(tf.transpose(r, [1, 0, 2]), [n, views * f.shape[1]]) as tf.Tensor2D;
+          } else {
+            f = (combine === 'sum' ? tf.sum(r, 0) : tf.mean(r, 0)) as tf.Tensor2D;
+          }
         }
         if (c.normalize !== 'none') f = normalizeFeatures(f, c.normalize, c.powerAlpha);
         if (c.standardizer !== undefined) f = c.standardizer.transform(f);
@@ -698,7 +709,7 @@ export class FeatureExtractor {
         standardizer,
       );
     }
-    const d = poolDim(this.configs[index].outputShape, this.configs[index].pool);
+    const d = this.featureDim(this.configs[index]);
     if (standardizer !== undefined && d !== null && standardizer.dim !== d) {
       throw new ShapeMismatchError(
         `${FN}.setStandardizer`,

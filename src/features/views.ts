@@ -21,8 +21,9 @@ import { scoped } from '../core/memory.js';
 export type ResizeMode = 'stretch' | 'center-crop' | 'none';
 /** Which crops make the augmented views. */
 export type CropSet = 'center' | 'center+corners';
-/** How the responses of the views are combined (Razavian et al. sum them). */
-export type ViewCombine = 'sum' | 'mean';
+/** How the responses of the views are combined: Razavian et al. sum them (`'sum'`, or `'mean'`: the same up to a
+ * factor); `'concat'` keeps every view, side by side (`[N, views * D]`, view-major), to combine them yourself. */
+export type ViewCombine = 'sum' | 'mean' | 'concat';
 
 /** The resize modes, for validation and CLIs. */
 export const RESIZE_MODES: readonly ResizeMode[] = ['stretch', 'center-crop', 'none'];
@@ -81,7 +82,7 @@ export function resolveAugment(
   checkOneOf(fn, `${argument}.crops`, r.crops, ['center', 'center+corners'] as const);
   checkOneOf(fn, `${argument}.flip`, r.flip, [true, false] as const);
   checkInRange(fn, `${argument}.cropFraction`, r.cropFraction, 0, 1, { lo: true });
-  checkOneOf(fn, `${argument}.combine`, r.combine, ['sum', 'mean'] as const);
+  checkOneOf(fn, `${argument}.combine`, r.combine, ['sum', 'mean', 'concat'] as const);
   return r;
 }
 

@@ -176,6 +176,15 @@ describe('augmented views (Razavian et al.: centre + corners, flipped)', () => {
     });
     expectClose(await values(fs), l2, 1e-5);
     expect(fxSum.viewCount).toBe(10);
+    const fxCat = new FeatureExtractor(model, { taps: 'fc1', augment: { ...augment, combine: 'concat' } });
+    expect(fxCat.taps[0].dim).toBe(50);
+    const [fc] = fxCat.extract(x);
+    const cat = new Array(100);
+    for (let n = 0; n < 2; n++)
+      for (let k = 0; k < 10; k++)
+        for (let d = 0; d < 5; d++) cat[n * 50 + k * 5 + d] = pv[(k * 2 + n) * 5 + d];
+    expectClose(await values(fc), cat, 1e-5);
+    fc.dispose();
     tf.dispose([x, views, perView, fm, fs]);
   });
 

@@ -1,0 +1,56 @@
+/**
+ * Feature files on disk (Node): the browser-safe `encodeFeatures` / `decodeFeatures` format written to and read
+ * from a path, so that features are extracted once and reused (`transferkit features` writes them, `transferkit
+ * svm` reads them).
+ *
+ * @module
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  decodeFeatures,
+  encodeFeatures,
+  type FeatureMatrix,
+  type FeaturesFile,
+  InvalidArgumentError,
+} from '../index.js';
+
+/**
+ * Writes feature matrices (plus optional labels and JSON metadata) to `file` in the documented feature format
+ * (magic `TKFEATS1`, JSON header, float32 little-endian data); creates the folder.
+ *
+ * @example
+ * ```ts
+ * import { saveFeatures } from 'transferkit/node';
+ * await saveFeatures('out/digits.tkf', await fx.extractAll(images), { labels, meta: { tap: 'fc1' } });
+ * ```
+ */
+export async function saveFeatures(
+  file: string,
+  matrices: readonly FeatureMatrix[],
+  options: { labels?: ArrayLike<number>; meta?: Record<string, unknown> } = {},
+): Promise<void> {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new InvalidArgumentError('saveFeatures', 'file', 'a file path', file);
+  }
+  const buf = encodeFeatures(matrices, options);
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, new Uint8Array(buf));
+}
+
+/**
+ * Reads a feature file written by {@link saveFeatures} (or by `encodeFeatures` anywhere).
+ *
+ * @example
+ * ```ts
+ * import { loadFeatures } from 'transferkit/node';
+ * const { matrices, labels, meta } = await loadFeatures('out/digits.tkf');
+ * ```
+ */
+export async function loadFeatures(file: string): Promise<FeaturesFile> {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new InvalidArgumentError('loadFeatures', 'file', 'a file path', file);
+  }
+  const buf = await readFile(file);
+  return decodeFeatures(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+}
