@@ -4,6 +4,7 @@
  * @module
  */
 import { Command } from 'commander';
+import { distillCommand } from './cli/distill.js';
 import { reportCommand } from './cli/report.js';
 import { TransferkitError } from './index.js';
 
@@ -12,7 +13,8 @@ const program = new Command('transferkit')
     'What CNNs learn and how it transfers: the paper report and tools for your own models and images.',
   )
   .showHelpAfterError()
-  .addCommand(reportCommand());
+  .addCommand(reportCommand())
+  .addCommand(distillCommand());
 
 try {
   await program.parseAsync(process.argv);

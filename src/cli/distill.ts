@@ -1,0 +1,357 @@
+/**
+ * `transferkit distill`: distils a teacher model (a tfjs layers model file) into a student over a folder of images
+ * (labels from sub-folder names) or a feature file, with transferkit's {@link Distiller}, and saves the student.
+ *
+ * @module
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import jpeg from 'jpeg-js';
+import {
+  Distiller,
+  decodeFeatures,
+  hintonMlp,
+  InvalidArgumentError,
+  scoreClassifier,
+  stratifiedSplit,
+} from '../index.js';
+import { initBackend, loadLayersModelFrom, readPng, saveLayersModelTo } from '../node.js';
+import { terminalProgress } from '../report/progress.js';
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
+
+function parseNumber(min: number, max = Infinity, integer = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new CommanderArgumentError(
+        `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max === Infinity ? 'inf' : max}].`,
+      );
+    }
+    return n;
+  };
+}
+
+function parseHidden(v: string): number[] {
+  const h = v.split(',').map((s) => Number(s.trim()));
+  if (h.length === 0 || h.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new CommanderArgumentError('expected comma-separated layer sizes, e.g. 800,800.');
+  }
+  return h;
+}
+
+function parseSize(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(v.trim());
+  if (!m) throw new CommanderArgumentError('expected HxW, e.g. 28x28.');
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** A labelled (or unlabelled) data set read from disk. */
+interface DataSet {
+  x: tf.Tensor;
+  labels?: number[];
+  classNames?: string[];
+}
+
+/** Decodes one PNG/JPEG file to RGBA bytes. */
+async function decodeImage(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const ext = path.extname(file).toLowerCase();
+  try {
+    if (ext === '.png') {
+      const img = await readPng(file);
+      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer) };
+    }
+    const img = jpeg.decode(await readFile(file), { useTArray: true, formatAsRGBA: true });
+    return { width: img.width, height: img.height, data: img.data };
+  } catch (e) {
+    throw new InvalidArgumentError(
+      'transferkit distill',
+      '--images',
+      'readable PNG or JPEG images',
+      `${file} (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+}
+
+/**
+ * Reads a folder of images: sub-folders are classes (sorted by name), or images directly in the folder (unlabelled).
+ * Each image is converted to `[h, w, c]` (c = 1: grey mean of RGB; c = 3: RGB), resized bilinearly, scaled to [0, 1].
+ */
+async function readImageFolder(dir: string, shape: [number, number, number]): Promise<DataSet> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const files: { file: string; label?: number }[] = [];
+  if (subdirs.length > 0) {
+    for (let c = 0; c < subdirs.length; c++) {
+      const inner = (await readdir(path.join(dir, subdirs[c]))).sort();
+      for (const f of inner) {
+        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
+          files.push({ file: path.join(dir, subdirs[c], f), label: c });
+      }
+    }
+  } else {
+    for (const e of entries) {
+      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
+        files.push({ file: path.join(dir, e.name) });
+    }
+  }
+  if (files.length === 0) {
+    throw new InvalidArgumentError(
+      'transferkit distill',
+      '--images',
+      'a folder with PNG/JPEG images (directly, or in one sub-folder per class)',
+      dir,
+    );
+  }
+  const [h, w, c] = shape;
+  const images: tf.Tensor3D[] = [];
+  try {
+    for (const { file } of files) {
+      const img = await decodeImage(file);
+      images.push(
+        tf.tidy(() => {
+          const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
+          const rgb = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
+          const chans = c === 1 ? tf.mean(rgb, 2, true) : rgb;
+          const resized =
+            img.height === h && img.width === w
+              ? chans
+              : tf.image.resizeBilinear(chans as tf.Tensor3D, [h, w]);
+          return tf.div(resized, 255) as tf.Tensor3D;
+        }),
+      );
+    }
+    const x = tf.stack(images);
+    const labels = subdirs.length > 0 ? files.map((f) => f.label as number) : undefined;
+    return { x, labels, classNames: subdirs.length > 0 ? subdirs : undefined };
+  } finally {
+    tf.dispose(images);
+  }
+}
+
+/** Reads a transferkit feature file: its first (or named) matrix as `[N, D]`, with its labels if any. */
+async function readFeatureFile(file: string, matrixName: string | undefined): Promise<DataSet> {
+  const f = decodeFeatures(new Uint8Array(await readFile(file)));
+  const m = matrixName === undefined ? f.matrices[0] : f.matrices.find((mm) => mm.name === matrixName);
+  if (m === undefined) {
+    throw new InvalidArgumentError(
+      'transferkit distill',
+      '--matrix',
+      `one of ${f.matrices.map((mm) => JSON.stringify(mm.name)).join(', ')}`,
+      matrixName,
+    );
+  }
+  return { x: tf.tensor2d(m.data, [m.rows, m.cols]), labels: f.labels ? Array.from(f.labels) : undefined };
+}
+
+/** The options of the `distill` sub-command, as commander parses them. */
+interface DistillCliOptions {
+  teacher: string;
+  images?: string;
+  features?: string;
+  matrix?: string;
+  student?: string;
+  hidden: number[];
+  temperature: number;
+  alpha: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  jitter: number;
+  valFraction: number;
+  size?: [number, number];
+  seed: number;
+  out: string;
+  backend: string;
+  progress: boolean;
+}
+
+function requireFile(argument: string, file: string, kind: 'file' | 'folder'): void {
+  if (!existsSync(file) || (kind === 'folder' ? !statSync(file).isDirectory() : !statSync(file).isFile())) {
+    throw new InvalidArgumentError('transferkit distill', argument, `an existing ${kind}`, file);
+  }
+}
+
+/** Runs the command (exported for tests). Returns the metrics it writes to `<out>/distill.json`. */
+export async function runDistillCommand(opts: DistillCliOptions): Promise<Record<string, unknown>> {
+  if ((opts.images === undefined) === (opts.features === undefined)) {
+    throw new InvalidArgumentError(
+      'transferkit distill',
+      '--images / --features',
+      'exactly one of them',
+      undefined,
+    );
+  }
+  requireFile('--teacher', opts.teacher, 'file');
+  if (opts.images !== undefined) requireFile('--images', opts.images, 'folder');
+  if (opts.features !== undefined) requireFile('--features', opts.features, 'file');
+  if (opts.student !== undefined) requireFile('--student', opts.student, 'file');
+  const backend = await initBackend(opts.backend);
+  const sink = terminalProgress({ bars: opts.progress });
+  const owned: tf.Tensor[] = [];
+  let teacher: tfl.LayersModel | undefined;
+  let student: tfl.LayersModel | undefined;
+  let distiller: Distiller | undefined;
+  try {
+    teacher = await loadLayersModelFrom(opts.teacher);
+    const inShape = teacher.inputs[0].shape.slice(1) as number[];
+    const k = teacher.outputs[0].shape[teacher.outputs[0].shape.length - 1] as number;
+    let data: DataSet;
+    if (opts.images !== undefined) {
+      let imageShape: [number, number, number];
+      if (inShape.length === 3) imageShape = inShape as [number, number, number];
+      else if (opts.size !== undefined) {
+        const [h, w] = opts.size;
+        const c = inShape.reduce((a, b) => a * b, 1) / (h * w);
+        if (c !== 1 && c !== 3) {
+          throw new InvalidArgumentError(
+            'transferkit distill',
+            '--size',
+            `H x W with H * W * (1 or 3) = ${inShape.join(' x ')} (the teacher's input)`,
+            opts.size.join('x'),
+          );
+        }
+        imageShape = [h, w, c];
+      } else {
+        throw new InvalidArgumentError(
+          'transferkit distill',
+          '--size',
+          `the image size HxW (the teacher takes flat inputs of ${inShape.join(' x ')})`,
+          undefined,
+        );
+      }
+      data = await readImageFolder(opts.images, imageShape);
+      if (inShape.length !== 3) data.x = owned[owned.push(tf.reshape(data.x, [-1, ...inShape])) - 1];
+    } else {
+      data = await readFeatureFile(opts.features as string, opts.matrix);
+    }
+    owned.push(data.x);
+    const n = data.x.shape[0] as number;
+    if (opts.alpha < 1 && data.labels === undefined) {
+      throw new InvalidArgumentError(
+        'transferkit distill',
+        '--alpha',
+        '1 for unlabelled data (no class sub-folders / no labels in the feature file)',
+        opts.alpha,
+      );
+    }
+    // Hold out a validation part (stratified when labelled) to report teacher and student errors.
+    let trainIdx = Array.from({ length: n }, (_, i) => i);
+    let valIdx: number[] = [];
+    if (data.labels !== undefined && opts.valFraction > 0) {
+      const split = stratifiedSplit(data.labels, { seed: opts.seed, testFraction: opts.valFraction });
+      trainIdx = split.trainIndices;
+      valIdx = split.testIndices;
+    }
+    const take = (t: tf.Tensor, idx: number[]) =>
+      owned[owned.push(tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32')))) - 1];
+    const labelsT =
+      data.labels === undefined ? undefined : owned[owned.push(tf.tensor1d(data.labels, 'int32')) - 1];
+    const xTrain = take(data.x, trainIdx);
+    const yTrain = labelsT === undefined ? undefined : (take(labelsT, trainIdx) as tf.Tensor1D);
+    student =
+      opts.student !== undefined
+        ? await loadLayersModelFrom(opts.student)
+        : hintonMlp({ hidden: opts.hidden, inputShape: inShape, numClasses: k, seed: opts.seed });
+    distiller = new Distiller(student, teacher, {
+      temperature: opts.temperature,
+      alpha: opts.alpha,
+      learningRate: opts.lr,
+    });
+    sink.log(
+      `transferkit distill: ${n} examples (${trainIdx.length} transfer, ${valIdx.length} validation), T = ${opts.temperature}, alpha = ${opts.alpha}, backend ${backend}`,
+    );
+    const history = await distiller.fit(xTrain, {
+      labels: yTrain,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      jitter: opts.jitter,
+      seed: opts.seed,
+      onProgress: (e) => sink.update('distill', e),
+    });
+    const metrics: Record<string, unknown> = {
+      examples: n,
+      transfer: trainIdx.length,
+      validation: valIdx.length,
+      temperature: opts.temperature,
+      alpha: opts.alpha,
+      epochs: history.epochs,
+      absentClasses: history.absentClasses,
+      classNames: data.classNames,
+      backend,
+    };
+    if (valIdx.length > 0 && labelsT !== undefined) {
+      const xVal = take(data.x, valIdx);
+      const yVal = take(labelsT, valIdx) as tf.Tensor1D;
+      const t = await scoreClassifier(teacher, xVal, yVal);
+      const s = await scoreClassifier(student, xVal, yVal);
+      metrics.teacherErrors = t.errors;
+      metrics.studentErrors = s.errors;
+      sink.log(
+        `validation errors: teacher ${t.errors} / ${valIdx.length} (${(t.errorRate * 100).toFixed(2)}%), student ${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`,
+      );
+    }
+    await mkdir(opts.out, { recursive: true });
+    await saveLayersModelTo(student, opts.out);
+    await writeFile(path.join(opts.out, 'distill.json'), JSON.stringify(metrics, null, 2));
+    sink.log(`student saved to ${path.join(opts.out, 'model.json')}`);
+    return metrics;
+  } finally {
+    sink.stop();
+    distiller?.dispose();
+    student?.dispose();
+    teacher?.dispose();
+    tf.dispose(owned);
+  }
+}
+
+/** Builds the `distill` sub-command. */
+export function distillCommand(): Command {
+  return new Command('distill')
+    .description(
+      'Distil a teacher model into a smaller student (Hinton et al. 2015) over a folder of images (one sub-folder per class) or a feature file; saves the student as a tfjs layers model.',
+    )
+    .requiredOption(
+      '--teacher <model.json>',
+      'the teacher: a tfjs layers model.json (outputs logits or probabilities)',
+    )
+    .option(
+      '--images <dir>',
+      'transfer set: a folder of PNG/JPEG images, one sub-folder per class (or unlabelled)',
+    )
+    .option(
+      '--features <file>',
+      'transfer set: a transferkit feature file (its labels are used when present)',
+    )
+    .option('--matrix <name>', 'the matrix of the feature file to use (default: the first)')
+    .option('--student <model.json>', 'a student model of your own (must output logits); default: an MLP')
+    .option('--hidden <sizes>', 'hidden layer sizes of the default MLP student', parseHidden, [800, 800])
+    .option('--temperature <T>', 'distillation temperature', parseNumber(Number.MIN_VALUE), 20)
+    .option('--alpha <a>', 'weight of the soft term in [0, 1] (1: no labels needed)', parseNumber(0, 1), 0.9)
+    .option('--epochs <n>', 'epochs over the transfer set', parseNumber(1, Infinity, true), 10)
+    .option('--batch-size <n>', 'examples per step', parseNumber(1, Infinity, true), 128)
+    .option('--lr <rate>', 'Adam learning rate', parseNumber(Number.MIN_VALUE), 0.001)
+    .option('--jitter <px>', "random shifts of the student's images, in pixels", parseNumber(0, 64, true), 0)
+    .option('--val-fraction <f>', 'labelled data held out to report errors', parseNumber(0, 0.9), 0.1)
+    .option('--size <HxW>', 'image size, when the teacher takes flat inputs (e.g. 28x28)', parseSize)
+    .option(
+      '--seed <n>',
+      'seed of the split, the student init and the batches',
+      parseNumber(0, 2 ** 31, true),
+      0,
+    )
+    .option('--out <dir>', 'where the student (model.json + weights) and distill.json go', 'student')
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend')
+        .choices(['auto', 'wasm', 'cpu', 'tensorflow'])
+        .default('auto'),
+    )
+    .option('--no-progress', 'no progress bars')
+    .action(async (opts: DistillCliOptions) => {
+      await runDistillCommand(opts);
+    });
+}
