@@ -5,10 +5,9 @@
  * @module
  */
 import type { ReportSection } from '../types.js';
-import { deconvnet } from './deconvnet.js';
 import { distill } from './distill.js';
 import { foundation } from './foundation.js';
 import { transfer } from './transfer.js';
 
 /** Every section of the report, in order. */
-export const sections: ReportSection<any>[] = [foundation, deconvnet, transfer, distill];
+export const sections: ReportSection<any>[] = [foundation, transfer, distill];
