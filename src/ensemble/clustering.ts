@@ -29,8 +29,17 @@ export interface ClassClustering {
   method: ClusterMethod;
   /** Number of clusters (the given `k` or the one the search picked). */
   k: number;
-  /** The `numClasses x numClasses` matrix whose columns were clustered (for a heat-map). */
+  /**
+   * The `numClasses x numClasses` matrix whose columns were clustered: the covariance or correlation matrix, or
+   * for `'confusion'` the symmetrised confusion rates with the diagonal set to each class's total confusion and
+   * unit-length columns.
+   */
   matrix: number[][];
+  /**
+   * The affinity behind the confusion scores (for a heat-map): the correlation matrix of the predicted
+   * probabilities, or the symmetrised confusion matrix (see {@link confusionAffinity}).
+   */
+  affinity: number[][];
   /** All `k` clusters, most confusable first (they partition the classes). */
   clusters: ClassCluster[];
   /** `assignment[c]` is the index in `clusters` of class `c`'s cluster. */
@@ -186,6 +195,25 @@ export function confusionAffinity(
   }
   const m = counts.map((row, i) => row.map((c) => (perClass[i] > 0 ? c / perClass[i] : 0)));
   return m.map((row, i) => row.map((v, j) => (v + m[j][i]) / 2));
+}
+
+/**
+ * The columns K-means clusters for the confusion method: the symmetrised confusion rates with each diagonal entry
+ * replaced by its class's total confusion rate (so two classes confused only with each other get equal columns),
+ * each column scaled to unit length (so rarely confused classes stay apart instead of collapsing near zero). A
+ * class that is never confused keeps a unit column on its own axis.
+ */
+function confusionFeatures(affinity: number[][]): number[][] {
+  const n = affinity.length;
+  const m = affinity.map((row, i) => row.map((v, j) => (i === j ? 0 : v)));
+  for (let i = 0; i < n; i++) m[i][i] = m[i].reduce((a, b) => a + b, 0);
+  for (let j = 0; j < n; j++) {
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += m[i][j] * m[i][j];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < n; i++) m[i][j] = norm > 0 ? m[i][j] / norm : i === j ? 1 : 0;
+  }
+  return m;
 }
 
 function checkLabels(
@@ -511,8 +539,8 @@ export function clusterClasses(
     matrix = normalize === 'correlation' ? corr : cov;
     affinity = corr;
   } else {
-    matrix = confusionAffinity(probabilities, opts.labels!, numClasses);
-    affinity = matrix;
+    affinity = confusionAffinity(probabilities, opts.labels!, numClasses);
+    matrix = confusionFeatures(affinity);
   }
 
   const search: { k: number; silhouette: number; withinAffinity: number }[] = [];
@@ -550,6 +578,7 @@ export function clusterClasses(
     method,
     k: chosen.k,
     matrix,
+    affinity,
     clusters,
     assignment,
     silhouette: chosen.silhouette,
