@@ -5,9 +5,13 @@
  * @module
  */
 import type { ReportSection } from '../types.js';
+import { deconvnet } from './deconvnet.js';
 import { distill } from './distill.js';
+import { features } from './features.js';
 import { foundation } from './foundation.js';
+import { patches } from './patches.js';
+import { specialists } from './specialists.js';
 import { transfer } from './transfer.js';
 
 /** Every section of the report, in order. */
-export const sections: ReportSection<any>[] = [foundation, transfer, distill];
+export const sections: ReportSection<any>[] = [foundation, deconvnet, features, transfer, patches, distill, specialists];
