@@ -1,0 +1,46 @@
+/**
+ * The contract between the report runner (`npm start`, `transferkit report`) and each paper's section.
+ * Node-only: sections may train models, read MNIST and write files.
+ *
+ * A section's `run` does the heavy work and returns JSON-serialisable results, which the runner caches on disk
+ * (so re-rendering does not retrain); `render` turns those results into an HTML fragment with inline SVG/PNG.
+ *
+ * @module
+ */
+import type { ProgressCallback } from '../index.js';
+
+/** How much work a report run does. `quick` must finish all sections on 2 cores within ~10 minutes. */
+export type ReportMode = 'quick' | 'full';
+
+/** What every section receives from the runner. */
+export interface ReportContext {
+  /** `quick` (default) or `full`. */
+  readonly mode: ReportMode;
+  /** The run's base seed; sections derive their own seeds from it. */
+  readonly seed: number;
+  /** The active tfjs backend name (e.g. `'wasm'`). */
+  readonly backend: string;
+  /** Folder for cached results and models of this run (created by the runner). */
+  readonly cacheDir: string;
+  /** A progress callback that draws a bar on the terminal for the phase named in the event. */
+  readonly progress: ProgressCallback;
+  /** Logs a line above the progress bars. */
+  log(message: string): void;
+  /**
+   * Memoises a value shared between sections in one process (e.g. the loaded MNIST split, or a reference CNN
+   * trained once and used by several sections). `create` runs at most once per key.
+   */
+  shared<T>(key: string, create: () => Promise<T>): Promise<T>;
+}
+
+/** One section of the report: one paper (or the foundation). */
+export interface ReportSection<R = unknown> {
+  /** Stable id used by `--only` and for the cache file name, e.g. `'deconvnet'`. */
+  readonly id: string;
+  /** Heading shown in the report. */
+  readonly title: string;
+  /** Does the experiment; returns JSON-serialisable results. */
+  run(ctx: ReportContext): Promise<R>;
+  /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */
+  render(result: R, ctx: Pick<ReportContext, 'mode' | 'seed' | 'backend'>): string;
+}
