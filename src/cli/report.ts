@@ -81,6 +81,10 @@ export function reportCommand(): Command {
         command: `transferkit ${process.argv.slice(2).join(' ')}`.trim(),
       });
       const failed = run.sections.filter((s) => s.status === 'failed');
+      const lines = run.sections.flatMap((s) =>
+        (s.headlines ?? []).map((h) => `  ${s.id}: ${h.claim}: ${h.ours} (paper: ${h.paper})`),
+      );
+      if (lines.length > 0) process.stderr.write(`\nAt a glance:\n${lines.join('\n')}\n`);
       process.stderr.write(
         `\nReport written to ${run.file} in ${run.seconds.toFixed(1)} s: ${run.sections.map((s) => `${s.id} ${s.status}`).join(', ')}\n`,
       );

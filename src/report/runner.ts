@@ -16,7 +16,7 @@ import { checkInteger, checkOneOf, checkOptions, InvalidArgumentError } from '..
 import { type ProgressSink, terminalProgress } from './progress.js';
 import { sections as registry } from './sections/index.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
-import type { ReportContext, ReportMode, ReportSection } from './types.js';
+import type { Headline, ReportContext, ReportMode, ReportSection } from './types.js';
 
 /** Options of {@link runReport}. */
 export interface RunReportOptions {
@@ -78,6 +78,8 @@ export interface SectionOutcome {
   seconds?: number;
   /** The error message when `status` is `'failed'`. */
   error?: string;
+  /** The section's headline figures, when it has any. */
+  headlines?: Headline[];
 }
 
 /** The result of {@link runReport}. */
@@ -237,11 +239,13 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         }
       }
       let html = '';
+      let headlines: Headline[] | undefined;
       if (status === 'failed') {
         html = `<pre class="error">${escapeHtml(error ?? '')}</pre>`;
       } else if (cached) {
         try {
           html = section.render(cached.result, { mode, seed, backend: cached.backend });
+          headlines = section.headlines?.(cached.result);
         } catch (e) {
           status = 'failed';
           error = `render: ${errorText(e)}`;
@@ -255,10 +259,12 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         status,
         seconds: cached?.seconds,
         backend: cached?.backend,
+        headlines,
       });
       const outcome: SectionOutcome = { id: section.id, title: section.title, status };
       if (cached) outcome.seconds = cached.seconds;
       if (error !== undefined) outcome.error = error;
+      if (headlines !== undefined && status !== 'failed') outcome.headlines = headlines;
       outcomes.push(outcome);
     }
   } finally {

@@ -43,4 +43,19 @@ export interface ReportSection<R = unknown> {
   run(ctx: ReportContext): Promise<R>;
   /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */
   render(result: R, ctx: Pick<ReportContext, 'mode' | 'seed' | 'backend'>): string;
+  /**
+   * Optional: the section's headline figures, shown in the "At a glance" table at the top of the report and
+   * printed by the CLI at the end of a run. One or two lines per section.
+   */
+  headlines?(result: R): Headline[];
+}
+
+/** One line of the report's "At a glance" table: the paper's figure beside ours. */
+export interface Headline {
+  /** What is measured, e.g. "AnB+ vs baseB, mean over n". */
+  claim: string;
+  /** The paper's figure, as printed. */
+  paper: string;
+  /** Ours, with the scale (e.g. "+0.8% (3 seeds)"). */
+  ours: string;
 }

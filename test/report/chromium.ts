@@ -51,7 +51,7 @@ export async function checkReportInChromium(file: string, screenshot?: string): 
     });
     await page.goto(url, { waitUntil: 'load' });
     const result = await page.evaluate(() => {
-      const sections = [...document.querySelectorAll('main > section')].map((s) => ({
+      const sections = [...document.querySelectorAll('main > section:not(.glance)')].map((s) => ({
         id: s.id,
         title: s.querySelector('h2')?.textContent ?? '',
         status: s.getAttribute('data-status') ?? '',

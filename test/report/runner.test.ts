@@ -40,6 +40,7 @@ function fakeSections() {
       return { value: (await thing.t.data())[0] + 1, seed: ctx.seed };
     },
     render: (r, ctx) => `<p>value ${r.value} seed ${r.seed} mode ${ctx.mode}</p>`,
+    headlines: (r) => [{ claim: 'the value', paper: '41 & more', ours: String(r.value) }],
   };
   const b: ReportSection<number> = {
     id: 'beta',
@@ -86,6 +87,12 @@ describe('runReport', () => {
     expect(html).toContain('value 42 seed 3 mode quick');
     expect(html).toContain('boom &lt;b&gt;');
     expect(html).toContain('href="#beta"');
+    // The "At a glance" table collects the sections' headlines, escaped, and links to the section.
+    expect(html).toContain('<section id="at-a-glance"');
+    expect(html).toMatch(
+      /href="#alpha">Alpha &lt;section&gt;<\/a><\/td><td>the value<\/td><td>41 &amp; more<\/td><td>42</,
+    );
+    expect(run.sections[0].headlines).toEqual([{ claim: 'the value', paper: '41 & more', ours: '42' }]);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
 
     const again = await runReport({ sections: f.sections, out, seed: 3, progress: f.progress });

@@ -114,6 +114,13 @@ export const foundation: ReportSection<FoundationResult> = {
       },
     };
   },
+  headlines: (r) => [
+    {
+      claim: 'Reference CNN, MNIST test accuracy',
+      paper: 'LeNet-5: 99.05% (60,000 digits)',
+      ours: `${pct(r.test.accuracy)} (${r.trainSize} digits, ${r.config.epochs} epochs, ${r.trainSeconds.toFixed(0)} s on ${r.backend})`,
+    },
+  ],
   render(r) {
     const c = r.config;
     const arch = `conv ${c.architecture.kernelSizes?.[0]}x${c.architecture.kernelSizes?.[0]}x${c.architecture.filters?.[0]} - pool - conv ${c.architecture.kernelSizes?.[1]}x${c.architecture.kernelSizes?.[1]}x${c.architecture.filters?.[1]} - pool - fc ${c.architecture.hidden?.[0]} - 10`;
