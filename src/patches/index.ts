@@ -9,3 +9,4 @@ export * from './boxes.js';
 export * from './crops.js';
 export * from './labels.js';
 export * from './sampler.js';
+export * from './svg.js';

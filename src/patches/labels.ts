@@ -207,8 +207,17 @@ function toFlat(
       patches,
     );
   }
+  const H = size?.height ?? Number.POSITIVE_INFINITY;
+  const W = size?.width ?? Number.POSITIVE_INFINITY;
   for (let i = 0; i < flat.length; i += 4) {
-    checkPixelBox(fn, `patches[${i / 4}]`, [flat[i], flat[i + 1], flat[i + 2], flat[i + 3]], size);
+    const y1 = flat[i];
+    const x1 = flat[i + 1];
+    const y2 = flat[i + 2];
+    const x2 = flat[i + 3];
+    // Fast path without allocation; on failure, the full check builds the message.
+    const ok = y1 < y2 && x1 < x2 && (size === undefined || (y1 >= 0 && x1 >= 0 && y2 <= H && x2 <= W));
+    if (!ok || !Number.isFinite(y2 - y1 + x2 - x1))
+      checkPixelBox(fn, `patches[${i / 4}]`, [y1, x1, y2, x2], size);
   }
   return flat;
 }
