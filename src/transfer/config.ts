@@ -103,6 +103,15 @@ export function seedInitializers(entry: LayerEntry, seed: number, key: string): 
   }
 }
 
+/** Replaces every initializer of a layer entry by zeros (for layers whose weights are overwritten right away). */
+export function zeroInitializers(entry: LayerEntry): void {
+  for (const [k, v] of Object.entries(entry.config)) {
+    if (k.endsWith('Initializer') && isObject(v) && typeof v.className === 'string') {
+      entry.config[k] = { className: 'Zeros', config: {} };
+    }
+  }
+}
+
 /** Finds the leaf entry at `path` (names from the outer model down). */
 export function findEntry(
   config: ContainerConfig,

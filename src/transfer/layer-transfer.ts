@@ -28,6 +28,7 @@ import {
   seedInitializers,
   setInputShape,
   visitLeafEntries,
+  zeroInitializers,
 } from './config.js';
 import type { ParameterGroup } from './grouped-optimizer.js';
 import {
@@ -181,6 +182,18 @@ function buildFromConfig(
 }
 
 /**
+ * Gives a copied layer back the initializers its base declares (it was built with zeros, since its weights are
+ * overwritten at once), so that the target's configuration still declares them.
+ */
+function restoreInitializers(base: tfl.layers.Layer, target: tfl.layers.Layer): void {
+  const b = base as unknown as Record<string, unknown>;
+  const t = target as unknown as Record<string, unknown>;
+  for (const key of Object.keys(t)) {
+    if (key.endsWith('Initializer') && b[key] !== undefined) t[key] = b[key];
+  }
+}
+
+/**
  * A target model built from a base model: the first n stages copied (new variables holding the base's values), the
  * rest re-initialised with their declared initializers (seeded), with the head kept, replaced or adapted.
  * The object owns the target model: `dispose()` frees it.
@@ -287,9 +300,12 @@ export class LayerTransfer {
 
     const config = cloneConfig(base.getConfig()) as unknown as ContainerConfig;
     // Seeds follow each layer's position (not its name: auto-generated names change from one model to the next).
+    // Layers about to be overwritten by the copy start from zeros: drawing random weights for them is wasted work.
+    const copiedKeys = new Set(structure.leaves.filter((l) => l.stage < n && l.hasWeights).map((l) => l.key));
     let position = 0;
-    visitLeafEntries(config, (entry) => {
+    visitLeafEntries(config, (entry, path) => {
       if (entry.className !== 'InputLayer') seedInitializers(entry, seed, `layer${position++}`);
+      if (copiedKeys.has(path.join('/'))) zeroInitializers(entry);
       entry.config.trainable = true;
     });
     if (head.kind === 'replace' && headLeaf !== undefined) {
@@ -329,6 +345,7 @@ export class LayerTransfer {
         // setWeights assigns the base's values to the target's own variables: new variables whose (immutable)
         // buffers start out shared and part as soon as either side is updated.
         t.layer.setWeights(leaf.layer.getWeights());
+        restoreInitializers(leaf.layer, t.layer);
         copied.push(leaf.key);
       }
       for (const l of targetLeaves.values())

@@ -64,6 +64,11 @@ describe('LayerTransfer.fromModel', () => {
         expect((v as tf.Variable).name).not.toBe((bv[i] as tf.Variable).name);
       });
     }
+    // The copies declare the base's initializers (they were built from zeros, then overwritten).
+    const cfg = (l: tfl.layers.Layer) =>
+      JSON.stringify((l.getConfig() as { kernelInitializer: unknown }).kernelInitializer);
+    expect(cfg(t.model.getLayer('d2'))).toBe(cfg(base.getLayer('d2')));
+    expect(cfg(t.model.getLayer('d2'))).toContain('VarianceScaling');
     // Training the copy leaves the base unchanged.
     const before = await Promise.all(base.layers.map((l) => weightValues(l)));
     const data = toyData(32);
