@@ -91,10 +91,13 @@ export function terminalProgress(options: TerminalProgressOptions = {}): Progres
         bar.update(e.done, payload);
       }
       if (e.total > 0 && e.done >= e.total) {
-        // A duration only when the phase was seen from (near) its start, e.g. not for per-epoch events.
+        // The phase's first event arrives after `first.done` units were already done (e.g. per-epoch events
+        // come at the end of epoch 1): extrapolate the elapsed time to the whole phase.
         const first = started.get(key);
-        const timed = first !== undefined && first.done <= 0.05 * e.total;
-        const secs = timed ? ` in ${((performance.now() - first.t) / 1000).toFixed(1)} s` : '';
+        const secs =
+          first !== undefined && first.done < e.total
+            ? ` in ${(((performance.now() - first.t) / 1000) * (e.total / (e.total - first.done))).toFixed(1)} s`
+            : '';
         const bar = bars.get(key);
         if (multi && bar) {
           multi.remove(bar);
