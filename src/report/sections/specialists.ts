@@ -49,6 +49,8 @@ export interface SpecialistsConfig {
   batchSize: number;
   /** Adam learning rate. */
   lr: number;
+  /** Repeats of the whole experiment with different seeds (data split, initialisations). */
+  seeds: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export function specialistsConfig(mode: ReportMode): SpecialistsConfig {
     alpha: 0.7,
     batchSize: 64,
     lr: 3e-3,
+    seeds: full ? 3 : 1,
   };
 }
 
@@ -104,11 +107,9 @@ export interface EnsembleScore {
   seconds: number;
 }
 
-/** The JSON results of the section. */
-export interface SpecialistsResult {
-  mode: ReportMode;
-  backend: string;
-  config: SpecialistsConfig;
+/** One repeat of the experiment. */
+export interface SpecialistsRun {
+  seed: number;
   sizes: { train: number; heldOut: number; test: number; covered: number };
   generalist: { accuracy: number; coveredAccuracy: number; perClass: number[]; seconds: number };
   covariance: ClusteringSummary;
@@ -125,6 +126,16 @@ export interface SpecialistsResult {
   /** A copy of the generalist trained `distillEpochs` more epochs on the ensemble's soft targets. */
   distilled: { accuracy: number; coveredAccuracy: number; agreement: number; seconds: number };
   seconds: { specialists: number; total: number };
+}
+
+/** The JSON results of the section. */
+export interface SpecialistsResult {
+  mode: ReportMode;
+  backend: string;
+  config: SpecialistsConfig;
+  /** One entry per seed; the figures show the first. */
+  runs: SpecialistsRun[];
+  seconds: number;
 }
 
 function summarize(c: ClassClustering): ClusteringSummary {
@@ -187,10 +198,23 @@ function accuracyOn(
 async function run(ctx: ReportContext): Promise<SpecialistsResult> {
   const t0 = performance.now();
   const cfg = specialistsConfig(ctx.mode);
+  const runs: SpecialistsRun[] = [];
+  for (let i = 0; i < cfg.seeds; i++) runs.push(await runOnce(ctx, cfg, ctx.seed + 101 * i));
+  return {
+    mode: ctx.mode,
+    backend: ctx.backend,
+    config: cfg,
+    runs,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number): Promise<SpecialistsRun> {
+  const t0 = performance.now();
   const mnist = await sharedMnist(ctx);
   const numClasses = mnist.numClasses;
   const testLabels = mnist.test.labels;
-  const rng = new Rng(ctx.seed + 8);
+  const rng = new Rng(seed + 8);
   const order = rng.permutation(mnist.train.size);
   const nHeld = Math.round(cfg.heldOutFraction * mnist.train.size);
   const heldIdx = order.slice(0, nHeld);
@@ -205,13 +229,13 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
   try {
     // 1. The weak generalist.
     const tg = performance.now();
-    const generalist = hintonMlp({ hidden: cfg.hidden, dropout: 0, inputDropout: 0, seed: ctx.seed });
+    const generalist = hintonMlp({ hidden: cfg.hidden, dropout: 0, inputDropout: 0, seed: seed });
     owned.push(generalist);
     await trainClassifier(generalist, xTrain, yTrain, {
       epochs: cfg.generalistEpochs,
       batchSize: cfg.batchSize,
       lr: cfg.lr,
-      seed: ctx.seed,
+      seed: seed,
       onProgress: (e) => ctx.progress({ ...e, phase: `specialists: generalist ${e.phase}` }),
     });
     const generalistSeconds = (performance.now() - tg) / 1000;
@@ -220,12 +244,12 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
     const heldProbs = tf.tidy(() => tf.softmax(generalist.predict(xHeld) as tf.Tensor));
     const p = await heldProbs.data();
     heldProbs.dispose();
-    const covariance = clusterClasses(p, numClasses, { k: { min: 2, max: cfg.kMax }, seed: ctx.seed });
+    const covariance = clusterClasses(p, numClasses, { k: { min: 2, max: cfg.kMax }, seed: seed });
     const confusion = clusterClasses(p, numClasses, {
       method: 'confusion',
       labels: heldLabels,
       k: { min: 2, max: cfg.kMax },
-      seed: ctx.seed,
+      seed: seed,
     });
     const sets = new Map<string, { classes: number[]; source: string; score: number }>();
     for (const c of [covariance, confusion]) {
@@ -246,7 +270,7 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
     const ts = performance.now();
     const ensemble = await SpecialistEnsemble.train(generalist, xTrain, trainLabels, {
       clusters: chosen.map((s) => s.classes),
-      sampling: { subsetFraction: cfg.subsetFraction, seed: ctx.seed },
+      sampling: { subsetFraction: cfg.subsetFraction, seed: seed },
       training: { epochs: cfg.specialistEpochs, batchSize: cfg.batchSize, learningRate: cfg.lr },
       onProgress: (e) => ctx.progress({ ...e, phase: 'specialists: train specialists' }),
     });
@@ -307,7 +331,7 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
       epochs: cfg.distillEpochs,
       batchSize: cfg.batchSize,
       lr: cfg.lr,
-      seed: ctx.seed + 2,
+      seed: seed + 2,
       onProgress: (e) => ctx.progress({ ...e, phase: `specialists: longer ${e.phase}` }),
     });
     const lPred = await predictClasses(longerModel, mnist.test.x);
@@ -326,7 +350,7 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
       epochs: cfg.distillEpochs,
       batchSize: cfg.batchSize,
       learningRate: cfg.lr,
-      seed: ctx.seed + 2,
+      seed: seed + 2,
       predict: { candidates: cfg.candidates[0] },
       onProgress: (e) => ctx.progress({ ...e, phase: `specialists: distil ${e.phase}` }),
     });
@@ -342,9 +366,7 @@ async function run(ctx: ReportContext): Promise<SpecialistsResult> {
       accuracyOn(gPred, testLabels, (i) => testLabels[i] === c),
     );
     return {
-      mode: ctx.mode,
-      backend: ctx.backend,
-      config: cfg,
+      seed,
       sizes: {
         train: trainIdx.length,
         heldOut: nHeld,
@@ -380,11 +402,12 @@ function clusterHeatMap(c: ClusteringSummary, title: string): string {
     if (x.classes.length > 1) blocks.push({ start: at, end: at + x.classes.length, label: `S${i + 1}` });
     at += x.classes.length;
   });
-  // Confusion rates: the diagonal (accuracy) would swamp the colour scale, so it is shown as 0.
-  const values = order.map((i) =>
-    order.map((j) => (c.method === 'confusion' && i === j ? 0 : c.affinity[i][j])),
-  );
-  const top = c.method === 'confusion' ? Math.max(...values.flat()) : 1;
+  // The diagonal (variance, or accuracy) would swamp the colour scale: the scale spans the off-diagonal values and
+  // the diagonal is drawn at its top.
+  const off = order.flatMap((i) => order.filter((j) => j !== i).map((j) => c.affinity[i][j]));
+  const lo = Math.min(...off);
+  const hi = Math.max(...off);
+  const values = order.map((i) => order.map((j) => (i === j ? hi : c.affinity[i][j])));
   const labels = order.map(String);
   return heatMap({
     values,
@@ -393,14 +416,24 @@ function clusterHeatMap(c: ClusteringSummary, title: string): string {
     blocks,
     title,
     cellSize: 26,
-    colormap: c.method === 'covariance' ? 'diverging' : 'viridis',
-    ...(c.method === 'covariance' ? { min: -1, max: 1 } : { min: 0, max: top > 0 ? top : 1 }),
+    colormap: 'viridis',
+    min: lo,
+    max: hi > lo ? hi : lo + 1,
   });
 }
 
-function render(r: SpecialistsResult): string {
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function render(result: SpecialistsResult): string {
+  const r = { ...result.runs[0], config: result.config, backend: result.backend };
+  const runs = result.runs;
+  const many = runs.length > 1;
+  const avg = (f: (x: SpecialistsRun) => number) => mean(runs.map(f));
+  const seedsNote = many ? ` (mean of ${runs.length} seeds)` : ' (one seed)';
   const first = r.ensemble[0];
-  const gain = first.accuracy - r.generalist.accuracy;
+  const gain = avg((x) => x.ensemble[0].accuracy - x.generalist.accuracy);
   const fmtSets = (c: ClusteringSummary) =>
     c.clusters
       .filter((x) => x.classes.length > 1)
@@ -421,41 +454,68 @@ function render(r: SpecialistsResult): string {
       {
         claim: 'Test accuracy, generalist → generalist + specialists',
         paper: 'JFT: 25.0% → 26.1% (61 specialists)',
-        ours: `${pct(r.generalist.accuracy)} → ${pct(first.accuracy)} (${r.specialists.length} specialists, n = ${first.candidates})`,
+        ours: `${pct(avg((x) => x.generalist.accuracy))} → ${pct(avg((x) => x.ensemble[0].accuracy))}${seedsNote}, n = ${first.candidates}`,
         holds: gain > 0,
         note: 'MNIST, 10 classes, a tiny MLP instead of a JFT-scale convnet',
       },
       {
         claim: 'Conditional accuracy (test examples of the classes the specialists cover)',
         paper: '43.1% → 45.9%',
-        ours: `${pct(r.generalist.coveredAccuracy)} → ${pct(first.coveredAccuracy)} (${r.sizes.covered} digits)`,
-        holds: first.coveredAccuracy > r.generalist.coveredAccuracy,
+        ours: `${pct(avg((x) => x.generalist.coveredAccuracy))} → ${pct(avg((x) => x.ensemble[0].coveredAccuracy))}${seedsNote}`,
+        holds: avg((x) => x.ensemble[0].coveredAccuracy - x.generalist.coveredAccuracy) > 0,
         note: 'paper: accuracy on the examples where specialists apply; here: true class covered by a specialist',
       },
       {
         claim: 'More specialists covering the true class, larger gain',
         paper: 'Table 4: +0.1% (1 specialist) … +1.3% relative (≥ 10)',
-        ours: r.byCover
-          .filter((b) => b.count > 0)
-          .map(
-            (b) =>
-              `${b.cover}: ${b.ensembleCorrect - b.generalistCorrect >= 0 ? '+' : ''}${b.ensembleCorrect - b.generalistCorrect}`,
+        ours: runs
+          .map((x) =>
+            x.byCover
+              .filter((b) => b.count > 0)
+              .map(
+                (b) =>
+                  `${b.cover}: ${b.ensembleCorrect - b.generalistCorrect >= 0 ? '+' : ''}${b.ensembleCorrect - b.generalistCorrect}`,
+              )
+              .join(', '),
           )
-          .join(', '),
-        note: 'change in correct test digits by number of covering specialists',
+          .join(' | '),
+        note: `change in correct test digits by number of covering specialists${many ? ', per seed' : ''}`,
       },
       {
         claim: 'Distilling the ensemble back into one net keeps the gain',
         paper: 'not done',
-        ours: `${pct(r.distilled.accuracy)} distilled vs ${pct(r.longer.accuracy)} trained as long on labels (ensemble ${pct(first.accuracy)})`,
-        holds: r.distilled.accuracy > r.longer.accuracy,
-        note: `both start from the generalist and train ${r.config.distillEpochs} more epochs; agreement with the ensemble ${pct(r.distilled.agreement)}`,
+        ours: `${pct(avg((x) => x.distilled.accuracy))} distilled vs ${pct(avg((x) => x.longer.accuracy))} trained as long on labels (ensemble ${pct(avg((x) => x.ensemble[0].accuracy))})${seedsNote}`,
+        holds: avg((x) => x.distilled.accuracy - x.longer.accuracy) > 0,
+        note: `both start from the generalist and train ${r.config.distillEpochs} more epochs; agreement with the ensemble ${pct(avg((x) => x.distilled.agreement))}`,
       },
     ]),
   );
   parts.push(
+    table(
+      [
+        'seed',
+        'generalist',
+        'ensemble (n = 1)',
+        'ensemble (n = 2)',
+        'generalist trained longer',
+        'distilled',
+        'specialists',
+      ],
+      runs.map((x) => [
+        x.seed,
+        pct(x.generalist.accuracy),
+        pct(x.ensemble[0].accuracy),
+        x.ensemble[1] ? pct(x.ensemble[1].accuracy) : '',
+        pct(x.longer.accuracy),
+        pct(x.distilled.accuracy),
+        x.specialists.map((sp) => `{${sp.classes.join(',')}}`).join(' '),
+      ]),
+      'Test accuracy per seed (each seed: its own held-out split, initialisations and clusters).',
+    ),
+  );
+  parts.push(
     paragraph(
-      `Clusters from the covariance of the predicted probabilities (K-means on the columns of the correlation matrix, ` +
+      `${many ? `Seed ${r.seed} in detail. ` : ''}Clusters from the covariance of the predicted probabilities (K-means on the columns of the correlation matrix, ` +
         `k = ${r.covariance.k} chosen in 2..${r.config.kMax}): ${fmtSets(r.covariance)}. From the confusion matrix ` +
         `(k = ${r.confusion.k}): ${fmtSets(r.confusion)}. Each distinct multi-class cluster of either method whose ` +
         `confusion score beats the average pair of classes (mean off-diagonal correlation ` +
@@ -468,10 +528,10 @@ function render(r: SpecialistsResult): string {
   parts.push(
     `<div style="display:flex;flex-wrap:wrap;gap:1em">${figure(
       clusterHeatMap(r.covariance, 'Correlation of predicted probabilities'),
-      'Held-out digits: correlation between the generalist’s class probabilities, classes reordered by cluster, clusters outlined.',
+      'Held-out digits: correlation between the generalist’s class probabilities (off-diagonal range; the diagonal is drawn at the top), classes reordered by cluster, clusters outlined.',
     )}${figure(
       clusterHeatMap(r.confusion, 'Symmetrised confusion rates'),
-      'The confusion-matrix alternative: (M + Mᵀ)/2 of the row-normalised confusion matrix (diagonal shown as 0).',
+      'The confusion-matrix alternative: (M + Mᵀ)/2 of the row-normalised confusion matrix (off-diagonal range).',
     )}</div>`,
   );
   parts.push(
@@ -521,14 +581,24 @@ function render(r: SpecialistsResult): string {
           e.seconds,
         ]),
         [
-          'distilled single model',
+          'generalist trained longer (control)',
+          pct(r.longer.accuracy),
+          pct(r.longer.coveredAccuracy),
+          '',
+          '',
+          '',
+          '',
+          r.longer.seconds,
+        ],
+        [
+          'ensemble distilled into one model',
           pct(r.distilled.accuracy),
           pct(r.distilled.coveredAccuracy),
           '',
           '',
           '',
           '',
-          '',
+          r.distilled.seconds,
         ],
       ],
       'Generalist vs ensemble (eq. 5 solved by preconditioned gradient descent on q’s logits, batched) vs the distilled model.',
@@ -544,14 +614,16 @@ function render(r: SpecialistsResult): string {
         'change',
         'relative',
       ],
-      r.byCover.map((b) => [
-        b.cover,
-        b.count,
-        b.generalistCorrect,
-        b.ensembleCorrect,
-        b.ensembleCorrect - b.generalistCorrect,
-        b.generalistCorrect ? pct((b.ensembleCorrect - b.generalistCorrect) / b.generalistCorrect) : '',
-      ]),
+      r.byCover
+        .filter((b) => b.count > 0)
+        .map((b) => [
+          b.cover,
+          b.count,
+          b.generalistCorrect,
+          b.ensembleCorrect,
+          b.ensembleCorrect - b.generalistCorrect,
+          b.generalistCorrect ? pct((b.ensembleCorrect - b.generalistCorrect) / b.generalistCorrect) : '',
+        ]),
       `As the paper’s Table 4 (n = ${first.candidates}).`,
     ),
   );
@@ -560,8 +632,8 @@ function render(r: SpecialistsResult): string {
       `What differs: 10 classes instead of 15,000, so a specialist’s subset is a large share of the data and the ` +
         `dustbin correction counts the rest’s under-sampling too (shift = log((1−π_S)/(1−t_S)) − log(π_S/t_S)); ` +
         `batch K-means with restarts instead of on-line K-means; specialists of the generalist’s own tiny size, ` +
-        `trained for ${r.config.specialistEpochs} epochs; one seed. Specialists took ${r.seconds.specialists.toFixed(1)} s, ` +
-        `the section ${r.seconds.total.toFixed(1)} s on ${r.backend}.`,
+        `trained for ${r.config.specialistEpochs} epochs; ${runs.length} seed(s), and the differences are tens of test digits, so read them as indicative. Specialists took ${r.seconds.specialists.toFixed(1)} s, ` +
+        `the section ${result.seconds.toFixed(1)} s on ${r.backend}.`,
     ),
   );
   return parts.join('\n');
