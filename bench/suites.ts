@@ -2,10 +2,12 @@
  * Every benchmark suite `npm run bench` knows, in run order. To add one, write bench/<id>.ts exporting
  * `suite: BenchSuite` (bench/types.ts) and append it here.
  */
+import { suite as deconvnet } from './deconvnet.js';
 import { suite as distill } from './distill.js';
+import { suite as features } from './features.js';
 import { suite as kernels } from './kernels.js';
 import { suite as patches } from './patches.js';
 import { suite as transfer } from './transfer.js';
 import type { BenchSuite } from './types.js';
 
-export const suites: BenchSuite[] = [kernels, patches, distill, transfer];
+export const suites: BenchSuite[] = [kernels, deconvnet, patches, distill, features, transfer];

@@ -102,13 +102,17 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     return this.d;
   }
 
-  /** Training objective on a batch: scores [B, K], one-hot [B, K], per-sample weights [B], training set size. */
-  protected abstract objective(
+  /**
+   * The data term of the objective on a batch of B rows and its gradient with respect to the scores: `data` is the
+   * mean over the batch of sw_i * loss_i(scores_i), `dS` is d(data)/d(scores) `[B, K]`.
+   */
+  protected abstract dataTerm(
     scores: tf.Tensor2D,
     oneHot: tf.Tensor2D,
     sw: tf.Tensor1D,
-    n: number,
-  ): tf.Scalar;
+  ): { data: tf.Scalar; dS: tf.Tensor2D };
+  /** lambda of the regulariser lambda/2 ||W||^2 for a training set of n rows. */
+  protected abstract lambda(n: number): number;
   /** Scores from logits (identity for the SVM, softmax for the regression). */
   protected abstract scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D;
   protected abstract extraOptions(): Record<string, unknown>;
@@ -162,22 +166,33 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       const sw = tf.tidy(() => tf.gather(tf.tensor1d(cw), yT)) as tf.Tensor1D;
       owned2.push(yT, oneHot, sw);
       optimizer = tf.train.adam(this.opts.learningRate);
-      const vars = [this.W, this.b];
       const W = this.W;
       const b = this.b;
-      const step = (xb: tf.Tensor2D, yb: tf.Tensor2D, wb: tf.Tensor1D): tf.Scalar =>
-        (optimizer as tf.Optimizer).minimize(
-          () => this.objective(tf.add(tf.matMul(xb, W), b) as tf.Tensor2D, yb, wb, n),
-          true,
-          vars,
-        ) as tf.Scalar;
+      const lam = this.lambda(n);
+      const opt = optimizer;
+      // Explicit gradients (no tape): dJ/dW = x^T dS + lambda W, dJ/db = sum_i dS_i, with x^T precomputed for the
+      // full batch (a plain matmul is several times faster than a transposed one on some backends).
+      const step = (xb: tf.Tensor2D, xbT: tf.Tensor2D, yb: tf.Tensor2D, wb: tf.Tensor1D): tf.Scalar => {
+        const [cost, gW, gb] = tf.tidy(() => {
+          const scores = tf.add(tf.matMul(xb, W), b) as tf.Tensor2D;
+          const { data, dS } = this.dataTerm(scores, yb, wb);
+          const total = lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(W)))) : data;
+          const gradW = lam > 0 ? tf.add(tf.matMul(xbT, dS), tf.mul(W, lam)) : tf.matMul(xbT, dS);
+          return [total, gradW, tf.sum(dS, 0)];
+        });
+        opt.applyGradients({ [W.name]: gW, [b.name]: gb });
+        tf.dispose([gW, gb]);
+        return cost as tf.Scalar;
+      };
       let loss = Number.NaN;
       let iterations = 0;
       const epochs = this.opts.epochs;
       if (this.opts.batchSize === undefined || this.opts.batchSize >= n) {
         let prev = Number.POSITIVE_INFINITY;
+        const xT = tf.transpose(xs) as tf.Tensor2D;
+        owned2.push(xT);
         for (let e = 0; e < epochs; e++) {
-          const cost = step(xs, oneHot, sw);
+          const cost = step(xs, xT, oneHot, sw);
           iterations++;
           if (e % 10 === 9 || e === epochs - 1) {
             loss = (await cost.data())[0];
@@ -198,13 +213,12 @@ abstract class TfLinearClassifier implements FeatureClassifier {
           let batches = 0;
           for (let s = 0; s < n; s += bs) {
             const idx = tf.tensor1d(order.slice(s, s + bs), 'int32');
-            const [xb, yb, wb] = tf.tidy(() => [
-              tf.gather(xs, idx),
-              tf.gather(oneHot, idx),
-              tf.gather(sw, idx),
-            ]);
-            const cost = step(xb as tf.Tensor2D, yb as tf.Tensor2D, wb as tf.Tensor1D);
-            tf.dispose([idx, xb, yb, wb]);
+            const [xb, xbT, yb, wb] = tf.tidy(() => {
+              const rows = tf.gather(xs, idx);
+              return [rows, tf.transpose(rows), tf.gather(oneHot, idx), tf.gather(sw, idx)];
+            });
+            const cost = step(xb as tf.Tensor2D, xbT as tf.Tensor2D, yb as tf.Tensor2D, wb as tf.Tensor1D);
+            tf.dispose([idx, xb, xbT, yb, wb]);
             sum += (await cost.data())[0];
             cost.dispose();
             batches++;
@@ -340,13 +354,22 @@ export class LinearSvm extends TfLinearClassifier {
     checkPositive('LinearSvm', 'options.C', this.C);
   }
 
-  protected objective(scores: tf.Tensor2D, oneHot: tf.Tensor2D, sw: tf.Tensor1D, n: number): tf.Scalar {
+  protected dataTerm(
+    scores: tf.Tensor2D,
+    oneHot: tf.Tensor2D,
+    sw: tf.Tensor1D,
+  ): { data: tf.Scalar; dS: tf.Tensor2D } {
+    // t = +1 for the true class, -1 otherwise; h = max(0, 1 - t s); loss_i = sum_k h_ik^2.
     const t = tf.sub(tf.mul(oneHot, 2), 1);
     const h = tf.relu(tf.sub(1, tf.mul(t, scores)));
-    const perSample = tf.sum(tf.square(h), 1);
-    const data = tf.mean(tf.mul(perSample, sw));
-    const reg = tf.div(tf.sum(tf.square(this.W as tf.Variable)), 2 * this.C * n);
-    return tf.add(data, reg) as tf.Scalar;
+    const data = tf.mean(tf.mul(tf.sum(tf.square(h), 1), sw)) as tf.Scalar;
+    const rows = scores.shape[0];
+    const dS = tf.mul(tf.mul(t, h), tf.reshape(tf.mul(sw, -2 / rows), [rows, 1])) as tf.Tensor2D;
+    return { data, dS };
+  }
+
+  protected lambda(n: number): number {
+    return 1 / (this.C * n);
   }
 
   protected scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D {
@@ -388,11 +411,20 @@ export class SoftmaxRegression extends TfLinearClassifier {
     }
   }
 
-  protected objective(scores: tf.Tensor2D, oneHot: tf.Tensor2D, sw: tf.Tensor1D): tf.Scalar {
-    const ce = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(scores)), 1));
-    const data = tf.mean(tf.mul(ce, sw));
-    if (this.l2 === 0) return data as tf.Scalar;
-    return tf.add(data, tf.mul(this.l2 / 2, tf.sum(tf.square(this.W as tf.Variable)))) as tf.Scalar;
+  protected dataTerm(
+    scores: tf.Tensor2D,
+    oneHot: tf.Tensor2D,
+    sw: tf.Tensor1D,
+  ): { data: tf.Scalar; dS: tf.Tensor2D } {
+    const logp = tf.logSoftmax(scores);
+    const data = tf.mean(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logp), 1)), sw)) as tf.Scalar;
+    const rows = scores.shape[0];
+    const dS = tf.mul(tf.sub(tf.exp(logp), oneHot), tf.reshape(tf.div(sw, rows), [rows, 1])) as tf.Tensor2D;
+    return { data, dS };
+  }
+
+  protected lambda(): number {
+    return this.l2;
   }
 
   protected scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D {
