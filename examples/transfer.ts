@@ -39,11 +39,12 @@ const results = await experiment.run(); // JSON: save it, pass it back as `resum
 const { header, rows } = transferTable(summarizeTransfer(results));
 console.log(`\n${header.join('\t')}\n${rows.map((r) => r.join('\t')).join('\n')}`);
 
-// 2. The primitives by hand: a base net on A.
-const a = await selectClasses(data.train, data.classesA); // x: a new tensor, labels relabelled 0..4
+// 2. The primitives by hand: a base net on A, and B's data (x: new tensors, labels relabelled 0..4).
+const a = await selectClasses(data.train, data.classesA);
+const b = await selectClasses(data.train, data.classesB);
+const bTest = await selectClasses(data.test, data.classesB);
 const baseA = cnn(5, 1);
 await trainWithGroups(baseA, a, { learningRate: 0.01, seed: 1 });
-a.x.dispose();
 
 // AnB+ with discriminative rates: copy conv1 + conv2, new head for 5 classes, copied layers at a 10x lower rate.
 const anb = LayerTransfer.fromModel(baseA, {
@@ -51,19 +52,17 @@ const anb = LayerTransfer.fromModel(baseA, {
   head: { kind: 'replace', numClasses: 5 },
 });
 console.log('copied', anb.copiedLayers, 're-initialised', anb.newLayers);
-const groups = anb.parameterGroups({ copied: 1e-3, new: 1e-2 });
-console.log(
-  groups.map((g) => `${g.name}: ${g.variables.length} variables at lr ${g.learningRate}`).join('; '),
-);
+await anb.fineTune(b, { learningRate: 1e-2, copiedLearningRate: 1e-3, seed: 1 });
+console.log(`AnB+ (n = 2, lr 1e-3 / 1e-2): ${(100 * (await anb.evaluate(bTest))).toFixed(1)}% on B`);
 
 // Oquab et al.: keep every layer but the last, frozen, and train an adaptation block FCa-ReLU-dropout-FCb.
 const oquab = LayerTransfer.fromModel(baseA, {
   head: { kind: 'adaptation', numClasses: 5, hiddenUnits: 128, dropout: 0.5 },
 });
-oquab.freeze(); // BatchNormalization layers of frozen stages would run in inference mode ('inference' policy)
-console.log('adaptation block', oquab.newLayers, 'frozen stages', oquab.frozenStages, 'of', oquab.stages);
+oquab.freeze(); // frozen BatchNormalization layers (none here) would run in inference mode
+await oquab.fineTune(b, { learningRate: 1e-2, seed: 1 });
+console.log(
+  `adaptation block ${oquab.newLayers.join(' + ')} on frozen A features: ${(100 * (await oquab.evaluate(bTest))).toFixed(1)}% on B`,
+);
 
-anb.dispose();
-oquab.dispose();
-baseA.dispose();
-mnist.dispose();
+for (const t of [a.x, b.x, bTest.x, anb, oquab, baseA, mnist]) t.dispose();
