@@ -4,6 +4,7 @@
  * @module
  */
 import { Command } from 'commander';
+import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
 import { reportCommand } from './cli/report.js';
 import { TransferkitError } from './index.js';
@@ -14,7 +15,8 @@ const program = new Command('transferkit')
   )
   .showHelpAfterError()
   .addCommand(reportCommand())
-  .addCommand(distillCommand());
+  .addCommand(distillCommand())
+  .addCommand(deconvCommand());
 
 try {
   await program.parseAsync(process.argv);

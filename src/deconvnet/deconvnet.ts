@@ -199,7 +199,7 @@ export class Deconvnet {
     const index = this.nodeIndex('Deconvnet.activations', layer);
     this.checkImages('Deconvnet.activations', images);
     return tf.tidy(() => {
-      const fwd = this.forward(images, ancestors(this.graph, index));
+      const fwd = this.forward(images, ancestors(this.graph, index), false);
       return fwd.values.get(this.graph.nodes[index].output)!;
     });
   }
@@ -449,8 +449,11 @@ export class Deconvnet {
     return channels;
   }
 
-  /** @internal Runs the nodes `order` forward (call inside a tidy scope). */
-  forward(x: tf.Tensor, order: number[]): ForwardState {
+  /**
+   * @internal Runs the nodes `order` forward (call inside a tidy scope); `record`: keep what the backward pass needs
+   * (switches, pre-activations).
+   */
+  forward(x: tf.Tensor, order: number[], record = true): ForwardState {
     const values = new Map<string, tf.Tensor>([[this.graph.input, x]]);
     const saved = new Map<number, tf.Tensor[]>();
     for (const i of order) {
@@ -459,7 +462,7 @@ export class Deconvnet {
       const inputs = node.inputs.map((k) => values.get(k)!);
       let output: tf.Tensor;
       if (rule.forward) {
-        const r = rule.forward(node.layer, inputs);
+        const r = rule.forward(node.layer, inputs, record);
         output = r.output;
         saved.set(i, r.saved ?? []);
       } else {

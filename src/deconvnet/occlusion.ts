@@ -147,7 +147,7 @@ export async function occlusionImpl(
 
   // the unoccluded pass: baseline probability and the strongest channel of `layer`
   const [base, strongestT] = tf.tidy(() => {
-    const fwd = dn.forward(images, order);
+    const fwd = dn.forward(images, order, false);
     const out = fwd.values.get(dn.graph.output)!;
     const pr = probs ? out : tf.softmax(out);
     const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
@@ -184,7 +184,7 @@ export async function occlusionImpl(
         const idx = tf.tensor1d(img, 'int32');
         const x = tf.gather(images, idx);
         const occluded = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(fillT, m));
-        const fwd = dn.forward(occluded, order);
+        const fwd = dn.forward(occluded, order, false);
         const out = fwd.values.get(dn.graph.output)!;
         const pr = probs ? out : tf.softmax(out);
         const lab = tf.gather(tf.tensor1d(labels, 'int32'), idx);

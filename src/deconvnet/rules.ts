@@ -101,8 +101,11 @@ export type LayerGeometry =
  * ```
  */
 export interface DeconvRule {
-  /** Runs the layer forward; default: `layer.apply(inputs)` in inference mode, nothing saved. */
-  forward?(layer: Layer, inputs: tf.Tensor[]): DeconvForwardResult;
+  /**
+   * Runs the layer forward; default: `layer.apply(inputs)` in inference mode, nothing saved. `record` is false when
+   * no backward pass follows (activations, occlusion), so a rule may skip what only `backward` needs.
+   */
+  forward?(layer: Layer, inputs: tf.Tensor[], record: boolean): DeconvForwardResult;
   /** Maps the signal at the output back to each input (one tensor per input, batch `N * repeat`). */
   backward(args: DeconvBackwardArgs): tf.Tensor | tf.Tensor[];
   /**
@@ -414,8 +417,8 @@ const denseRule: DeconvRule = {
 
 /**
  * Max-pooling that records its switches: the output, and for every output the flat index `(row * W + col) * C + c`
- * of the FIRST maximum of its window in row-major order (padding never wins). Built from strided slices and
- * elementwise ops, so ties resolve the same way on every backend.
+ * of the FIRST maximum of its window in row-major order (padding never wins; `tf.argMax` picks the first maximum on
+ * cpu and wasm), so ties resolve the same way on those backends.
  *
  * Why not `tf.maxPoolWithArgmax`: its wasm kernel (tfjs 4.22) starts each window's maximum at FLT_MIN (the smallest
  * positive float) instead of -inf, so a window of zeros (common after a ReLU) or of negative values gets output
@@ -449,46 +452,29 @@ export function maxPoolWithSwitches(
           -3.4e38,
         )
       : x;
-  const int = (v: number) => tf.scalar(v, 'int32');
-  const rows = tf.reshape(tf.sub(tf.mul(tf.range(0, ho, 1, 'int32'), int(strides[0])), int(pt)), [
-    1,
-    ho,
-    1,
-    1,
-  ]);
-  const cols = tf.reshape(tf.sub(tf.mul(tf.range(0, wo, 1, 'int32'), int(strides[1])), int(pl)), [
-    1,
-    1,
-    wo,
-    1,
-  ]);
-  const chans = tf.reshape(tf.range(0, c, 1, 'int32'), [1, 1, 1, c]);
-  const shape = [n, ho, wo, c];
-  let best: tf.Tensor | null = null;
-  let where: tf.Tensor | null = null;
-  for (let i = 0; i < pool[0]; i++) {
-    for (let j = 0; j < pool[1]; j++) {
-      const v = tf.stridedSlice(
-        xp,
-        [0, i, j, 0],
-        [n, i + (ho - 1) * strides[0] + 1, j + (wo - 1) * strides[1] + 1, c],
-        [1, strides[0], strides[1], 1],
-      );
-      const pos = tf.broadcastTo(
-        tf.add(tf.mul(tf.add(tf.mul(tf.add(rows, int(i)), int(w)), tf.add(cols, int(j))), int(c)), chans),
-        shape,
-      );
-      if (best === null || where === null) {
-        best = v;
-        where = pos;
-      } else {
-        const better: tf.Tensor = tf.greater(v, best);
-        best = tf.where(better, v, best);
-        where = tf.where(better, pos, where);
-      }
-    }
-  }
-  return { output: best as tf.Tensor4D, switches: where as tf.Tensor4D };
+  // every window element at once: a depthwise convolution with one-hot kernels (exact: v*1 plus zeros), output
+  // channel c*M + k holds element k (row-major) of channel c's window; much faster than M strided slices on wasm
+  const m = pool[0] * pool[1];
+  const eye = tf.reshape(tf.eye(m), [pool[0], pool[1], 1, m]);
+  const kernel = tf.tile(eye, [1, 1, c, 1]) as tf.Tensor4D;
+  let windows = tf.depthwiseConv2d(xp, kernel, strides, 'valid') as tf.Tensor4D;
+  if (windows.shape[1] !== ho || windows.shape[2] !== wo)
+    windows = tf.slice(windows, [0, 0, 0, 0], [n, ho, wo, -1]);
+  const cand = tf.reshape(windows, [n, ho, wo, c, m]);
+  const k = tf.argMax(cand, 4); // first maximum on ties (cpu and wasm)
+  const output = tf.max(cand, 4) as tf.Tensor4D;
+  // flat index in the image: ((row0 + i) * W + col0 + j) * C + c, with i = floor(k / pw), j = k % pw
+  const exact = h * w * c < 2 ** 24;
+  const dtype = exact ? 'float32' : 'int32';
+  const num = (v: number) => tf.scalar(v, dtype);
+  const kk = tf.cast(k, dtype);
+  const i = exact ? tf.floor(tf.div(kk, num(pool[1]))) : tf.floorDiv(kk, num(pool[1]));
+  const j = tf.sub(kk, tf.mul(i, num(pool[1])));
+  const rows = tf.reshape(tf.sub(tf.mul(tf.range(0, ho, 1, dtype), num(strides[0])), num(pt)), [1, ho, 1, 1]);
+  const cols = tf.reshape(tf.sub(tf.mul(tf.range(0, wo, 1, dtype), num(strides[1])), num(pl)), [1, 1, wo, 1]);
+  const chans = tf.reshape(tf.range(0, c, 1, dtype), [1, 1, 1, c]);
+  const pos = tf.add(tf.mul(tf.add(tf.mul(tf.add(rows, i), num(w)), tf.add(cols, j)), num(c)), chans);
+  return { output, switches: tf.cast(pos, 'int32') as tf.Tensor4D };
 }
 
 /**
@@ -497,8 +483,14 @@ export function maxPoolWithSwitches(
  * windows share a switch.
  */
 const maxPoolRule: DeconvRule = {
-  forward: (layer, inputs) => {
+  forward: (layer, inputs, record) => {
     const l = layer as unknown as PoolLike;
+    if (!record) {
+      const x = inputs[0] as tf.Tensor4D;
+      return {
+        output: tf.maxPool(x, pair(l.poolSize, 2), pair(l.strides, 2), l.padding as 'valid' | 'same'),
+      };
+    }
     const r = maxPoolWithSwitches(
       inputs[0] as tf.Tensor4D,
       pair(l.poolSize, 2),

@@ -14,4 +14,12 @@ import { specialists } from './specialists.js';
 import { transfer } from './transfer.js';
 
 /** Every section of the report, in order. */
-export const sections: ReportSection<any>[] = [foundation, deconvnet, features, transfer, patches, distill, specialists];
+export const sections: ReportSection<any>[] = [
+  foundation,
+  deconvnet,
+  features,
+  transfer,
+  patches,
+  distill,
+  specialists,
+];
