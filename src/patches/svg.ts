@@ -25,7 +25,19 @@ export interface PatchGridSvgOptions {
   zoom?: number;
 }
 
-const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+// Okabe-Ito's eight colours (black swapped for white on dark images) and two of Tol's: one colour per digit.
+const COLOURS = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#FFFFFF',
+  '#882255',
+  '#44AA99',
+];
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
