@@ -8,10 +8,32 @@ import { checkNonEmptyArray, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type ColormapName, colormap, escapeXml, formatNumber, rgbHex } from './svg.js';
 
-/** A rectangle of cells to outline: rows `[r0, r1)` and columns `[c0, c1)`, or a diagonal block `[start, end)`. */
-export type HeatMapBlock =
-  | { rows: [number, number]; cols: [number, number]; label?: string; color?: string }
-  | { start: number; end: number; label?: string; color?: string };
+/** A rectangle of cells to outline in a {@link heatMap}. */
+export interface HeatMapRect {
+  /** Rows `[first, end)` (end exclusive). */
+  rows: [number, number];
+  /** Columns `[first, end)` (end exclusive). */
+  cols: [number, number];
+  /** Tooltip text of the outline. */
+  label?: string;
+  /** CSS colour of the outline. @default '#ff2d55' */
+  color?: string;
+}
+
+/** A square block on the diagonal (rows and columns `[start, end)`), e.g. one cluster of classes. */
+export interface HeatMapDiagonalBlock {
+  /** First row and column of the block. */
+  start: number;
+  /** One past the last row and column. */
+  end: number;
+  /** Tooltip text of the outline. */
+  label?: string;
+  /** CSS colour of the outline. @default '#ff2d55' */
+  color?: string;
+}
+
+/** A block to outline: a rectangle or a diagonal block. */
+export type HeatMapBlock = HeatMapRect | HeatMapDiagonalBlock;
 
 /** Options of {@link heatMap}. */
 export interface HeatMapOptions {

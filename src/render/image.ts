@@ -22,9 +22,13 @@ export interface RgbaImage {
 
 /** Where one tile of an {@link ImageGrid} sits, in pixels. */
 export interface TileRect {
+  /** Left edge in pixels. */
   x: number;
+  /** Top edge in pixels. */
   y: number;
+  /** Width in pixels (tile width x scale). */
   width: number;
+  /** Height in pixels (tile height x scale). */
   height: number;
 }
 

@@ -12,14 +12,22 @@ import { Rng } from '../core/rng.js';
 /** The named MLP sizes of Hinton et al. 2015. */
 export type HintonPreset = 'teacher' | 'student' | 'small';
 
+/** The sizes and dropout of one of {@link HINTON_PRESETS}. */
+export interface HintonPresetConfig {
+  /** Units of each hidden layer. */
+  hidden: readonly number[];
+  /** Dropout rate after each hidden layer. */
+  dropout: number;
+  /** Dropout rate on the inputs. */
+  inputDropout: number;
+}
+
 /**
  * The presets: `teacher` 784-1200-1200-10 with dropout 0.5 on hidden units and 0.2 on inputs (the paper's
  * regularised net, 67 test errors); `student` 784-800-800-10 without dropout (146 errors alone, 74 distilled);
  * `small` 784-30-30-10 (the paper's smallest distilled net).
  */
-export const HINTON_PRESETS: Readonly<
-  Record<HintonPreset, Readonly<{ hidden: readonly number[]; dropout: number; inputDropout: number }>>
-> = {
+export const HINTON_PRESETS: Readonly<Record<HintonPreset, Readonly<HintonPresetConfig>>> = {
   teacher: { hidden: [1200, 1200], dropout: 0.5, inputDropout: 0.2 },
   student: { hidden: [800, 800], dropout: 0, inputDropout: 0 },
   small: { hidden: [30, 30], dropout: 0, inputDropout: 0 },

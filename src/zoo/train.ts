@@ -16,6 +16,14 @@ import type { ProgressCallback } from '../core/types.js';
 /** Labels for {@link trainClassifier}: int32 class indices `[n]`, or (soft) targets `[n, classes]`. */
 export type ClassifierTargets = Tensor1D | Tensor2D;
 
+/** Held-out data that {@link trainClassifier} evaluates after every epoch. */
+export interface ValidationData {
+  /** Inputs `[n, ...]`. */
+  x: Tensor;
+  /** Int32 class indices `[n]` or targets `[n, classes]`. */
+  y: ClassifierTargets;
+}
+
 /** Options of {@link trainClassifier}. */
 export interface TrainClassifierOptions {
   /**
@@ -49,7 +57,7 @@ export interface TrainClassifierOptions {
    */
   onProgress?: ProgressCallback;
   /** Data evaluated at the end of every epoch. */
-  validation?: { x: Tensor; y: ClassifierTargets };
+  validation?: ValidationData;
   /**
    * Batch size used for evaluation.
    * @default 256
