@@ -71,7 +71,7 @@ beforeAll(async () => {
   const opt = tf.train.adam(0.02);
   generalist.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
   const y = tf.oneHot(tf.tensor1d(train.y, 'int32'), NUM_CLASSES);
-  await generalist.fit(train.x, y, { epochs: 15, batchSize: 50, shuffle: false, verbose: 0 });
+  await generalist.fit(train.x, y, { epochs: 10, batchSize: 50, shuffle: false, verbose: 0 });
   tf.dispose([y]);
   opt.dispose();
 });
