@@ -8,10 +8,16 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { batchMatMulViaTranspose } from './batch_mat_mul.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
+import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
 import type { KernelEnv } from './scope.js';
 
 /** The kernels transferkit can replace. */
-export type TrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'BatchMatMul';
+export type TrainingKernelName =
+  | 'Conv2DBackpropFilter'
+  | 'Conv2DBackpropInput'
+  | 'BatchMatMul'
+  | 'DepthwiseConv2dNativeBackpropFilter'
+  | 'DepthwiseConv2dNativeBackpropInput';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -21,14 +27,16 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'BatchMatMul',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all three
- * (the filter gradient is missing as shipped; the input gradient is 2.5-30x and transposed matmuls 6-20x
- * faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the other two are
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all five
+ * (the filter gradients are missing as shipped, the input gradient is 2.5-30x and transposed matmuls 6-20x
+ * faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -43,14 +51,28 @@ export function defaultTrainingKernels(backendName: TrainingKernelBackend): Trai
 }
 
 /** Kernels the composite kernels call; the backend's own package must have registered them. */
-const REQUIRED = ['Conv2D', 'Fill', 'Transpose', 'Reshape', 'PadV2', 'Slice', 'Reverse', 'BatchMatMul'];
+const REQUIRED = [
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'Fill',
+  'Transpose',
+  'Reshape',
+  'PadV2',
+  'Slice',
+  'StridedSlice',
+  'Reverse',
+  'Multiply',
+  'Concat',
+  'Sum',
+  'BatchMatMul',
+];
 
 /** Options of {@link registerTrainingKernels}. */
 export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
-   * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all three.
-   * @default defaultTrainingKernels(backendName): all three on wasm, `['Conv2DBackpropFilter']` on cpu
+   * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
+   * @default defaultTrainingKernels(backendName): all five on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -113,6 +135,34 @@ function makeKernelFunc(
         }
         return batchMatMulViaTranspose(env, a, b, attrs as tf.BatchMatMulAttrs);
       }
+      case 'DepthwiseConv2dNativeBackpropFilter': {
+        const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
+        if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
+          if (original !== null) return original.kernelFunc(args);
+          throw new InvalidArgumentError(name, 'x', 'float32 tensors', x.dtype);
+        }
+        return depthwiseBackpropFilterViaTaps(
+          env,
+          x,
+          dy,
+          attrs as tf.DepthwiseConv2dNativeBackpropFilterAttrs,
+        );
+      }
+      case 'DepthwiseConv2dNativeBackpropInput': {
+        const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
+        const out =
+          dy.dtype === 'float32' && filter.dtype === 'float32'
+            ? depthwiseBackpropInputViaConv(
+                env,
+                dy,
+                filter,
+                attrs as tf.DepthwiseConv2dNativeBackpropInputAttrs,
+              )
+            : undefined;
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'dy', 'float32 tensors', dy.dtype);
+        return original.kernelFunc(args);
+      }
     }
   };
   ours.add(fn);
@@ -153,6 +203,9 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * - `Conv2DBackpropInput`: the input gradient as one Conv2D of the stride-dilated, padded dy with the spatially
  *   reversed, in/out-swapped filter.
  * - `BatchMatMul` with a transpose flag: an explicit transpose, then the original untransposed matmul.
+ * - `DepthwiseConv2dNativeBackpropFilter` / `...BackpropInput` (MobileNet-style layers; wasm has neither): the
+ *   filter gradient tap by tap (one-hot depthwise extraction, product with dy, sum), the input gradient as one
+ *   depthwise convolution of the dilated, padded dy with the reversed filter.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
@@ -243,7 +296,7 @@ export function registerTrainingKernels(
  * @example
  * ```ts
  * registerTrainingKernels('cpu');
- * unregisterTrainingKernels('cpu'); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']
+ * unregisterTrainingKernels('cpu'); // ['Conv2DBackpropFilter'] (the cpu default)
  * ```
  */
 export function unregisterTrainingKernels(backendName: TrainingKernelBackend): TrainingKernelName[] {

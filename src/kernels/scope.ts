@@ -44,6 +44,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Tracks a TensorInfo made outside `run` (e.g. by `backend.makeTensorInfo`) as an intermediate. */
+  track(info: tf.TensorInfo): tf.TensorInfo {
+    this.owned.push(info);
+    return info;
+  }
+
   /** Stops tracking `info` (it becomes the composite kernel's output) and returns it. */
   keep(info: tf.TensorInfo): tf.TensorInfo {
     const i = this.owned.lastIndexOf(info);

@@ -95,3 +95,74 @@ export function matMulRef(
   }
   return { values: out, shape: [batch, m, n] };
 }
+
+export interface DepthwiseGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  m: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
+  top: number;
+  left: number;
+}
+
+/** Calls `visit(n, a, b, i, j, xIndexWithoutChannel)` for every in-range (output position, tap) pair. */
+function forEachTap(
+  g: DepthwiseGeometry,
+  visit: (n: number, a: number, b: number, i: number, j: number, xBase: number) => void,
+): void {
+  for (let n = 0; n < g.n; n++)
+    for (let a = 0; a < g.oh; a++)
+      for (let b = 0; b < g.ow; b++)
+        for (let i = 0; i < g.fh; i++) {
+          const r = a * g.sh + i * g.dh - g.top;
+          if (r < 0 || r >= g.h) continue;
+          for (let j = 0; j < g.fw; j++) {
+            const q = b * g.sw + j * g.dw - g.left;
+            if (q < 0 || q >= g.w) continue;
+            visit(n, a, b, i, j, ((n * g.h + r) * g.w + q) * g.c);
+          }
+        }
+}
+
+/** dW[i,j,c,m] = sum_{n,a,b} x[n, a*sh+i*dh-top, b*sw+j*dw-left, c] * dy[n,a,b,c*M+m]. */
+export function depthwiseFilterGradRef(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  g: DepthwiseGeometry,
+): Float64Array {
+  const out = new Float64Array(g.fh * g.fw * g.c * g.m);
+  const cm = g.c * g.m;
+  forEachTap(g, (n, a, b, i, j, xBase) => {
+    const dyBase = ((n * g.oh + a) * g.ow + b) * cm;
+    for (let c = 0; c < g.c; c++)
+      for (let m = 0; m < g.m; m++)
+        out[((i * g.fw + j) * g.c + c) * g.m + m] += x[xBase + c] * dy[dyBase + c * g.m + m];
+  });
+  return out;
+}
+
+/** dx[n,h,w,c] = sum over taps reading (h,w) and multipliers m of dy[n,a,b,c*M+m] * W[i,j,c,m]. */
+export function depthwiseInputGradRef(
+  dy: ArrayLike<number>,
+  wt: ArrayLike<number>,
+  g: DepthwiseGeometry,
+): Float64Array {
+  const out = new Float64Array(g.n * g.h * g.w * g.c);
+  const cm = g.c * g.m;
+  forEachTap(g, (n, a, b, i, j, xBase) => {
+    const dyBase = ((n * g.oh + a) * g.ow + b) * cm;
+    for (let c = 0; c < g.c; c++)
+      for (let m = 0; m < g.m; m++)
+        out[xBase + c] += dy[dyBase + c * g.m + m] * wt[((i * g.fw + j) * g.c + c) * g.m + m];
+  });
+  return out;
+}
