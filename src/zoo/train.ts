@@ -114,6 +114,24 @@ function checkTargets(fn: string, argument: string, x: Tensor, y: unknown, numCl
   }
 }
 
+/** Throws unless `x` matches the model's input shape (batch and unknown sizes aside). */
+function checkInput(fn: string, model: tfl.LayersModel, x: Tensor): void {
+  const expected = model.inputs?.[0]?.shape;
+  if (model.inputs?.length !== 1 || expected === undefined) {
+    throw new InvalidArgumentError(fn, 'model', 'a LayersModel with one input', model);
+  }
+  const ok =
+    expected.length === x.rank && expected.every((d, i) => i === 0 || d === null || d === x.shape[i]);
+  if (!ok) {
+    throw new ShapeMismatchError(
+      fn,
+      'x',
+      `inputs of the model's shape [${expected.map((d) => d ?? '*').join(', ')}]`,
+      x.shape,
+    );
+  }
+}
+
 function outputClasses(fn: string, model: tfl.LayersModel): number {
   const shape = model.outputs?.[0]?.shape;
   if (
@@ -174,6 +192,7 @@ export async function trainClassifier(
   }
   const numClasses = outputClasses(fn, model);
   checkTensor(fn, 'x', x);
+  checkInput(fn, model, x);
   checkTargets(fn, 'y', x, y, numClasses);
   const opts = checkOptions(fn, 'options', options);
   const epochs = opts.epochs ?? 1;
@@ -199,6 +218,7 @@ export async function trainClassifier(
   }
   if (opts.validation !== undefined) {
     checkTensor(fn, 'options.validation.x', opts.validation.x);
+    checkInput(fn, model, opts.validation.x);
     checkTargets(fn, 'options.validation.y', opts.validation.x, opts.validation.y, numClasses);
   }
   const n = x.shape[0];
@@ -296,6 +316,7 @@ export async function evaluateClassifier(
   }
   const numClasses = outputClasses(fn, model);
   checkTensor(fn, 'x', x);
+  checkInput(fn, model, x);
   checkTargets(fn, 'y', x, y, numClasses);
   const batchSize = checkOptions(fn, 'options', options).batchSize ?? 256;
   checkInteger(fn, 'options.batchSize', batchSize, 1);

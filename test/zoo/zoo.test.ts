@@ -211,6 +211,14 @@ describe('trainClassifier', () => {
       () => trainClassifier(m, x, yInt as tf.Tensor1D, { epochs: 0 }),
       InvalidArgumentError,
     );
+    const xWide = tf.zeros([6, 5]);
+    await expectThrowsNoLeak(
+      () => trainClassifier(m, xWide, yInt as tf.Tensor1D),
+      ShapeMismatchError,
+      /\[\*, 4\].*\[6, 5\]/,
+    );
+    await expectThrowsNoLeak(() => evaluateClassifier(m, xWide, yInt as tf.Tensor1D), ShapeMismatchError);
+    xWide.dispose();
     await expectThrowsNoLeak(
       () => trainClassifier({} as never, x, yShort as tf.Tensor1D),
       InvalidArgumentError,
