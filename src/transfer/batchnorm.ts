@@ -52,12 +52,19 @@ export function applyBatchNormPolicy(layer: Layer, policy: BatchNormPolicy): voi
   layer.call = wrapped;
 }
 
-/** The policy installed on `layer` by {@link applyBatchNormPolicy}, or `undefined` (tfjs's default behaviour). */
+/**
+ * The policy installed on `layer` by {@link applyBatchNormPolicy}, or `undefined` (tfjs's default behaviour).
+ *
+ * @example
+ * ```ts
+ * batchNormPolicyOf(transfer.model.getLayer('bn1')); // 'inference' for a LayerTransfer built with the default
+ * ```
+ */
 export function batchNormPolicyOf(layer: Layer): BatchNormPolicy | undefined {
   return installed.get(layer)?.policy;
 }
 
-/** Is `layer` a BatchNormalization layer? */
+/** Is `layer` a BatchNormalization layer? (internal) */
 export function isBatchNorm(layer: Layer): boolean {
   return layer.getClassName() === 'BatchNormalization';
 }

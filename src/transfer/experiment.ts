@@ -20,7 +20,14 @@ import { evaluateAccuracy, type GroupTrainOptions, type LabeledData, trainWithGr
 /** The four transfer treatments of the paper. */
 export type TransferKind = 'AnB' | 'BnB' | 'AnB+' | 'BnB+';
 
-/** The treatments in the paper's order. */
+/**
+ * The treatments in the paper's order.
+ *
+ * @example
+ * ```ts
+ * for (const kind of TRANSFER_KINDS) console.log(kind, summary.series[kind].map((p) => p.mean));
+ * ```
+ */
 export const TRANSFER_KINDS: readonly TransferKind[] = ['BnB', 'BnB+', 'AnB', 'AnB+'];
 
 /** Every kind of run: the two base networks and the four treatments. */

@@ -13,7 +13,14 @@ import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 /** The tfjs optimizers a group can use. */
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
 
-/** The optimizer kinds, for validation. */
+/**
+ * The optimizer kinds, for validation.
+ *
+ * @example
+ * ```ts
+ * OPTIMIZER_KINDS.includes('adam'); // true
+ * ```
+ */
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adam', 'rmsprop'];
 
 /** A named group of variables trained at one learning rate. */

@@ -12,7 +12,14 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 
 type Layer = tfl.layers.Layer;
 
-/** Layer classes that are grouped with the weight-bearing layer before them rather than counted as a stage. */
+/**
+ * Layer classes that are grouped with the weight-bearing layer before them rather than counted as a stage.
+ *
+ * @example
+ * ```ts
+ * NORMALIZATION_CLASSES.includes(layer.getClassName()); // true for a BatchNormalization layer
+ * ```
+ */
 export const NORMALIZATION_CLASSES: readonly string[] = ['BatchNormalization', 'LayerNormalization'];
 
 /** One leaf layer of a (possibly nested) model. */

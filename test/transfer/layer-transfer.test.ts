@@ -290,3 +290,49 @@ describe('LayerTransfer.fromModel', () => {
     data.x.dispose();
   });
 });
+
+describe('heads in other places', () => {
+  it('replaces a head followed by a softmax Activation layer, and a head inside a nested model', () => {
+    const seq = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 5, inputShape: [4], activation: 'relu' }),
+        tfl.layers.dense({ units: 3, name: 'logits' }),
+        tfl.layers.activation({ activation: 'softmax', name: 'probs' }),
+      ],
+    });
+    const inner = tfl.sequential({
+      name: 'tail',
+      layers: [
+        tfl.layers.dense({ units: 6, inputShape: [5], activation: 'relu', name: 't1' }),
+        tfl.layers.dense({ units: 3, name: 't2' }),
+      ],
+    });
+    const input = tfl.input({ shape: [4] });
+    const h = tfl.layers.dense({ units: 5, name: 'h' }).apply(input) as tfl.SymbolicTensor;
+    const fn = tfl.model({ inputs: input, outputs: inner.apply(h) as tfl.SymbolicTensor });
+    for (const [m, headKey] of [
+      [seq, 'logits'],
+      [fn, 'tail/t2'],
+    ] as const) {
+      for (const head of [
+        { kind: 'replace', numClasses: 7 },
+        { kind: 'adaptation', numClasses: 7, hiddenUnits: 9 },
+      ] as const) {
+        const t = LayerTransfer.fromModel(m, { copy: 1, head });
+        const y = t.model.predict(tf.ones([2, 4])) as tf.Tensor;
+        expect(y.shape).toEqual([2, 7]);
+        if (m === seq) {
+          // The softmax after the head is kept: rows sum to 1.
+          const sums = tf.sum(y, -1);
+          expectClose(sums.dataSync(), [1, 1], 1e-5);
+          sums.dispose();
+        }
+        expect(t.newLayers.at(-1)).toBe(head.kind === 'replace' ? headKey : `${headKey}_fcb`);
+        y.dispose();
+        t.dispose();
+      }
+    }
+    seq.dispose();
+    fn.dispose();
+  });
+});
