@@ -99,8 +99,9 @@ export interface SceneOptions {
    */
   strokes?: number;
   /**
-   * Fragments of other digits (8-12 px crops, enlarged up to 1.5x) scattered as clutter per scene; each is placed
-   * so that at most 25% of its own area lies inside any object's box.
+   * Fragments of other digits (6-10 px crops, enlarged up to 1.25x, so that they stay smaller than the smallest
+   * digits' strokes-and-loops) scattered as clutter per scene; each is placed so that at most 25% of its own area
+   * lies inside any object's box.
    * @default 3
    */
   fragments?: number;
@@ -354,7 +355,7 @@ export function generateScenes(digits: DigitSet, options: SceneOptions): Scene[]
     // Clutter: fragments of other digits, placed mostly outside the objects' boxes.
     for (let f = 0; f < fragments; f++) {
       const src = rng.int(n);
-      const side = 8 + rng.int(5);
+      const side = 6 + rng.int(5);
       const cy = rng.int(dh - side + 1);
       const cx = rng.int(dw - side + 1);
       const crop = new Float32Array(side * side);
@@ -362,7 +363,7 @@ export function generateScenes(digits: DigitSet, options: SceneOptions): Scene[]
         for (let x = 0; x < side; x++)
           crop[y * side + x] = digits.pixels[src * dh * dw + (cy + y) * dw + cx + x];
       }
-      const out = Math.round(side * (1 + rng.next() * 0.5));
+      const out = Math.round(side * (1 + rng.next() * 0.25));
       const patch = resize(crop, 0, side, side, out, out);
       for (let attempt = 0; attempt < 20; attempt++) {
         const top = rng.int(size - out + 1);
