@@ -6,7 +6,9 @@
 import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
+import { featuresCommand } from './cli/features.js';
 import { reportCommand } from './cli/report.js';
+import { svmCommand } from './cli/svm.js';
 import { TransferkitError } from './index.js';
 
 const program = new Command('transferkit')
@@ -16,7 +18,9 @@ const program = new Command('transferkit')
   .showHelpAfterError()
   .addCommand(reportCommand())
   .addCommand(distillCommand())
-  .addCommand(deconvCommand());
+  .addCommand(deconvCommand())
+  .addCommand(featuresCommand())
+  .addCommand(svmCommand());
 
 try {
   await program.parseAsync(process.argv);

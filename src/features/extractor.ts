@@ -337,17 +337,16 @@ export class FeatureExtractor {
         this.tapOutputNames = [];
         this.eagerPaths = paths;
       }
-      let total = elems(this.inputShape);
-      for (const layer of container.layers) {
-        try {
-          const s = layer.outputShape as (number | null)[] | (number | null)[][];
-          total += Array.isArray(s[0])
-            ? (s as (number | null)[][]).reduce((a, x) => a + elems(x), 0)
-            : elems(s as (number | null)[]);
-        } catch {
-          total += elems(this.inputShape);
-        }
-      }
+      // tfjs frees each activation once its consumers ran: a pass holds about the input, a few of the largest
+      // activations at once, and the tapped outputs (kept until the end).
+      let largest = 0;
+      for (const t of listTaps(container))
+        if (t.outputShape.length > 0) largest = Math.max(largest, elems(t.outputShape));
+      const tapped = this.configs.reduce(
+        (a, c) => a + (c.outputShape.length > 0 ? elems(c.outputShape) : 0),
+        0,
+      );
+      const total = elems(this.inputShape) + 3 * largest + tapped;
       this.activationElems = total;
     }
   }
@@ -399,8 +398,9 @@ export class FeatureExtractor {
   }
 
   /**
-   * The batch size that keeps one forward pass (all views) within `memoryBudgetMB` of float32 activations,
-   * counting the input and every top-level layer's output: a bound, since tfjs frees activations as it goes.
+   * The batch size that keeps one forward pass (all views) within `memoryBudgetMB` of float32 activations. The
+   * estimate per image is the input, three times the largest layer output (tfjs frees an activation once its
+   * consumers ran, so only a few are alive at once) and the tapped outputs.
    */
   batchSizeFor(memoryBudgetMB: number, maxBatchSize = 256): number {
     checkPositive(`${FN}.batchSizeFor`, 'memoryBudgetMB', memoryBudgetMB);
