@@ -3,8 +3,8 @@
  * cached JSON results), and writes one self-contained HTML file.
  *
  * Cache layout: `<cacheDir>/<mode>-seed<seed>/<section id>.json` (results) and anything sections store in that
- * folder (`ctx.cacheDir`, e.g. trained models). A cached result is reused unless `fresh` is set; with `rerender`
- * nothing is computed at all.
+ * folder (`ctx.cacheDir`, e.g. trained models). A cached result is reused unless `fresh` is set or the section's
+ * `version` changed; with `rerender` nothing is computed at all.
  *
  * @module
  */
@@ -104,6 +104,8 @@ export interface CachedResult<R = unknown> {
   backend: string;
   createdAt: string;
   seconds: number;
+  /** The section's `version` when the result was computed. */
+  sectionVersion: number;
   result: R;
 }
 
@@ -115,11 +117,20 @@ export function reportPaths(out = 'report'): { file: string; dir: string } {
   return { file, dir: path.dirname(file) };
 }
 
-async function readCache(file: string, id: string): Promise<CachedResult | undefined> {
+async function readCache(
+  file: string,
+  id: string,
+  sectionVersion: number,
+): Promise<CachedResult | undefined> {
   if (!existsSync(file)) return undefined;
   try {
     const c = JSON.parse(await readFile(file, 'utf8')) as CachedResult;
-    return c.format === 'transferkit-report-cache' && c.version === 1 && c.id === id ? c : undefined;
+    const ok =
+      c.format === 'transferkit-report-cache' &&
+      c.version === 1 &&
+      c.id === id &&
+      (c.sectionVersion ?? 1) === sectionVersion;
+    return ok ? c : undefined;
   } catch {
     return undefined;
   }
@@ -200,7 +211,8 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
   try {
     for (const section of selected) {
       const cacheFile = path.join(cacheDir, `${section.id}.json`);
-      let cached = opts.fresh ? undefined : await readCache(cacheFile, section.id);
+      const sectionVersion = section.version ?? 1;
+      let cached = opts.fresh ? undefined : await readCache(cacheFile, section.id, sectionVersion);
       let status: RenderedSection['status'] = cached ? 'cached' : 'ran';
       let error: string | undefined;
       if (!cached && opts.rerender) status = 'skipped';
@@ -228,6 +240,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
             backend: tf.getBackend(),
             createdAt: new Date().toISOString(),
             seconds,
+            sectionVersion,
             result,
           };
           await writeFile(cacheFile, JSON.stringify(cached));

@@ -39,6 +39,12 @@ export interface ReportSection<R = unknown> {
   readonly id: string;
   /** Heading shown in the report. */
   readonly title: string;
+  /**
+   * Version of the section's results: bump it when `run` changes what it computes, so that results cached by an
+   * older version are computed again instead of re-rendered.
+   * @default 1
+   */
+  readonly version?: number;
   /** Does the experiment; returns JSON-serialisable results. */
   run(ctx: ReportContext): Promise<R>;
   /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */

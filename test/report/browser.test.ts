@@ -76,6 +76,7 @@ describe.skipIf(tf.getBackend() !== 'cpu')('the report in headless Chromium', ()
         backend: 'wasm',
         createdAt: '',
         seconds: 1,
+        sectionVersion: 1,
         result: cachedFoundation(),
       }),
     );

@@ -111,6 +111,12 @@ describe('runReport', () => {
     expect(rerender.sections.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped']);
     expect(f.counts.a).toBe(1);
 
+    // A new section version invalidates its cached result (and only its own).
+    const bumped = [{ ...f.sections[0], version: 2 }, f.sections[1]];
+    const v2 = await runReport({ sections: bumped, out, seed: 3, progress: f.progress });
+    expect(v2.sections.map((s) => s.status)).toEqual(['ran', 'cached']);
+    expect(f.counts.a).toBe(2);
+
     const fresh = await runReport({
       sections: f.sections,
       out,
@@ -120,7 +126,7 @@ describe('runReport', () => {
       progress: f.progress,
     });
     expect(fresh.sections.map((s) => s.id)).toEqual(['alpha']);
-    expect(f.counts.a).toBe(2);
+    expect(f.counts.a).toBe(3);
   });
 
   it('writes to an explicit .html path and a separate cache folder, keyed by mode', async () => {
