@@ -314,8 +314,13 @@ export class TransferExperiment {
         results.stages = stages;
         results.ns = ns;
         if (total === 0) {
-          total = seeds.length * (2 + ns.length * kinds.length);
-          finished = [...done].length;
+          const planned = seeds.flatMap((s) => [
+            runKey('baseA', 0, s),
+            runKey('baseB', 0, s),
+            ...ns.flatMap((n) => kinds.map((k) => runKey(k, n, s))),
+          ]);
+          total = planned.length;
+          finished = planned.filter((k) => done.has(k)).length;
         }
         const todo = ns.flatMap((n) =>
           kinds.filter((k) => !done.has(runKey(k, n, seed))).map((k) => ({ n, k })),

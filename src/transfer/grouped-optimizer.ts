@@ -47,6 +47,18 @@ export interface GroupedOptimizerOptions {
   momentum?: number;
 }
 
+/** Duck-typed `tf.Variable` check (two copies of tfjs-core in one bundle still agree). */
+function isVariable(v: unknown): v is tf.Variable {
+  const x = v as tf.Variable;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.assign === 'function' &&
+    typeof x.trainable === 'boolean' &&
+    typeof x.name === 'string'
+  );
+}
+
 /** Makes a tfjs optimizer of the given kind and rate. */
 export function makeOptimizer(kind: OptimizerKind, learningRate: number, momentum = 0.9): tf.Optimizer {
   switch (kind) {
@@ -103,7 +115,7 @@ export class GroupedOptimizer {
         throw new InvalidArgumentError(fn, `groups[${i}].variables`, 'an array of tf.Variable', g.variables);
       }
       for (const v of g.variables) {
-        if (!(v instanceof tf.Variable)) {
+        if (!isVariable(v)) {
           throw new InvalidArgumentError(fn, `groups[${i}].variables`, 'an array of tf.Variable', v);
         }
         if (seen.has(v.name)) {

@@ -237,6 +237,14 @@ export async function trainWithGroups(
   const { labels, numClasses } = await checkClassificationData(fn, 'data', model, data);
   const kind: OutputKind = kindOpt === 'auto' ? outputKindOf(model) : kindOpt;
   const groups = opts.groups ?? [{ name: 'all', variables: trainableVariables(model), learningRate }];
+  if (!groups.some((g) => g.variables.some((v) => v.trainable))) {
+    throw new InvalidArgumentError(
+      fn,
+      'model',
+      'a model with trainable weights (is every layer frozen?)',
+      model.name,
+    );
+  }
   const grouped = new GroupedOptimizer(groups, { optimizer });
   const count = labels.length;
   const stepsPerEpoch = Math.ceil(count / batchSize);

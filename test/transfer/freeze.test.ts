@@ -111,6 +111,11 @@ describe('freeze / unfreeze', () => {
     const t = LayerTransfer.fromModel(base, { copy: 1 });
     await expectThrowsNoLeak(() => t.freeze(4), InvalidArgumentError, /\[0, 3\]/);
     await expectThrowsNoLeak(() => t.freeze({ name: 'nope' }), InvalidArgumentError, /nope/);
+    // Everything frozen: nothing to train is a clear error, not a silent no-op.
+    t.freeze(3);
+    const data = toyData(4);
+    await expectThrowsNoLeak(() => t.fineTune(data), InvalidArgumentError, /every layer frozen/);
+    data.x.dispose();
     t.dispose();
     base.dispose();
   });
