@@ -16,10 +16,24 @@ import { checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/ch
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { PatchGrid } from './sampler.js';
 
-/** How patch scores become an image score: Oquab's `'power'` mean, or `'max'`, or `'mean'`. */
+/**
+ * How patch scores become an image score: Oquab's `'power'` mean, or `'max'`, or `'mean'`.
+ *
+ * @example
+ * ```ts
+ * const method: PatchAggregation = 'power';
+ * ```
+ */
 export type PatchAggregation = 'power' | 'max' | 'mean';
 
-/** Options of {@link aggregatePatchScores}. */
+/**
+ * Options of {@link aggregatePatchScores}.
+ *
+ * @example
+ * ```ts
+ * const opts: AggregateOptions = { method: 'power', power: 5 };
+ * ```
+ */
 export interface AggregateOptions {
   /** The aggregation. @default 'power' */
   method?: PatchAggregation;
@@ -63,7 +77,14 @@ export function aggregatePatchScores<T extends tf.Tensor2D | tf.Tensor3D>(
   }) as never;
 }
 
-/** Options of {@link localizationMap}. */
+/**
+ * Options of {@link localizationMap}.
+ *
+ * @example
+ * ```ts
+ * localizationMap(scores, grid, { maxChunkBytes: 16 * 1024 * 1024 });
+ * ```
+ */
 export interface LocalizationOptions {
   /** Upper bound on the bytes of the intermediate `[images, classes, patches, width]` tensor per chunk. @default 67108864 */
   maxChunkBytes?: number;

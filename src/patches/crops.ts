@@ -16,7 +16,14 @@ import type { LabelledBox, LabelOptions, PatchLabels, PatchSelection } from './l
 import { BACKGROUND, selectTrainingPatches } from './labels.js';
 import type { PatchGrid, PatchSampler } from './sampler.js';
 
-/** Options of the crop functions. */
+/**
+ * Options of the crop functions.
+ *
+ * @example
+ * ```ts
+ * cropGridChunks(images, grid, [28, 28], { method: 'bilinear', maxChunkBytes: 32 * 1024 * 1024 });
+ * ```
+ */
 export interface CropOptions {
   /** Resampling of `tf.image.cropAndResize`. @default 'bilinear' */
   method?: 'bilinear' | 'nearest';
@@ -153,7 +160,14 @@ export function cropBoxes(
   });
 }
 
-/** One chunk of {@link cropGridChunks}: the crops of images `[imageStart, imageEnd)`, patch-major per image. */
+/**
+ * One chunk of {@link cropGridChunks}: the crops of images `[imageStart, imageEnd)`, patch-major per image.
+ *
+ * @example
+ * ```ts
+ * for (const { crops, imageStart, imageEnd } of cropGridChunks(images, grid, [28, 28])) crops.dispose();
+ * ```
+ */
 export interface GridChunk {
   /** `[(imageEnd - imageStart) * grid.count, cropHeight, cropWidth, channels]`, owned by the caller. */
   readonly crops: tf.Tensor4D;
@@ -221,7 +235,14 @@ export function cropGridChunks(
   })();
 }
 
-/** Options of {@link predictPatches}. */
+/**
+ * Options of {@link predictPatches}.
+ *
+ * @example
+ * ```ts
+ * await predictPatches(model, images, grid, [28, 28], { batchSize: 512, activation: 'softmax' });
+ * ```
+ */
 export interface PredictPatchesOptions extends CropOptions {
   /** Patch crops per `model.predict` call. @default 256 */
   batchSize?: number;
@@ -289,7 +310,14 @@ export async function predictPatches(
   }
 }
 
-/** Options of {@link PatchDataset}. */
+/**
+ * Options of {@link PatchDataset}.
+ *
+ * @example
+ * ```ts
+ * const opts: PatchDatasetOptions = { numClasses: 10, cropSize: [28, 28], backgroundRatio: 1, seed: 1 };
+ * ```
+ */
 export interface PatchDatasetOptions extends LabelOptions, Pick<CropOptions, 'method'> {
   /** Network input size `[height, width]` the patches are resized to. */
   cropSize: readonly [number, number];
@@ -303,7 +331,14 @@ export interface PatchDatasetOptions extends LabelOptions, Pick<CropOptions, 'me
   shuffle?: boolean;
 }
 
-/** One training batch of {@link PatchDataset.batches}; `x` and `y` are owned by the caller. */
+/**
+ * One training batch of {@link PatchDataset.batches}; `x` and `y` are owned by the caller.
+ *
+ * @example
+ * ```ts
+ * for await (const { x, y, image, patch } of data.batches(0)) tf.dispose([x, y]);
+ * ```
+ */
 export interface PatchBatch {
   /** Patch crops `[b, cropHeight, cropWidth, channels]`. */
   readonly x: tf.Tensor4D;
@@ -376,16 +411,18 @@ export class PatchDataset {
     checkInteger(fn, 'options.seed', seed);
     const method = o.method ?? 'bilinear';
     checkOneOf(fn, 'options.method', method, ['bilinear', 'nearest'] as const);
+    const ratio = o.backgroundRatio ?? 1;
+    if (typeof ratio !== 'number' || Number.isNaN(ratio) || ratio < 0) {
+      throw new InvalidArgumentError(fn, 'options.backgroundRatio', 'a number >= 0 (or Infinity)', ratio);
+    }
     this.grid = sampler.grid({ height: images.shape[1], width: images.shape[2] });
     this.labels = objects.map((objs) => sampler.label(this.grid, objs, o));
-    // Validate the ratio now rather than at the first epoch.
-    selectTrainingPatches(this.labels.slice(0, 1), { backgroundRatio: o.backgroundRatio ?? 1, seed });
     this.images = images;
     this.o = {
       numClasses: o.numClasses,
       cropSize: o.cropSize,
       batchSize,
-      backgroundRatio: o.backgroundRatio ?? 1,
+      backgroundRatio: ratio,
       seed,
       shuffle: o.shuffle ?? true,
       method,

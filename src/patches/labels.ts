@@ -39,10 +39,22 @@ export interface LabelledBox {
 /**
  * What to do with a patch that matches objects of several classes: `'drop'` it (the paper), call it
  * `'background'`, or keep it as a `'multi-label'` positive for every matched class.
+ *
+ * @example
+ * ```ts
+ * labelPatches(patches, objects, { numClasses: 10, multiObject: 'multi-label' });
+ * ```
  */
 export type MultiObjectPolicy = 'drop' | 'background' | 'multi-label';
 
-/** Options of {@link labelPatches}. */
+/**
+ * Options of {@link labelPatches}.
+ *
+ * @example
+ * ```ts
+ * const opts: LabelOptions = { numClasses: 10, minPatchOverlap: 0.2, minObjectOverlap: 0.6, multiObject: 'drop' };
+ * ```
+ */
 export interface LabelOptions {
   /** Number of object classes. */
   numClasses: number;
@@ -56,14 +68,43 @@ export interface LabelOptions {
   imageSize?: ImageSize;
 }
 
-/** `label` value of a background patch. */
+/**
+ * `label` value of a background patch.
+ *
+ * @example
+ * ```ts
+ * const isBackground = labels.label[i] === BACKGROUND;
+ * ```
+ */
 export const BACKGROUND = -1;
-/** `label` value of a dropped patch (it matched several classes under the `'drop'` policy). */
+/**
+ * `label` value of a dropped patch (it matched several classes under the `'drop'` policy).
+ *
+ * @example
+ * ```ts
+ * const dropped = labels.label.filter((l) => l === DROPPED).length; // === labels.dropped
+ * ```
+ */
 export const DROPPED = -2;
-/** `label` value of a patch with several classes (the `'multi-label'` policy); see `targets`. */
+/**
+ * `label` value of a patch with several classes (the `'multi-label'` policy); see `targets`.
+ *
+ * @example
+ * ```ts
+ * if (labels.label[i] === MULTIPLE) console.log(labels.targets.subarray(i * 10, (i + 1) * 10));
+ * ```
+ */
 export const MULTIPLE = -3;
 
-/** The labels of the patches of one image. */
+/**
+ * The labels of the patches of one image.
+ *
+ * @example
+ * ```ts
+ * const labels: PatchLabels = sampler.label(grid, objects, { numClasses: 10 });
+ * labels.positives + labels.background + labels.dropped === labels.count; // true
+ * ```
+ */
 export interface PatchLabels {
   /** Number of patches. */
   readonly count: number;
@@ -222,7 +263,14 @@ function toFlat(
   return flat;
 }
 
-/** Options of {@link selectTrainingPatches}. */
+/**
+ * Options of {@link selectTrainingPatches}.
+ *
+ * @example
+ * ```ts
+ * selectTrainingPatches(perImage, { backgroundRatio: 2, minBackground: 100, seed: 3 });
+ * ```
+ */
 export interface SelectOptions {
   /**
    * Background patches kept per positive patch, over the whole selection (`Infinity` keeps them all). When there
@@ -236,7 +284,15 @@ export interface SelectOptions {
   seed?: number;
 }
 
-/** Patches chosen for training: parallel arrays of (image index, patch index), image-major and in patch order. */
+/**
+ * Patches chosen for training: parallel arrays of (image index, patch index), image-major and in patch order.
+ *
+ * @example
+ * ```ts
+ * const { image, patch } = selectTrainingPatches(perImage, { seed: 1 });
+ * const box = patchBox(grid, patch[0]); // in scene image[0]
+ * ```
+ */
 export interface PatchSelection {
   /** Image index of each chosen patch. */
   readonly image: Int32Array;

@@ -12,7 +12,14 @@ import { checkImageSize } from './boxes.js';
 import type { LabelledBox, LabelOptions, PatchLabels } from './labels.js';
 import { labelPatches } from './labels.js';
 
-/** Options of {@link PatchSampler}. */
+/**
+ * Options of {@link PatchSampler}.
+ *
+ * @example
+ * ```ts
+ * new PatchSampler({ scales: [1, 0.5, 0.25], overlap: 0.75, minPatchSize: 12 });
+ * ```
+ */
 export interface PatchSamplerOptions {
   /**
    * The scales: a count `n` (patch sides spaced geometrically from `largest` down to `smallest`), or an explicit
@@ -35,7 +42,14 @@ export interface PatchSamplerOptions {
   minPatchSize?: number;
 }
 
-/** The grid of one scale in a {@link PatchGrid}. */
+/**
+ * The grid of one scale in a {@link PatchGrid}.
+ *
+ * @example
+ * ```ts
+ * const { size, rows, cols } = grid.scales[0]; // the largest patches
+ * ```
+ */
 export interface PatchScale {
   /** Side of the square patches, in pixels. */
   readonly size: number;
@@ -52,6 +66,12 @@ export interface PatchScale {
 /**
  * The patches of one image size, in a deterministic order: scales from largest to smallest, then row-major
  * (top to bottom, left to right).
+ *
+ * @example
+ * ```ts
+ * const grid: PatchGrid = new PatchSampler().grid({ height: 96, width: 96 });
+ * grid.count; // 476
+ * ```
  */
 export interface PatchGrid {
   /** Image height the grid was made for. */

@@ -9,7 +9,14 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { BACKGROUND, DROPPED, type LabelledBox, type PatchLabels } from './labels.js';
 import type { PatchGrid } from './sampler.js';
 
-/** Options of {@link patchGridSvg}. */
+/**
+ * Options of {@link patchGridSvg}.
+ *
+ * @example
+ * ```ts
+ * patchGridSvg(grid, { scales: [3], objects, labels, positivesOnly: true, zoom: 2 });
+ * ```
+ */
 export interface PatchGridSvgOptions {
   /** Indices of the scales to draw (into `grid.scales`). @default every scale */
   scales?: readonly number[];

@@ -204,6 +204,16 @@ describe('batched crops', () => {
     );
     await expectThrowsNoLeak(
       () =>
+        new PatchDataset(images, [[], []], new PatchSampler({ scales: 2 }), {
+          numClasses: 2,
+          cropSize: [4, 4],
+          backgroundRatio: -1,
+        }),
+      InvalidArgumentError,
+      /`options.backgroundRatio`/,
+    );
+    await expectThrowsNoLeak(
+      () =>
         predictPatches(
           { predict: () => tf.zeros([1, 2, 3]) },
           images,
