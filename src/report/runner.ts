@@ -244,7 +244,11 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
             result,
           };
           await writeFile(cacheFile, JSON.stringify(cached));
-          sink.log(`✔ ${section.id} in ${seconds.toFixed(1)} s`);
+          // Live tensors after the section (shared models included): a growing count points at a leak.
+          const mem = tf.memory();
+          sink.log(
+            `✔ ${section.id} in ${seconds.toFixed(1)} s (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
+          );
         } catch (e) {
           status = 'failed';
           error = errorText(e);
