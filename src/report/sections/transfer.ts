@@ -30,6 +30,7 @@ import {
 } from '../../index.js';
 import { loadMnist } from '../../node.js';
 import { claimsTable, figure, note, paragraph, table } from '../html.js';
+import { referenceCnnConfig } from '../shared.js';
 import type { ReportContext, ReportMode, ReportSection } from '../types.js';
 
 /** The experiment's settings in one mode. */
@@ -55,7 +56,7 @@ export interface TransferSectionConfig {
 /**
  * The settings: `quick` trains 84 small CNNs (two class splits x 3 seeds x 14 networks: 300 training digits per
  * class, one epoch each), about 50 s of compute on one core with wasm and the training kernels; `full` uses 450
- * digits per class, 2 epochs and 5 seeds.
+ * digits per class, 2 epochs, 5 seeds and the reference CNN itself (conv16-conv32-fc128).
  *
  * @example
  * ```ts
@@ -67,7 +68,10 @@ export function transferSectionConfig(mode: ReportMode): TransferSectionConfig {
   return {
     perClass: full ? 600 : 400,
     testFraction: 0.25,
-    architecture: { inputShape: [28, 28, 1], filters: [8, 16], kernelSizes: [5, 3], hidden: [64] },
+    // Full mode: the reference CNN of the report (shared.ts); quick mode: the same shape at half the width.
+    architecture: full
+      ? { ...referenceCnnConfig('full').architecture, numClasses: undefined }
+      : { inputShape: [28, 28, 1], filters: [8, 16], kernelSizes: [5, 3], hidden: [64] },
     epochs: full ? 2 : 1,
     batchSize: 32,
     learningRate: 0.01,
@@ -323,7 +327,7 @@ export const transfer: ReportSection<TransferSectionResult> = {
     const arch = `conv ${c.architecture.kernelSizes?.[0]}x${c.architecture.kernelSizes?.[0]}x${c.architecture.filters?.[0]} - pool - conv ${c.architecture.kernelSizes?.[1]}x${c.architecture.kernelSizes?.[1]}x${c.architecture.filters?.[1]} - pool - fc ${c.architecture.hidden?.[0]} - 5`;
     const parts: string[] = [
       paragraph(
-        `Yosinski et al. train baseA and baseB on two halves of the classes, then build networks whose first n layers come from baseA (AnB) or baseB (BnB, the "selfer" control), frozen, or fine-tuned (AnB+, BnB+), with the upper layers re-initialised and trained on B. Here: MNIST digits, ${r.trainPerTask} training and ${r.testPerTask} test digits per task, the reference CNN scaled down (${arch}), n over its ${r.stageNames.length} weight-bearing stages (${r.stageNames.join(', ')}), ${c.epochs} epoch(s) of Adam (lr ${c.learningRate}, batch ${c.batchSize}) for every network, ${c.seeds} seeds; built with LayerTransfer and TransferExperiment on the ${r.backend} backend.`,
+        `Yosinski et al. train baseA and baseB on two halves of the classes, then build networks whose first n layers come from baseA (AnB) or baseB (BnB, the "selfer" control), frozen, or fine-tuned (AnB+, BnB+), with the upper layers re-initialised and trained on B. Here: MNIST digits, ${r.trainPerTask} training and ${r.testPerTask} test digits per task, the reference CNN${r.mode === 'full' ? '' : ' at half width'} (${arch}), n over its ${r.stageNames.length} weight-bearing stages (${r.stageNames.join(', ')}), ${c.epochs} epoch(s) of Adam (lr ${c.learningRate}, batch ${c.batchSize}) for every network, ${c.seeds} seeds; built with LayerTransfer and TransferExperiment on the ${r.backend} backend.`,
       ),
     ];
     for (const o of r.splits) {
