@@ -24,7 +24,14 @@ import {
   type SavedClassifier,
 } from './types.js';
 
-/** Training options shared by the tfjs linear classifiers. */
+/**
+ * Training options shared by the tfjs linear classifiers.
+ *
+ * @example
+ * ```ts
+ * const training: LinearTrainingOptions = { epochs: 20, batchSize: 128, learningRate: 0.01, seed: 1 };
+ * ```
+ */
 export interface LinearTrainingOptions {
   /** Number of classes. @default max label + 1 */
   numClasses?: number;
@@ -42,13 +49,27 @@ export interface LinearTrainingOptions {
   seed?: number;
 }
 
-/** Options of {@link LinearSvm}. */
+/**
+ * Options of {@link LinearSvm}.
+ *
+ * @example
+ * ```ts
+ * new LinearSvm({ C: 10, classWeight: 'balanced' });
+ * ```
+ */
 export interface LinearSvmOptions extends LinearTrainingOptions {
   /** Misclassification cost C of the primal 1/2 ||w||^2 + C sum xi^2 (larger: less regularisation). @default 1 */
   C?: number;
 }
 
-/** Options of {@link SoftmaxRegression}. */
+/**
+ * Options of {@link SoftmaxRegression}.
+ *
+ * @example
+ * ```ts
+ * new SoftmaxRegression({ l2: 1e-3, epochs: 200 });
+ * ```
+ */
 export interface SoftmaxRegressionOptions extends LinearTrainingOptions {
   /** L2 penalty lambda/2 ||W||^2 added to the mean cross-entropy. @default 1e-4 */
   l2?: number;

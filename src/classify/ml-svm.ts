@@ -24,7 +24,14 @@ import {
   type SavedClassifier,
 } from './types.js';
 
-/** The kernels of ml-kernel that ml-svm accepts. */
+/**
+ * The kernels of ml-kernel that ml-svm accepts.
+ *
+ * @example
+ * ```ts
+ * new MlSvmClassifier({ kernel: 'polynomial', kernelOptions: { degree: 2 } });
+ * ```
+ */
 export type MlSvmKernel =
   | 'linear'
   | 'rbf'
@@ -38,7 +45,14 @@ export type MlSvmKernel =
   | 'rational'
   | 'sigmoid';
 
-/** The kernel names, for validation and CLIs. */
+/**
+ * The kernel names, for validation and CLIs.
+ *
+ * @example
+ * ```ts
+ * ML_SVM_KERNELS.includes('rbf'); // true
+ * ```
+ */
 export const ML_SVM_KERNELS: readonly MlSvmKernel[] = [
   'linear',
   'rbf',
@@ -53,7 +67,14 @@ export const ML_SVM_KERNELS: readonly MlSvmKernel[] = [
   'sigmoid',
 ];
 
-/** Options of {@link MlSvmClassifier}. */
+/**
+ * Options of {@link MlSvmClassifier}.
+ *
+ * @example
+ * ```ts
+ * const opts: MlSvmOptions = { C: 10, kernel: 'rbf', kernelOptions: { sigma: 0.5 }, seed: 1 };
+ * ```
+ */
 export interface MlSvmOptions {
   /** Regularisation parameter C. @default 1 */
   C?: number;

@@ -10,22 +10,58 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import type { FeatureInput } from '../features/matrix.js';
 
-/** The classifiers transferkit ships. */
+/**
+ * The classifiers transferkit ships.
+ *
+ * @example
+ * ```ts
+ * const clf = loadClassifier(saved);
+ * if (clf.kind === 'ml-svm') console.log('SMO one-vs-rest');
+ * ```
+ */
 export type ClassifierKind = 'linear-svm' | 'softmax' | 'ml-svm';
 
-/** Integer class labels in [0, numClasses): an array, a typed array or a rank-1 tensor. */
+/**
+ * Integer class labels in [0, numClasses): an array, a typed array or a rank-1 tensor.
+ *
+ * @example
+ * ```ts
+ * await svm.fit(features, [0, 2, 1, 1]); // or an Int32Array, or tf.tensor1d(labels, 'int32')
+ * ```
+ */
 export type LabelInput = ArrayLike<number> | tf.Tensor1D;
 
-/** Per-class weights of the loss: `'balanced'` (n / (K n_k)), or one number per class. */
+/**
+ * Per-class weights of the loss: `'balanced'` (n / (K n_k)), or one number per class.
+ *
+ * @example
+ * ```ts
+ * new LinearSvm({ classWeight: 'balanced' }); // or [1, 5, 1] for 3 classes
+ * ```
+ */
 export type ClassWeight = 'balanced' | readonly number[];
 
-/** Options of `fit`. */
+/**
+ * Options of `fit`.
+ *
+ * @example
+ * ```ts
+ * await svm.fit(x, y, { onProgress: (e) => console.log(e.done, e.metrics?.loss) });
+ * ```
+ */
 export interface FitOptions {
   /** Progress reports (`phase: 'fit'`, `done`/`total` in iterations or classes, `metrics.loss` when known). */
   onProgress?: ProgressCallback;
 }
 
-/** What `fit` measured. */
+/**
+ * What `fit` measured.
+ *
+ * @example
+ * ```ts
+ * const { iterations, loss, ms } = await svm.fit(x, y);
+ * ```
+ */
 export interface FitReport {
   /** Optimisation steps (tfjs classifiers) or SMO iterations summed over classes (ml-svm). */
   iterations: number;
@@ -35,7 +71,15 @@ export interface FitReport {
   ms: number;
 }
 
-/** A classifier saved as plain JSON (`JSON.stringify`-able); restore with `loadClassifier`. */
+/**
+ * A classifier saved as plain JSON (`JSON.stringify`-able); restore with `loadClassifier`.
+ *
+ * @example
+ * ```ts
+ * const saved: SavedClassifier = await svm.save();
+ * const again = loadClassifier(JSON.parse(JSON.stringify(saved)));
+ * ```
+ */
 export interface SavedClassifier {
   format: 'transferkit-classifier';
   version: 1;

@@ -49,7 +49,14 @@ import {
   viewSpecs,
 } from './views.js';
 
-/** One tap with its own post-processing (fields left out take the extractor-wide defaults). */
+/**
+ * One tap with its own post-processing (fields left out take the extractor-wide defaults).
+ *
+ * @example
+ * ```ts
+ * new FeatureExtractor(model, { taps: [{ layer: 'conv2', pool: 'max' }, { layer: -2, normalize: 'l2' }] });
+ * ```
+ */
 export interface TapOptions {
   /** The layer: name (or `'nested/inner'` path), index (negative from the end) or layer object; a node name for a
    * graph model. */
@@ -64,10 +71,24 @@ export interface TapOptions {
   standardizer?: Standardizer;
 }
 
-/** A tap given by reference only, or with its own options. */
+/**
+ * A tap given by reference only, or with its own options.
+ *
+ * @example
+ * ```ts
+ * const taps: TapSpec[] = ['conv1', { layer: 'conv2', pool: 'avg' }];
+ * ```
+ */
 export type TapSpec = TapRef | TapOptions;
 
-/** Options of a {@link FeatureExtractor}. */
+/**
+ * Options of a {@link FeatureExtractor}.
+ *
+ * @example
+ * ```ts
+ * const opts: FeatureExtractorOptions = { taps: ['conv2', 'fc1'], pool: 'avg', normalize: 'l2', resize: 'stretch' };
+ * ```
+ */
 export interface FeatureExtractorOptions {
   /** The layers to read, in the order of the returned features (at least one). */
   taps: TapSpec | readonly TapSpec[];
@@ -88,7 +109,14 @@ export interface FeatureExtractorOptions {
   augment?: AugmentOptions | false;
 }
 
-/** A tap as the extractor resolved it. */
+/**
+ * A tap as the extractor resolved it.
+ *
+ * @example
+ * ```ts
+ * for (const t of fx.taps) console.log(t.name, t.dim, t.pool, t.normalize);
+ * ```
+ */
 export interface ExtractorTap {
   /** Unique name of the tap (layer name or nested path; node name for graph models). */
   readonly name: string;
@@ -105,7 +133,14 @@ export interface ExtractorTap {
   readonly standardizer: Standardizer | undefined;
 }
 
-/** Where images come from for {@link FeatureExtractor.extractAll}. */
+/**
+ * Where images come from for {@link FeatureExtractor.extractAll}.
+ *
+ * @example
+ * ```ts
+ * await fx.extractAll(function* (batchSize) { for (const b of myBatches(batchSize)) yield b; });
+ * ```
+ */
 export type ImageSource =
   | tf.Tensor
   | readonly tf.Tensor[]
@@ -113,7 +148,14 @@ export type ImageSource =
   | AsyncIterable<tf.Tensor>
   | ((batchSize: number) => Iterable<tf.Tensor> | AsyncIterable<tf.Tensor>);
 
-/** Options of {@link FeatureExtractor.extractAll}. */
+/**
+ * Options of {@link FeatureExtractor.extractAll}.
+ *
+ * @example
+ * ```ts
+ * await fx.extractAll(images, { memoryBudgetMB: 128, onProgress: (e) => console.log(e.done, e.total) });
+ * ```
+ */
 export interface ExtractAllOptions {
   /** Images per forward pass. @default derived from `memoryBudgetMB` */
   batchSize?: number;

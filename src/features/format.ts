@@ -17,11 +17,26 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { FeatureMatrix } from './matrix.js';
 
-/** The magic bytes at the start of a feature file. */
+/**
+ * The magic bytes at the start of a feature file.
+ *
+ * @example
+ * ```ts
+ * const isFeatureFile = new TextDecoder().decode(bytes.subarray(0, 8)) === FEATURES_MAGIC;
+ * ```
+ */
 export const FEATURES_MAGIC = 'TKFEATS1';
 const VERSION = 1;
 
-/** The JSON header of a feature file. */
+/**
+ * The JSON header of a feature file.
+ *
+ * @example
+ * ```ts
+ * const h = new DataView(buf).getUint32(8, true);
+ * const header: FeaturesHeader = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 12, h)));
+ * ```
+ */
 export interface FeaturesHeader {
   format: 'transferkit-features';
   version: number;
@@ -38,7 +53,14 @@ export interface FeaturesHeader {
   meta: Record<string, unknown>;
 }
 
-/** What a feature file holds. */
+/**
+ * What a feature file holds.
+ *
+ * @example
+ * ```ts
+ * const { matrices, labels, meta }: FeaturesFile = decodeFeatures(buf);
+ * ```
+ */
 export interface FeaturesFile {
   matrices: FeatureMatrix[];
   labels?: Int32Array;

@@ -4,10 +4,48 @@
  *
  * @module
  */
-export * from './extractor.js';
-export * from './format.js';
-export * from './graph-model.js';
-export * from './matrix.js';
-export * from './normalize.js';
+export {
+  type ExtractAllOptions,
+  type ExtractorTap,
+  FeatureExtractor,
+  type FeatureExtractorOptions,
+  type ImageSource,
+  type TapOptions,
+  type TapSpec,
+} from './extractor.js';
+export {
+  decodeFeatures,
+  encodeFeatures,
+  FEATURES_MAGIC,
+  type FeaturesFile,
+  type FeaturesHeader,
+} from './format.js';
+export { type GraphModelLike, listGraphTaps } from './graph-model.js';
+export { type FeatureInput, FeatureMatrix } from './matrix.js';
+export {
+  l2Normalize,
+  NORM_MODES,
+  type NormMode,
+  normalizeFeatures,
+  POOL_MODES,
+  type PoolMode,
+  poolFeatures,
+  powerNormalize,
+  Standardizer,
+  type StandardizerJSON,
+} from './normalize.js';
 export { closeNames, editDistance, listTaps, type TapInfo, type TapRef } from './taps.js';
-export * from './views.js';
+export {
+  type AugmentOptions,
+  augmentedViews,
+  type CropSet,
+  centerCropBox,
+  fitToSize,
+  type Preprocessing,
+  preprocessImages,
+  RESIZE_MODES,
+  type ResizeMode,
+  type ViewCombine,
+  type ViewSpec,
+  viewSpecs,
+} from './views.js';

@@ -142,7 +142,14 @@ export class FeatureMatrix {
   }
 }
 
-/** Anything the classifiers accept as features: a FeatureMatrix, a rank-2 tensor, an ml-matrix or plain rows. */
+/**
+ * Anything the classifiers accept as features: a FeatureMatrix, a rank-2 tensor, an ml-matrix or plain rows.
+ *
+ * @example
+ * ```ts
+ * const x: FeatureInput = [[0.1, 0.2], [0.3, 0.4]]; // or a FeatureMatrix, a Tensor2D, an ml-matrix Matrix
+ * ```
+ */
 export type FeatureInput = FeatureMatrix | tf.Tensor2D | Matrix | ArrayLike<ArrayLike<number>>;
 
 /** Converts any {@link FeatureInput} to a FeatureMatrix (reads tensors asynchronously; never disposes them). */

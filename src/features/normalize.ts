@@ -10,14 +10,42 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { scoped } from '../core/memory.js';
 import { FeatureMatrix } from './matrix.js';
 
-/** How a tap's activations become one vector per image. */
+/**
+ * How a tap's activations become one vector per image.
+ *
+ * @example
+ * ```ts
+ * new FeatureExtractor(model, { taps: 'conv2', pool: 'avg' }); // [N, channels]
+ * ```
+ */
 export type PoolMode = 'flatten' | 'avg' | 'max';
-/** Vector normalisation. `'power'` is the signed power normalisation sign(x)|x|^a followed by L2. */
+/**
+ * Vector normalisation. `'power'` is the signed power normalisation sign(x)|x|^a followed by L2.
+ *
+ * @example
+ * ```ts
+ * new FeatureExtractor(model, { taps: -2, normalize: 'power', powerAlpha: 0.5 });
+ * ```
+ */
 export type NormMode = 'none' | 'l2' | 'power';
 
-/** The pooling modes, for validation and CLIs. */
+/**
+ * The pooling modes, for validation and CLIs.
+ *
+ * @example
+ * ```ts
+ * POOL_MODES; // ['flatten', 'avg', 'max']
+ * ```
+ */
 export const POOL_MODES: readonly PoolMode[] = ['flatten', 'avg', 'max'];
-/** The normalisation modes, for validation and CLIs. */
+/**
+ * The normalisation modes, for validation and CLIs.
+ *
+ * @example
+ * ```ts
+ * NORM_MODES; // ['none', 'l2', 'power']
+ * ```
+ */
 export const NORM_MODES: readonly NormMode[] = ['none', 'l2', 'power'];
 
 /**
@@ -99,7 +127,15 @@ export const normalizeFeatures = scoped(
   },
 );
 
-/** A serialised {@link Standardizer}. */
+/**
+ * A serialised {@link Standardizer}.
+ *
+ * @example
+ * ```ts
+ * const json: StandardizerJSON = standardizer.toJSON();
+ * const again = Standardizer.fromJSON(json);
+ * ```
+ */
 export interface StandardizerJSON {
   kind: 'standardizer';
   mean: number[];

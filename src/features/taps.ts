@@ -8,10 +8,23 @@ import { InvalidArgumentError, UnsupportedLayerError } from '../core/errors.js';
 import { type ContainerLike, isContainer, type Layer, type TapStep, tapSteps } from './graph.js';
 
 /** A tap: a layer name (`'conv2'`, or a path through nested models `'backbone/conv2'`), an index into the model's
- * top-level layers (negative counts from the end, `-1` is the output layer) or the layer object itself. */
+ * top-level layers (negative counts from the end, `-1` is the output layer) or the layer object itself.
+ *
+ * @example
+ * ```ts
+ * const taps: TapRef[] = ['conv2', 'backbone/block_3', -2, model.getLayer('fc1')];
+ * ```
+ */
 export type TapRef = string | number | Layer;
 
-/** A tappable layer, as listed by {@link listTaps}. */
+/**
+ * A tappable layer, as listed by {@link listTaps}.
+ *
+ * @example
+ * ```ts
+ * const t: TapInfo = listTaps(model)[0]; // { name: 'conv1', className: 'Conv2D', outputShape: [null, 26, 26, 16], ... }
+ * ```
+ */
 export interface TapInfo {
   /** Unique name of the tap: the layer name, prefixed by the nested models it lies in (`'backbone/conv2'`). */
   readonly name: string;
@@ -112,7 +125,14 @@ export function listTaps(model: unknown): TapInfo[] {
   return entries(model).map((e) => e.info);
 }
 
-/** Levenshtein edit distance between two strings (plain dynamic programming, O(|a||b|)). */
+/**
+ * Levenshtein edit distance between two strings (plain dynamic programming, O(|a||b|)).
+ *
+ * @example
+ * ```ts
+ * editDistance('kitten', 'sitting'); // 3
+ * ```
+ */
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -127,7 +147,14 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** Up to `k` names of `names` closest to `name` (edit distance, case-insensitive; ties keep the model order). */
+/**
+ * Up to `k` names of `names` closest to `name` (edit distance, case-insensitive; ties keep the model order).
+ *
+ * @example
+ * ```ts
+ * closeNames('conv_2', ['conv1', 'conv2', 'fc1'], 2); // ['conv2', 'conv1']
+ * ```
+ */
 export function closeNames(name: string, names: readonly string[], k = 5): string[] {
   const lower = name.toLowerCase();
   return names

@@ -17,18 +17,52 @@ import {
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { scoped } from '../core/memory.js';
 
-/** How images of another size reach the model's input size. */
+/**
+ * How images of another size reach the model's input size.
+ *
+ * @example
+ * ```ts
+ * new FeatureExtractor(model, { taps: -2, resize: 'center-crop' });
+ * ```
+ */
 export type ResizeMode = 'stretch' | 'center-crop' | 'none';
-/** Which crops make the augmented views. */
+/**
+ * Which crops make the augmented views.
+ *
+ * @example
+ * ```ts
+ * viewSpecs({ crops: 'center', flip: true }).length; // 2
+ * ```
+ */
 export type CropSet = 'center' | 'center+corners';
 /** How the responses of the views are combined: Razavian et al. sum them (`'sum'`, or `'mean'`: the same up to a
- * factor); `'concat'` keeps every view, side by side (`[N, views * D]`, view-major), to combine them yourself. */
+ * factor); `'concat'` keeps every view, side by side (`[N, views * D]`, view-major), to combine them yourself.
+ *
+ * @example
+ * ```ts
+ * new FeatureExtractor(model, { taps: -2, augment: { combine: 'sum' } });
+ * ```
+ */
 export type ViewCombine = 'sum' | 'mean' | 'concat';
 
-/** The resize modes, for validation and CLIs. */
+/**
+ * The resize modes, for validation and CLIs.
+ *
+ * @example
+ * ```ts
+ * RESIZE_MODES.includes('stretch'); // true
+ * ```
+ */
 export const RESIZE_MODES: readonly ResizeMode[] = ['stretch', 'center-crop', 'none'];
 
-/** Augmented views (Razavian et al. 2014, Sec. 2: crops and flips, responses combined). */
+/**
+ * Augmented views (Razavian et al. 2014, Sec. 2: crops and flips, responses combined).
+ *
+ * @example
+ * ```ts
+ * const augment: AugmentOptions = { crops: 'center+corners', flip: true, cropFraction: 0.875, combine: 'mean' };
+ * ```
+ */
 export interface AugmentOptions {
   /** `'center'` (1 crop) or `'center+corners'` (5 crops). @default 'center+corners' */
   crops?: CropSet;
@@ -44,6 +78,12 @@ export interface AugmentOptions {
  * Declared pixel preprocessing, applied after resizing: `y = (x * scale + offset - mean[c]) / std[c]`.
  * Nothing is hidden: a model trained on [0, 1] inputs wants the defaults; MobileNet-style [-1, 1] wants
  * `{ scale: 2, offset: -1 }` on [0, 1] pixels, or `{ scale: 1 / 127.5, offset: -1 }` on [0, 255] pixels.
+ *
+ * @example
+ * ```ts
+ * const keras: Preprocessing = { scale: 2, offset: -1 }; // [0, 1] -> [-1, 1]
+ * const caffe: Preprocessing = { scale: 255, mean: [123.68, 116.78, 103.94] };
+ * ```
  */
 export interface Preprocessing {
   /** Multiplier. @default 1 */
@@ -56,7 +96,14 @@ export interface Preprocessing {
   std?: readonly number[];
 }
 
-/** One view: a box in normalised `[y1, x1, y2, x2]` coordinates of the image and whether it is mirrored. */
+/**
+ * One view: a box in normalised `[y1, x1, y2, x2]` coordinates of the image and whether it is mirrored.
+ *
+ * @example
+ * ```ts
+ * viewSpecs()[1]; // { name: 'top-left', box: [0, 0, 0.875, 0.875], flip: false }
+ * ```
+ */
 export interface ViewSpec {
   /** `'center'`, `'top-left'`, `'top-right'`, `'bottom-left'`, `'bottom-right'`, with `'+flip'` when mirrored. */
   readonly name: string;
@@ -113,7 +160,14 @@ export function viewSpecs(opts?: AugmentOptions): ViewSpec[] {
   return views;
 }
 
-/** The normalised box of the largest centred region of an `h x w` image with the aspect ratio `th : tw`. */
+/**
+ * The normalised box of the largest centred region of an `h x w` image with the aspect ratio `th : tw`.
+ *
+ * @example
+ * ```ts
+ * centerCropBox(4, 8, 2, 2); // [0, 2/7, 1, 5/7]: the central 4x4 of a 4x8 image
+ * ```
+ */
 export function centerCropBox(
   h: number,
   w: number,
