@@ -106,7 +106,7 @@ export interface TrainEnsembleOptions {
   training?: Pick<TrainSpecialistOptions, 'epochs' | 'batchSize' | 'learningRate'>;
   /** Builds each specialist instead of {@link createSpecialist} (then the generalist may be any PredictModel). */
   modelFactory?: SpecialistFactory;
-  /** What factory-made specialists output. @default 'probabilities' */
+  /** What factory-made specialists output (copies of the generalist output what it does). @default 'probabilities' */
   specialistOutput?: EnsembleOutputKind;
   /** How {@link createSpecialist} initialises the new head. @default 'generalist' */
   headInit?: CreateSpecialistOptions['headInit'];
@@ -317,7 +317,7 @@ export class SpecialistEnsemble {
       raw = opts.clusters;
     }
     const sets = validateClusters(fn, raw, numClasses, { allowOverlap: opts.allowOverlap ?? true });
-    const specialistOutput = opts.modelFactory ? (opts.specialistOutput ?? 'probabilities') : 'probabilities';
+    const specialistOutput = opts.specialistOutput ?? 'probabilities';
     checkOneOf(fn, 'options.specialistOutput', specialistOutput, ['probabilities', 'logits'] as const);
     const trainOpts = opts.training ?? {};
     const epochs = trainOpts.epochs ?? 3;
@@ -347,15 +347,11 @@ export class SpecialistEnsemble {
             })
           : await createSpecialist(generalist as tfl.LayersModel, classes, {
               headInit: opts.headInit,
-              name: `specialist_${m}`,
               seed: samplingSeed + m,
             });
-        made.push({
-          model,
-          classes,
-          outputKind: specialistOutput,
-          dustbinLogitShift: samples[m].dustbinLogitShift,
-        });
+        // A copy of the generalist outputs what the generalist does; a factory's model what the options say.
+        const outputKind = opts.modelFactory ? specialistOutput : detectOutputKind(model);
+        made.push({ model, classes, outputKind, dustbinLogitShift: samples[m].dustbinLogitShift });
         const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(samples[m].indices, 'int32')));
         const base = doneBefore;
         try {
@@ -364,7 +360,7 @@ export class SpecialistEnsemble {
               ...trainOpts,
               epochs,
               batchSize,
-              outputKind: specialistOutput,
+              outputKind,
               onProgress: opts.onProgress
                 ? (e) =>
                     opts.onProgress?.({

@@ -9,10 +9,11 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
+import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { validateClusters } from './clustering.js';
 import { isLayersModel } from './internal.js';
 
@@ -43,22 +44,22 @@ export interface CreateSpecialistOptions {
   /**
    * How the new head starts: `'generalist'` copies the generalist head's columns for the subset's classes and
    * gives the dustbin the mean of the other columns (bias: `mean + log(count)`, the log-sum-exp of equal logits),
-   * so the specialist starts close to the generalist's opinion; `'random'` uses Glorot-uniform weights.
+   * so the specialist starts close to the generalist's opinion; `'random'` keeps LayerTransfer's re-initialised
+   * head (the generalist head's initializer, seeded).
    * @default 'generalist'
    */
   headInit?: 'generalist' | 'random';
-  /** Name of the new model (its head is `<name>_head`). @default 'specialist' */
-  name?: string;
-  /** Seed of the head's random initialiser (for `headInit: 'random'`). @default 0 */
+  /** Seed of the re-initialised head (see {@link LayerTransfer}). @default 0 */
   seed?: number;
 }
 
 /**
- * Makes a specialist from a generalist (Hinton et al. 2015, section 5.2): a deep copy of every layer but the last
- * (through the JSON topology and `setWeights`, so the weights are copied, not shared), with a new softmax `Dense`
- * head of `classes.length + 1` units (the subset's classes ascending, then the dustbin). The generalist's last
- * layer must be a `Dense` layer; for other architectures plug in a `modelFactory` (see
- * {@link SpecialistEnsemble.train}).
+ * Makes a specialist from a generalist (Hinton et al. 2015, section 5.2) with {@link LayerTransfer}: every layer but
+ * the last copied (new variables holding the generalist's values), and the head replaced by a `Dense` layer of
+ * `classes.length + 1` units (the subset's classes ascending, then the dustbin) with the generalist head's
+ * activation, so the specialist returns logits or probabilities like the generalist (see
+ * {@link detectOutputKind}). The generalist's last layer must be a `Dense` layer; for other architectures plug in a
+ * `modelFactory` (see {@link SpecialistEnsemble.train}).
  *
  * The caller owns the returned model (dispose it with `model.dispose()`).
  *
@@ -91,32 +92,17 @@ export async function createSpecialist(
   const [sorted] = validateClusters(fn, [classes], numClasses);
   const headInit = opts.headInit ?? 'generalist';
   checkOneOf(fn, 'options.headInit', headInit, ['generalist', 'random'] as const);
-  const name = opts.name ?? 'specialist';
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidArgumentError(fn, 'options.name', 'a non-empty string', name);
-  }
   const seed = opts.seed ?? 0;
   checkInteger(fn, 'options.seed', seed);
 
-  const copy = await tfl.models.modelFromJSON(
-    generalist.toJSON(null, false) as Parameters<typeof tfl.models.modelFromJSON>[0],
-  );
-  let result: tfl.LayersModel | undefined;
+  const transfer = LayerTransfer.fromModel(generalist, {
+    head: { kind: 'replace', numClasses: sorted.length + 1 },
+    seed,
+  });
+  const model = transfer.model;
   try {
-    const weights = generalist.getWeights();
-    copy.setWeights(weights);
-    const oldHead = copy.layers[copy.layers.length - 1];
-    const features = oldHead.input as tfl.SymbolicTensor;
-    const newHead = tfl.layers.dense({
-      units: sorted.length + 1,
-      activation: 'softmax',
-      name: `${name}_head`,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
-    });
-    const output = newHead.apply(features) as tfl.SymbolicTensor;
-    result = tfl.model({ inputs: copy.inputs, outputs: output, name });
     if (headInit === 'generalist') {
-      const [kernel, bias] = oldHead.getWeights();
+      const [kernel, bias] = head.getWeights();
       const init = tf.tidy(() => {
         const inside = tf.tensor1d(sorted, 'int32');
         const others: number[] = [];
@@ -126,22 +112,22 @@ export async function createSpecialist(
           [tf.gather(kernel, inside, 1), tf.mean(tf.gather(kernel, outside, 1), 1, true)],
           1,
         );
-        const b = bias
-          ? tf.concat([
-              tf.gather(bias, inside),
-              tf.add(tf.mean(tf.gather(bias, outside), 0, true), Math.log(others.length)),
-            ])
-          : tf.zeros([sorted.length + 1]);
+        if (!bias) return [k];
+        const b = tf.concat([
+          tf.gather(bias, inside),
+          tf.add(tf.mean(tf.gather(bias, outside), 0, true), Math.log(others.length)),
+        ]);
         return [k, b];
       });
-      newHead.setWeights(init);
-      tf.dispose(init);
+      try {
+        model.layers[model.layers.length - 1].setWeights(init);
+      } finally {
+        tf.dispose(init);
+      }
     }
-    oldHead.dispose();
-    return result;
+    return model;
   } catch (e) {
-    if (result) result.dispose();
-    else copy.dispose();
+    transfer.dispose();
     throw e;
   }
 }

@@ -111,6 +111,25 @@ describe('createSpecialist', () => {
     s.dispose();
   });
 
+  it("keeps a logits generalist's output kind, with its logits for the subset and LSE-style dustbin", async () => {
+    const g = makeGeneralist(21, 'linear');
+    const s = await createSpecialist(g, [3, 0]);
+    expect(detectOutputKind(s)).toBe('logits');
+    const zg = (await (g.predict(test.x) as tf.Tensor).array()) as number[][];
+    const zs = (await (s.predict(test.x) as tf.Tensor).array()) as number[][];
+    for (let i = 0; i < 5; i++) {
+      expectClose([zs[i][0], zs[i][1]], [zg[i][0], zg[i][3]], 1e-4);
+      // Dustbin: mean of the other logits + log(3).
+      expectClose([zs[i][2]], [(zg[i][1] + zg[i][2] + zg[i][4]) / 3 + Math.log(3)], 1e-4);
+    }
+    const r = await createSpecialist(g, [3, 0], { headInit: 'random', seed: 4 });
+    const zr = (await (r.predict(test.x) as tf.Tensor).array()) as number[][];
+    expect(Math.abs(zr[0][0] - zg[0][0])).toBeGreaterThan(1e-3);
+    s.dispose();
+    r.dispose();
+    g.dispose();
+  });
+
   it('leaks nothing and rejects class sets that do not fit the generalist', async () => {
     await expectNoLeak(async () => {
       const s = await createSpecialist(generalist, [0, 3], { headInit: 'random' });
