@@ -233,7 +233,7 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
       minObjects: 1,
       maxObjects: 1,
       strokes: 2,
-      fragments: 2,
+      fragments: 1,
     };
     const trainScenes = generateScenes(
       { pixels: mnist.train.pixels, labels: mnist.train.labels, height: 28, width: 28 },
@@ -241,7 +241,7 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
     );
     const testScenes = generateScenes(
       { pixels: mnist.test.pixels, labels: mnist.test.labels, height: 28, width: 28 },
-      { ...sceneOpts, count: full ? 400 : 150, seed: ctx.seed + 42 },
+      { ...sceneOpts, count: full ? 400 : 200, seed: ctx.seed + 42 },
     );
     const trX = scenesToTensor(trainScenes);
     const trY = tf.tensor1d(
@@ -265,7 +265,7 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
         layer.setWeights(cnn.model.getLayer(name).getWeights());
         layer.trainable = false;
       }
-      const epochs = full ? 6 : 3;
+      const epochs = full ? 12 : 8;
       await trainClassifier(sceneModel, trX, trY, {
         epochs,
         batchSize: 64,
