@@ -142,8 +142,16 @@ function adaptedModel(
     seed,
   });
   t.freeze();
-  t.model.compile({ optimizer: tf.train.adam(3e-3), loss: softmaxCrossEntropy });
-  return { model: t.model, owner: t, viaTransfer: true };
+  const optimizer = tf.train.adam(3e-3);
+  t.model.compile({ optimizer, loss: softmaxCrossEntropy });
+  // Disposing the model does not free its optimizer's slots (Adam's moments): the owner frees both.
+  const owner = {
+    dispose: () => {
+      optimizer.dispose();
+      t.dispose();
+    },
+  };
+  return { model: t.model, owner, viaTransfer: true };
 }
 
 async function evaluateScenes(
