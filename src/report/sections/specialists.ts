@@ -8,13 +8,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   type ClassClustering,
   clusterClasses,
   distillEnsemble,
   heatMap,
   hintonMlp,
+  LayerTransfer,
   Rng,
   SpecialistEnsemble,
   trainClassifier,
@@ -164,15 +165,6 @@ function argmaxRows(values: ArrayLike<number>, cols: number): number[] {
   return out;
 }
 
-/** A deep copy of a LayersModel (topology through JSON, weights copied). */
-async function cloneModel(model: tfl.LayersModel): Promise<tfl.LayersModel> {
-  const copy = await tfl.models.modelFromJSON(
-    model.toJSON(null, false) as Parameters<typeof tfl.models.modelFromJSON>[0],
-  );
-  copy.setWeights(model.getWeights());
-  return copy;
-}
-
 async function predictClasses(model: tfl.LayersModel, x: tf.Tensor): Promise<number[]> {
   const y = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor, 1));
   const v = await y.data();
@@ -263,6 +255,14 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
         else sets.set(key, { classes: cl.classes, source: c.method, score: cl.score });
       }
     }
+    if (sets.size === 0) {
+      // No cluster beats the average pair: fall back to each method's most confusable multi-class cluster.
+      for (const c of [covariance, confusion]) {
+        const best = c.clusters.find((cl) => cl.classes.length > 1 && cl.classes.length < numClasses);
+        if (best)
+          sets.set(best.classes.join(','), { classes: best.classes, source: c.method, score: best.score });
+      }
+    }
     const chosen = [...sets.values()];
     ctx.log(`specialists: clusters ${chosen.map((s) => `{${s.classes.join(',')}}`).join(' ')}`);
 
@@ -325,8 +325,9 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
     // 5. Control: the generalist trained longer on hard labels. Then the ensemble distilled into a copy of the
     //    generalist for the same number of epochs (same size, same start, soft targets instead of labels).
     const tl = performance.now();
-    const longerModel = await cloneModel(generalist);
-    owned.push(longerModel);
+    const longerCopy = LayerTransfer.fromModel(generalist, { seed });
+    owned.push(longerCopy);
+    const longerModel = longerCopy.model;
     await trainClassifier(longerModel, xTrain, yTrain, {
       epochs: cfg.distillEpochs,
       batchSize: cfg.batchSize,
@@ -341,8 +342,9 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       seconds: (performance.now() - tl) / 1000,
     };
     const td = performance.now();
-    const student = await cloneModel(generalist);
-    owned.push(student);
+    const studentCopy = LayerTransfer.fromModel(generalist, { seed: seed + 1 });
+    owned.push(studentCopy);
+    const student = studentCopy.model;
     await distillEnsemble(ensemble, student, xTrain, {
       labels: yTrain,
       temperature: cfg.temperature,
@@ -420,6 +422,11 @@ function clusterHeatMap(c: ClusteringSummary, title: string): string {
     min: lo,
     max: hi > lo ? hi : lo + 1,
   });
+}
+
+/** A percentage, or a dash for a rate over no rows (NaN in the run, null once cached as JSON). */
+function rate(v: number | null): string {
+  return typeof v === 'number' && Number.isFinite(v) ? pct(v) : '—';
 }
 
 function mean(values: readonly number[]): number {
@@ -563,7 +570,7 @@ function render(result: SpecialistsResult): string {
         [
           'generalist alone',
           pct(r.generalist.accuracy),
-          pct(r.generalist.coveredAccuracy),
+          rate(r.generalist.coveredAccuracy),
           '',
           '',
           '',
@@ -573,17 +580,17 @@ function render(result: SpecialistsResult): string {
         ...r.ensemble.map((e) => [
           e.candidates,
           pct(e.accuracy),
-          pct(e.coveredAccuracy),
+          rate(e.coveredAccuracy),
           e.activeRows,
-          pct(e.activeGeneralist),
-          pct(e.activeEnsemble),
+          rate(e.activeGeneralist),
+          rate(e.activeEnsemble),
           `${e.iterations}${e.converged ? '' : ' (not converged)'}`,
           e.seconds,
         ]),
         [
           'generalist trained longer (control)',
           pct(r.longer.accuracy),
-          pct(r.longer.coveredAccuracy),
+          rate(r.longer.coveredAccuracy),
           '',
           '',
           '',
@@ -593,7 +600,7 @@ function render(result: SpecialistsResult): string {
         [
           'ensemble distilled into one model',
           pct(r.distilled.accuracy),
-          pct(r.distilled.coveredAccuracy),
+          rate(r.distilled.coveredAccuracy),
           '',
           '',
           '',
