@@ -468,7 +468,7 @@ function render(result: SpecialistsResult): string {
       {
         claim: 'Conditional accuracy (test examples of the classes the specialists cover)',
         paper: '43.1% → 45.9%',
-        ours: `${pct(avg((x) => x.generalist.coveredAccuracy))} → ${pct(avg((x) => x.ensemble[0].coveredAccuracy))}${seedsNote}`,
+        ours: `${pct(avg((x) => x.generalist.coveredAccuracy))} → ${pct(avg((x) => x.ensemble[0].coveredAccuracy))}${seedsNote}; ${runs.map((x) => `${x.sizes.covered} of ${x.sizes.test}`).join(', ')} test digits covered`,
         holds: avg((x) => x.ensemble[0].coveredAccuracy - x.generalist.coveredAccuracy) > 0,
         note: 'paper: accuracy on the examples where specialists apply; here: true class covered by a specialist',
       },
