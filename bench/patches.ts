@@ -27,7 +27,7 @@ export const suite: BenchSuite = {
     const size = 96;
     const crop: [number, number] = [28, 28];
     const nImages = opts.quick ? 2 : 8;
-    const repeats = opts.quick ? 3 : 7;
+    const repeats = opts.quick ? 7 : 9;
     const images = tf.randomUniform([nImages, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
     const objects = Array.from({ length: nImages }, (_, i) => objectsFor(size, i));
     const patchesPerImage = new PatchSampler().grid({ height: size, width: size }).count;
