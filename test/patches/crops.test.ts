@@ -223,6 +223,20 @@ describe('batched crops', () => {
       ShapeMismatchError,
       /`model`/,
     );
+    // a model that fails half-way: the chunk and the scores so far are freed
+    let calls = 0;
+    const flaky: PredictModel = {
+      predict: (x) => {
+        if (++calls === 2) throw new Error('boom');
+        return tf.zeros([x.shape[0], 2]);
+      },
+    };
+    const grid16 = new PatchSampler({ scales: 2 }).grid({ height: 16, width: 16 });
+    await expectThrowsNoLeak(
+      () => predictPatches(flaky, images, grid16, [4, 4], { batchSize: 1 }),
+      Error,
+      /boom/,
+    );
     images.dispose();
   });
 });
