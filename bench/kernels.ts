@@ -37,7 +37,7 @@ const CPU_KERNELS: Variant = {
   backend: 'cpu',
   kernels: defaultTrainingKernels('cpu'),
 };
-const CPU_ALL: Variant = { label: 'cpu + all 3 kernels', backend: 'cpu', kernels: TRAINING_KERNEL_NAMES };
+const CPU_ALL: Variant = { label: 'cpu + all kernels', backend: 'cpu', kernels: TRAINING_KERNEL_NAMES };
 const WASM_SHIPPED: Variant = { label: 'wasm as shipped', backend: 'wasm', kernels: [] };
 const WASM_KERNELS: Variant = {
   label: 'wasm + kernels',
@@ -342,6 +342,34 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
   const mmWasmShipped = await kernelCall(WASM_SHIPPED, mmLabel, matMulT, { samples: q ? 2 : 7 });
   const mmWasm = await kernelCall(WASM_KERNELS, mmLabel, matMulT, { samples: q ? 5 : 15 });
   out.push(mmWasmShipped, addRatios(mmWasm, mmWasmShipped));
+
+  // Depthwise filter gradient (a MobileNet-style layer): wasm as shipped has none; cpu's original is the baseline.
+  const dwFilterGrad = (n: number) => () => {
+    const x = tf.randomNormal([n, 28, 28, 96], 0, 1, 'float32', 10);
+    const dy = tf.randomNormal([n, 28, 28, 96], 0, 1, 'float32', 11);
+    return {
+      inputs: [x, dy],
+      run: () =>
+        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'same',
+          filterShape: [3, 3, 96, 1],
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    };
+  };
+  const dwLabel = (n: number) => `DepthwiseConv2dNativeBackpropFilter x[${n},28,28,96] 3x3`;
+  const nDw = q ? 2 : 4;
+  const dwCpuShipped = await kernelCall(CPU_SHIPPED, dwLabel(nDw), dwFilterGrad(nDw), { samples: 1 }, nDw);
+  const dwWasmShipped = await kernelCall(
+    WASM_SHIPPED,
+    dwLabel(16),
+    dwFilterGrad(16),
+    { samples: 1, warmUp: 0 },
+    16,
+  );
+  const dwWasm = await kernelCall(WASM_KERNELS, dwLabel(16), dwFilterGrad(16), { samples: q ? 3 : 7 }, 16);
+  out.push(dwCpuShipped, dwWasmShipped, addRatios(dwWasm, dwCpuShipped));
 
   // Achieved GFLOP/s (forward kernels, untouched by transferkit).
   const nCpu = q ? 512 : 1024;
