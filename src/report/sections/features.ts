@@ -20,14 +20,18 @@ import {
   type AugmentOptions,
   accuracy,
   barChart,
+  confusionMatrix,
   evaluateClassifier,
   FeatureExtractor,
   FeatureMatrix,
+  heatMap,
   LinearSvm,
   lineChart,
   MissingDependencyError,
+  meanAveragePrecision,
   type NormMode,
   normalizeFeatures,
+  perClassAccuracy,
   Rng,
   trainClassifier,
   type ZeilerFergusCnnOptions,
@@ -130,6 +134,10 @@ export interface FeaturesSectionResult {
     layers: { name: string; dim: number }[];
     /** acc[layer][size index]. */
     acc: Stat[][];
+    /** mAP of the one-vs-rest margins, map[layer][size index]. */
+    map: Stat[][];
+    /** Confusion matrix and per-class accuracy of each layer at the largest size (first draw). */
+    largest: { confusion: number[][]; perClass: number[] }[];
     testSize: number;
     extractMs: number;
   };
@@ -216,7 +224,15 @@ async function normalized(fm: FeatureMatrix, mode: NormMode): Promise<FeatureMat
   }
 }
 
-async function svmAccuracy(
+interface SvmEval {
+  acc: number;
+  /** Mean over classes of the average precision of the one-vs-rest margins. */
+  map: number;
+  confusion: number[][];
+  perClass: number[];
+}
+
+async function svmEval(
   train: FeatureMatrix,
   trainY: number[],
   test: FeatureMatrix,
@@ -224,14 +240,38 @@ async function svmAccuracy(
   C: number,
   epochs: number,
   numClasses: number,
-): Promise<number> {
+): Promise<SvmEval> {
   const svm = new LinearSvm({ C, epochs, numClasses, tol: 1e-4 });
   try {
     await svm.fit(train, trainY);
-    return accuracy(testY, await svm.predict(test));
+    const scores = await svm.predictScores(test);
+    let v: Float32Array | Int32Array | Uint8Array;
+    try {
+      v = await scores.data();
+    } finally {
+      scores.dispose();
+    }
+    const rows = Array.from({ length: test.rows }, (_, i) =>
+      Array.from(v.subarray(i * numClasses, (i + 1) * numClasses)),
+    );
+    const yhat = argmax(rows);
+    return {
+      acc: accuracy(testY, yhat),
+      map: meanAveragePrecision(rows, testY).map,
+      confusion: confusionMatrix(testY, yhat, numClasses),
+      perClass: perClassAccuracy(testY, yhat, numClasses),
+    };
   } finally {
     svm.dispose();
   }
+}
+
+function argmax(rows: number[][]): number[] {
+  return rows.map((r) => r.reduce((b, v, j) => (v > r[b] ? j : b), 0));
+}
+
+async function svmAccuracy(...args: Parameters<typeof svmEval>): Promise<number> {
+  return (await svmEval(...args)).acc;
 }
 
 /** The CNN trained on digits 0-4, cached in ctx.cacheDir. */
@@ -338,6 +378,8 @@ async function runDecaf(
         ...tapNames.map((name, k) => ({ name, pool: poolF[k], test: testF[k] })),
       ];
       const acc: number[][][] = sets.map(() => cfg.sizes.map(() => []));
+      const maps: number[][][] = sets.map(() => cfg.sizes.map(() => []));
+      const last: { confusion: number[][]; perClass: number[] }[] = [];
       const total = cfg.sizes.length * cfg.repeats * sets.length;
       let done = 0;
       for (const [si, n] of cfg.sizes.entries()) {
@@ -345,9 +387,11 @@ async function runDecaf(
           const pick = perClassSample(poolY, 5, n, rng);
           const y = pick.map((i) => poolY[i]);
           for (const [li, set] of sets.entries()) {
-            acc[li][si].push(
-              await svmAccuracy(set.pool.select(pick), y, set.test, testY, cfg.C, cfg.svmEpochs, 5),
-            );
+            const ev = await svmEval(set.pool.select(pick), y, set.test, testY, cfg.C, cfg.svmEpochs, 5);
+            acc[li][si].push(ev.acc);
+            maps[li][si].push(ev.map);
+            if (si === cfg.sizes.length - 1 && r === 0)
+              last[li] = { confusion: ev.confusion, perClass: ev.perClass };
             done++;
             ctx.progress({ phase: 'features: DeCAF SVMs', done, total });
           }
@@ -359,6 +403,8 @@ async function runDecaf(
         fromCache: cnn.fromCache,
         layers: sets.map((s) => ({ name: s.name, dim: s.pool.cols })),
         acc: acc.map((perSize) => perSize.map(stat)),
+        map: maps.map((perSize) => perSize.map(stat)),
+        largest: last,
         testSize: testIdx.length,
         extractMs,
       };
@@ -526,6 +572,55 @@ function decafCharts(r: FeaturesSectionResult): string[] {
   ];
 }
 
+function decafMetrics(r: FeaturesSectionResult): string[] {
+  const d = r.decaf;
+  const sizes = r.config.decaf.sizes;
+  const nMax = sizes[sizes.length - 1];
+  const last = sizes.length - 1;
+  const best = d.layers
+    .slice(1)
+    .reduce(
+      (b, l) => (d.acc[d.layers.indexOf(l)][last].mean > d.acc[d.layers.indexOf(b)][last].mean ? l : b),
+      d.layers[1],
+    );
+  const digits = ['5', '6', '7', '8', '9'];
+  const maps = [0, d.layers.indexOf(best)].map((k) =>
+    heatMap({
+      values: d.largest[k].confusion,
+      rowLabels: digits,
+      colLabels: digits,
+      title: `${d.layers[k].name}: confusion (${nMax}/class)`,
+      cellSize: 34,
+      showValues: true,
+      colormap: 'greys',
+    }),
+  );
+  const perClass = barChart({
+    title: `Per-class accuracy, ${nMax} examples/class`,
+    categories: digits,
+    series: [0, d.layers.indexOf(best)].map((k) => ({
+      name: d.layers[k].name,
+      values: d.largest[k].perClass,
+    })),
+    yLabel: 'accuracy',
+    yMin: 0,
+    yMax: 1,
+    width: 420,
+    height: 260,
+  });
+  return [
+    figure(
+      `<div style="display:flex;gap:16px;flex-wrap:wrap">${maps.join('')}${perClass}</div>`,
+      `Confusion matrices (rows: true digit, columns: predicted) and per-class accuracy of the SVM on raw pixels and on the best layer (${best.name}), first draw of ${nMax} examples per class.`,
+    ),
+    table(
+      ['features', ...sizes.map((n) => `${n}/class`)],
+      d.layers.map((l, k) => [l.name, ...d.map[k].map((s) => pct(s.mean, 1))]),
+      'Mean average precision of the one-vs-rest SVM margins (each digit as a retrieval query), mean over draws',
+    ),
+  ];
+}
+
 function decafClaims(r: FeaturesSectionResult): string {
   const d = r.decaf;
   const sizes = r.config.decaf.sizes;
@@ -572,11 +667,13 @@ function offShelfHtml(r: FeaturesSectionResult): string[] {
   const o = r.offShelf;
   if ('skipped' in o) return [note(`Skipped: ${o.skipped}`)];
   const c = r.config.offShelf;
-  const label = (row: (typeof o.rows)[number]) =>
-    `${row.features}${row.features === 'raw pixels' ? '' : `, ${row.norm === 'none' ? 'no norm' : row.norm === 'l2' ? 'L2' : 'power + L2'}${row.augment ? ', augmented' : ''}`}`;
   const bars = barChart({
     title: 'Coloured shapes: linear SVM accuracy',
-    categories: o.rows.map((row) => label(row).replace('MobileNetV2, ', '')),
+    categories: o.rows.map((row) =>
+      row.features === 'raw pixels'
+        ? 'pixels'
+        : `${row.norm === 'none' ? 'raw' : row.norm}${row.augment ? '+aug' : ''}`,
+    ),
     series: [
       {
         name: 'test accuracy',
@@ -659,6 +756,7 @@ export const features: ReportSection<FeaturesSectionResult> = {
         ]),
         'Test accuracy on digits 5-9, mean ± sd over draws',
       ),
+      ...decafMetrics(r),
       decafClaims(r),
       '<h3>Off-the-shelf pretrained features</h3>',
       ...offShelfHtml(r),
