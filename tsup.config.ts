@@ -36,7 +36,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
-    clean: true,
+    clean: false, // the configs build in parallel: `npm run build` empties dist/ first
     target: 'es2022',
     platform: 'neutral',
     treeshake: true,
@@ -50,6 +50,7 @@ export default defineConfig([
     clean: false,
     target: 'node20',
     platform: 'node',
+    shims: true, // import.meta.url in the CJS build
     external: ['transferkit'],
     esbuildPlugins: [selfReference('transferkit/node')],
   },
