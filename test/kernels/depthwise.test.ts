@@ -120,16 +120,14 @@ function filterGrad(cs: Case, x: Float32Array, dy: Float32Array): Float32Array {
 function inputGrad(cs: Case, dy: Float32Array, filter: Float32Array): Float32Array {
   const g = cs.g;
   return tf.tidy(() => {
-    const out = tf
-      .engine()
-      .runKernel(
-        'DepthwiseConv2dNativeBackpropInput',
-        {
-          dy: tf.tensor4d(dy, [g.n, g.oh, g.ow, g.c * g.m]),
-          filter: tf.tensor4d(filter, [g.fh, g.fw, g.c, g.m]),
-        },
-        { ...cs.attrs, inputShape: [g.n, g.h, g.w, g.c] } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor;
+    const out = tf.engine().runKernel(
+      'DepthwiseConv2dNativeBackpropInput',
+      {
+        dy: tf.tensor4d(dy, [g.n, g.oh, g.ow, g.c * g.m]),
+        filter: tf.tensor4d(filter, [g.fh, g.fw, g.c, g.m]),
+      },
+      { ...cs.attrs, inputShape: [g.n, g.h, g.w, g.c] } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
     expect(out.shape).toEqual([g.n, g.h, g.w, g.c]);
     return out.dataSync() as Float32Array;
   });
