@@ -13,9 +13,10 @@
  */
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import { checkOptions, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { validateClusters } from './clustering.js';
+import { resolveCombineOptions } from './internal.js';
 
 /**
  * The `[numClasses, |S| + 1]` 0/1 matrix that projects a distribution over all classes onto a specialist's outputs:
@@ -143,20 +144,14 @@ export async function combineKL(
   if (active.shape[0] !== batch || active.shape[1] !== specialists.length) {
     throw new ShapeMismatchError(fn, 'active', `shape [${batch}, ${specialists.length}]`, active.shape);
   }
-  const maxIterations = opts.maxIterations ?? 500;
-  checkInteger(fn, 'options.maxIterations', maxIterations, 0);
-  const tolerance = opts.tolerance ?? 1e-5;
-  checkPositive(fn, 'options.tolerance', tolerance);
-  const lr = opts.learningRate ?? 1;
-  checkPositive(fn, 'options.learningRate', lr);
-  const momentum = opts.momentum ?? 0;
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) {
-    throw new InvalidArgumentError(fn, 'options.momentum', 'a number in [0, 1)', momentum);
-  }
-  const checkEvery = opts.checkEvery ?? 10;
-  checkInteger(fn, 'options.checkEvery', checkEvery, 1);
-  const preconditioner = opts.preconditioner ?? 'probability';
-  checkOneOf(fn, 'options.preconditioner', preconditioner, ['probability', 'none'] as const);
+  const {
+    maxIterations,
+    tolerance,
+    learningRate: lr,
+    momentum,
+    checkEvery,
+    preconditioner,
+  } = resolveCombineOptions(fn, opts);
 
   const logPg = tf.tidy(() => tf.log(tf.maximum(generalist, EPS)));
   if (specialists.length === 0) {

@@ -15,7 +15,7 @@ import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import type { CombineKLOptions } from './combine.js';
 import { combineKL } from './combine.js';
-import { isLayersModel } from './internal.js';
+import { isLayersModel, resolveCombineOptions } from './internal.js';
 import type { EnrichedSampleOptions } from './sampling.js';
 import { enrichedSample } from './sampling.js';
 import type {
@@ -433,7 +433,8 @@ export class SpecialistEnsemble {
     checkInteger(fn, 'options.candidates', n, 1, this.numClasses);
     const batchSize = opts.batchSize ?? 256;
     checkInteger(fn, 'options.batchSize', batchSize, 1);
-    const { candidates: _c, batchSize: _b, ...combineOpts } = opts;
+    const { candidates: _c, batchSize: _b, ...rest } = opts;
+    const combineOpts = resolveCombineOptions(fn, rest);
 
     const rows = x.shape[0];
     const qs: Tensor2D[] = [];
@@ -475,6 +476,8 @@ export class SpecialistEnsemble {
           });
           return { pg, active, specs };
         });
+        pgs.push(parts.pg);
+        acts.push(parts.active);
         try {
           const r = await combineKL(
             parts.pg,
@@ -488,8 +491,6 @@ export class SpecialistEnsemble {
         } finally {
           tf.dispose(parts.specs);
         }
-        pgs.push(parts.pg);
-        acts.push(parts.active);
       }
       const cat = (ts: Tensor2D[]) => (ts.length === 1 ? ts[0] : (tf.concat(ts, 0) as Tensor2D));
       const result = {

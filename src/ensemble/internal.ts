@@ -1,5 +1,8 @@
 /** Helpers shared inside src/ensemble (not part of the public API). */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkInteger, checkOneOf, checkPositive } from '../core/checks.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { CombineKLOptions } from './combine.js';
 
 /** Is `v` a tfjs-layers `LayersModel` (duck-typed so that two copies of tfjs-layers still agree)? */
 export function isLayersModel(v: unknown): v is tfl.LayersModel {
@@ -11,4 +14,26 @@ export function isLayersModel(v: unknown): v is tfl.LayersModel {
     typeof (v as tfl.LayersModel).toJSON === 'function' &&
     typeof (v as tfl.LayersModel).save === 'function'
   );
+}
+
+/**
+ * Checks {@link CombineKLOptions} and fills in the defaults (also called by `SpecialistEnsemble.predict` before it
+ * allocates anything). Not part of the public API.
+ */
+export function resolveCombineOptions(fn: string, opts: CombineKLOptions): Required<CombineKLOptions> {
+  const maxIterations = opts.maxIterations ?? 500;
+  checkInteger(fn, 'options.maxIterations', maxIterations, 0);
+  const tolerance = opts.tolerance ?? 1e-5;
+  checkPositive(fn, 'options.tolerance', tolerance);
+  const learningRate = opts.learningRate ?? 1;
+  checkPositive(fn, 'options.learningRate', learningRate);
+  const momentum = opts.momentum ?? 0;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) {
+    throw new InvalidArgumentError(fn, 'options.momentum', 'a number in [0, 1)', momentum);
+  }
+  const checkEvery = opts.checkEvery ?? 10;
+  checkInteger(fn, 'options.checkEvery', checkEvery, 1);
+  const preconditioner = opts.preconditioner ?? 'probability';
+  checkOneOf(fn, 'options.preconditioner', preconditioner, ['probability', 'none'] as const);
+  return { maxIterations, tolerance, learningRate, momentum, checkEvery, preconditioner };
 }

@@ -317,6 +317,11 @@ describe('SpecialistEnsemble', () => {
       InvalidArgumentError,
       /`options.candidates`.*\[1, 5\].*6/,
     );
+    await expectThrowsNoLeak(
+      () => ensemble.predict(test.x, { candidates: 2, momentum: 1 }),
+      InvalidArgumentError,
+      /`options.momentum`.*\[0, 1\)/,
+    );
     const empty = tf.zeros([0, DIM]);
     await expectThrowsNoLeak(() => ensemble.predict(empty), ShapeMismatchError, /non-empty batch/);
     empty.dispose();
