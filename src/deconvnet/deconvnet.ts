@@ -34,7 +34,15 @@ export type LayerRef = string | number | Layer;
 export type ProjectionSignal = 'activation' | 'unit';
 
 /** Which activations of the selected channel are kept (all others of the layer are zeroed, Z&F section 2.1). */
-export type ProjectionPosition = 'max' | 'all' | { y: number; x: number };
+export type ProjectionPosition =
+  | 'max'
+  | 'all'
+  | {
+      /** Row in the feature map. */
+      y: number;
+      /** Column in the feature map. */
+      x: number;
+    };
 
 /** Options of {@link Deconvnet}. */
 export interface DeconvnetOptions {

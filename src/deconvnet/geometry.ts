@@ -25,9 +25,13 @@ export interface ReceptiveField {
 
 /** A box in input pixels: rows `[top, top + height)`, columns `[left, left + width)`; may reach outside the image. */
 export interface FieldBox {
+  /** First row. */
   top: number;
+  /** First column. */
   left: number;
+  /** Rows. */
   height: number;
+  /** Columns. */
   width: number;
 }
 

@@ -16,6 +16,7 @@ export {
   type UnitRef,
 } from './deconvnet.js';
 export { type FieldBox, type ReceptiveField, unitBox } from './geometry.js';
+export type { GraphNode, Layer, LayerGraph } from './graph.js';
 export { type OcclusionOptions, type OcclusionResult, occluderPositions } from './occlusion.js';
 export { mapsToArrays, type TopKFigureOptions, topKFigure } from './render.js';
 export {

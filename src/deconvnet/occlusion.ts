@@ -71,7 +71,14 @@ export interface OcclusionResult {
   baseline: number[];
 }
 
-/** Occluder positions along one axis: `0, stride, ...` and the last position `length - size`. */
+/**
+ * Occluder positions along one axis: `0, stride, ...` and the last position `length - size`.
+ *
+ * @example
+ * ```ts
+ * occluderPositions(10, 4, 4); // [0, 4, 6]
+ * ```
+ */
 export function occluderPositions(length: number, size: number, stride: number): number[] {
   const last = length - size;
   const out: number[] = [];

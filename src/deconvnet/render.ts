@@ -110,7 +110,14 @@ export async function topKFigure(result: TopKResult, options?: TopKFigureOptions
   );
 }
 
-/** Reads `[N, H, W]` maps (e.g. occlusion probabilities) into one flat array per image. */
+/**
+ * Reads `[N, H, W]` maps (e.g. occlusion probabilities) into one flat array per image (the tensor is not disposed).
+ *
+ * @example
+ * ```ts
+ * const [first] = await mapsToArrays(occ.probability);
+ * ```
+ */
 export async function mapsToArrays(maps: tf.Tensor3D): Promise<Float32Array[]> {
   checkTensor('mapsToArrays', 'maps', maps, { rank: 3 });
   const v = (await maps.data()) as Float32Array;

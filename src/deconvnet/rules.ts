@@ -25,7 +25,14 @@ import type { Layer } from './graph.js';
  */
 export type ProjectionStrategy = 'deconvnet' | 'guided' | 'saliency';
 
-/** The strategies, for validation and iteration. */
+/**
+ * The strategies, for validation and iteration.
+ *
+ * @example
+ * ```ts
+ * for (const strategy of PROJECTION_STRATEGIES) dn.project(images, { layer: 'conv2', strategy });
+ * ```
+ */
 export const PROJECTION_STRATEGIES: readonly ProjectionStrategy[] = ['deconvnet', 'guided', 'saliency'];
 
 /** What a rule's `backward` receives. Forward tensors have batch `N`; signals have batch `N * repeat`. */
@@ -60,7 +67,9 @@ export interface DeconvBackwardArgs {
 
 /** A tfjs-layers activation function object (e.g. a Conv2D layer's `activation`). */
 export interface ActivationLike {
+  /** Applies the activation. */
   apply(x: tf.Tensor): tf.Tensor;
+  /** `'relu'`, `'linear'`, `'softmax'`... */
   getClassName(): string;
 }
 
@@ -75,18 +84,28 @@ export interface DeconvForwardResult {
 /** How a layer moves pixels around, for receptive fields. */
 export type LayerGeometry =
   /** Output position `i` depends on input position `i` only (elementwise layers). */
-  | { kind: 'identity' }
+  | {
+      /** Elementwise. */
+      kind: 'identity';
+    }
   /** Output position `i` depends on input positions `i*stride - padStart + d*j`, `j < kernel`. */
   | {
+      /** A sliding window. */
       kind: 'window';
+      /** Window size `[rows, columns]`. */
       kernel: [number, number];
+      /** Step `[rows, columns]`. */
       strides: [number, number];
       /** Padding before the first row / column (negative for cropping). */
       padStart: [number, number];
+      /** Dilation `[rows, columns]` (default 1). */
       dilation?: [number, number];
     }
   /** Every output depends on every input position (Dense, Flatten, global pooling). */
-  | { kind: 'global' };
+  | {
+      /** Global. */
+      kind: 'global';
+    };
 
 /**
  * The projection rule of one layer class. Register one with {@link registerDeconvRule} for a custom layer.

@@ -58,8 +58,9 @@ export interface TopKUnit {
   score: number;
   /** Index of the image in the data stream (counting from 0 over all batches). */
   index: number;
-  /** Position of the unit in the feature map (0 for layers without spatial axes). */
+  /** Row of the unit in the feature map (0 for layers without spatial axes). */
   y: number;
+  /** Column of the unit in the feature map (0 for layers without spatial axes). */
   x: number;
   /** The unit's receptive field in the image (unclipped). */
   box: FieldBox;
