@@ -174,6 +174,31 @@ describe('combineKL', () => {
     tf.dispose([g, s1, s2, active, r.probabilities, plain.probabilities]);
   });
 
+  it('returns p_g when every specialist agrees with the generalist (all KL terms vanish at q = p_g)', async () => {
+    const rng = new Rng(12);
+    const n = 7;
+    const sets = [
+      [0, 1, 2],
+      [2, 5],
+      [6, 3, 4],
+    ];
+    const rows = 4;
+    const pg = Array.from({ length: rows }, () => randomDist(rng, n, 2));
+    // Each specialist reports exactly the generalist's projection: its classes, then the mass outside.
+    const project = (p: number[], classes: number[]) => {
+      const sorted = [...classes].sort((a, b) => a - b);
+      const inside = sorted.map((c) => p[c]);
+      return [...inside, 1 - inside.reduce((a, b) => a + b, 0)];
+    };
+    const g = tf.tensor2d(pg);
+    const specs = sets.map((c) => ({ probabilities: tf.tensor2d(pg.map((p) => project(p, c))), classes: c }));
+    const active = tf.ones([rows, sets.length]) as tf.Tensor2D;
+    const r = await combineKL(g, specs, active);
+    expect(r.iterations).toBe(0);
+    expectClose(await r.probabilities.data(), pg.flat(), 1e-5);
+    tf.dispose([g, active, r.probabilities, ...specs.map((x) => x.probabilities)]);
+  });
+
   it('returns the generalist distribution when no specialist is active', async () => {
     const g = tf.tensor2d([
       [0.7, 0.2, 0.1],
