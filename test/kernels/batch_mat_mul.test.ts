@@ -78,6 +78,20 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     tf.dispose([x, dy, w, ...ours, ...orig]);
   });
 
+  it('hands inputs it does not handle (int32) to the original kernel', () => {
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+    const c = tf.tensor2d([1, 0, 2, 1, 0, 3], [3, 2], 'int32');
+    if (b === 'cpu') {
+      const out = tf.matMul(a, c, true, false); // a^T c: [2, 2]
+      expect(Array.from(out.dataSync())).toEqual([7, 18, 10, 22]);
+      out.dispose();
+    } else {
+      // wasm's original matmul is float32-only: its own error comes through unchanged.
+      expect(() => tf.matMul(a, c, true, false)).toThrow(/non-float32|float32/);
+    }
+    tf.dispose([a, c]);
+  });
+
   it('frees its transposed copies', () => {
     const a = tf.ones([5, 7]);
     const c = tf.ones([6, 7]);
