@@ -228,7 +228,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       batchSize: cfg.batchSize,
       lr: cfg.lr,
       seed: seed,
-      onProgress: (e) => ctx.progress({ ...e, phase: `specialists: generalist ${e.phase}` }),
+      onProgress: (e) => ctx.progress({ ...e, phase: `generalist ${e.phase}` }),
     });
     const generalistSeconds = (performance.now() - tg) / 1000;
 
@@ -272,7 +272,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       clusters: chosen.map((s) => s.classes),
       sampling: { subsetFraction: cfg.subsetFraction, seed: seed },
       training: { epochs: cfg.specialistEpochs, batchSize: cfg.batchSize, learningRate: cfg.lr },
-      onProgress: (e) => ctx.progress({ ...e, phase: 'specialists: train specialists' }),
+      onProgress: (e) => ctx.progress({ ...e, phase: 'train specialists' }),
     });
     owned.push(ensemble);
     const specialistSeconds = (performance.now() - ts) / 1000;
@@ -309,7 +309,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
         converged: r.converged,
         seconds: (performance.now() - te) / 1000,
       });
-      ctx.progress({ phase: 'specialists: evaluate', done: scores.length, total: cfg.candidates.length });
+      ctx.progress({ phase: 'evaluate', done: scores.length, total: cfg.candidates.length });
     }
     const maxCover = Math.max(...cover);
     const byCover = Array.from({ length: maxCover + 1 }, (_, k) => {
@@ -333,7 +333,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       batchSize: cfg.batchSize,
       lr: cfg.lr,
       seed: seed + 2,
-      onProgress: (e) => ctx.progress({ ...e, phase: `specialists: longer ${e.phase}` }),
+      onProgress: (e) => ctx.progress({ ...e, phase: `longer ${e.phase}` }),
     });
     const lPred = await predictClasses(longerModel, mnist.test.x);
     const longer = {
@@ -354,7 +354,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       learningRate: cfg.lr,
       seed: seed + 2,
       predict: { candidates: cfg.candidates[0] },
-      onProgress: (e) => ctx.progress({ ...e, phase: `specialists: distil ${e.phase}` }),
+      onProgress: (e) => ctx.progress({ ...e, phase: `distil ${e.phase}` }),
     });
     const sPred = await predictClasses(student, mnist.test.x);
     const distilled = {
