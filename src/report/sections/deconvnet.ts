@@ -433,11 +433,16 @@ function render(r: DeconvnetSectionResult): string {
     claimsTable([
       {
         claim:
-          'Top-9 projections show what each feature map responds to; lower layers see small parts, higher layers larger structures',
-        paper: 'Fig. 2 (ImageNet, 5 layers)',
-        ours: `${m.layers.map((l) => `${l.layer}: RF ${l.receptiveField.join('x')}`).join(', ')}`,
-        holds: true,
-        note: 'MNIST digits, a 2-conv CNN: conv1 sees strokes, conv2 stroke junctions and curves, fc1 whole digit shapes.',
+          'Top-9 projections show what each feature map responds to; units of higher layers see larger parts of the image',
+        paper: 'Fig. 2 (ImageNet, 5 layers): edges and colours, then textures, object parts, whole objects',
+        ours: m.layers.map((l) => `${l.layer}: ${l.receptiveField.join('x')} px`).join(', '),
+        holds: m.layers.every(
+          (l, i) =>
+            i === 0 ||
+            l.receptiveField[0] * l.receptiveField[1] >
+              m.layers[i - 1].receptiveField[0] * m.layers[i - 1].receptiveField[1],
+        ),
+        note: 'MNIST digits and a 2-conv CNN; judge the grids below (conv1: strokes; conv2: stroke ends, junctions, curves; fc1: whole digits).',
       },
       {
         claim:
