@@ -32,9 +32,10 @@ import {
 import { jitterImages } from './jitter.js';
 import {
   type DistillationForm,
-  perExampleDistillationLoss,
   type ResolvedDistillationConfig,
   resolveDistillationConfig,
+  weightedLoss,
+  weightTargets,
 } from './loss.js';
 import { checkTeacher, inferOutputKind, predictSoftTargets, type Teacher } from './teacher.js';
 import type { EnsembleCombine } from './temperature.js';
@@ -411,11 +412,19 @@ export class Distiller {
       }
     }
     const numClasses = k ?? q?.shape[1];
+    if (numClasses === undefined) {
+      throw new InvalidArgumentError(
+        fn,
+        'student',
+        'a model with one output of known size [batch, classes]',
+        this.student,
+      );
+    }
     let labelValues: Int32Array | undefined;
-    if (opts.labels !== undefined && numClasses !== undefined) {
+    if (opts.labels !== undefined) {
       labelValues = await readLabels(fn, 'options.labels', opts.labels, numClasses);
     }
-    if (opts.validation !== undefined && numClasses !== undefined) {
+    if (opts.validation !== undefined) {
       await readLabels(fn, 'options.validation.labels', opts.validation.labels, numClasses);
     }
     this.absent = await absentClasses(labelValues, q, numClasses);
@@ -462,21 +471,31 @@ export class Distiller {
             if (this.teacher !== null && alpha > 0 && this.teacherOutputs === 'per-batch') {
               batch.qb = await this.runTeacher(batch.xb);
             }
-            const cost = this.optimizer.minimize(
-              () => {
-                const z = this.student.apply(batch.xb, { training: true }) as tf.Tensor;
-                if (z.rank !== 2) {
-                  throw new ShapeMismatchError(fn, 'student', 'an output [batch, classes]', z.shape);
-                }
-                const oneHot =
-                  batch.yb === undefined || alpha === 1
-                    ? undefined
-                    : tf.oneHot(batch.yb, z.shape[1] as number);
-                return tf.mean(perExampleDistillationLoss(z, batch.qb, undefined, oneHot, cfg)) as tf.Scalar;
-              },
-              true,
-              vars,
+            const size = idx.length;
+            const w = tf.tidy(() =>
+              weightTargets(
+                batch.qb,
+                batch.yb === undefined || alpha === 1 ? undefined : tf.oneHot(batch.yb, numClasses),
+                cfg,
+                size,
+              ),
             );
+            let cost: tf.Scalar | null;
+            try {
+              cost = this.optimizer.minimize(
+                () => {
+                  const z = this.student.apply(batch.xb, { training: true }) as tf.Tensor;
+                  if (z.rank !== 2 || z.shape[1] !== numClasses) {
+                    throw new ShapeMismatchError(fn, 'student', `an output [batch, ${numClasses}]`, z.shape);
+                  }
+                  return weightedLoss(z, w, cfg.temperature);
+                },
+                true,
+                vars,
+              );
+            } finally {
+              tf.dispose([w.soft, w.hard, w.offset] as tf.Tensor[]);
+            }
             if (cost !== null) {
               const next = tf.add(lossSum, cost) as tf.Scalar;
               lossSum.dispose();

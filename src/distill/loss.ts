@@ -264,3 +264,47 @@ export function computeDistillationLoss(
   const oneHot = hardLabels === undefined || cfg.alpha === 1 ? undefined : toOneHot(hardLabels, k);
   return reduceLoss(perExampleDistillationLoss(studentLogits, q, logQ, oneHot, cfg), cfg.reduction);
 }
+
+/** Targets pre-weighted for one mean-reduced training step (see {@link weightTargets}). */
+export type WeightedTargets = {
+  /** `-alpha T^2 / N * q`, when the soft term is on. */
+  soft?: tf.Tensor;
+  /** `-(1 - alpha) / N * onehot`, when the hard term is on. */
+  hard?: tf.Tensor;
+  /** `alpha T^2 / N * sum q log q` for the `'kl'` form (a constant for the student). */
+  offset?: tf.Tensor;
+};
+
+/**
+ * Folds the weights of the batch-mean loss into the targets, outside the gradient tape, so that a training step
+ * records only `sum(soft * logSoftmax(z / T)) + sum(hard * logSoftmax(z))` (see {@link weightedLoss}): the same value
+ * and gradient as {@link distillationLoss} with `reduction: 'mean'`, in fewer recorded ops. Call inside a scope.
+ */
+export function weightTargets(
+  q: tf.Tensor | undefined,
+  oneHot: tf.Tensor | undefined,
+  cfg: Pick<ResolvedDistillationConfig, 'temperature' | 'alpha' | 'form'>,
+  n: number,
+): WeightedTargets {
+  const { temperature: t, alpha, form } = cfg;
+  const w: WeightedTargets = {};
+  if (alpha > 0 && q !== undefined) {
+    const c = (alpha * t * t) / n;
+    w.soft = tf.mul(q, -c);
+    if (form === 'kl') {
+      w.offset = tf.mul(tf.sum(tf.where(tf.greater(q, 0), tf.mul(q, tf.log(q)), tf.zerosLike(q))), c);
+    }
+  }
+  if (alpha < 1 && oneHot !== undefined) w.hard = tf.mul(oneHot, -(1 - alpha) / n);
+  return w;
+}
+
+/** The batch-mean distillation loss from {@link weightTargets}' output. Call inside a scope (or a tape). */
+export function weightedLoss(z: tf.Tensor, w: WeightedTargets, temperature: number): tf.Scalar {
+  const terms: tf.Tensor[] = [];
+  if (w.soft !== undefined) terms.push(tf.sum(tf.mul(w.soft, tf.logSoftmax(tf.div(z, temperature)))));
+  if (w.hard !== undefined) terms.push(tf.sum(tf.mul(w.hard, tf.logSoftmax(z))));
+  if (w.offset !== undefined) terms.push(w.offset);
+  if (terms.length === 0) return tf.mul(tf.sum(z), 0) as tf.Scalar;
+  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { weightedLoss, weightTargets } from '../../src/distill/loss.js';
 import {
   checkProbabilities,
   DistillationLoss,
@@ -277,6 +278,30 @@ describe('distillationLoss gradients', () => {
     expect(e100).toBeLessThan(0.03);
     expect(e100).toBeLessThan(e10 / 5); // the correction shrinks like 1/T
     tf.dispose([z, v]);
+  });
+});
+
+describe('the pre-weighted training-step loss', () => {
+  it('equals distillationLoss with reduction mean, in value and gradient, for both forms and any alpha', async () => {
+    const z = tf.tensor2d(Z);
+    const q = softTargets(tf.tensor2d(V), 6);
+    const y = tf.tensor1d(LABELS, 'int32');
+    for (const form of ['cross-entropy', 'kl'] as const) {
+      for (const alpha of [0, 0.3, 1]) {
+        const cfg = { temperature: 6, alpha, form };
+        const [a, b, ga, gb] = tf.tidy(() => {
+          const w = weightTargets(q, tf.oneHot(y, 5), cfg, 4);
+          const ref = (zz: tf.Tensor) =>
+            distillationLoss(zz, q, { ...cfg, hardLabels: y, teacherInput: 'soft-targets' }) as tf.Scalar;
+          const mine = (zz: tf.Tensor) => weightedLoss(zz, w, 6);
+          return [mine(z), ref(z), tf.grad(mine)(z), tf.grad(ref)(z)];
+        });
+        expectClose(await values(a), await values(b), 1e-4, 1e-5);
+        expectClose(await values(ga), await values(gb), 1e-6, 1e-4);
+        tf.dispose([a, b, ga, gb]);
+      }
+    }
+    tf.dispose([z, q, y]);
   });
 });
 
