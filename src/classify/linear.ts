@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
@@ -37,13 +37,17 @@ export interface LinearTrainingOptions {
   numClasses?: number;
   /** Per-class loss weights: `'balanced'` or one number per class. @default all 1 */
   classWeight?: ClassWeight;
-  /** Full-batch steps, or passes over the data with `batchSize`. @default 300 */
+  /** Full batch: most iterations (L-BFGS) or steps (Adam); with `batchSize`: passes over the data. @default 300 */
   epochs?: number;
-  /** Mini-batch size; omit for full-batch optimisation. @default full batch */
+  /** Mini-batch size (Adam); omit for full-batch optimisation. @default full batch */
   batchSize?: number;
+  /** Full-batch optimiser: `'lbfgs'` (limited-memory BFGS, 10 pairs, backtracking Armijo line search; converges in
+   * tens of iterations on these convex objectives) or `'adam'`. Mini-batches always use Adam. @default 'lbfgs' */
+  solver?: 'lbfgs' | 'adam';
   /** Adam learning rate. @default 0.05 */
   learningRate?: number;
-  /** Full batch: stop when the objective changes by less than `tol` (relative) over 10 steps. @default 1e-6 */
+  /** Full batch: stop when the objective changes by less than `tol` (relative; per iteration for L-BFGS, over 10
+   * steps for Adam). @default 1e-6 */
   tol?: number;
   /** Seed of the mini-batch order. @default 0 */
   seed?: number;
@@ -95,6 +99,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       classWeight: o.classWeight,
       epochs: o.epochs ?? 300,
       batchSize: o.batchSize,
+      solver: o.solver ?? 'lbfgs',
       learningRate: o.learningRate ?? 0.05,
       tol: o.tol ?? 1e-6,
       seed: o.seed ?? 0,
@@ -103,6 +108,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     checkInteger(fn, 'options.epochs', this.opts.epochs, 1);
     if (o.batchSize !== undefined) checkInteger(fn, 'options.batchSize', o.batchSize, 1);
     checkPositive(fn, 'options.learningRate', this.opts.learningRate);
+    checkOneOf(fn, 'options.solver', this.opts.solver, ['lbfgs', 'adam'] as const);
     if (this.opts.tol !== 0) checkPositive(fn, 'options.tol', this.opts.tol);
     checkInteger(fn, 'options.seed', this.opts.seed);
     if (o.classWeight !== undefined && o.classWeight !== 'balanced' && !Array.isArray(o.classWeight)) {
@@ -208,7 +214,14 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       let loss = Number.NaN;
       let iterations = 0;
       const epochs = this.opts.epochs;
-      if (this.opts.batchSize === undefined || this.opts.batchSize >= n) {
+      const fullBatch = this.opts.batchSize === undefined || this.opts.batchSize >= n;
+      if (fullBatch && this.opts.solver === 'lbfgs') {
+        const xT = tf.transpose(xs) as tf.Tensor2D;
+        owned2.push(xT);
+        const r = await this.lbfgs(xs, xT, oneHot, sw, lam, options);
+        iterations = r.iterations;
+        loss = r.loss;
+      } else if (fullBatch) {
         let prev = Number.POSITIVE_INFINITY;
         const xT = tf.transpose(xs) as tf.Tensor2D;
         owned2.push(xT);
@@ -227,7 +240,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
         }
       } else {
         const rng = new Rng(this.opts.seed);
-        const bs = this.opts.batchSize;
+        const bs = this.opts.batchSize as number;
         for (let e = 0; e < epochs; e++) {
           const order = rng.permutation(n);
           let sum = 0;
@@ -255,6 +268,140 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       tf.dispose(owned2);
       optimizer?.dispose();
     }
+  }
+
+  /**
+   * Full-batch L-BFGS (Nocedal & Wright 2006, Alg. 7.4/7.5: two-loop recursion over the last 10 pairs (s, y),
+   * initial scaling gamma = s.y / y.y, backtracking line search with the Armijo condition c1 = 1e-4). Pairs with
+   * s.y <= 0 are skipped (the squared hinge is only once differentiable). Updates this.W and this.b in place.
+   */
+  private async lbfgs(
+    x: tf.Tensor2D,
+    xT: tf.Tensor2D,
+    oneHot: tf.Tensor2D,
+    sw: tf.Tensor1D,
+    lam: number,
+    options: FitOptions,
+  ): Promise<{ iterations: number; loss: number }> {
+    const W = this.W as tf.Variable;
+    const b = this.b as tf.Variable;
+    type Pair = [tf.Tensor, tf.Tensor];
+    const evalAt = (w: tf.Tensor, bias: tf.Tensor): { f: tf.Scalar; g: Pair } =>
+      tf.tidy(() => {
+        const scores = tf.add(tf.matMul(x, w), bias) as tf.Tensor2D;
+        const { data, dS } = this.dataTerm(scores, oneHot, sw);
+        const f = (lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(w)))) : data) as tf.Scalar;
+        const gW = lam > 0 ? tf.add(tf.matMul(xT, dS), tf.mul(w, lam)) : tf.matMul(xT, dS);
+        return { f, g: [gW, tf.sum(dS, 0)] as Pair };
+      });
+    const dot = (a: Pair, c: Pair): tf.Scalar =>
+      tf.add(tf.sum(tf.mul(a[0], c[0])), tf.sum(tf.mul(a[1], c[1])));
+    const read = async (t: tf.Tensor): Promise<number> => {
+      try {
+        return (await t.data())[0];
+      } finally {
+        t.dispose();
+      }
+    };
+    const history: { s: Pair; y: Pair; rho: number }[] = [];
+    let { f: fT, g } = evalAt(W, b);
+    let f = await read(fT);
+    let iterations = 0;
+    const maxIter = this.opts.epochs;
+    try {
+      for (let it = 0; it < maxIter; it++) {
+        // Direction d = -H g by the two-loop recursion.
+        const d = tf.tidy(() => {
+          let q: Pair = [g[0], g[1]];
+          const alphas: tf.Scalar[] = [];
+          for (let i = history.length - 1; i >= 0; i--) {
+            const h = history[i];
+            const a = tf.mul(h.rho, dot(h.s, q)) as tf.Scalar;
+            alphas[i] = a;
+            q = [tf.sub(q[0], tf.mul(a, h.y[0])), tf.sub(q[1], tf.mul(a, h.y[1]))];
+          }
+          let r: Pair;
+          if (history.length > 0) {
+            const last = history[history.length - 1];
+            const gamma = tf.div(dot(last.s, last.y), dot(last.y, last.y));
+            r = [tf.mul(gamma, q[0]), tf.mul(gamma, q[1])];
+          } else {
+            // First step: scale so that the step has unit length.
+            const norm = tf.sqrt(dot(g, g));
+            r = [tf.div(q[0], norm), tf.div(q[1], norm)];
+          }
+          for (let i = 0; i < history.length; i++) {
+            const h = history[i];
+            const beta = tf.mul(h.rho, dot(h.y, r));
+            const coef = tf.sub(alphas[i], beta);
+            r = [tf.add(r[0], tf.mul(coef, h.s[0])), tf.add(r[1], tf.mul(coef, h.s[1]))];
+          }
+          return [tf.neg(r[0]), tf.neg(r[1])] as Pair;
+        });
+        let gd = await read(tf.tidy(() => dot(g, d)));
+        if (!(gd < 0)) {
+          // Not a descent direction: forget the curvature pairs and follow the gradient.
+          for (const h of history) tf.dispose([...h.s, ...h.y]);
+          history.length = 0;
+          tf.dispose(d);
+          const dd = tf.tidy(() => {
+            const norm = tf.sqrt(dot(g, g));
+            return [tf.neg(tf.div(g[0], norm)), tf.neg(tf.div(g[1], norm))] as Pair;
+          });
+          d[0] = dd[0];
+          d[1] = dd[1];
+          gd = await read(tf.tidy(() => dot(g, d)));
+          if (!(gd < 0)) {
+            tf.dispose(d);
+            break;
+          }
+        }
+        // Backtracking line search (Armijo).
+        let t = 1;
+        let accepted: { w: tf.Tensor; bias: tf.Tensor; f: number; g: Pair } | undefined;
+        for (let ls = 0; ls < 30; ls++) {
+          const [w, bias] = tf.tidy(() => [tf.add(W, tf.mul(t, d[0])), tf.add(b, tf.mul(t, d[1]))]);
+          const ev = evalAt(w, bias);
+          const fn = await read(ev.f);
+          if (Number.isFinite(fn) && fn <= f + 1e-4 * t * gd) {
+            accepted = { w, bias, f: fn, g: ev.g };
+            break;
+          }
+          tf.dispose([w, bias, ...ev.g]);
+          t *= 0.5;
+        }
+        iterations++;
+        if (accepted === undefined) {
+          tf.dispose(d);
+          break;
+        }
+        const s: Pair = tf.tidy(() => [tf.mul(t, d[0]), tf.mul(t, d[1])] as Pair);
+        const yv: Pair = tf.tidy(() => [tf.sub(accepted.g[0], g[0]), tf.sub(accepted.g[1], g[1])] as Pair);
+        tf.dispose(d);
+        const sy = await read(tf.tidy(() => dot(s, yv)));
+        if (sy > 1e-10) {
+          history.push({ s, y: yv, rho: 1 / sy });
+          if (history.length > 10) {
+            const old = history.shift() as (typeof history)[number];
+            tf.dispose([...old.s, ...old.y]);
+          }
+        } else {
+          tf.dispose([...s, ...yv]);
+        }
+        W.assign(accepted.w as tf.Tensor2D);
+        b.assign(accepted.bias as tf.Tensor1D);
+        tf.dispose([accepted.w, accepted.bias, ...g]);
+        g = accepted.g;
+        const prev = f;
+        f = accepted.f;
+        options.onProgress?.({ phase: 'fit', done: it + 1, total: maxIter, metrics: { loss: f } });
+        if (Math.abs(prev - f) <= this.opts.tol * Math.max(1, Math.abs(f))) break;
+      }
+    } finally {
+      tf.dispose(g);
+      for (const h of history) tf.dispose([...h.s, ...h.y]);
+    }
+    return { iterations, loss: f };
   }
 
   async predictScores(x: FeatureInput): Promise<tf.Tensor2D> {
