@@ -26,7 +26,7 @@ import {
   zeilerFergusCnn,
 } from '../src/index.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
-import { addRatios, makeRecord, timeMedian } from './util.js';
+import { addRatios, makeRecord, median, timeMedian } from './util.js';
 
 function gaussianClasses(n: number, d: number, k: number, rng: Rng, means: Float32Array): FeatureMatrix {
   const data = new Float32Array(n * d);
@@ -35,6 +35,19 @@ function gaussianClasses(n: number, d: number, k: number, rng: Rng, means: Float
     for (let j = 0; j < d; j++) data[i * d + j] = means[c * d + j] + rng.normal();
   }
   return new FeatureMatrix(n, d, data, 'synthetic');
+}
+
+/** Median ms of each function, timed in turns (after 2 warm-up rounds). */
+async function interleaved(fns: (() => Promise<void>)[], rounds: number): Promise<number[]> {
+  const times: number[][] = fns.map(() => []);
+  for (let r = -2; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      if (r >= 0) times[i].push(performance.now() - t0);
+    }
+  }
+  return times.map(median);
 }
 
 async function extraction(opts: BenchOptions, records: BenchRecord[]): Promise<void> {
@@ -48,39 +61,31 @@ async function extraction(opts: BenchOptions, records: BenchRecord[]): Promise<v
         inputs: model.inputs,
         outputs: model.getLayer(tap).output as tfl.SymbolicTensor,
       });
-      const bare = await timeMedian(
-        async () => {
-          const y = trunc.predict(x, { batchSize: batch }) as tf.Tensor;
-          await y.data();
-          y.dispose();
-        },
-        { samples, warmUp: 2 },
-      );
-      const bareRec = makeRecord(
-        `bare predict of the model truncated at ${tap} (batch ${batch})`,
-        bare.medianMs,
-        {
-          unit: 'image',
-          perOp: batch,
-        },
-      );
       const fx = new FeatureExtractor(model, { taps: tap });
-      const t = await timeMedian(
-        async () => {
-          const [f] = fx.extract(x);
-          await f.data();
-          f.dispose();
-        },
-        { samples, warmUp: 2 },
-      );
+      const runBare = async () => {
+        const y = trunc.predict(x, { batchSize: batch }) as tf.Tensor;
+        await y.data();
+        y.dispose();
+      };
+      const runFx = async () => {
+        const [f] = fx.extract(x);
+        await f.data();
+        f.dispose();
+      };
+      // Interleaved samples (bare, extractor, bare, ...): a shared, noisy machine slows both alike.
+      const [bare, t] = await interleaved([runBare, runFx], samples * 2);
+      const bareRec = makeRecord(`bare predict of the model truncated at ${tap} (batch ${batch})`, bare, {
+        unit: 'image',
+        perOp: batch,
+      });
       const rec = addRatios(
-        makeRecord(`FeatureExtractor.extract at ${tap} (batch ${batch})`, t.medianMs, {
+        makeRecord(`FeatureExtractor.extract at ${tap} (batch ${batch})`, t, {
           unit: 'image',
           perOp: batch,
         }),
         bareRec,
       );
-      rec.extra = { overheadPct: +(100 * (t.medianMs / bare.medianMs - 1)).toFixed(1) };
+      rec.extra = { overheadPct: +(100 * (t / bare - 1)).toFixed(1) };
       records.push(bareRec, rec);
     }
     const taps = ['conv1', 'pool1', 'conv2', 'pool2', 'fc1', 'logits'];
@@ -101,22 +106,40 @@ async function extraction(opts: BenchOptions, records: BenchRecord[]): Promise<v
       perOp: batch,
     });
     const fxAll = new FeatureExtractor(model, { taps, normalize: 'l2' });
-    const all = await timeMedian(
-      async () => {
-        const fs = fxAll.extract(x);
-        await Promise.all(fs.map((f) => f.data()));
-        tf.dispose(fs);
-      },
-      { samples, warmUp: 2 },
+    const truncs = taps.map((name) =>
+      tfl.model({ inputs: model.inputs, outputs: model.getLayer(name).output as tfl.SymbolicTensor }),
     );
+    const [sixModels, all] = await interleaved(
+      [
+        async () => {
+          // The naive way: one truncated model per layer, each its own forward pass (no pooling/normalisation).
+          for (const m of truncs) {
+            const y = m.predict(x, { batchSize: batch }) as tf.Tensor;
+            await y.data();
+            y.dispose();
+          }
+        },
+        async () => {
+          const fs = fxAll.extract(x);
+          await Promise.all(fs.map((f) => f.data()));
+          tf.dispose(fs);
+        },
+      ],
+      samples,
+    );
+    const sixRec = makeRecord(`6 truncated models, one pass each (batch ${batch})`, sixModels, {
+      unit: 'image',
+      perOp: batch,
+    });
     const allRec = addRatios(
-      makeRecord(`FeatureExtractor.extract, 6 taps + L2 in one pass (batch ${batch})`, all.medianMs, {
+      makeRecord(`FeatureExtractor.extract, 6 taps + L2 in one pass (batch ${batch})`, all, {
         unit: 'image',
         perOp: batch,
       }),
       bareAllRec,
+      sixRec,
     );
-    records.push(bareAllRec, allRec);
+    records.push(bareAllRec, sixRec, allRec);
 
     // Memory over a long data set: a generator of fresh batches, disposed by extractAll.
     const total = opts.quick ? 2000 : 10000;
