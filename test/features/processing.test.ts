@@ -276,6 +276,32 @@ describe('extraction over a data set', () => {
   });
 });
 
+describe('taps side by side and reusable standardisers', () => {
+  it('extractConcat puts the taps side by side; a Standardizer given as tap option is applied last', async () => {
+    const model = tinyCnn();
+    const x = tf.randomUniform([3, 10, 10, 2], 0, 1, 'float32', 13);
+    const fx = new FeatureExtractor(model, { taps: ['fc1', 'logits'] });
+    const [a, b] = fx.extract(x);
+    const cat = fx.extractConcat(x);
+    expect(cat.shape).toEqual([3, 8]);
+    const av = await values(a);
+    const bv = await values(b);
+    const ref = [0, 1, 2].flatMap((i) => [...av.slice(i * 5, i * 5 + 5), ...bv.slice(i * 3, i * 3 + 3)]);
+    expectClose(await values(cat), ref, 1e-6);
+    const st = await Standardizer.fit(a as tf.Tensor2D);
+    const fxSt = new FeatureExtractor(model, { taps: [{ layer: 'fc1', standardizer: st }] });
+    const [z] = fxSt.extract(x);
+    expectClose(await values(z), st.transformMatrix(await FeatureMatrix.fromTensor(a)).data, 1e-5);
+    expect(() => new FeatureExtractor(model, { taps: [{ layer: 'logits', standardizer: st }] })).toThrow(
+      /Standardizer of dimension 3/,
+    );
+    expect(() => fx.setStandardizer(1, st)).toThrow(ShapeMismatchError);
+    fx.setStandardizer(0, st);
+    expect(fx.taps[0].standardizer).toBe(st);
+    tf.dispose([x, a, b, cat, z]);
+  });
+});
+
 describe('edit distance and close names', () => {
   it('matches hand-computed distances', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
