@@ -445,7 +445,7 @@ async function runOffShelf(
     const views = fx.viewCount;
     const t0 = Date.now();
     const [all] = await fx.extractAll(x, {
-      batchSize: 8,
+      memoryBudgetMB: 512,
       onProgress: (e) => ctx.progress({ ...e, phase: 'features: MobileNetV2 features' }),
     });
     const msPerImage = (Date.now() - t0) / n;
