@@ -272,6 +272,45 @@ describe('Deconvnet projections', () => {
     m.dispose();
   });
 
+  it('projects through global max / average pooling and Cropping2D like the gradient', async () => {
+    for (const pool of ['max', 'avg'] as const) {
+      const m = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({
+            inputShape: [7, 7, 2],
+            filters: 3,
+            kernelSize: 3,
+            name: 'g1',
+            kernelInitializer: tfl.initializers.glorotNormal({ seed: 8 }),
+          }),
+          tfl.layers.cropping2D({
+            cropping: [
+              [1, 0],
+              [0, 1],
+            ],
+            name: 'crop',
+          }),
+          pool === 'max'
+            ? tfl.layers.globalMaxPooling2d({ name: 'gp' })
+            : tfl.layers.globalAveragePooling2d({ name: 'gp' }),
+          tfl.layers.dense({
+            units: 2,
+            name: 'gd',
+            kernelInitializer: tfl.initializers.glorotNormal({ seed: 9 }),
+          }),
+        ],
+      });
+      const dn = new Deconvnet(m, { strategy: 'saliency' });
+      const xi = tf.randomNormal([2, 7, 7, 2], 0, 1, 'float32', 12) as tf.Tensor4D;
+      const p = dn.project(xi, { layer: 'gd', channels: [1], signal: 'unit' });
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.slice(m.predict(t) as tf.Tensor, [0, 1], [-1, 1])))(xi);
+      expectClose(await p.data(), await g.data(), 1e-4, 1e-4);
+      expect(dn.receptiveField('crop')).toEqual({ kind: 'local', size: [3, 3], jump: [1, 1], start: [1, 0] });
+      tf.dispose([xi, p, g]);
+      m.dispose();
+    }
+  });
+
   it('uses a registered rule for a custom layer class', async () => {
     class TimesThree extends tfl.layers.Layer {
       static className = 'TimesThreeTest';
