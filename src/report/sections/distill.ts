@@ -82,7 +82,7 @@ export function distillConfig(mode: ReportMode): DistillConfig {
     teacherJitter: full ? 2 : 1,
     studentHidden: full ? [800, 800] : [100, 100],
     smallHidden: [30, 30],
-    studentEpochs: full ? 30 : 10,
+    studentEpochs: full ? 30 : 15,
     smallEpochs: full ? 40 : 15,
     temperature: 20,
     alpha: 0.9,
