@@ -9,5 +9,5 @@ export * from './node/backend.js';
 export * from './node/features-io.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
-export * from './node/pretrained.js';
 export * from './node/png.js';
+export * from './node/pretrained.js';
