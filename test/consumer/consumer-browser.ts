@@ -1,12 +1,14 @@
-// A browser consumer: bundled with esbuild for the browser platform (the main entry must be browser-safe).
+// A browser consumer: bundled by esbuild for the browser platform (the main entry must be browser-safe: no node:
+// import, no backend import), then run on the cpu backend, using every primitive through the ESM build.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { Rng, scoped } from 'transferkit';
+import * as tk from 'transferkit';
+// @ts-expect-error: a plain CommonJS helper shared with consumer.cjs, bundled by esbuild
+import exercise from './exercise.cjs';
 
-const norm = scoped('norm', (x: tf.Tensor) => tf.sqrt(tf.sum(tf.square(x))));
-export async function main(): Promise<number> {
+export async function run(): Promise<string> {
+  tk.registerTrainingKernels('cpu');
   await tf.setBackend('cpu');
-  const n = norm(tf.tensor1d(new Rng(1).permutation(4)));
-  return (await n.data())[0];
+  return exercise(tf, tk, 'browser bundle');
 }
