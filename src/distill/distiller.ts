@@ -505,7 +505,10 @@ export class Distiller {
           } finally {
             tf.dispose([batch.xb, batch.qb, batch.yb] as tf.Tensor[]);
           }
-          progress({ phase: 'train', done: (epoch - 1) * stepsPerEpoch + s + 1, total: totalSteps });
+          // The last step of an epoch is reported by the epoch's event below (with its metrics).
+          if (s < stepsPerEpoch - 1) {
+            progress({ phase: 'train', done: (epoch - 1) * stepsPerEpoch + s + 1, total: totalSteps });
+          }
         }
         const loss = (await lossSum.data())[0] / stepsPerEpoch;
         lossSum.dispose();
@@ -543,7 +546,8 @@ export class Distiller {
         this.student.setWeights(snapshot);
         history.bestEpoch = bestEpoch;
       }
-      progress({ phase: 'train', done: totalSteps, total: totalSteps });
+      // Early stopping ends before the last step: close the phase (a full run reported done === total already).
+      if (history.stoppedEarly) progress({ phase: 'train', done: totalSteps, total: totalSteps });
     } finally {
       tf.dispose(snapshot);
     }
