@@ -167,6 +167,20 @@ export async function readLabels(
   return v;
 }
 
+/** Options of {@link scoreClassifier}. */
+export interface ScoreClassifierOptions {
+  /**
+   * Examples per forward pass.
+   * @default 512
+   */
+  batchSize?: number;
+  /**
+   * Whether the model outputs logits or probabilities (only the NLL depends on it).
+   * @default inferred with inferOutputKind
+   */
+  outputKind?: 'logits' | 'probabilities';
+}
+
 /**
  * Errors, error rate and NLL of a classifier on a labelled set (its argmax at `T = 1`), with per-class counts.
  *
@@ -184,7 +198,7 @@ export async function scoreClassifier(
   model: PredictModel,
   x: tf.Tensor,
   labels: tf.Tensor,
-  options?: { batchSize?: number; outputKind?: 'logits' | 'probabilities' },
+  options?: ScoreClassifierOptions,
 ): Promise<ClassifierScore> {
   const fn = 'scoreClassifier';
   checkTensor(fn, 'x', x);
@@ -315,6 +329,15 @@ export interface LayeredModel {
   readonly layers: readonly unknown[];
 }
 
+/** Options of {@link applyBiasShift}. */
+export interface ApplyBiasShiftOptions {
+  /**
+   * The name of the layer whose bias is shifted.
+   * @default the last layer with a bias
+   */
+  layer?: string;
+}
+
 /**
  * Adds `shift` to the output bias of `classes`, in place: the last layer (or the layer named `options.layer`) that
  * has a bias. For a linear (or softmax) output layer this adds `shift` to those classes' logits.
@@ -331,7 +354,7 @@ export function applyBiasShift(
   model: LayeredModel,
   classes: readonly number[],
   shift: number,
-  options?: { layer?: string },
+  options?: ApplyBiasShiftOptions,
 ): void {
   const fn = 'applyBiasShift';
   if (typeof model !== 'object' || model === null || !Array.isArray((model as LayeredModel).layers)) {

@@ -24,10 +24,23 @@ import {
 /**
  * The offset added to the true class's entry when soft targets and labels are packed into one `y_true` tensor for
  * `fit()` (see {@link DistillationLoss.pack}). Soft targets are in [0, 1], so an entry above 1.5 marks the label.
+ *
+ * @example
+ * ```ts
+ * // soft targets [0.7, 0.3] with label 0 pack to [0.7 + LABEL_OFFSET, 0.3] = [2.7, 0.3]
+ * ```
  */
 export const LABEL_OFFSET = 2;
 
-/** A tfjs-layers loss function: `(yTrue, yPred) => per-example losses [batch]`. */
+/**
+ * A tfjs-layers loss function: `(yTrue, yPred) => per-example losses [batch]`.
+ *
+ * @example
+ * ```ts
+ * const fn: LayersLossFunction = new DistillationLoss({ temperature: 4 }).layersLoss;
+ * model.compile({ optimizer: 'adam', loss: fn });
+ * ```
+ */
 export type LayersLossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
 /**

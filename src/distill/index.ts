@@ -6,6 +6,7 @@
  * @module
  */
 export {
+  type ApplyBiasShiftOptions,
   applyBiasShift,
   type BiasObjective,
   type BiasShiftFit,
@@ -13,6 +14,7 @@ export {
   type FitBiasShiftOptions,
   fitBiasShift,
   type LayeredModel,
+  type ScoreClassifierOptions,
   scoreClassifier,
 } from './bias.js';
 export { DistillationLoss, LABEL_OFFSET, type LayersLossFunction } from './distillation-loss.js';
