@@ -326,6 +326,7 @@ interface BiasLayer {
 
 /** A model with layers (e.g. a `tf.LayersModel`), as far as {@link applyBiasShift} needs it. */
 export interface LayeredModel {
+  /** The model's layers, in order (a `tf.LayersModel`'s `layers`). */
   readonly layers: readonly unknown[];
 }
 

@@ -32,6 +32,14 @@ import {
  */
 export const LABEL_OFFSET = 2;
 
+/** What {@link DistillationLoss.unpack} returns: the two parts of a packed `y_true` (new tensors). */
+export type PackedTargets = {
+  /** The soft targets `[batch, classes]`. */
+  softTargets: tf.Tensor2D;
+  /** One-hot labels `[batch, classes]`; all-zero rows where no label was packed. */
+  oneHot: tf.Tensor2D;
+};
+
 /**
  * A tfjs-layers loss function: `(yTrue, yPred) => per-example losses [batch]`.
  *
@@ -159,7 +167,7 @@ export class DistillationLoss {
    * const { softTargets, oneHot } = loss.unpack(yTrue);
    * ```
    */
-  unpack(yTrue: tf.Tensor): { softTargets: tf.Tensor2D; oneHot: tf.Tensor2D } {
+  unpack(yTrue: tf.Tensor): PackedTargets {
     return unpackChecked(yTrue);
   }
 }
@@ -193,7 +201,7 @@ const packTargets = scoped('DistillationLoss.pack', (q: tf.Tensor, labels?: tf.T
 });
 
 /** Splits packed targets (no checks). Call inside a scope. */
-export function unpackTargets(yTrue: tf.Tensor): { softTargets: tf.Tensor2D; oneHot: tf.Tensor2D } {
+export function unpackTargets(yTrue: tf.Tensor): PackedTargets {
   const oneHot = tf.cast(tf.greater(yTrue, LABEL_OFFSET - 0.5), 'float32') as tf.Tensor2D;
   const softTargets = tf.sub(yTrue, tf.mul(oneHot, LABEL_OFFSET)) as tf.Tensor2D;
   return { softTargets, oneHot };

@@ -88,6 +88,30 @@ export interface DistillerOptions {
   teacherBatchSize?: number;
 }
 
+/** Labelled data: inputs and their class indices. */
+export interface LabelledData {
+  /** Inputs, first axis = examples. */
+  x: tf.Tensor;
+  /** Class indices `[N]`, int32. */
+  labels: tf.Tensor1D;
+}
+
+/** The resolved configuration of a {@link Distiller}. */
+export interface DistillerConfig extends ResolvedDistillationConfig {
+  /** How an ensemble teacher is combined. */
+  readonly combine: EnsembleCombine;
+}
+
+/** A validation score after one epoch (errors at `T = 1`). */
+export interface DistillEpochValidation {
+  /** Misclassified validation examples. */
+  errors: number;
+  /** `errors / N`. */
+  errorRate: number;
+  /** Mean cross-entropy of the true labels at `T = 1`. */
+  loss: number;
+}
+
 /** Early stopping on the validation set. */
 export interface EarlyStoppingOptions {
   /**
@@ -129,7 +153,7 @@ export interface DistillerFitOptions {
   /** Seed of the shuffling and the jitter. @default 0 */
   seed?: number;
   /** Validation data, scored after every epoch (errors at `T = 1`). @default undefined */
-  validation?: { x: tf.Tensor; labels: tf.Tensor1D };
+  validation?: LabelledData;
   /** Stop when the validation score stops improving (needs `validation`). @default undefined (no early stopping) */
   earlyStopping?: EarlyStoppingOptions;
   /** Progress: phase `'teacher'` (cache filling, batches), then `'train'` (steps over all epochs). */
@@ -143,7 +167,7 @@ export interface DistillEpoch {
   /** Mean training loss over the epoch's steps. */
   loss: number;
   /** Validation score after the epoch, when validation data was given. */
-  validation?: { errors: number; errorRate: number; loss: number };
+  validation?: DistillEpochValidation;
   /** Wall time of the epoch's training steps in milliseconds (excluding validation). */
   ms: number;
 }
@@ -169,7 +193,7 @@ export interface CorrectBiasOptions {
   /** A given shift (Hinton et al.: 3.5 for the 3s); when omitted it is fitted on `validation`. @default undefined */
   shift?: number;
   /** Labelled data to fit the shift on (required without `shift`). @default undefined */
-  validation?: { x: tf.Tensor; labels: tf.Tensor1D };
+  validation?: LabelledData;
   /** See {@link fitBiasShift}. @default 'nll' */
   objective?: BiasObjective;
   /** The layer whose bias is shifted. @default the last layer with a bias */
@@ -207,7 +231,7 @@ export class Distiller {
   /** The student being trained (the caller's model). */
   readonly student: tfl.LayersModel;
   /** The resolved loss configuration. */
-  readonly config: Readonly<ResolvedDistillationConfig & { combine: EnsembleCombine }>;
+  readonly config: DistillerConfig;
   /** `'cache'` or `'per-batch'`. */
   readonly teacherOutputs: TeacherOutputMode;
 

@@ -17,16 +17,24 @@ export {
   type ScoreClassifierOptions,
   scoreClassifier,
 } from './bias.js';
-export { DistillationLoss, LABEL_OFFSET, type LayersLossFunction } from './distillation-loss.js';
+export {
+  DistillationLoss,
+  LABEL_OFFSET,
+  type LayersLossFunction,
+  type PackedTargets,
+} from './distillation-loss.js';
 export {
   type BiasCorrection,
   type CorrectBiasOptions,
   type DistillEpoch,
+  type DistillEpochValidation,
   Distiller,
+  type DistillerConfig,
   type DistillerFitOptions,
   type DistillerOptions,
   type DistillHistory,
   type EarlyStoppingOptions,
+  type LabelledData,
   type TeacherOutputMode,
 } from './distiller.js';
 export { jitterImages, randomShifts, shiftImages } from './jitter.js';
@@ -36,6 +44,7 @@ export {
   type DistillationLossOptions,
   distillationLoss,
   type LossReduction,
+  type ResolvedDistillationConfig,
   type TeacherInput,
 } from './loss.js';
 export {

@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkImageBatch, checkInteger, checkNonEmptyArray } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { scoped } from '../core/memory.js';
 import type { Rng } from '../core/rng.js';
 
 /**
@@ -25,9 +24,11 @@ import type { Rng } from '../core/rng.js';
  * const moved = shiftImages(digits, [[2, 0], [-1, 1]]); // first digit 2 px down, second 1 px up and 1 px right
  * ```
  */
-export const shiftImages = scoped(
-  'shiftImages',
-  (images: tf.Tensor4D, shifts: readonly (readonly [number, number])[]): tf.Tensor4D => {
+export function shiftImages(
+  images: tf.Tensor4D,
+  shifts: readonly (readonly [number, number])[],
+): tf.Tensor4D {
+  return tf.tidy('shiftImages', () => {
     const fn = 'shiftImages';
     checkImageBatch(fn, 'images', images);
     checkNonEmptyArray(fn, 'shifts', shifts);
@@ -72,8 +73,8 @@ export const shiftImages = scoped(
       'bilinear',
       0,
     ) as tf.Tensor4D;
-  },
-);
+  });
+}
 
 /**
  * Draws one uniform integer shift in `[-maxShift, maxShift]^2` per image from `rng`.

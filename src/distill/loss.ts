@@ -25,7 +25,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInRange, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { scoped } from '../core/memory.js';
 import { logSoftTargets } from './temperature.js';
 
 /** Which soft term: the paper's cross-entropy with the soft targets, or the KL divergence `KL(q || p)`. */
@@ -88,10 +87,15 @@ export interface DistillationLossOptions extends DistillationConfig {
 
 /** A fully resolved configuration (defaults applied, validated). */
 export interface ResolvedDistillationConfig {
+  /** The temperature `T`. */
   readonly temperature: number;
+  /** The weight of the soft term, in [0, 1]. */
   readonly alpha: number;
+  /** `'cross-entropy'` or `'kl'`. */
   readonly form: DistillationForm;
+  /** `'mean'`, `'sum'` or `'none'`. */
   readonly reduction: LossReduction;
+  /** What the teacher tensor holds. */
   readonly teacherInput: TeacherInput;
 }
 
@@ -230,16 +234,19 @@ export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
  * });
  * ```
  */
-export const distillationLoss = scoped(
-  'distillationLoss',
-  (studentLogits: tf.Tensor, teacher: tf.Tensor, options: DistillationLossOptions): tf.Tensor => {
+export function distillationLoss(
+  studentLogits: tf.Tensor,
+  teacher: tf.Tensor,
+  options: DistillationLossOptions,
+): tf.Tensor {
+  return tf.tidy('distillationLoss', () => {
     const fn = 'distillationLoss';
     const cfg = resolveDistillationConfig(fn, options);
     const labels = options.hardLabels;
     checkLossTensors(fn, studentLogits, teacher, labels, cfg.alpha < 1);
     return computeDistillationLoss(studentLogits, teacher, labels, cfg);
-  },
-);
+  });
+}
 
 /** The loss without argument checks (for callers that checked already). Call inside a scope. */
 export function computeDistillationLoss(

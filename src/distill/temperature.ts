@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
-import { scoped } from '../core/memory.js';
 
 /** What a teacher's output tensor holds. */
 export type TeacherOutputKind = 'logits' | 'probabilities';
@@ -30,17 +29,16 @@ export type EnsembleCombine = 'arithmetic' | 'geometric';
  * const q = softmaxWithTemperature(tf.tensor2d([[2, 1, 0]]), 20); // ~[[0.350, 0.333, 0.317]]
  * ```
  */
-export const softmaxWithTemperature = scoped(
-  'softmaxWithTemperature',
-  (logits: tf.Tensor, temperature: number): tf.Tensor => {
+export function softmaxWithTemperature(logits: tf.Tensor, temperature: number): tf.Tensor {
+  return tf.tidy('softmaxWithTemperature', () => {
     checkTensor('softmaxWithTemperature', 'logits', logits, { dtype: 'float32' });
     checkPositive('softmaxWithTemperature', 'temperature', temperature);
     if (logits.rank < 1) {
       throw new ShapeMismatchError('softmaxWithTemperature', 'logits', 'a tensor of rank >= 1', logits.shape);
     }
     return tf.softmax(tf.div(logits, temperature));
-  },
-);
+  });
+}
 
 /**
  * `log q` at temperature `T` of one teacher output, computed stably: from logits `v` it is `logSoftmax(v / T)`; from
@@ -92,13 +90,12 @@ export interface SoftTargetsOptions {
  * const q = softTargets([logitsA, logitsB], 20, { combine: 'geometric' });
  * ```
  */
-export const softTargets = scoped(
-  'softTargets',
-  (
-    teacher: tf.Tensor | readonly tf.Tensor[],
-    temperature: number,
-    options?: SoftTargetsOptions,
-  ): tf.Tensor2D => {
+export function softTargets(
+  teacher: tf.Tensor | readonly tf.Tensor[],
+  temperature: number,
+  options?: SoftTargetsOptions,
+): tf.Tensor2D {
+  return tf.tidy('softTargets', () => {
     const fn = 'softTargets';
     const members = checkTeacherTensors(fn, 'teacher', teacher);
     checkPositive(fn, 'temperature', temperature);
@@ -108,8 +105,8 @@ export const softTargets = scoped(
     const combine = opts.combine ?? 'arithmetic';
     checkOneOf(fn, 'options.combine', combine, ['arithmetic', 'geometric'] as const);
     return combineSoftTargets(members, temperature, kind, combine);
-  },
-);
+  });
+}
 
 /** Checks one tensor or a non-empty array of equally shaped rank-2 float tensors; returns them as an array. */
 export function checkTeacherTensors(
