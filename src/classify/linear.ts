@@ -80,9 +80,13 @@ export interface SoftmaxRegressionOptions extends LinearTrainingOptions {
 }
 
 abstract class TfLinearClassifier implements FeatureClassifier {
+  /** Which classifier this is (the `kind` recorded by `save()`). */
   abstract readonly kind: ClassifierKind;
+  /** Weight matrix `[D, K]` (feature dimension by class count); undefined until fitted or restored. */
   protected W: tf.Variable | undefined;
+  /** Bias vector `[K]`; undefined until fitted or restored. */
   protected b: tf.Variable | undefined;
+  /** The training options with their defaults filled in (saved with the weights). */
   protected readonly opts: Required<Omit<LinearTrainingOptions, 'numClasses' | 'classWeight' | 'batchSize'>> &
     Pick<LinearTrainingOptions, 'numClasses' | 'classWeight' | 'batchSize'>;
   private disposed = false;
@@ -90,6 +94,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
   private d = 0;
 
   protected constructor(
+    /** Name used in error messages (the concrete class name). */
     protected readonly fn: string,
     options: LinearTrainingOptions | undefined,
   ) {
@@ -137,13 +142,20 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     scores: tf.Tensor2D,
     oneHot: tf.Tensor2D,
     sw: tf.Tensor1D,
-  ): { data: tf.Scalar; dS: tf.Tensor2D };
+  ): {
+    /** Mean over the batch of sw_i * loss_i(scores_i). */
+    data: tf.Scalar;
+    /** Gradient of `data` with respect to the scores, `[B, K]`. */
+    dS: tf.Tensor2D;
+  };
   /** lambda of the regulariser lambda/2 ||W||^2 for a training set of n rows. */
   protected abstract lambda(n: number): number;
   /** Scores from logits (identity for the SVM, softmax for the regression). */
   protected abstract scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D;
+  /** Subclass-specific hyperparameters saved alongside the common options. */
   protected abstract extraOptions(): Record<string, unknown>;
 
+  /** Throws a DisposedError naming `method` if the classifier has been disposed. */
   protected assertLive(method: string): void {
     if (this.disposed) throw new DisposedError(this.fn, method);
   }
@@ -513,6 +525,7 @@ function checkSaved(fn: string, saved: unknown, kind: ClassifierKind): SavedClas
  * ```
  */
 export class LinearSvm extends TfLinearClassifier {
+  /** Always `'linear-svm'`. */
   readonly kind = 'linear-svm' as const;
   private readonly C: number;
 
@@ -526,7 +539,12 @@ export class LinearSvm extends TfLinearClassifier {
     scores: tf.Tensor2D,
     oneHot: tf.Tensor2D,
     sw: tf.Tensor1D,
-  ): { data: tf.Scalar; dS: tf.Tensor2D } {
+  ): {
+    /** Mean over the batch of sw_i * loss_i(scores_i). */
+    data: tf.Scalar;
+    /** Gradient of `data` with respect to the scores, `[B, K]`. */
+    dS: tf.Tensor2D;
+  } {
     // t = +1 for the true class, -1 otherwise; h = max(0, 1 - t s); loss_i = sum_k h_ik^2.
     const t = tf.sub(tf.mul(oneHot, 2), 1);
     const h = tf.relu(tf.sub(1, tf.mul(t, scores)));
@@ -544,6 +562,7 @@ export class LinearSvm extends TfLinearClassifier {
     return logits;
   }
 
+  /** Saves `C` with the common options. */
   protected extraOptions(): Record<string, unknown> {
     return { C: this.C };
   }
@@ -568,6 +587,7 @@ export class LinearSvm extends TfLinearClassifier {
  * ```
  */
 export class SoftmaxRegression extends TfLinearClassifier {
+  /** Always `'softmax'`. */
   readonly kind = 'softmax' as const;
   private readonly l2: number;
 
@@ -583,7 +603,12 @@ export class SoftmaxRegression extends TfLinearClassifier {
     scores: tf.Tensor2D,
     oneHot: tf.Tensor2D,
     sw: tf.Tensor1D,
-  ): { data: tf.Scalar; dS: tf.Tensor2D } {
+  ): {
+    /** Mean over the batch of sw_i * loss_i(scores_i). */
+    data: tf.Scalar;
+    /** Gradient of `data` with respect to the scores, `[B, K]`. */
+    dS: tf.Tensor2D;
+  } {
     const logp = tf.logSoftmax(scores);
     const data = tf.mean(tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logp), 1)), sw)) as tf.Scalar;
     const rows = scores.shape[0];
@@ -599,6 +624,7 @@ export class SoftmaxRegression extends TfLinearClassifier {
     return tf.softmax(logits);
   }
 
+  /** Saves `l2` with the common options. */
   protected extraOptions(): Record<string, unknown> {
     return { l2: this.l2 };
   }

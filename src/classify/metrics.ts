@@ -152,7 +152,12 @@ export function averagePrecision(scores: ArrayLike<number>, relevant: ArrayLike<
 export function meanAveragePrecision(
   scores: ArrayLike<ArrayLike<number>>,
   labels: ArrayLike<number> | ArrayLike<ArrayLike<number | boolean>>,
-): { map: number; perClass: number[] } {
+): {
+  /** Mean of the per-class APs over the classes that have a positive (`NaN` if none has). */
+  map: number;
+  /** Average precision of each class, indexed by class (`NaN` for a class without any positive). */
+  perClass: number[];
+} {
   const n = scores.length;
   if (n === 0) throw new InvalidArgumentError('meanAveragePrecision', 'scores', 'at least one row', '0 rows');
   if (labels.length !== n) {

@@ -81,10 +81,15 @@ export interface FitReport {
  * ```
  */
 export interface SavedClassifier {
+  /** Format tag identifying a saved transferkit classifier. */
   format: 'transferkit-classifier';
+  /** Saved format version. */
   version: 1;
+  /** Which classifier saved it (selects the class that can load it). */
   kind: ClassifierKind;
+  /** Number of classes K. */
   numClasses: number;
+  /** Feature dimension D. */
   dim: number;
   /** The options the classifier was created with. */
   options: Record<string, unknown>;

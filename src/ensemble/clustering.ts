@@ -49,7 +49,14 @@ export interface ClassClustering {
   /** Within-cluster affinity above the baseline, summed over pairs (see `selectBy`). */
   withinAffinity: number;
   /** For a searched `k`: both criteria for every candidate `k`. */
-  search?: { k: number; silhouette: number; withinAffinity: number }[];
+  search?: {
+    /** The candidate number of clusters. */
+    k: number;
+    /** Mean silhouette of that candidate's partition (in [-1, 1]). */
+    silhouette: number;
+    /** Within-cluster affinity above the baseline of that candidate's partition. */
+    withinAffinity: number;
+  }[];
 }
 
 /** `'covariance'` (the paper's choice) or `'confusion'` (the confusion-matrix alternative). */
@@ -61,7 +68,14 @@ export interface ClusterClassesOptions {
    * Number of clusters, or a range to search (the `k` whose K-means partition scores best by `selectBy` wins).
    * @default { min: 2, max: min(numClasses - 1, 10) }
    */
-  k?: number | { min: number; max: number };
+  k?:
+    | number
+    | {
+        /** Smallest `k` tried (inclusive). */
+        min: number;
+        /** Largest `k` tried (inclusive). */
+        max: number;
+      };
   /**
    * How a searched `k` is chosen. `'affinity'`: the largest sum, over pairs of distinct classes in a common
    * cluster, of their affinity (correlation, or symmetrised confusion rate) minus a baseline, the mean off-diagonal

@@ -32,7 +32,12 @@ export interface DistillEnsembleOptions {
   /** How the ensemble predicts the soft targets (candidates, iterations...). */
   predict?: EnsemblePredictOptions;
   /** Validation data scored after each epoch. */
-  validation?: { x: Tensor; labels: Tensor1D };
+  validation?: {
+    /** Validation inputs, one example per row along the first axis. */
+    x: Tensor;
+    /** Integer class label of each validation example. */
+    labels: Tensor1D;
+  };
   /** Progress: phase `'ensemble'` (the soft targets), then the Distiller's `'train'` steps. */
   onProgress?: ProgressCallback;
 }

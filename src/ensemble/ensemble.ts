@@ -120,16 +120,26 @@ export interface TrainEnsembleOptions {
 
 /** The JSON saved with an ensemble (in the generalist's user-defined metadata). */
 export interface EnsembleManifest {
+  /** Format tag identifying a transferkit specialist-ensemble manifest. */
   format: 'transferkit/specialist-ensemble';
+  /** Manifest format version. */
   version: 1;
+  /** The generalist's class count. */
   numClasses: number;
+  /** Whether the generalist returns probabilities or logits. */
   generalistOutput: EnsembleOutputKind;
+  /** One entry per specialist, in ensemble order. */
   specialists: {
+    /** The handler name its model is saved under (`'specialist-<index>'`). */
     name: string;
+    /** Its subset of the generalist's classes, ascending. */
     classes: number[];
+    /** Whether its model returns probabilities or logits. */
     outputKind: EnsembleOutputKind;
+    /** Added to the dustbin's log-probability before combining. */
     dustbinLogitShift: number;
   }[];
+  /** The class clustering the ensemble was trained from, when it was built from one. */
   clustering?: ClassClustering;
 }
 
@@ -771,7 +781,9 @@ function resolveOutputKind(
  * ```
  */
 export function memoryEnsembleStore(): {
+  /** Gives an in-memory IOHandler for each model name (pass it as the ensemble's handlers). */
   handler: (name: string) => tf.io.IOHandler;
+  /** The saved artifacts, by model name (`'generalist'`, `'specialist-0'`, ...). */
   artifacts: Map<string, tf.io.ModelArtifacts>;
 } {
   const artifacts = new Map<string, tf.io.ModelArtifacts>();

@@ -126,8 +126,11 @@ export interface ExtractorTap {
   readonly outputShape: readonly (number | null)[];
   /** Feature dimension after pooling (`null` when the layer's shape is unknown). */
   readonly dim: number | null;
+  /** Pooling applied to the layer's activations. */
   readonly pool: PoolMode;
+  /** Normalisation applied after pooling (and after combining views). */
   readonly normalize: NormMode;
+  /** Exponent of the signed power normalisation (used when `normalize` is `'power'`). */
   readonly powerAlpha: number;
   /** The fitted standardisation, if any. */
   readonly standardizer: Standardizer | undefined;

@@ -38,17 +38,34 @@ const VERSION = 1;
  * ```
  */
 export interface FeaturesHeader {
+  /** Format tag identifying a transferkit feature file. */
   format: 'transferkit-features';
+  /** File format version (currently 1). */
   version: number;
+  /** One entry per feature matrix, in the order their data is stored. */
   matrices: {
+    /** The matrix's name (e.g. the tap it was extracted from). */
     name: string;
+    /** Number of rows (examples). */
     rows: number;
+    /** Number of columns (feature dimension). */
     cols: number;
+    /** Element type: float32 little-endian, row-major. */
     dtype: 'float32';
+    /** Offset of the matrix's data in bytes, from the start of the data section. */
     byteOffset: number;
+    /** Size of the matrix's data in bytes (`rows * cols * 4`). */
     byteLength: number;
   }[];
-  labels?: { length: number; dtype: 'int32'; byteOffset: number };
+  /** Where the labels are stored, when the file has labels. */
+  labels?: {
+    /** Number of labels. */
+    length: number;
+    /** Element type: int32 little-endian. */
+    dtype: 'int32';
+    /** Offset of the labels in bytes, from the start of the data section (after the matrices). */
+    byteOffset: number;
+  };
   /** Free JSON metadata (model, taps, options...). */
   meta: Record<string, unknown>;
 }
@@ -62,8 +79,11 @@ export interface FeaturesHeader {
  * ```
  */
 export interface FeaturesFile {
+  /** The feature matrices, in file order. */
   matrices: FeatureMatrix[];
+  /** One integer label per row, when the file has labels. */
   labels?: Int32Array;
+  /** Free JSON metadata (model, taps, options...). */
   meta: Record<string, unknown>;
 }
 

@@ -22,14 +22,22 @@ import { closeNames, type TapInfo, type TapRef } from './taps.js';
  */
 export interface GraphModelLike {
   /** The graph's inputs (one, an image batch). `-1` or `null` marks a free dimension. */
-  readonly inputs: readonly { name: string; shape?: readonly (number | null)[] }[];
+  readonly inputs: readonly {
+    /** The input node's name. */
+    name: string;
+    /** The input's shape, when known. */
+    shape?: readonly (number | null)[];
+  }[];
   /** Evaluates the named nodes (`'name'` or `'name:0'`) for the input, in one pass. */
   execute(
     inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap,
     outputs?: string | string[],
   ): tf.Tensor | tf.Tensor[];
   /** The model's artifacts; when they carry the GraphDef (`modelTopology.node`), taps are checked and listed. */
-  readonly artifacts?: { modelTopology?: unknown };
+  readonly artifacts?: {
+    /** The model topology; for a graph model, the GraphDef JSON whose `node` array lists the graph's nodes. */
+    modelTopology?: unknown;
+  };
 }
 
 /** Is this a graph model (an `execute` method, inputs, and no `layers`)? */

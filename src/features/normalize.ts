@@ -137,8 +137,11 @@ export const normalizeFeatures = scoped(
  * ```
  */
 export interface StandardizerJSON {
+  /** Type tag, always `'standardizer'`. */
   kind: 'standardizer';
+  /** Per-dimension mean subtracted from the features. */
   mean: number[];
+  /** Per-dimension divisor (1 for dimensions with zero variance). */
   std: number[];
 }
 

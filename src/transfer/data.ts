@@ -70,7 +70,15 @@ export async function selectClasses(data: LabeledData, classes: readonly number[
  * randomClassSplit(10, 3); // e.g. { a: [0, 2, 3, 7, 8], b: [1, 4, 5, 6, 9] }
  * ```
  */
-export function randomClassSplit(numClasses: number, seed: number): { a: number[]; b: number[] } {
+export function randomClassSplit(
+  numClasses: number,
+  seed: number,
+): {
+  /** Classes of half A (`ceil(numClasses / 2)` of them), ascending. */
+  a: number[];
+  /** Classes of half B (the rest), ascending. */
+  b: number[];
+} {
   checkInteger('randomClassSplit', 'numClasses', numClasses, 2);
   checkInteger('randomClassSplit', 'seed', seed);
   const perm = new Rng(seed).permutation(numClasses);

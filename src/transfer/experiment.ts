@@ -369,20 +369,27 @@ export class TransferExperiment {
 
 /** Mean, sample standard deviation and count of some accuracies. */
 export interface AccuracyStats {
+  /** Mean accuracy, as a fraction in [0, 1] (`NaN` when `count` is 0). */
   mean: number;
+  /** Sample standard deviation (n - 1 denominator; 0 for a single value, `NaN` when `count` is 0). */
   std: number;
+  /** Number of accuracies (runs, one per seed). */
   count: number;
 }
 
 /** One point of a treatment's curve. */
 export interface TransferPoint extends AccuracyStats {
+  /** Stages copied from the base network. */
   n: number;
 }
 
 /** The experiment's table: per treatment, accuracy vs n; and the two base networks. */
 export interface TransferSummary {
+  /** Test accuracy of base network A (on task A) over seeds. */
   baseA: AccuracyStats;
+  /** Test accuracy of base network B (on task B) over seeds. */
   baseB: AccuracyStats;
+  /** Per treatment, one point per number of copied stages `n`, ascending in `n`. */
   series: Record<TransferKind, TransferPoint[]>;
 }
 
@@ -425,7 +432,12 @@ export function summarizeTransfer(results: TransferResults): TransferSummary {
  * // header: ['n', 'BnB', 'BnB+', 'AnB', 'AnB+']; rows[0]: ['1', '97.1 ± 0.3', ...]
  * ```
  */
-export function transferTable(summary: TransferSummary): { header: string[]; rows: string[][] } {
+export function transferTable(summary: TransferSummary): {
+  /** Column titles: `'n'` then the four treatments. */
+  header: string[];
+  /** A `'baseB'` row, then one row per `n` (cells `'mean ± std'` in percent, empty where no run). */
+  rows: string[][];
+} {
   const ns = [...new Set(TRANSFER_KINDS.flatMap((k) => summary.series[k].map((p) => p.n)))].sort(
     (p, q) => p - q,
   );

@@ -137,7 +137,14 @@ export class GroupedOptimizer {
   }
 
   /** The groups' names and sizes (number of trainable variables now). */
-  get summary(): { name: string; variables: number; trainable: number }[] {
+  get summary(): {
+    /** The group's name. */
+    name: string;
+    /** Number of variables in the group. */
+    variables: number;
+    /** How many of them are trainable now. */
+    trainable: number;
+  }[] {
     return this.groups.map((g) => ({
       name: g.name,
       variables: g.variables.length,

@@ -55,10 +55,20 @@ import {
  *   FCa (`hiddenUnits`, ReLU) -> Dropout(`dropout`) -> FCb (`numClasses`, the old head's activation).
  */
 export type HeadSpec =
-  | { readonly kind: 'keep' }
-  | { readonly kind: 'replace'; readonly numClasses: number }
   | {
+      /** Keep the base's head. */
+      readonly kind: 'keep';
+    }
+  | {
+      /** Replace the head with a re-initialised one. */
+      readonly kind: 'replace';
+      /** Units of the new head (the target task's class count). */
+      readonly numClasses: number;
+    }
+  | {
+      /** Replace the head with an adaptation block. */
       readonly kind: 'adaptation';
+      /** Units of FCb (the target task's class count). */
       readonly numClasses: number;
       /** Units of FCa. @default 2048 (Oquab et al.) */
       readonly hiddenUnits?: number;

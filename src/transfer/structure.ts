@@ -43,11 +43,17 @@ export interface LeafLayer {
 
 /** The flattened leaf layers of a model and its number of stages. */
 export interface ModelStructure {
+  /** The leaf layers (nested models flattened), in model order. */
   readonly leaves: readonly LeafLayer[];
   /** Number of stages (weight-bearing layers that are not normalisation layers). */
   readonly stages: number;
   /** The top-level layers, each with the leaves it spans (a nested model spans several). */
-  readonly top: readonly { layer: Layer; leaves: readonly LeafLayer[] }[];
+  readonly top: readonly {
+    /** The top-level layer (possibly a nested model). */
+    layer: Layer;
+    /** The leaves it spans (itself for a plain layer). */
+    leaves: readonly LeafLayer[];
+  }[];
 }
 
 function isContainer(layer: Layer): layer is Layer & { layers: Layer[] } {
@@ -107,7 +113,16 @@ export function modelStructure(model: tfl.LayersModel): ModelStructure {
  * a `'nested/leaf'` path or a nested model's name) or by index into `model.layers` (negative counts from the end).
  * The named layer's stage is included.
  */
-export type LayerSelector = number | { readonly name: string } | { readonly index: number };
+export type LayerSelector =
+  | number
+  | {
+      /** A leaf layer's name, a `'nested/leaf'` path or a nested model's name. */
+      readonly name: string;
+    }
+  | {
+      /** Index into `model.layers` (negative counts from the end). */
+      readonly index: number;
+    };
 
 /**
  * Resolves a {@link LayerSelector} to a number of stages `n` in `[0, max]`.
