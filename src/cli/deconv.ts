@@ -6,12 +6,11 @@
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import jpeg from 'jpeg-js';
 import {
   Deconvnet,
   InvalidArgumentError,
@@ -19,11 +18,10 @@ import {
   topKFigure,
   toRgbaGrid,
 } from '../index.js';
-import { initBackend, loadLayersModelFrom, readPng, writePng } from '../node.js';
+import { initBackend, loadLayersModelFrom, readImageFolder, writePng } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 
 const CMD = 'transferkit deconv';
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
 /** The options of the `deconv` sub-command, as commander parses them. */
 export interface DeconvCliOptions {
@@ -58,81 +56,6 @@ function parseChannels(v: string): number[] {
   return c;
 }
 
-async function decodeImage(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
-  const ext = path.extname(file).toLowerCase();
-  try {
-    if (ext === '.png') {
-      const img = await readPng(file);
-      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer) };
-    }
-    const img = jpeg.decode(await readFile(file), { useTArray: true, formatAsRGBA: true });
-    return { width: img.width, height: img.height, data: img.data };
-  } catch (e) {
-    throw new InvalidArgumentError(
-      CMD,
-      '--images',
-      'readable PNG or JPEG images',
-      `${file} (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
-}
-
-/** Reads PNG/JPEG files (directly in `dir`, or one sub-folder per class) as `[N, h, w, c]` in [0, 1]. */
-async function readImages(
-  dir: string,
-  shape: [number, number, number],
-): Promise<{ x: tf.Tensor4D; labels?: number[] }> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  const files: { file: string; label?: number }[] = [];
-  if (subdirs.length > 0) {
-    for (let c = 0; c < subdirs.length; c++) {
-      for (const f of (await readdir(path.join(dir, subdirs[c]))).sort()) {
-        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
-          files.push({ file: path.join(dir, subdirs[c], f), label: c });
-      }
-    }
-  } else {
-    for (const e of entries) {
-      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
-        files.push({ file: path.join(dir, e.name) });
-    }
-  }
-  if (files.length === 0) {
-    throw new InvalidArgumentError(
-      CMD,
-      '--images',
-      'a folder with PNG/JPEG images (or one sub-folder per class)',
-      dir,
-    );
-  }
-  const [h, w, c] = shape;
-  const images: tf.Tensor3D[] = [];
-  try {
-    for (const { file } of files) {
-      const img = await decodeImage(file);
-      images.push(
-        tf.tidy(() => {
-          const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
-          const rgb = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
-          const chans = c === 1 ? tf.mean(rgb, 2, true) : rgb;
-          const sized =
-            img.height === h && img.width === w
-              ? chans
-              : tf.image.resizeBilinear(chans as tf.Tensor3D, [h, w]);
-          return tf.div(sized, 255) as tf.Tensor3D;
-        }),
-      );
-    }
-    return {
-      x: tf.stack(images) as tf.Tensor4D,
-      labels: subdirs.length > 0 ? files.map((f) => f.label!) : undefined,
-    };
-  } finally {
-    tf.dispose(images);
-  }
-}
-
 /** Runs the command (exported for tests). Returns what it writes to `<out>/deconv.json`. */
 export async function runDeconvCommand(opts: DeconvCliOptions): Promise<Record<string, unknown>> {
   if (!existsSync(opts.model) || !statSync(opts.model).isFile()) {
@@ -159,7 +82,11 @@ export async function runDeconvCommand(opts: DeconvCliOptions): Promise<Record<s
       );
     }
     const info = dn.layerInfo(opts.layer);
-    const { x, labels } = await readImages(opts.images, [h, w, c]);
+    const { x, labels } = await readImageFolder(opts.images, {
+      size: [h, w],
+      channels: c,
+      caller: { fn: CMD, argument: '--images' },
+    });
     owned.push(x);
     sink.log(
       `${CMD}: ${x.shape[0]} images, layer ${info.name} (${info.className}, ${info.channels} channels), ${backend}`,

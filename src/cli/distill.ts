@@ -5,12 +5,11 @@
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import jpeg from 'jpeg-js';
 import {
   Distiller,
   decodeFeatures,
@@ -19,10 +18,8 @@ import {
   scoreClassifier,
   stratifiedSplit,
 } from '../index.js';
-import { initBackend, loadLayersModelFrom, readPng, saveLayersModelTo } from '../node.js';
+import { initBackend, loadLayersModelFrom, readImageFolder, saveLayersModelTo } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
-
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
 function parseNumber(min: number, max = Infinity, integer = false) {
   return (v: string): number => {
@@ -55,82 +52,6 @@ interface DataSet {
   x: tf.Tensor;
   labels?: number[];
   classNames?: string[];
-}
-
-/** Decodes one PNG/JPEG file to RGBA bytes. */
-async function decodeImage(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
-  const ext = path.extname(file).toLowerCase();
-  try {
-    if (ext === '.png') {
-      const img = await readPng(file);
-      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer) };
-    }
-    const img = jpeg.decode(await readFile(file), { useTArray: true, formatAsRGBA: true });
-    return { width: img.width, height: img.height, data: img.data };
-  } catch (e) {
-    throw new InvalidArgumentError(
-      'transferkit distill',
-      '--images',
-      'readable PNG or JPEG images',
-      `${file} (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
-}
-
-/**
- * Reads a folder of images: sub-folders are classes (sorted by name), or images directly in the folder (unlabelled).
- * Each image is converted to `[h, w, c]` (c = 1: grey mean of RGB; c = 3: RGB), resized bilinearly, scaled to [0, 1].
- */
-async function readImageFolder(dir: string, shape: [number, number, number]): Promise<DataSet> {
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  const files: { file: string; label?: number }[] = [];
-  if (subdirs.length > 0) {
-    for (let c = 0; c < subdirs.length; c++) {
-      const inner = (await readdir(path.join(dir, subdirs[c]))).sort();
-      for (const f of inner) {
-        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
-          files.push({ file: path.join(dir, subdirs[c], f), label: c });
-      }
-    }
-  } else {
-    for (const e of entries) {
-      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
-        files.push({ file: path.join(dir, e.name) });
-    }
-  }
-  if (files.length === 0) {
-    throw new InvalidArgumentError(
-      'transferkit distill',
-      '--images',
-      'a folder with PNG/JPEG images (directly, or in one sub-folder per class)',
-      dir,
-    );
-  }
-  const [h, w, c] = shape;
-  const images: tf.Tensor3D[] = [];
-  try {
-    for (const { file } of files) {
-      const img = await decodeImage(file);
-      images.push(
-        tf.tidy(() => {
-          const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
-          const rgb = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
-          const chans = c === 1 ? tf.mean(rgb, 2, true) : rgb;
-          const resized =
-            img.height === h && img.width === w
-              ? chans
-              : tf.image.resizeBilinear(chans as tf.Tensor3D, [h, w]);
-          return tf.div(resized, 255) as tf.Tensor3D;
-        }),
-      );
-    }
-    const x = tf.stack(images);
-    const labels = subdirs.length > 0 ? files.map((f) => f.label as number) : undefined;
-    return { x, labels, classNames: subdirs.length > 0 ? subdirs : undefined };
-  } finally {
-    tf.dispose(images);
-  }
 }
 
 /** Reads a transferkit feature file: its first (or named) matrix as `[N, D]`, with its labels if any. */
@@ -224,7 +145,12 @@ export async function runDistillCommand(opts: DistillCliOptions): Promise<Record
           undefined,
         );
       }
-      data = await readImageFolder(opts.images, imageShape);
+      const [h, w, c] = imageShape;
+      data = await readImageFolder(opts.images, {
+        size: [h, w],
+        channels: c as 1 | 3,
+        caller: { fn: 'transferkit distill', argument: '--images' },
+      });
       if (inShape.length !== 3) data.x = owned[owned.push(tf.reshape(data.x, [-1, ...inShape])) - 1];
     } else {
       data = await readFeatureFile(opts.features as string, opts.matrix);

@@ -1,0 +1,140 @@
+/**
+ * Folders of PNG/JPEG images as tensors: one sub-folder per class (labels), or images directly in the folder.
+ *
+ * @module
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import jpeg from 'jpeg-js';
+import { checkOneOf, InvalidArgumentError } from '../index.js';
+import { decodePng } from './png.js';
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
+
+/** Options of {@link readImageFolder}. */
+export interface ReadImageFolderOptions {
+  /** `[height, width]` of the output; images of another size are resized bilinearly. */
+  size: [number, number];
+  /** 1: grey (the mean of R, G and B); 3: RGB. Alpha is dropped. */
+  channels: 1 | 3;
+  /**
+   * The function and argument named in error messages, e.g. `{ fn: 'transferkit deconv', argument: '--images' }`.
+   *
+   * @default { fn: 'readImageFolder', argument: 'dir' }
+   */
+  caller?: { fn: string; argument: string };
+}
+
+/** What {@link readImageFolder} returns. */
+export interface ImageFolder {
+  /** `[N, height, width, channels]` float32 pixels in [0, 1]. The caller owns (and disposes) it. */
+  x: tf.Tensor4D;
+  /** Class ids (the index of the sub-folder in `classNames`), or `undefined` when the images lie directly in `dir`. */
+  labels?: number[];
+  /** The sub-folder names, sorted: class id `i` is `classNames[i]`. `undefined` without sub-folders. */
+  classNames?: string[];
+  /** The image files, in the order of `x`. */
+  files: string[];
+}
+
+/** Decodes one PNG/JPEG file to RGBA bytes (the format is chosen by the file extension). */
+async function decodeImageFile(
+  file: string,
+  fn: string,
+  argument: string,
+): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray }> {
+  try {
+    const bytes = await readFile(file);
+    if (path.extname(file).toLowerCase() === '.png') return decodePng(bytes);
+    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+  } catch (e) {
+    throw new InvalidArgumentError(
+      fn,
+      argument,
+      'readable PNG or JPEG images',
+      `${file} (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+}
+
+/**
+ * Reads a folder of PNG/JPEG images (`.png`, `.jpg`, `.jpeg`) into one tensor. With sub-folders, each is a class
+ * (sorted by name; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
+ * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
+ * resized bilinearly when its size differs, and scaled to [0, 1].
+ *
+ * @throws {@link InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
+ *   decoded
+ * @example
+ * ```ts
+ * // digits/0/*.png, digits/1/*.png, ...
+ * const { x, labels, classNames } = await readImageFolder('digits', { size: [28, 28], channels: 1 });
+ * // x: [N, 28, 28, 1] in [0, 1]; labels[i] indexes classNames
+ * x.dispose();
+ * ```
+ */
+export async function readImageFolder(dir: string, options: ReadImageFolderOptions): Promise<ImageFolder> {
+  const { fn, argument } = options.caller ?? { fn: 'readImageFolder', argument: 'dir' };
+  const [h, w] = options.size;
+  const c = options.channels;
+  checkOneOf(fn, 'options.channels', c, [1, 3]);
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
+    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
+  }
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir) throw new InvalidArgumentError(fn, argument, 'an existing folder', dir);
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const files: { file: string; label?: number }[] = [];
+  if (subdirs.length > 0) {
+    for (let k = 0; k < subdirs.length; k++) {
+      for (const f of (await readdir(path.join(dir, subdirs[k]))).sort()) {
+        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
+          files.push({ file: path.join(dir, subdirs[k], f), label: k });
+      }
+    }
+  } else {
+    for (const e of entries) {
+      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
+        files.push({ file: path.join(dir, e.name) });
+    }
+  }
+  if (files.length === 0) {
+    throw new InvalidArgumentError(
+      fn,
+      argument,
+      'a folder with PNG/JPEG images (directly, or in one sub-folder per class)',
+      dir,
+    );
+  }
+  const images: tf.Tensor3D[] = [];
+  try {
+    for (const { file } of files) {
+      const img = await decodeImageFile(file, fn, argument);
+      images.push(
+        tf.tidy(() => {
+          const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
+          const rgb = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
+          const chans = c === 1 ? tf.mean(rgb, 2, true) : rgb;
+          const sized =
+            img.height === h && img.width === w
+              ? chans
+              : tf.image.resizeBilinear(chans as tf.Tensor3D, [h, w]);
+          return tf.div(sized, 255) as tf.Tensor3D;
+        }),
+      );
+    }
+    return {
+      x: tf.stack(images) as tf.Tensor4D,
+      labels: subdirs.length > 0 ? files.map((f) => f.label as number) : undefined,
+      classNames: subdirs.length > 0 ? subdirs : undefined,
+      files: files.map((f) => f.file),
+    };
+  } finally {
+    tf.dispose(images);
+  }
+}
