@@ -99,6 +99,7 @@ export class MissingDependencyError extends TransferkitError {
 }
 
 const RAW = Symbol('raw');
+/** A string wrapped by {@link rawValue}, printed unquoted in error messages. */
 interface RawValue {
   [RAW]: string;
 }

@@ -45,7 +45,7 @@ let digitsCache: Promise<MnistDigits> | undefined;
  * Reads the 10,000 digits of the optional `mnist` package as plain arrays, ordered by class (all 0s, then all 1s...).
  * The result is cached per process (about 31 MB); treat it as read-only.
  *
- * @throws {@link MissingDependencyError} when `mnist` is not installed
+ * @throws {@link index!MissingDependencyError | MissingDependencyError} when `mnist` is not installed
  * @example
  * ```ts
  * const { pixels, labels, count } = await loadMnistDigits(); // count === 10000
@@ -166,8 +166,8 @@ function makePart(digits: MnistDigits, indices: number[], labels: number[]): Mni
  * Loads MNIST from the optional `mnist` package with a seeded, stratified train/test split, optional class
  * subsetting (e.g. digits 0-4 vs 5-9) and relabelling to 0..k-1.
  *
- * @throws {@link MissingDependencyError} when `mnist` is not installed; {@link InvalidArgumentError} for bad options
- * (checked before anything is loaded)
+ * @throws {@link index!MissingDependencyError | MissingDependencyError} when `mnist` is not installed;
+ * {@link index!InvalidArgumentError | InvalidArgumentError} for bad options (checked before anything is loaded)
  * @example
  * ```ts
  * import { loadMnist } from 'transferkit/node';

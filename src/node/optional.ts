@@ -1,7 +1,7 @@
 /**
  * Locating optional peer packages (`mnist`, `nsfwjs`) from Node: they are resolved from transferkit's own location
  * first, then from the working directory (the user's project), and a missing one becomes a
- * {@link MissingDependencyError} that says how to install it.
+ * {@link index!MissingDependencyError | MissingDependencyError} that says how to install it.
  *
  * @module
  */
@@ -19,7 +19,7 @@ function requireFrom(): NodeJS.Require[] {
  * The root folder of an installed package (the folder of its package.json), found through `require.resolve` of its
  * main entry and a walk up, so packages whose exports map blocks deep imports can still be read by path.
  *
- * @throws {@link MissingDependencyError} when the package is not installed
+ * @throws {@link index!MissingDependencyError | MissingDependencyError} when the package is not installed
  * @example
  * ```ts
  * const root = packageRoot('nsfwjs', 'for the pretrained backbones'); // .../node_modules/nsfwjs

@@ -27,7 +27,8 @@ function checkImage(fn: string, image: RgbaImage): void {
 /**
  * Encodes an RGBA image (e.g. from `toRgbaGrid`) as PNG bytes.
  *
- * @throws {@link InvalidArgumentError} when `data` does not hold `width * height * 4` bytes
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `data` does not hold
+ * `width * height * 4` bytes
  * @example
  * ```ts
  * const bytes = encodePng(toRgbaGrid(tiles));
@@ -43,7 +44,7 @@ export function encodePng(image: RgbaImage): Buffer {
 /**
  * Decodes PNG bytes into an RGBA image.
  *
- * @throws {@link InvalidArgumentError} when the bytes are not a readable PNG
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when the bytes are not a readable PNG
  * @example
  * ```ts
  * const img = decodePng(await readFile('digit.png'));

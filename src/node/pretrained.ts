@@ -108,7 +108,8 @@ function artifactsFrom(json: ModelJson, weightData: ArrayBuffer): io.ModelArtifa
  * installed package, for `tfl.loadLayersModel` (layers models) or tfjs-converter's `loadGraphModel`
  * (`mobilenet_v2_mid`).
  *
- * @throws {@link MissingDependencyError} when `nsfwjs` is not installed (at `load()` time)
+ * @throws {@link index!MissingDependencyError | MissingDependencyError} when `nsfwjs` is not installed
+ * (at `load()` time)
  * @example
  * ```ts
  * const model = await tfl.loadLayersModel(pretrainedIOHandler('mobilenet_v2'));
@@ -155,7 +156,8 @@ export function pretrainedIOHandler(name: PretrainedName): io.IOHandler {
  * The last layers (`dense_1` ... `dense_3`) are nsfwjs's 5-class head: cut at `featureLayer` for generic features.
  * The graph model `mobilenet_v2_mid` needs tfjs-converter: use {@link pretrainedIOHandler} with `loadGraphModel`.
  *
- * @throws {@link MissingDependencyError} when `nsfwjs` is not installed; {@link InvalidArgumentError} for another name
+ * @throws {@link index!MissingDependencyError | MissingDependencyError} when `nsfwjs` is not installed;
+ * {@link index!InvalidArgumentError | InvalidArgumentError} for another name
  * @example
  * ```ts
  * import { loadPretrained, PRETRAINED_MODELS } from 'transferkit/node';
@@ -251,7 +253,8 @@ export function fileIOHandler(file: string): io.IOHandler {
  * Loads a tfjs layers model that the user brings: a path to `model.json` (or its folder), a `file://` URL, an
  * `http(s)://` URL (fetched), or any tfjs io handler.
  *
- * @throws {@link InvalidArgumentError} when the source is none of those or the file cannot be read
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when the source is none of those or the file
+ * cannot be read
  * @example
  * ```ts
  * const a = await loadLayersModelFrom('models/my-cnn/model.json');
