@@ -23,7 +23,12 @@ export interface ReadImageFolderOptions {
    *
    * @default { fn: 'readImageFolder', argument: 'dir' }
    */
-  caller?: { fn: string; argument: string };
+  caller?: {
+    /** The function (or command) named in error messages. */
+    fn: string;
+    /** The argument (or flag) named in error messages. */
+    argument: string;
+  };
 }
 
 /** What {@link readImageFolder} returns. */
@@ -64,7 +69,7 @@ async function decodeImageFile(
  * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
  * resized bilinearly when its size differs, and scaled to [0, 1].
  *
- * @throws {@link InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
  *   decoded
  * @example
  * ```ts
