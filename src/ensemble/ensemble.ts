@@ -15,7 +15,7 @@ import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import type { CombineKLOptions } from './combine.js';
 import { combineKL } from './combine.js';
-import { isLayersModel, resolveCombineOptions } from './internal.js';
+import { checkLabelsPerRow, isLayersModel, resolveCombineOptions } from './internal.js';
 import type { EnrichedSampleOptions } from './sampling.js';
 import { enrichedSample } from './sampling.js';
 import type {
@@ -295,19 +295,7 @@ export class SpecialistEnsemble {
     const numClasses = resolveNumClasses(fn, generalist, opts.numClasses);
     const generalistOutput = resolveOutputKind(fn, generalist, opts.generalistOutput);
     checkTensor(fn, 'x', x);
-    if (
-      labels === null ||
-      typeof labels !== 'object' ||
-      typeof labels.length !== 'number' ||
-      labels.length !== x.shape[0]
-    ) {
-      throw new ShapeMismatchError(
-        fn,
-        'labels',
-        `${x.shape[0]} labels (one per row of x)`,
-        `${String(labels)}`,
-      );
-    }
+    checkLabelsPerRow(fn, labels, x.shape[0]);
     const minSize = opts.minClusterSize ?? 2;
     checkInteger(fn, 'options.minClusterSize', minSize, 1);
     let clustering: ClassClustering | undefined;

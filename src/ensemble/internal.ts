@@ -1,7 +1,7 @@
 /** Helpers shared inside src/ensemble (not part of the public API). */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkPositive } from '../core/checks.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { CombineKLOptions } from './combine.js';
 
 /** Is `v` a tfjs-layers `LayersModel` (duck-typed so that two copies of tfjs-layers still agree)? */
@@ -36,4 +36,26 @@ export function resolveCombineOptions(fn: string, opts: CombineKLOptions): Requi
   const preconditioner = opts.preconditioner ?? 'probability';
   checkOneOf(fn, 'options.preconditioner', preconditioner, ['probability', 'none'] as const);
   return { maxIterations, tolerance, learningRate, momentum, checkEvery, preconditioner };
+}
+
+/** Throws unless `labels` is array-like with one label per row of a batch of `rows` examples. */
+export function checkLabelsPerRow(
+  fn: string,
+  labels: unknown,
+  rows: number,
+): asserts labels is ArrayLike<number> {
+  if (
+    labels === null ||
+    typeof labels !== 'object' ||
+    typeof (labels as ArrayLike<number>).length !== 'number' ||
+    (labels as ArrayLike<number>).length !== rows
+  ) {
+    const received =
+      labels !== null &&
+      typeof labels === 'object' &&
+      typeof (labels as ArrayLike<number>).length === 'number'
+        ? `${(labels as ArrayLike<number>).length} labels`
+        : String(labels);
+    throw new ShapeMismatchError(fn, 'labels', `${rows} labels (one per row of x)`, received);
+  }
 }

@@ -15,7 +15,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { validateClusters } from './clustering.js';
-import { isLayersModel } from './internal.js';
+import { checkLabelsPerRow, isLayersModel } from './internal.js';
 
 /** What a model's `predict` returns: `'probabilities'` (rows sum to 1) or `'logits'`. */
 export type EnsembleOutputKind = 'probabilities' | 'logits';
@@ -182,19 +182,7 @@ export async function trainSpecialist(
   if (!isLayersModel(model)) throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
   checkTensor(fn, 'x', x);
   checkInteger(fn, 'numOutputs', numOutputs, 2);
-  if (
-    labels === null ||
-    typeof labels !== 'object' ||
-    typeof labels.length !== 'number' ||
-    labels.length !== x.shape[0]
-  ) {
-    throw new ShapeMismatchError(
-      fn,
-      'labels',
-      `${x.shape[0]} labels (one per row of x)`,
-      `${describeLength(labels)}`,
-    );
-  }
+  checkLabelsPerRow(fn, labels, x.shape[0]);
   for (let i = 0; i < labels.length; i++) {
     if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= numOutputs) {
       throw new InvalidArgumentError(fn, `labels[${i}]`, `an integer in [0, ${numOutputs - 1}]`, labels[i]);
@@ -260,11 +248,4 @@ export async function trainSpecialist(
     y.dispose();
     optimizer.dispose();
   }
-}
-
-function describeLength(v: unknown): string {
-  if (v !== null && typeof v === 'object' && typeof (v as ArrayLike<number>).length === 'number') {
-    return `${(v as ArrayLike<number>).length} labels`;
-  }
-  return String(v);
 }
