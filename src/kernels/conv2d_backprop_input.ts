@@ -14,7 +14,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type KernelEnv, withKernelScope } from './scope.js';
+import { dilateAndCrop, type KernelEnv, withKernelScope } from './scope.js';
 
 /** Computes the input gradient; returns `undefined` for a geometry it does not handle (caller falls back). */
 export function conv2DBackpropInputViaConv(
@@ -55,30 +55,21 @@ export function conv2DBackpropInputViaConv(
   }
   if (keepH <= 0 || keepW <= 0) return undefined;
   return withKernelScope(env, (s) => {
-    let z = fmt === 'channelsFirst' ? s.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] }) : dy;
-    if (sh > 1 || sw > 1) {
-      // Dilate by s: view dy as [N, OH, 1, OW, 1, F] and pad the unit axes to s.
-      const six = s.run('Reshape', { x: z }, { shape: [n, outHeight, 1, outWidth, 1, f] });
-      const padded = s.run(
-        'PadV2',
-        { x: six },
-        {
-          paddings: [
-            [0, 0],
-            [0, 0],
-            [0, sh - 1],
-            [0, 0],
-            [0, sw - 1],
-            [0, 0],
-          ],
-          constantValue: 0,
-        },
-      );
-      z = s.run('Reshape', { x: padded }, { shape: [n, zh, zw, f] });
-    }
-    if (keepH !== zh || keepW !== zw) {
-      z = s.run('Slice', { x: z }, { begin: [0, cropTop, cropLeft, 0], size: [n, keepH, keepW, f] });
-    }
+    const nhwc = fmt === 'channelsFirst' ? s.run('Transpose', { x: dy }, { perm: [0, 2, 3, 1] }) : dy;
+    const z = dilateAndCrop(s, nhwc, {
+      n,
+      oh: outHeight,
+      ow: outWidth,
+      ch: f,
+      sh,
+      sw,
+      zh,
+      zw,
+      cropTop,
+      cropLeft,
+      keepH,
+      keepW,
+    });
     const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = s.run('Transpose', { x: reversed }, { perm: [0, 1, 3, 2] }); // [FH, FW, F, C]
     const explicit = [

@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type KernelAttrs, type KernelEnv, withKernelScope } from './scope.js';
+import { dilateAndCrop, type KernelAttrs, type KernelEnv, withKernelScope } from './scope.js';
 
 function convInfo(
   inShape: [number, number, number, number],
@@ -153,29 +153,7 @@ export function depthwiseBackpropInputViaConv(
   if (keepH <= 0 || keepW <= 0) return undefined;
   const cm = c * m;
   return withKernelScope(env, (s) => {
-    let z = dy;
-    if (sh > 1 || sw > 1) {
-      const six = s.run('Reshape', { x: z }, { shape: [n, oh, 1, ow, 1, cm] });
-      const padded = s.run(
-        'PadV2',
-        { x: six },
-        {
-          paddings: [
-            [0, 0],
-            [0, 0],
-            [0, sh - 1],
-            [0, 0],
-            [0, sw - 1],
-            [0, 0],
-          ],
-          constantValue: 0,
-        },
-      );
-      z = s.run('Reshape', { x: padded }, { shape: [n, zh, zw, cm] });
-    }
-    if (keepH !== zh || keepW !== zw) {
-      z = s.run('Slice', { x: z }, { begin: [0, cropTop, cropLeft, 0], size: [n, keepH, keepW, cm] });
-    }
+    const z = dilateAndCrop(s, dy, { n, oh, ow, ch: cm, sh, sw, zh, zw, cropTop, cropLeft, keepH, keepW });
     const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const perChannel = s.run('Reshape', { x: reversed }, { shape: [fh, fw, cm, 1] });
     const explicit = [

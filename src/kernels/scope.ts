@@ -73,3 +73,51 @@ export function withKernelScope(env: KernelEnv, body: (s: KernelScope) => tf.Ten
     scope.dispose();
   }
 }
+
+/** Geometry of {@link dilateAndCrop}: `dy` is `[n, oh, ow, ch]`; the dilated map is `[n, zh, zw, ch]`. */
+export interface DilateCrop {
+  n: number;
+  oh: number;
+  ow: number;
+  ch: number;
+  /** Strides: zeros inserted between rows / columns (`s - 1` of them). */
+  sh: number;
+  sw: number;
+  /** Size of the dilated map, `oh * sh` by `ow * sw`. */
+  zh: number;
+  zw: number;
+  /** The window of the dilated map that is kept. */
+  cropTop: number;
+  cropLeft: number;
+  keepH: number;
+  keepW: number;
+}
+
+/**
+ * The input-gradient kernels' first step: dilates an NHWC `dy` by the strides (views it as `[N, OH, 1, OW, 1, C]` and
+ * pads the unit axes to the stride), then crops the rows and columns the gradient does not read.
+ */
+export function dilateAndCrop(s: KernelScope, dy: tf.TensorInfo, g: DilateCrop): tf.TensorInfo {
+  let z = dy;
+  if (g.sh > 1 || g.sw > 1) {
+    const six = s.run('Reshape', { x: z }, { shape: [g.n, g.oh, 1, g.ow, 1, g.ch] });
+    const paddings = [
+      [0, 0],
+      [0, 0],
+      [0, g.sh - 1],
+      [0, 0],
+      [0, g.sw - 1],
+      [0, 0],
+    ];
+    const padded = s.run('PadV2', { x: six }, { paddings, constantValue: 0 });
+    z = s.run('Reshape', { x: padded }, { shape: [g.n, g.zh, g.zw, g.ch] });
+  }
+  if (g.keepH !== g.zh || g.keepW !== g.zw) {
+    z = s.run(
+      'Slice',
+      { x: z },
+      { begin: [0, g.cropTop, g.cropLeft, 0], size: [g.n, g.keepH, g.keepW, g.ch] },
+    );
+  }
+  return z;
+}
