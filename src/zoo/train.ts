@@ -187,13 +187,7 @@ export async function trainClassifier(
   options: TrainClassifierOptions = {},
 ): Promise<TrainHistory> {
   const fn = 'trainClassifier';
-  if (model === null || typeof model !== 'object' || typeof (model as tfl.LayersModel).apply !== 'function') {
-    throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
-  }
-  const numClasses = outputClasses(fn, model);
-  checkTensor(fn, 'x', x);
-  checkInput(fn, model, x);
-  checkTargets(fn, 'y', x, y, numClasses);
+  const numClasses = checkModelAndData(fn, model, x, y);
   const opts = checkOptions(fn, 'options', options);
   const epochs = opts.epochs ?? 1;
   const batchSize = opts.batchSize ?? 64;
@@ -311,13 +305,7 @@ export async function evaluateClassifier(
   options: { batchSize?: number } = {},
 ): Promise<Evaluation> {
   const fn = 'evaluateClassifier';
-  if (model === null || typeof model !== 'object' || typeof (model as tfl.LayersModel).apply !== 'function') {
-    throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
-  }
-  const numClasses = outputClasses(fn, model);
-  checkTensor(fn, 'x', x);
-  checkInput(fn, model, x);
-  checkTargets(fn, 'y', x, y, numClasses);
+  const numClasses = checkModelAndData(fn, model, x, y);
   const batchSize = checkOptions(fn, 'options', options).batchSize ?? 256;
   checkInteger(fn, 'options.batchSize', batchSize, 1);
   const n = x.shape[0];
@@ -338,4 +326,19 @@ export async function evaluateClassifier(
     correctSum += c[0];
   }
   return { loss: n > 0 ? lossSum / n : Number.NaN, accuracy: n > 0 ? correctSum / n : Number.NaN, count: n };
+}
+
+/**
+ * The checks shared by {@link trainClassifier} and {@link evaluateClassifier}, before anything is allocated.
+ * Returns the model's number of classes.
+ */
+function checkModelAndData(fn: string, model: tfl.LayersModel, x: Tensor, y: ClassifierTargets): number {
+  if (model === null || typeof model !== 'object' || typeof (model as tfl.LayersModel).apply !== 'function') {
+    throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
+  }
+  const numClasses = outputClasses(fn, model);
+  checkTensor(fn, 'x', x);
+  checkInput(fn, model, x);
+  checkTargets(fn, 'y', x, y, numClasses);
+  return numClasses;
 }
