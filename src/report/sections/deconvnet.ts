@@ -443,6 +443,9 @@ async function occlusionFigure(
   }
 }
 
+/** The paper's occlusion finding (Fig. 7), shared by the claims table and the headline. */
+const PAPER_OCCLUSION = 'Fig. 7: the probability drops when the object is covered';
+
 function render(r: DeconvnetSectionResult): string {
   const s = r.scenes;
   const m = r.mnist;
@@ -470,7 +473,7 @@ function render(r: DeconvnetSectionResult): string {
       {
         claim:
           "Occluding the object makes the correct class's probability drop (the model localises the object)",
-        paper: 'Fig. 7: the probability drops when the object is covered',
+        paper: PAPER_OCCLUSION,
         ours: `strongest drop inside the digit's box on ${pct(s.insideBox, 1)} of ${s.test} scenes (${pct(s.insideBoxCorrect, 1)} of the ${s.correct} classified correctly); chance ${pct(s.chance, 1)}`,
         holds: s.insideBox > Math.max(0.5, s.chance),
         note: `${s.canvas}x${s.canvas} single-digit scenes with strokes and digit fragments as clutter; a ${s.occluder}px square, stride ${s.stride}.`,
@@ -537,4 +540,11 @@ export const deconvnet: ReportSection<DeconvnetSectionResult> = {
   title: 'Zeiler & Fergus (2013): visualising and understanding convolutional networks',
   run,
   render,
+  headlines: (r) => [
+    {
+      claim: "Occlusion: the strongest drop of the correct class's probability lies inside the object's box",
+      paper: PAPER_OCCLUSION,
+      ours: `${pct(r.scenes.insideBox, 1)} of ${r.scenes.test} clutter scenes (chance ${pct(r.scenes.chance, 1)})`,
+    },
+  ],
 };

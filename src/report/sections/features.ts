@@ -621,7 +621,11 @@ function decafMetrics(r: FeaturesSectionResult): string[] {
   ];
 }
 
-function decafClaims(r: FeaturesSectionResult): string {
+/** The paper's DeCAF figure, shared by the claims table and the headline. */
+const PAPER_DECAF = 'DeCAF6 + SVM: 86.9% on Caltech-101 (30/class), above the best hand-engineered pipeline';
+
+/** The key numbers of the DeCAF-on-digits experiment: the best layer and raw pixels at `n` examples per class. */
+function decafKey(r: FeaturesSectionResult) {
   const d = r.decaf;
   const sizes = r.config.decaf.sizes;
   const at = (name: string, n: number) => d.acc[d.layers.findIndex((l) => l.name === name)][sizes.indexOf(n)];
@@ -630,7 +634,11 @@ function decafClaims(r: FeaturesSectionResult): string {
     layers.reduce((b, l) => (at(l.name, n).mean > at(b.name, n).mean ? l : b), layers[0]);
   const n = sizes.includes(10) ? 10 : sizes[Math.floor(sizes.length / 2)];
   const best = bestAt(n);
-  const pix = at('pixels', n);
+  return { at, layers, bestAt, n, best, pix: at('pixels', n) };
+}
+
+function decafClaims(r: FeaturesSectionResult): string {
+  const { at, layers, bestAt, n, best, pix } = decafKey(r);
   const last = layers[layers.length - 1];
   const first = layers[0];
   const bestIndex = layers.indexOf(best);
@@ -639,7 +647,7 @@ function decafClaims(r: FeaturesSectionResult): string {
   return claimsTable([
     {
       claim: 'Features of a net trained on other classes + linear SVM beat the raw input',
-      paper: 'DeCAF6 + SVM: 86.9% on Caltech-101 (30/class), above the best hand-engineered pipeline',
+      paper: PAPER_DECAF,
       ours: `${best.name}: ${pct(at(best.name, n).mean, 1)} vs pixels ${pct(pix.mean, 1)} (${n} digits/class)`,
       holds: at(best.name, n).mean > pix.mean + pix.sd,
       note: 'Source task: digits 0-4 (a few thousand images) instead of ImageNet; target: digits 5-9.',
@@ -742,6 +750,16 @@ export const features: ReportSection<FeaturesSectionResult> = {
   id: 'features',
   title: 'CNN features off the shelf (Donahue et al. 2014, DeCAF; Razavian et al. 2014)',
   run,
+  headlines(r) {
+    const { at, n, best, pix } = decafKey(r);
+    return [
+      {
+        claim: 'Features of a net trained on other classes + linear SVM vs the raw input',
+        paper: PAPER_DECAF,
+        ours: `${best.name} features ${pct(at(best.name, n).mean, 1)} vs raw pixels ${pct(pix.mean, 1)} (digits 5-9, ${n} examples/class, net trained on 0-4)`,
+      },
+    ];
+  },
   render(r) {
     const d = r.decaf;
     const c = r.config.decaf;

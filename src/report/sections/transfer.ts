@@ -257,21 +257,29 @@ function standardError(stds: number[], baseStd: number, seeds: number): number {
 
 const sign = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)} pts`;
 
-function claims(outcome: TransferSplitOutcome): string {
+/** The paper's figures, shared by the claims table and the headlines. */
+const PAPER_ANB = 'AnB ≈ baseB at n = 1-2, slightly worse at 3, clearly worse at 4-7';
+const PAPER_ANB_PLUS = '+1.6 pts on average over n = 1..7 (+2.1 for n >= 5)';
+
+/** The key numbers of one split: AnB at the first and deepest n, and the mean gains of AnB+ and BnB+ over baseB. */
+function keyNumbers(outcome: TransferSplitOutcome) {
   const s = outcome.summary;
   const base = s.baseB.mean;
   const at = (k: TransferKind) => s.series[k];
+  const anb = at('AnB');
+  const meanGain = (k: TransferKind) =>
+    at(k).reduce((a, p) => a + p.mean - base, 0) / Math.max(1, at(k).length);
+  return { s, base, at, anb, anbPlus: meanGain('AnB+'), bnbPlus: meanGain('BnB+') };
+}
+
+function claims(outcome: TransferSplitOutcome): string {
+  const { s, base, at, anb, anbPlus, bnbPlus } = keyNumbers(outcome);
   const bnb = at('BnB');
   const interior = bnb.slice(0, -1);
   const worst = interior.reduce((w, p) => (p.mean < w.mean ? p : w), interior[0] ?? bnb[0]);
   const dip = base - worst.mean;
   const noise = Math.max(s.baseB.std, worst.std, 0.005);
-  const anb = at('AnB');
   const anbDrop = anb.length ? anb[0].mean - anb[anb.length - 1].mean : Number.NaN;
-  const meanGain = (k: TransferKind) =>
-    at(k).reduce((a, p) => a + p.mean - base, 0) / Math.max(1, at(k).length);
-  const anbPlus = meanGain('AnB+');
-  const bnbPlus = meanGain('BnB+');
   const seeds = outcome.results.seeds.length;
   return claimsTable([
     {
@@ -289,14 +297,14 @@ function claims(outcome: TransferSplitOutcome): string {
     },
     {
       claim: 'AnB falls with depth (specialisation of higher layers)',
-      paper: 'AnB ≈ baseB at n = 1-2, slightly worse at 3, clearly worse at 4-7',
+      paper: PAPER_ANB,
       ours: `AnB at n = ${anb[0]?.n}: ${sign(anb[0]?.mean - base)}; at n = ${anb[anb.length - 1]?.n}: ${sign(anb[anb.length - 1]?.mean - base)}`,
       holds: anbDrop > 2 * Math.max(anb[0]?.std ?? 0, anb[anb.length - 1]?.std ?? 0, 0.005),
       note: 'The digits of A and B share strokes; the higher layers (fc1) encode the A classes.',
     },
     {
       claim: 'AnB+ beats baseB (transfer + fine-tuning generalises better)',
-      paper: '+1.6 pts on average over n = 1..7 (+2.1 for n >= 5)',
+      paper: PAPER_ANB_PLUS,
       ours: `${sign(anbPlus)} on average over n = ${outcome.results.ns.join(', ')}`,
       // A gain counts when it exceeds the standard error of the mean over seeds.
       holds:
@@ -322,6 +330,28 @@ export const transfer: ReportSection<TransferSectionResult> = {
   id: 'transfer',
   title: 'How transferable are features? (Yosinski et al. 2014; Oquab et al. 2014)',
   run,
+  headlines(r) {
+    const keys = r.splits.map((o) => ({ o, ...keyNumbers(o) }));
+    const seeds = r.splits[0]?.results.seeds.length ?? 0;
+    return [
+      {
+        claim: 'AnB+ (transferred and fine-tuned) minus baseB, mean over n',
+        paper: PAPER_ANB_PLUS,
+        ours: `${seeds} seeds, n = ${r.splits[0]?.results.ns.join(', ')}: ${keys.map((k) => `${sign(k.anbPlus)} (${k.o.name})`).join('; ')}`,
+      },
+      {
+        claim: 'AnB (transferred, frozen) minus baseB at the deepest n',
+        paper: PAPER_ANB,
+        ours: keys
+          .map((k) => {
+            const deepest = k.anb[k.anb.length - 1];
+            if (!deepest) return `no AnB runs (${k.o.name})`;
+            return `${sign(deepest.mean - k.base)} at n = ${deepest.n} (${r.stageNames[deepest.n - 1]}; ${k.o.name})`;
+          })
+          .join('; '),
+      },
+    ];
+  },
   render(r) {
     const c = r.config;
     const arch = `conv ${c.architecture.kernelSizes?.[0]}x${c.architecture.kernelSizes?.[0]}x${c.architecture.filters?.[0]} - pool - conv ${c.architecture.kernelSizes?.[1]}x${c.architecture.kernelSizes?.[1]}x${c.architecture.filters?.[1]} - pool - fc ${c.architecture.hidden?.[0]} - 5`;
