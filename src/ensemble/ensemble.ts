@@ -545,14 +545,7 @@ export class SpecialistEnsemble {
   async save(handlers: EnsembleHandlers): Promise<EnsembleManifest> {
     this.assertLive('save');
     const fn = 'SpecialistEnsemble.save';
-    if (typeof handlers !== 'function') {
-      throw new InvalidArgumentError(
-        fn,
-        'handlers',
-        'a function (name) => tf.io.IOHandler | URL string',
-        handlers,
-      );
-    }
+    checkHandlers(fn, handlers);
     if (!isLayersModel(this.generalistModel)) {
       throw new InvalidArgumentError(
         fn,
@@ -601,14 +594,7 @@ export class SpecialistEnsemble {
    */
   static async load(handlers: EnsembleHandlers): Promise<SpecialistEnsemble> {
     const fn = 'SpecialistEnsemble.load';
-    if (typeof handlers !== 'function') {
-      throw new InvalidArgumentError(
-        fn,
-        'handlers',
-        'a function (name) => tf.io.IOHandler | URL string',
-        handlers,
-      );
-    }
+    checkHandlers(fn, handlers);
     const loaded: tfl.LayersModel[] = [];
     try {
       const generalist = await tfl.loadLayersModel(handlers('generalist'));
@@ -794,4 +780,16 @@ export function memoryEnsembleStore(): {
     },
   });
   return { handler, artifacts };
+}
+
+/** Throws unless `handlers` is the `(name) => IOHandler | URL` function that save/load take. */
+function checkHandlers(fn: string, handlers: unknown): asserts handlers is EnsembleHandlers {
+  if (typeof handlers !== 'function') {
+    throw new InvalidArgumentError(
+      fn,
+      'handlers',
+      'a function (name) => tf.io.IOHandler | URL string',
+      handlers,
+    );
+  }
 }
