@@ -4,10 +4,9 @@
  * console error and no network request. Used by the report test and, after `npm start`, by
  * `npx tsx test/report/check-report.ts report/index.html`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { launchChromium } from '../chromium.mjs';
 
 export interface ReportCheck {
   sections: { id: string; title: string; status: string; images: number; svgs: number }[];
@@ -17,26 +16,10 @@ export interface ReportCheck {
   requests: string[];
 }
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { chromiumPath } from '../chromium.mjs';
 
 export async function checkReportInChromium(file: string, screenshot?: string): Promise<ReportCheck> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium not found at ${chromiumPath}: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
-  const require = createRequire(path.resolve('package.json'));
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     const consoleErrors: string[] = [];
