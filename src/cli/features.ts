@@ -7,12 +7,10 @@
  *
  * @module
  */
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import jpeg from 'jpeg-js';
 import {
   type AugmentOptions,
   FeatureExtractor,
@@ -24,16 +22,14 @@ import {
   type PoolMode,
   type ResizeMode,
 } from '../index.js';
+import { decodeImageFile, listImageFolder } from '../node/images.js';
 import {
-  decodePng,
   initBackend,
   loadLayersModelFrom,
   loadPretrained,
   PRETRAINED_MODELS,
   saveFeatures,
 } from '../node.js';
-
-const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
 function parseNumber(v: string): number {
   const n = Number(v);
@@ -64,10 +60,7 @@ export async function loadModelArg(spec: string): Promise<{ model: tfl.LayersMod
 
 /** Decodes a PNG or JPEG file to `[H, W, channels]` float32 in [0, 1] (channels 1: mean of R, G, B). */
 async function readImage(file: string, channels: number): Promise<tf.Tensor3D> {
-  const bytes = new Uint8Array(await readFile(file));
-  const img = /\.png$/i.test(file)
-    ? decodePng(bytes)
-    : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+  const img = await decodeImageFile(file, 'transferkit features', '--images');
   const { width: w, height: h } = img;
   const out = new Float32Array(w * h * channels);
   for (let i = 0; i < w * h; i++) {
@@ -84,34 +77,19 @@ async function readImage(file: string, channels: number): Promise<tf.Tensor3D> {
   return tf.tensor3d(out, [h, w, channels]);
 }
 
-/** The images of `dir`: one sub-folder per class (sorted names = class ids), or image files directly (class 0). */
+/**
+ * The images of `dir`, numbered as every transferkit reader numbers them ({@link listImageFolder}): one sub-folder per
+ * class, or image files directly (class 0, named `all`).
+ */
 export async function listImages(
   dir: string,
 ): Promise<{ files: string[]; labels: number[]; classes: string[] }> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const classes = entries
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
-  const files: string[] = [];
-  const labels: number[] = [];
-  if (classes.length === 0) {
-    for (const e of entries
-      .filter((e) => e.isFile() && IMAGE_EXT.test(e.name))
-      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      files.push(path.join(dir, e.name));
-      labels.push(0);
-    }
-    return { files, labels, classes: ['all'] };
-  }
-  for (const [k, c] of classes.entries()) {
-    const names = (await readdir(path.join(dir, c))).filter((n) => IMAGE_EXT.test(n)).sort();
-    for (const n of names) {
-      files.push(path.join(dir, c, n));
-      labels.push(k);
-    }
-  }
-  return { files, labels, classes };
+  const { files, classNames } = await listImageFolder(dir);
+  return {
+    files: files.map((f) => f.file),
+    labels: files.map((f) => f.label ?? 0),
+    classes: classNames.length > 0 ? classNames : ['all'],
+  };
 }
 
 /** Builds the `features` sub-command. */

@@ -608,7 +608,8 @@ export interface ValidateClustersOptions {
 }
 
 /**
- * Checks class sets for specialists against the generalist's class count and returns them sorted and copied.
+ * Checks class sets for specialists against the generalist's class count and returns copies IN THE GIVEN ORDER: a
+ * specialist's output column `j` stands for `classes[j]` everywhere in the library, so the order is never changed.
  * Throws an {@link InvalidArgumentError} for an empty set, a class outside `[0, numClasses)`, a repeated class, a
  * set that covers every class (its dustbin would be empty) or, when `allowOverlap` is false, two sets that share a
  * class.
@@ -665,6 +666,6 @@ export function validateClusters(
         c,
       );
     }
-    return [...c].sort((a, b) => a - b);
+    return [...c];
   });
 }

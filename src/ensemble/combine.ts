@@ -20,7 +20,7 @@ import { resolveCombineOptions } from './internal.js';
 
 /**
  * The `[numClasses, |S| + 1]` 0/1 matrix that projects a distribution over all classes onto a specialist's outputs:
- * column `j < |S|` picks class `classes[j]` (ascending), the last column sums every class outside S (the dustbin).
+ * column `j < |S|` picks class `classes[j]` (in the order given), the last column sums every class outside S (the dustbin).
  * `q.matMul(dustbinMatrix(S, N))` is q_m of eq. 5; each of its rows sums to the row of q's total.
  *
  * @example
@@ -29,24 +29,24 @@ import { resolveCombineOptions } from './internal.js';
  * ```
  */
 export function dustbinMatrix(classes: readonly number[], numClasses: number): Tensor2D {
-  const [sorted] = validateClusters('dustbinMatrix', [classes], numClasses);
-  return tf.tensor2d(dustbinMatrixValues(sorted, numClasses), [numClasses, sorted.length + 1]);
+  const [set] = validateClusters('dustbinMatrix', [classes], numClasses);
+  return tf.tensor2d(dustbinMatrixValues(set, numClasses), [numClasses, set.length + 1]);
 }
 
-function dustbinMatrixValues(sorted: readonly number[], numClasses: number): Float32Array {
-  const w = sorted.length + 1;
+function dustbinMatrixValues(classes: readonly number[], numClasses: number): Float32Array {
+  const w = classes.length + 1;
   const v = new Float32Array(numClasses * w);
   const inS = new Map<number, number>();
-  sorted.forEach((c, j) => {
+  classes.forEach((c, j) => {
     inS.set(c, j);
   });
-  for (let c = 0; c < numClasses; c++) v[c * w + (inS.get(c) ?? sorted.length)] = 1;
+  for (let c = 0; c < numClasses; c++) v[c * w + (inS.get(c) ?? classes.length)] = 1;
   return v;
 }
 
 /** One specialist's output for the combination. */
 export interface SpecialistDistribution {
-  /** `[batch, |S| + 1]` probabilities: the classes of `classes` (ascending) then the dustbin; rows sum to 1. */
+  /** `[batch, |S| + 1]` probabilities: column `j` is class `classes[j]` (in the order given), then the dustbin; rows sum to 1. */
   probabilities: Tensor2D;
   /** The specialist's subset S (generalist class indices). */
   classes: readonly number[];

@@ -30,7 +30,7 @@ import { createSpecialist, detectOutputKind, trainSpecialist } from './specialis
 export interface Specialist {
   /** The model: `[batch, ...]` inputs to `[batch, classes.length + 1]` outputs (the dustbin last). */
   model: PredictModel;
-  /** Its subset S of the generalist's classes, ascending. */
+  /** Its subset S of the generalist's classes; output column `j` is class `classes[j]`. */
   classes: number[];
   /** Whether `model` returns probabilities or logits. */
   outputKind: EnsembleOutputKind;
@@ -78,7 +78,7 @@ export interface EnsemblePrediction {
 export interface SpecialistFactoryContext {
   /** The specialist's index in the ensemble. */
   index: number;
-  /** Its subset S (ascending). */
+  /** Its subset S; output column `j` is class `classes[j]`. */
   classes: number[];
   /** Output units the model must have: `classes.length + 1` (dustbin last). */
   numOutputs: number;
@@ -132,7 +132,7 @@ export interface EnsembleManifest {
   specialists: {
     /** The handler name its model is saved under (`'specialist-<index>'`). */
     name: string;
-    /** Its subset of the generalist's classes, ascending. */
+    /** Its subset of the generalist's classes; output column `j` is class `classes[j]`. */
     classes: number[];
     /** Whether its model returns probabilities or logits. */
     outputKind: EnsembleOutputKind;

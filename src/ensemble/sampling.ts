@@ -33,7 +33,7 @@ export interface EnrichedSampleOptions {
 export interface EnrichedSample {
   /** Indices into the training set, shuffled (an index repeats only when a pool is smaller than its share). */
   indices: Int32Array;
-  /** Remapped label of each drawn example: `0..|S|-1` for the subset's classes (in ascending class order), `|S|` for the dustbin. */
+  /** Remapped label of each drawn example: `0..|S|-1` for the subset's classes (in the order of `classes`), `|S|` for the dustbin. */
   labels: Int32Array;
   /** Fraction of the whole training set that belongs to the subset (the natural prior of S). */
   naturalSubsetFraction: number;
@@ -65,7 +65,7 @@ function checkLabelArray(
 }
 
 /**
- * Remaps generalist labels to a specialist's outputs: class `classes[j]` (sorted ascending) becomes `j`, every
+ * Remaps generalist labels to a specialist's outputs: class `classes[j]` becomes `j`, every
  * other class becomes the dustbin `classes.length`.
  *
  * @example
@@ -79,10 +79,10 @@ export function remapLabels(
   numClasses: number,
 ): Int32Array {
   const fn = 'remapLabels';
-  const [sorted] = validateClusters(fn, [classes], numClasses);
+  const [set] = validateClusters(fn, [classes], numClasses);
   checkLabelArray(fn, labels, numClasses);
-  const map = new Int32Array(numClasses).fill(sorted.length);
-  sorted.forEach((c, j) => {
+  const map = new Int32Array(numClasses).fill(set.length);
+  set.forEach((c, j) => {
     map[c] = j;
   });
   const out = new Int32Array(labels.length);
@@ -149,7 +149,7 @@ export function enrichedSample(
 ): EnrichedSample {
   const fn = 'enrichedSample';
   const opts = checkOptions(fn, 'options', options);
-  const [sorted] = validateClusters(fn, [classes], numClasses);
+  const [set] = validateClusters(fn, [classes], numClasses);
   checkLabelArray(fn, labels, numClasses);
   const f = opts.subsetFraction ?? 0.5;
   checkInRange(fn, 'options.subsetFraction', f, 0, 1, { lo: true, hi: true });
@@ -159,7 +159,7 @@ export function enrichedSample(
   checkInteger(fn, 'options.seed', seed);
 
   const inS = new Uint8Array(numClasses);
-  for (const c of sorted) inS[c] = 1;
+  for (const c of set) inS[c] = 1;
   const subsetPool: number[] = [];
   const otherPool: number[] = [];
   const allPool: number[] = [];
@@ -172,7 +172,7 @@ export function enrichedSample(
     throw new InvalidArgumentError(
       fn,
       'labels',
-      `at least one example of the classes [${sorted.join(', ')}]`,
+      `at least one example of the classes [${set.join(', ')}]`,
       labels,
     );
   }
@@ -180,7 +180,7 @@ export function enrichedSample(
     throw new InvalidArgumentError(
       fn,
       'labels',
-      `at least one example outside the classes [${sorted.join(', ')}] (for the dustbin)`,
+      `at least one example outside the classes [${set.join(', ')}] (for the dustbin)`,
       labels,
     );
   }
@@ -193,8 +193,8 @@ export function enrichedSample(
   drawFromPool(rest === 'remainder' ? otherPool : allPool, size - nSubset, rng, drawn);
   rng.shuffle(drawn);
 
-  const map = new Int32Array(numClasses).fill(sorted.length);
-  sorted.forEach((c, j) => {
+  const map = new Int32Array(numClasses).fill(set.length);
+  set.forEach((c, j) => {
     map[c] = j;
   });
   const indices = Int32Array.from(drawn);
@@ -202,7 +202,7 @@ export function enrichedSample(
   let subsetDrawn = 0;
   for (let i = 0; i < indices.length; i++) {
     out[i] = map[labels[indices[i]]];
-    if (out[i] < sorted.length) subsetDrawn++;
+    if (out[i] < set.length) subsetDrawn++;
   }
   const natural = subsetPool.length / labels.length;
   const sample = subsetDrawn / indices.length;

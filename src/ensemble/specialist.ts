@@ -56,7 +56,7 @@ export interface CreateSpecialistOptions {
 /**
  * Makes a specialist from a generalist (Hinton et al. 2015, section 5.2) with {@link LayerTransfer}: every layer but
  * the last copied (new variables holding the generalist's values), and the head replaced by a `Dense` layer of
- * `classes.length + 1` units (the subset's classes ascending, then the dustbin) with the generalist head's
+ * `classes.length + 1` units (the subset's classes in the order given, then the dustbin) with the generalist head's
  * activation, so the specialist returns logits or probabilities like the generalist (see
  * {@link detectOutputKind}). The generalist's last layer must be a `Dense` layer; for other architectures plug in a
  * `modelFactory` (see {@link SpecialistEnsemble.train}).
@@ -89,14 +89,14 @@ export async function createSpecialist(
   }
   const outShape = generalist.outputs[0].shape;
   const numClasses = outShape[outShape.length - 1] as number;
-  const [sorted] = validateClusters(fn, [classes], numClasses);
+  const [set] = validateClusters(fn, [classes], numClasses);
   const headInit = opts.headInit ?? 'generalist';
   checkOneOf(fn, 'options.headInit', headInit, ['generalist', 'random'] as const);
   const seed = opts.seed ?? 0;
   checkInteger(fn, 'options.seed', seed);
 
   const transfer = LayerTransfer.fromModel(generalist, {
-    head: { kind: 'replace', numClasses: sorted.length + 1 },
+    head: { kind: 'replace', numClasses: set.length + 1 },
     seed,
   });
   const model = transfer.model;
@@ -104,9 +104,9 @@ export async function createSpecialist(
     if (headInit === 'generalist') {
       const [kernel, bias] = head.getWeights();
       const init = tf.tidy(() => {
-        const inside = tf.tensor1d(sorted, 'int32');
+        const inside = tf.tensor1d(set, 'int32');
         const others: number[] = [];
-        for (let c = 0; c < numClasses; c++) if (!sorted.includes(c)) others.push(c);
+        for (let c = 0; c < numClasses; c++) if (!set.includes(c)) others.push(c);
         const outside = tf.tensor1d(others, 'int32');
         const k = tf.concat(
           [tf.gather(kernel, inside, 1), tf.mean(tf.gather(kernel, outside, 1), 1, true)],

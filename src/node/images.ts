@@ -43,8 +43,8 @@ export interface ImageFolder {
   files: string[];
 }
 
-/** Decodes one PNG/JPEG file to RGBA bytes (the format is chosen by the file extension). */
-async function decodeImageFile(
+/** Decodes one PNG/JPEG file to RGBA bytes (the format is chosen by the file extension). Internal. */
+export async function decodeImageFile(
   file: string,
   fn: string,
   argument: string,
@@ -63,9 +63,40 @@ async function decodeImageFile(
   }
 }
 
+/** Code-unit order: the same on every machine and locale (`localeCompare` is not). */
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Lists the images of a folder the way every reader of image folders in transferkit numbers them: sub-folders are
+ * classes, sorted by name in code-unit order (locale-independent, so `B` comes before `a`), class id = index; files
+ * are sorted the same way. Without sub-folders the images directly in `dir` are listed, unlabelled.
+ * Internal: used by {@link readImageFolder} and the CLI, so that every command numbers the same folders alike.
+ */
+export async function listImageFolder(
+  dir: string,
+): Promise<{ files: { file: string; label?: number }[]; classNames: string[] }> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
+  const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const files: { file: string; label?: number }[] = [];
+  if (classNames.length > 0) {
+    for (let k = 0; k < classNames.length; k++) {
+      for (const f of (await readdir(path.join(dir, classNames[k]))).sort(byName)) {
+        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
+          files.push({ file: path.join(dir, classNames[k], f), label: k });
+      }
+    }
+  } else {
+    for (const e of entries) {
+      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
+        files.push({ file: path.join(dir, e.name) });
+    }
+  }
+  return { files, classNames };
+}
+
 /**
  * Reads a folder of PNG/JPEG images (`.png`, `.jpg`, `.jpeg`) into one tensor. With sub-folders, each is a class
- * (sorted by name; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
+ * (sorted by name in code-unit order, the same on every machine; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
  * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
  * resized bilinearly when its size differs, and scaled to [0, 1].
  *
@@ -92,22 +123,7 @@ export async function readImageFolder(dir: string, options: ReadImageFolderOptio
     () => false,
   );
   if (!isDir) throw new InvalidArgumentError(fn, argument, 'an existing folder', dir);
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  const files: { file: string; label?: number }[] = [];
-  if (subdirs.length > 0) {
-    for (let k = 0; k < subdirs.length; k++) {
-      for (const f of (await readdir(path.join(dir, subdirs[k]))).sort()) {
-        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
-          files.push({ file: path.join(dir, subdirs[k], f), label: k });
-      }
-    }
-  } else {
-    for (const e of entries) {
-      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
-        files.push({ file: path.join(dir, e.name) });
-    }
-  }
+  const { files, classNames: subdirs } = await listImageFolder(dir);
   if (files.length === 0) {
     throw new InvalidArgumentError(
       fn,

@@ -51,14 +51,15 @@ function bruteForce(pg: number[], specs: { p: number[]; classes: number[] }[]): 
 }
 
 describe('dustbinMatrix', () => {
-  it('projects q onto the subset classes and puts the mass outside S into the dustbin', async () => {
+  it('projects q onto the subset classes in the order given and puts the mass outside S into the dustbin', async () => {
+    // Column j is class classes[j]: [3, 1] puts class 3 in column 0 (0.1.0 sorted the classes silently).
     const a = dustbinMatrix([3, 1], 5);
     expect(a.shape).toEqual([5, 3]);
     expect(await a.array()).toEqual([
       [0, 0, 1],
-      [1, 0, 0],
-      [0, 0, 1],
       [0, 1, 0],
+      [0, 0, 1],
+      [1, 0, 0],
       [0, 0, 1],
     ]);
     const q = tf.tensor2d([
@@ -67,7 +68,7 @@ describe('dustbinMatrix', () => {
     ]);
     const proj = tf.matMul(q, a);
     const v = (await proj.array()) as number[][];
-    expectClose(v[0], [0.2, 0.15, 0.65], 1e-6);
+    expectClose(v[0], [0.15, 0.2, 0.65], 1e-6);
     expectClose(v[1], [0.1, 0.1, 0.8], 1e-6);
     expectClose(
       v.map((r) => r.reduce((s, x) => s + x, 0)),
@@ -111,6 +112,24 @@ describe('combineKL', () => {
     expect(r.iterations).toBeLessThan(300);
     expectClose(await r.probabilities.data(), want.flat(), 2e-5);
     tf.dispose([g, m, active, r.probabilities]);
+  });
+
+  it("pairs a specialist's columns with its classes in the order given (classes [4, 1] = [1, 4] with columns swapped)", async () => {
+    const rng = new Rng(11);
+    const rows = 4;
+    const pg = Array.from({ length: rows }, () => randomDist(rng, 6, 1.5));
+    const pm = Array.from({ length: rows }, () => randomDist(rng, 3, 1.5));
+    const g = tf.tensor2d(pg);
+    const ascending = tf.tensor2d(pm);
+    const swapped = tf.tensor2d(pm.map(([a, b, d]) => [b, a, d]));
+    const active = tf.ones([rows, 1]) as tf.Tensor2D;
+    const opts = { tolerance: 1e-6, maxIterations: 2000 };
+    const r1 = await combineKL(g, [{ probabilities: ascending, classes: [1, 4] }], active, opts);
+    const r2 = await combineKL(g, [{ probabilities: swapped, classes: [4, 1] }], active, opts);
+    const want = bruteForce(pg[0], [{ p: pm[0], classes: [1, 4] }]);
+    expectClose((await r2.probabilities.data()).slice(0, 6), want, 1e-4);
+    expectClose(await r2.probabilities.data(), await r1.probabilities.data(), 1e-6);
+    tf.dispose([g, ascending, swapped, active, r1.probabilities, r2.probabilities]);
   });
 
   it('matches a brute-force optimiser with two overlapping specialists', async () => {
@@ -184,10 +203,9 @@ describe('combineKL', () => {
     ];
     const rows = 4;
     const pg = Array.from({ length: rows }, () => randomDist(rng, n, 2));
-    // Each specialist reports exactly the generalist's projection: its classes, then the mass outside.
+    // Each specialist reports exactly the generalist's projection: its classes in the order given, then the rest.
     const project = (p: number[], classes: number[]) => {
-      const sorted = [...classes].sort((a, b) => a - b);
-      const inside = sorted.map((c) => p[c]);
+      const inside = classes.map((c) => p[c]);
       return [...inside, 1 - inside.reduce((a, b) => a + b, 0)];
     };
     const g = tf.tensor2d(pg);

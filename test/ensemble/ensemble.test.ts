@@ -83,7 +83,7 @@ afterAll(() => {
 
 describe('createSpecialist', () => {
   it('deep-copies the body and starts the new head from the generalist head', async () => {
-    const s = await createSpecialist(generalist, [2, 1]);
+    const s = await createSpecialist(generalist, [1, 2]);
     expect(s.outputs[0].shape).toEqual([null, 3]);
     expect(detectOutputKind(s)).toBe('probabilities');
     // Body weights equal, but not shared.
@@ -113,7 +113,7 @@ describe('createSpecialist', () => {
 
   it("keeps a logits generalist's output kind, with its logits for the subset and LSE-style dustbin", async () => {
     const g = makeGeneralist(21, 'linear');
-    const s = await createSpecialist(g, [3, 0]);
+    const s = await createSpecialist(g, [0, 3]);
     expect(detectOutputKind(s)).toBe('logits');
     const zg = (await (g.predict(test.x) as tf.Tensor).array()) as number[][];
     const zs = (await (s.predict(test.x) as tf.Tensor).array()) as number[][];
@@ -122,7 +122,13 @@ describe('createSpecialist', () => {
       // Dustbin: mean of the other logits + log(3).
       expectClose([zs[i][2]], [(zg[i][1] + zg[i][2] + zg[i][4]) / 3 + Math.log(3)], 1e-4);
     }
-    const r = await createSpecialist(g, [3, 0], { headInit: 'random', seed: 4 });
+    // The order given is the column order: [3, 0] puts class 3's logit first.
+    const swapped = await createSpecialist(g, [3, 0]);
+    const zw = (await (swapped.predict(test.x) as tf.Tensor).array()) as number[][];
+    for (let i = 0; i < 5; i++)
+      expectClose([zw[i][0], zw[i][1], zw[i][2]], [zs[i][1], zs[i][0], zs[i][2]], 1e-5);
+    swapped.dispose();
+    const r = await createSpecialist(g, [0, 3], { headInit: 'random', seed: 4 });
     const zr = (await (r.predict(test.x) as tf.Tensor).array()) as number[][];
     expect(Math.abs(zr[0][0] - zg[0][0])).toBeGreaterThan(1e-3);
     s.dispose();

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listImages } from '../../src/cli/features.js';
 import { InvalidArgumentError } from '../../src/index.js';
 import { readImageFolder } from '../../src/node.js';
 
@@ -79,5 +80,29 @@ describe('readImageFolder', () => {
     expect((err as InvalidArgumentError).fn).toBe('transferkit deconv');
     expect((err as InvalidArgumentError).argument).toBe('--images');
     expect((err as Error).message).toMatch(/readable PNG or JPEG images.*bad\.png/);
+  });
+});
+
+describe('image folders are numbered alike by every reader', () => {
+  // Mixed-case class and file names: `localeCompare` (0.1.0's readImageFolder) put `a` before `B`, the CLI's plain
+  // sort put `B` first, so `transferkit features` and `transferkit distill` labelled the same folders differently.
+  const root = path.join(dir, 'mixed-case');
+  writeSolidPng(path.join(root, 'a', 'x.png'), 2, [10, 10, 10]);
+  writeSolidPng(path.join(root, 'B', 'y.png'), 2, [20, 20, 20]);
+  writeSolidPng(path.join(root, 'B', 'Z.png'), 2, [30, 30, 30]);
+
+  it('sorts classes and files in code-unit order in readImageFolder and the CLI alike', async () => {
+    const read = await readImageFolder(root, { size: [2, 2], channels: 1 });
+    read.x.dispose();
+    const listed = await listImages(root);
+    expect(read.classNames).toEqual(['B', 'a']);
+    expect(listed.classes).toEqual(read.classNames);
+    expect(listed.labels).toEqual(read.labels);
+    expect(listed.files).toEqual(read.files);
+    expect(read.files.map((f) => path.relative(root, f))).toEqual([
+      path.join('B', 'Z.png'),
+      path.join('B', 'y.png'),
+      path.join('a', 'x.png'),
+    ]);
   });
 });
