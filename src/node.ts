@@ -7,7 +7,7 @@
 export { describeValue } from './index.js';
 export * from './node/backend.js';
 export * from './node/features-io.js';
-export * from './node/images.js';
+export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from './node/images.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/png.js';

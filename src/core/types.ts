@@ -11,6 +11,12 @@ import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 /** A batch of images in NHWC layout: `[batch, height, width, channels]`, float32. */
 export type ImageBatch = Tensor4D;
 
+/**
+ * A box in pixel coordinates `[y1, x1, y2, x2]`, half-open: rows `y1 <= y < y2` and columns `x1 <= x < x2`, so its
+ * area is `(y2 - y1) * (x2 - x1)`. Divide by the image height/width for tfjs's normalised `cropAndResize` boxes.
+ */
+export type PixelBox = [number, number, number, number];
+
 /** One progress report of long work (training, extraction over a data set, a report section). */
 export interface ProgressEvent {
   /** What is being done, e.g. `'extract'`, `'train'`, `'epoch'`. */

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkInRange, checkInteger, checkNonEmptyArray, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import type { PixelBox } from '../core/types.js';
 
 /**
  * A set of small grey-scale images (e.g. MNIST digits) as one flat array, row-major, values in [0, 1], ink bright
@@ -26,12 +27,6 @@ export interface DigitSet {
   /** Width of one image in pixels (28 for MNIST). */
   width: number;
 }
-
-/**
- * A box in pixel coordinates `[y1, x1, y2, x2]`, half-open: rows `y1 <= y < y2` and columns `x1 <= x < x2`, so its
- * area is `(y2 - y1) * (x2 - x1)`. Divide by the image height/width for tfjs's normalised `cropAndResize` boxes.
- */
-export type PixelBox = [number, number, number, number];
 
 /** One object of a {@link Scene}. */
 export interface SceneObject {

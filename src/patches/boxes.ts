@@ -18,14 +18,8 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import type { PixelBox } from '../data/scenes.js';
+import type { PixelBox } from '../core/types.js';
 import { intersectionArea4 } from './internal.js';
-
-/**
- * {@link PixelBox} is the type of the data module (`src/data/scenes.ts`), re-exported here: a box `[y1, x1, y2, x2]`
- * in continuous pixel coordinates covering `y1 <= y < y2`, `x1 <= x < x2` (the same convention as this module).
- */
-export type { PixelBox } from '../data/scenes.js';
 
 /**
  * A box `[y1, x1, y2, x2]` in `tf.image.cropAndResize`'s normalised coordinates: `y = pixelCentreIndex / (H - 1)`.

@@ -17,7 +17,8 @@
 import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { ImageSize, PixelBox } from './boxes.js';
+import type { PixelBox } from '../core/types.js';
+import type { ImageSize } from './boxes.js';
 import { checkImageSize, checkPixelBox } from './boxes.js';
 import { intersectionArea4 } from './internal.js';
 

@@ -7,7 +7,8 @@
  */
 import { checkInRange, checkInteger, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { ImageSize, PixelBox } from './boxes.js';
+import type { PixelBox } from '../core/types.js';
+import type { ImageSize } from './boxes.js';
 import { checkImageSize } from './boxes.js';
 import type { LabelledBox, LabelOptions, PatchLabels } from './labels.js';
 import { labelPatches } from './labels.js';
