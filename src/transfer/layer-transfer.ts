@@ -19,6 +19,15 @@ import {
   TransferkitError,
   UnsupportedLayerError,
 } from '../core/errors.js';
+import { graphModelError } from '../model/errors.js';
+import { isGraphModel } from '../model/kinds.js';
+import {
+  checkSameWeightShapes,
+  type LayerSelector,
+  type ModelStructure,
+  modelStructure,
+  resolveStages,
+} from '../model/structure.js';
 import { applyBatchNormPolicy, type BatchNormPolicy, isBatchNorm } from './batchnorm.js';
 import {
   type ContainerConfig,
@@ -31,13 +40,6 @@ import {
   zeroInitializers,
 } from './config.js';
 import type { ParameterGroup } from './grouped-optimizer.js';
-import {
-  checkSameWeightShapes,
-  type LayerSelector,
-  type ModelStructure,
-  modelStructure,
-  resolveStages,
-} from './structure.js';
 import {
   type EvaluateOptions,
   evaluateAccuracy,
@@ -120,6 +122,7 @@ const FN = 'LayerTransfer.fromModel';
 
 function checkBase(base: unknown): asserts base is tfl.LayersModel {
   const m = base as tfl.LayersModel;
+  if (isGraphModel(base)) throw graphModelError(FN, 'base');
   if (
     typeof m !== 'object' ||
     m === null ||
