@@ -5,6 +5,8 @@
  *
  * @module
  */
+export { type CutInfo, listCuts } from './cuts.js';
+export { GraphModelNotSupportedError, InvalidCutError } from './errors.js';
 export { type GraphModelLike, isGraphModel, isLayersModel, type ModelKind, modelKind } from './kinds.js';
 export { type LayerInfo, type LayerRef, listLayers } from './layers.js';
 export { outputKind } from './output-kind.js';

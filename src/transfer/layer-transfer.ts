@@ -19,6 +19,7 @@ import {
   TransferkitError,
   UnsupportedLayerError,
 } from '../core/errors.js';
+import { checkCut } from '../model/cuts.js';
 import { graphModelError } from '../model/errors.js';
 import { isGraphModel } from '../model/kinds.js';
 import {
@@ -310,6 +311,7 @@ export class LayerTransfer {
     }
     const max = head.kind === 'keep' ? structure.stages : structure.stages - 1;
     const n = resolveStages(FN, 'options.copy', structure, base, opts.copy ?? max, max);
+    checkCut(FN, 'options.copy', base, structure, n);
 
     const config = cloneConfig(base.getConfig()) as unknown as ContainerConfig;
     // Seeds follow each layer's position (not its name: auto-generated names change from one model to the next).
