@@ -12,6 +12,7 @@ export * from './distill/index.js';
 export * from './ensemble/index.js';
 export * from './features/index.js';
 export * from './kernels/index.js';
+export * from './model/index.js';
 export * from './patches/index.js';
 export * from './render/index.js';
 export * from './transfer/index.js';

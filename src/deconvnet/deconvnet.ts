@@ -15,8 +15,11 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '../core/index.js';
+import { graphModelError } from '../model/errors.js';
+import { type ContainerLike, isGraphModel } from '../model/kinds.js';
+import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
+import { type LayerRef, resolveLayer } from '../model/layers.js';
 import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
-import { ancestors, buildGraph, type GraphNode, type Layer, type LayerGraph } from './graph.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
 import {
   checkLayerSupported,
@@ -26,9 +29,6 @@ import {
   ruleFor,
 } from './rules.js';
 import { type ImageSource, type TopKOptions, type TopKResult, topKImpl } from './topk.js';
-
-/** A layer of the model: its name (nested models: `outer/inner`), its index in {@link Deconvnet.layerNames}, or the layer object. */
-export type LayerRef = string | number | Layer;
 
 /** What starts the backward pass at the selected activations. */
 export type ProjectionSignal = 'activation' | 'unit';
@@ -146,6 +146,7 @@ export class Deconvnet {
   /** The default strategy. */
   readonly strategy: ProjectionStrategy;
   private readonly fields: Map<string, ReceptiveField>;
+  private readonly model: ContainerLike;
   private disposed = false;
 
   constructor(model: tfl.LayersModel, options?: DeconvnetOptions) {
@@ -153,7 +154,9 @@ export class Deconvnet {
     const strategy = opts.strategy ?? 'deconvnet';
     checkOneOf('Deconvnet', 'options.strategy', strategy, PROJECTION_STRATEGIES);
     this.strategy = strategy;
+    if (isGraphModel(model)) throw graphModelError('Deconvnet', 'model');
     this.graph = buildGraph('Deconvnet', model);
+    this.model = model as unknown as ContainerLike;
     const shape = this.graph.inputShape;
     if (shape.length !== 4) {
       throw new ShapeMismatchError(
@@ -227,7 +230,7 @@ export class Deconvnet {
     this.checkLive('project');
     const fn = 'Deconvnet.project';
     const opts = checkOptions(fn, 'options', options);
-    const index = this.nodeIndex(fn, opts.layer);
+    const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
     const channels = this.checkChannels(fn, node, opts.channels ?? 'all');
@@ -277,7 +280,7 @@ export class Deconvnet {
     this.checkLive('projectUnits');
     const fn = 'Deconvnet.projectUnits';
     const opts = checkOptions(fn, 'options', options);
-    const index = this.nodeIndex(fn, opts.layer);
+    const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
     const spatial = node.outputShape.length === 4;
@@ -398,27 +401,27 @@ export class Deconvnet {
     if (this.disposed) throw new DisposedError('Deconvnet', method);
   }
 
-  /** @internal Resolves a layer reference to a node index. */
-  nodeIndex(fn: string, layer: LayerRef): number {
+  /**
+   * @internal Resolves a layer reference (the one meaning of `src/model`: name or nested path, index into
+   * `model.layers`, layer object) to a node index; a nested model stands for the node that computes its output.
+   */
+  nodeIndex(fn: string, layer: LayerRef, argument = 'layer'): number {
+    const entry = resolveLayer(this.model, layer, fn, argument);
     const nodes = this.graph.nodes;
-    if (typeof layer === 'number') {
-      checkInteger(fn, 'layer', layer, -nodes.length, nodes.length - 1);
-      return layer < 0 ? nodes.length + layer : layer;
-    }
-    if (typeof layer === 'string') {
-      let found = nodes.findIndex((n) => n.name === layer);
-      if (found < 0) found = nodes.findIndex((n) => n.layer.name === layer);
-      if (found >= 0) return found;
-      throw new InvalidArgumentError(
-        fn,
-        'layer',
-        `the name of a layer of the model (one of ${nodes.map((n) => JSON.stringify(n.name)).join(', ')})`,
-        layer,
-      );
-    }
-    const found = nodes.findIndex((n) => n.layer === layer);
+    const container = this.graph.containerOutputs.get(entry.layer);
+    const found =
+      container !== undefined
+        ? nodes.findIndex((n) => n.output === container)
+        : nodes.findIndex((n) => n.layer === entry.layer);
     if (found >= 0) return found;
-    throw new InvalidArgumentError(fn, 'layer', 'a layer name, index or layer object of this model', layer);
+    throw new InvalidArgumentError(
+      fn,
+      argument,
+      entry.info.className === 'InputLayer'
+        ? 'a layer after the input (the InputLayer computes nothing to project)'
+        : "a layer that feeds the model's output (this one is not connected to it)",
+      entry.info.name,
+    );
   }
 
   /** @internal */

@@ -4,11 +4,13 @@
  *
  * @module
  */
+
+export type { Layer } from '../model/kinds.js';
+export type { GraphNode, LayerGraph } from '../model/layer-graph.js';
 export {
   type DeconvLayerInfo,
   Deconvnet,
   type DeconvnetOptions,
-  type LayerRef,
   type ProjectionPosition,
   type ProjectionSignal,
   type ProjectOptions,
@@ -16,7 +18,6 @@ export {
   type UnitRef,
 } from './deconvnet.js';
 export { type FieldBox, type ReceptiveField, unitBox } from './geometry.js';
-export type { GraphNode, Layer, LayerGraph } from './graph.js';
 export { type OcclusionOptions, type OcclusionResult, occluderPositions } from './occlusion.js';
 export { mapsToArrays, type TopKFigureOptions, topKFigure } from './render.js';
 export {

@@ -15,7 +15,8 @@ import {
   isTensor,
   type ProgressCallback,
 } from '../core/index.js';
-import type { Deconvnet, LayerRef } from './deconvnet.js';
+import type { LayerRef } from '../model/layers.js';
+import type { Deconvnet } from './deconvnet.js';
 
 /** Options of {@link Deconvnet.occlusion}. */
 export interface OcclusionOptions {
@@ -115,7 +116,7 @@ export async function occlusionImpl(
   if (fill !== 'mean') checkNumber(fn, 'options.fill', fill);
   const outputKind = opts.outputKind ?? 'auto';
   checkOneOf(fn, 'options.outputKind', outputKind, ['auto', 'probabilities', 'logits'] as const);
-  const layerIndex = opts.layer === undefined ? -1 : dn.nodeIndex(fn, opts.layer);
+  const layerIndex = opts.layer === undefined ? -1 : dn.nodeIndex(fn, opts.layer, 'options.layer');
   const outShape = dn.graph.nodes[dn.graph.nodes.length - 1].outputShape;
   if (outShape.length !== 2) {
     throw new InvalidArgumentError(

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, UnsupportedLayerError } from '../core/index.js';
-import type { Layer } from './graph.js';
+import type { Layer } from '../model/kinds.js';
 
 /**
  * The backward rule applied at every ReLU, the only thing that differs between the methods of the literature

@@ -14,7 +14,8 @@ import {
   type ProgressCallback,
 } from '../core/index.js';
 import type { ImageSource } from '../features/index.js';
-import type { Deconvnet, LayerRef } from './deconvnet.js';
+import type { LayerRef } from '../model/layers.js';
+import type { Deconvnet } from './deconvnet.js';
 import { type FieldBox, type ReceptiveField, unitBox } from './geometry.js';
 import { PROJECTION_STRATEGIES, type ProjectionStrategy } from './rules.js';
 
@@ -130,7 +131,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   const fn = 'Deconvnet.topK';
   dn.checkLive('topK');
   const opts = checkOptions(fn, 'options', options);
-  const index = dn.nodeIndex(fn, opts.layer);
+  const index = dn.nodeIndex(fn, opts.layer, 'options.layer');
   const node = dn.graph.nodes[index];
   const k = opts.k ?? 9;
   checkInteger(fn, 'options.k', k, 1, 10_000);

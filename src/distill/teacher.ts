@@ -15,6 +15,7 @@ import {
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { isPredictModel, type PredictModel, predict2d } from '../core/types.js';
+import { outputKind } from '../model/output-kind.js';
 import {
   checkProbabilities,
   checkTeacherTensors,
@@ -58,17 +59,7 @@ export function isTeacherOutputs(t: unknown): t is TeacherOutputs {
  * ```
  */
 export function inferOutputKind(model: PredictModel): TeacherOutputKind {
-  const declared = (model as { outputKind?: unknown }).outputKind;
-  if (declared === 'logits' || declared === 'probabilities') return declared;
-  const layers = (model as { layers?: { getConfig?: () => Record<string, unknown> }[] }).layers;
-  if (Array.isArray(layers) && layers.length > 0) {
-    const last = layers[layers.length - 1];
-    const cfg = typeof last.getConfig === 'function' ? last.getConfig() : undefined;
-    if (cfg !== undefined && cfg.activation === 'softmax') return 'probabilities';
-    const cls = (last as { getClassName?: () => string }).getClassName?.();
-    if (cls === 'Softmax') return 'probabilities';
-  }
-  return 'logits';
+  return outputKind(model);
 }
 
 /** Options of {@link predictSoftTargets}. */

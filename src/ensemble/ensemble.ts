@@ -11,11 +11,13 @@ import { checkInteger, checkOneOf, checkOptions, checkTensor } from '../core/che
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { PredictModel, ProgressCallback } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
+import { isGraphModel, isLayersModel } from '../model/kinds.js';
+import { modelOutputShape, outputKind } from '../model/output-kind.js';
 import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import type { CombineKLOptions } from './combine.js';
 import { combineKL } from './combine.js';
-import { checkLabelsPerRow, isLayersModel, resolveCombineOptions } from './internal.js';
+import { checkLabelsPerRow, resolveCombineOptions } from './internal.js';
 import type { EnrichedSampleOptions } from './sampling.js';
 import { enrichedSample } from './sampling.js';
 import type {
@@ -705,8 +707,8 @@ function isClustering(v: unknown): v is ClassClustering {
 function resolveNumClasses(fn: string, generalist: PredictModel, given: number | undefined): number {
   if (given !== undefined) {
     checkInteger(fn, 'options.numClasses', given, 2);
-    if (isLayersModel(generalist)) {
-      const shape = generalist.outputs[0].shape;
+    const shape = modelOutputShape(generalist);
+    if (shape !== undefined && shape.length > 0 && shape[shape.length - 1] !== null) {
       if (shape[shape.length - 1] !== given) {
         throw new ShapeMismatchError(
           fn,
@@ -718,15 +720,13 @@ function resolveNumClasses(fn: string, generalist: PredictModel, given: number |
     }
     return given;
   }
-  if (isLayersModel(generalist)) {
-    const shape = generalist.outputs[0].shape;
-    const k = shape[shape.length - 1];
-    if (typeof k === 'number' && k >= 2) return k;
-  }
+  const shape = modelOutputShape(generalist);
+  const k = shape?.[shape.length - 1];
+  if (typeof k === 'number' && k >= 2) return k;
   throw new InvalidArgumentError(
     fn,
     'options.numClasses',
-    'the class count (the generalist is not a LayersModel)',
+    'the class count (the generalist is neither a LayersModel nor a GraphModel with a known output shape)',
     given,
   );
 }
@@ -740,7 +740,7 @@ function resolveOutputKind(
     checkOneOf(fn, 'options.generalistOutput', given, ['probabilities', 'logits'] as const);
     return given;
   }
-  return isLayersModel(generalist) ? detectOutputKind(generalist) : 'probabilities';
+  return isLayersModel(generalist) || isGraphModel(generalist) ? outputKind(generalist) : 'probabilities';
 }
 
 /**

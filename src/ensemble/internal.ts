@@ -1,20 +1,7 @@
 /** Helpers shared inside src/ensemble (not part of the public API). */
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkPositive } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { CombineKLOptions } from './combine.js';
-
-/** Is `v` a tfjs-layers `LayersModel` (duck-typed so that two copies of tfjs-layers still agree)? */
-export function isLayersModel(v: unknown): v is tfl.LayersModel {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    Array.isArray((v as tfl.LayersModel).layers) &&
-    typeof (v as tfl.LayersModel).getWeights === 'function' &&
-    typeof (v as tfl.LayersModel).toJSON === 'function' &&
-    typeof (v as tfl.LayersModel).save === 'function'
-  );
-}
 
 /**
  * Checks {@link CombineKLOptions} and fills in the defaults (also called by `SpecialistEnsemble.predict` before it

@@ -13,9 +13,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
+import { type ContainerLike, isLayersModel } from '../model/kinds.js';
+import { resolveLayer } from '../model/layers.js';
+import { outputKind } from '../model/output-kind.js';
 import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { validateClusters } from './clustering.js';
-import { checkLabelsPerRow, isLayersModel } from './internal.js';
+import { checkLabelsPerRow } from './internal.js';
 
 /** What a model's `predict` returns: `'probabilities'` (rows sum to 1) or `'logits'`. */
 export type EnsembleOutputKind = 'probabilities' | 'logits';
@@ -33,10 +36,7 @@ export function detectOutputKind(model: tfl.LayersModel): EnsembleOutputKind {
   if (!isLayersModel(model)) {
     throw new InvalidArgumentError('detectOutputKind', 'model', 'a tfjs-layers LayersModel', model);
   }
-  const last = model.layers[model.layers.length - 1];
-  if (last.getClassName() === 'Softmax') return 'probabilities';
-  const cfg = last.getConfig() as { activation?: unknown };
-  return cfg.activation === 'softmax' ? 'probabilities' : 'logits';
+  return outputKind(model);
 }
 
 /** Options of {@link createSpecialist}. */
@@ -78,7 +78,8 @@ export async function createSpecialist(
   if (!isLayersModel(generalist)) {
     throw new InvalidArgumentError(fn, 'generalist', 'a tfjs-layers LayersModel', generalist);
   }
-  const head = generalist.layers[generalist.layers.length - 1];
+  // The head is the model's output layer, `-1` in the one layer-reference meaning of src/model.
+  const head = resolveLayer(generalist as unknown as ContainerLike, -1, fn, 'generalist').layer;
   if (head.getClassName() !== 'Dense') {
     throw new InvalidArgumentError(
       fn,

@@ -23,8 +23,15 @@ import {
   UnsupportedLayerError,
 } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
-import { type ContainerLike, evaluateTaps, isContainer, type SymbolicTensor } from './graph.js';
-import { type GraphModelLike, isGraphModel, listGraphTaps, resolveGraphTap } from './graph-model.js';
+import { listGraphTaps, resolveGraphTap } from '../model/graph-model.js';
+import {
+  type ContainerLike,
+  type GraphModelLike,
+  isContainer,
+  isGraphModel,
+  type SymbolicTensor,
+} from '../model/kinds.js';
+import { evaluateTaps } from '../model/symbolic.js';
 import { FeatureMatrix } from './matrix.js';
 import {
   NORM_MODES,

@@ -4,6 +4,9 @@
  *
  * @module
  */
+
+export { listGraphTaps } from '../model/graph-model.js';
+export { closeNames, editDistance } from '../model/names.js';
 export {
   type ExtractAllOptions,
   type ExtractorTap,
@@ -20,7 +23,6 @@ export {
   type FeaturesFile,
   type FeaturesHeader,
 } from './format.js';
-export { type GraphModelLike, listGraphTaps } from './graph-model.js';
 export { type FeatureInput, FeatureMatrix } from './matrix.js';
 export {
   l2Normalize,
@@ -34,7 +36,7 @@ export {
   Standardizer,
   type StandardizerJSON,
 } from './normalize.js';
-export { closeNames, editDistance, listTaps, type TapInfo, type TapRef } from './taps.js';
+export { listTaps, type TapInfo, type TapRef } from './taps.js';
 export {
   type AugmentOptions,
   augmentedViews,

@@ -10,11 +10,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkNonEmptyArray, checkOptions, checkPositive } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
+import { modelStructure } from '../model/structure.js';
 import type { BatchNormPolicy } from './batchnorm.js';
 import { deriveSeed } from './config.js';
 import { type ClassSubset, selectClasses } from './data.js';
 import { LayerTransfer } from './layer-transfer.js';
-import { modelStructure } from './structure.js';
 import { evaluateAccuracy, type GroupTrainOptions, type LabeledData, trainWithGroups } from './train.js';
 
 /** The four transfer treatments of the paper. */

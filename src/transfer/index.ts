@@ -4,6 +4,14 @@
  *
  * @module
  */
+
+export {
+  type LayerSelector,
+  type LeafLayer,
+  type ModelStructure,
+  modelStructure,
+  NORMALIZATION_CLASSES,
+} from '../model/structure.js';
 export { applyBatchNormPolicy, type BatchNormPolicy, batchNormPolicyOf } from './batchnorm.js';
 export { type ClassSubset, randomClassSplit, selectClasses } from './data.js';
 export {
@@ -35,13 +43,6 @@ export {
   LayerTransfer,
   type LayerTransferOptions,
 } from './layer-transfer.js';
-export {
-  type LayerSelector,
-  type LeafLayer,
-  type ModelStructure,
-  modelStructure,
-  NORMALIZATION_CLASSES,
-} from './structure.js';
 export {
   type EvaluateOptions,
   evaluateAccuracy,

@@ -19,6 +19,16 @@ import {
   TransferkitError,
   UnsupportedLayerError,
 } from '../core/errors.js';
+import { checkCut } from '../model/cuts.js';
+import { graphModelError } from '../model/errors.js';
+import { isGraphModel } from '../model/kinds.js';
+import {
+  checkSameWeightShapes,
+  type LayerSelector,
+  type ModelStructure,
+  modelStructure,
+  resolveStages,
+} from '../model/structure.js';
 import { applyBatchNormPolicy, type BatchNormPolicy, isBatchNorm } from './batchnorm.js';
 import {
   type ContainerConfig,
@@ -31,13 +41,6 @@ import {
   zeroInitializers,
 } from './config.js';
 import type { ParameterGroup } from './grouped-optimizer.js';
-import {
-  checkSameWeightShapes,
-  type LayerSelector,
-  type ModelStructure,
-  modelStructure,
-  resolveStages,
-} from './structure.js';
 import {
   type EvaluateOptions,
   evaluateAccuracy,
@@ -120,6 +123,7 @@ const FN = 'LayerTransfer.fromModel';
 
 function checkBase(base: unknown): asserts base is tfl.LayersModel {
   const m = base as tfl.LayersModel;
+  if (isGraphModel(base)) throw graphModelError(FN, 'base');
   if (
     typeof m !== 'object' ||
     m === null ||
@@ -307,6 +311,7 @@ export class LayerTransfer {
     }
     const max = head.kind === 'keep' ? structure.stages : structure.stages - 1;
     const n = resolveStages(FN, 'options.copy', structure, base, opts.copy ?? max, max);
+    checkCut(FN, 'options.copy', base, structure, n);
 
     const config = cloneConfig(base.getConfig()) as unknown as ContainerConfig;
     // Seeds follow each layer's position (not its name: auto-generated names change from one model to the next).

@@ -18,6 +18,7 @@ import {
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { ProgressCallback } from '../core/types.js';
+import { type OutputKind as ModelOutputKind, outputKind } from '../model/output-kind.js';
 import {
   GroupedOptimizer,
   OPTIMIZER_KINDS,
@@ -34,7 +35,7 @@ export interface LabeledData {
 }
 
 /** What a classifier's output is: scores before softmax, or probabilities. */
-export type OutputKind = 'logits' | 'probabilities';
+export type OutputKind = ModelOutputKind;
 
 /** Options of {@link trainWithGroups}. */
 export interface GroupTrainOptions {
@@ -103,15 +104,6 @@ export async function readLabels(fn: string, argument: string, labels: unknown):
   return Int32Array.from(labels as ArrayLike<number>);
 }
 
-/** The single output layer of a model (entering nested models), its class and activation. */
-function outputLayer(model: tfl.LayersModel): tfl.layers.Layer {
-  let layer = model.outputs[0].sourceLayer as tfl.layers.Layer;
-  while (Array.isArray((layer as unknown as { layers?: unknown }).layers)) {
-    layer = (layer as unknown as tfl.LayersModel).outputs[0].sourceLayer as tfl.layers.Layer;
-  }
-  return layer;
-}
-
 /**
  * Whether a classifier outputs probabilities (its output layer is a softmax) or logits.
  *
@@ -122,9 +114,7 @@ function outputLayer(model: tfl.LayersModel): tfl.layers.Layer {
  * ```
  */
 export function outputKindOf(model: tfl.LayersModel): OutputKind {
-  const layer = outputLayer(model);
-  const cfg = layer.getConfig() as { activation?: unknown };
-  return layer.getClassName() === 'Softmax' || cfg.activation === 'softmax' ? 'probabilities' : 'logits';
+  return outputKind(model);
 }
 
 /**

@@ -77,7 +77,7 @@ describe('transferkit deconv', () => {
     expect(existsSync(path.join(out, 'occlusion.png'))).toBe(true);
     expect(JSON.parse(readFileSync(path.join(out, 'deconv.json'), 'utf8')).layer).toBe('c1');
 
-    await expect(runDeconvCommand({ ...base, layer: 'nope' })).rejects.toThrow(/`layer`.*"c1"/);
+    await expect(runDeconvCommand({ ...base, layer: 'nope' })).rejects.toThrow(/`layer`.*closest: .*'c1'/);
     await expect(runDeconvCommand({ ...base, model: path.join(dir, 'missing.json') })).rejects.toThrow(
       InvalidArgumentError,
     );

@@ -367,7 +367,11 @@ describe('Deconvnet projections', () => {
 
   it('rejects bad input with typed errors before allocating', async () => {
     const dn = new Deconvnet(net);
-    await expectThrowsNoLeak(() => dn.project(x, { layer: 'nope' }), InvalidArgumentError, /`layer`.*"c1"/);
+    await expectThrowsNoLeak(
+      () => dn.project(x, { layer: 'nope' }),
+      InvalidArgumentError,
+      /`options\.layer`.*closest: .*'c1'/,
+    );
     await expectThrowsNoLeak(
       () => dn.project(x, { layer: 'c2', channels: [5] }),
       InvalidArgumentError,

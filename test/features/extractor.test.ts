@@ -138,7 +138,7 @@ describe('bad inputs', () => {
 
   it('rejects an index past the output and a layer of another model', () => {
     expect(() => new FeatureExtractor(model, { taps: 6 })).toThrow(
-      /integer in \[-6, 5\].*nothing comes after it/,
+      /integer in \[-6, 5\].*-1 is the output layer/,
     );
     expect(() => new FeatureExtractor(model, { taps: -7 })).toThrow(InvalidArgumentError);
     expect(() => new FeatureExtractor(model, { taps: tinyCnn().getLayer('fc1') })).toThrow(

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { decodeFeatures, encodeFeatures, FEATURES_MAGIC } from '../../src/features/format.js';
-import type { GraphModelLike } from '../../src/features/graph-model.js';
 import { FeatureMatrix } from '../../src/features/matrix.js';
+import type { GraphModelLike } from '../../src/model/kinds.js';
 import { expectClose, values } from '../helpers.js';
 import { tinyCnn } from './models.js';
 

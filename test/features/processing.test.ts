@@ -10,8 +10,8 @@ import {
   powerNormalize,
   Standardizer,
 } from '../../src/features/normalize.js';
-import { closeNames, editDistance } from '../../src/features/taps.js';
 import { augmentedViews, centerCropBox, fitToSize, viewSpecs } from '../../src/features/views.js';
+import { closeNames, editDistance } from '../../src/model/names.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
 import { tinyCnn } from './models.js';
 

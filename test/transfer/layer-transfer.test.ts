@@ -202,7 +202,7 @@ describe('LayerTransfer.fromModel', () => {
     await expectThrowsNoLeak(
       () => LayerTransfer.fromModel(m, { copy: { name: 'conv9' } }),
       InvalidArgumentError,
-      /`options.copy.name`.*d1, d2, d3.*Received: "conv9"/,
+      /`options.copy.name`.*closest: '.*listLayers\(model\) lists all.*Received: "conv9"/,
     );
     await expectThrowsNoLeak(
       () => LayerTransfer.fromModel(m, { copy: { name: 'd3' }, head: { kind: 'replace', numClasses: 2 } }),

@@ -7,12 +7,7 @@
  * @module
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-
-/** A tfjs-layers layer (the public class, re-exported here for brevity). */
-export type Layer = tfl.layers.Layer;
-/** A symbolic tensor of a tfjs-layers graph. */
-export type SymbolicTensor = tfl.SymbolicTensor;
+import { type ContainerLike, isContainer, type Layer, type SymbolicTensor } from './kinds.js';
 
 /** The fields of a tfjs-layers `Node` this module reads (the class itself is not exported by tfjs-layers). */
 interface NodeLike {
@@ -20,26 +15,6 @@ interface NodeLike {
   inputTensors: SymbolicTensor[];
   outputTensors: SymbolicTensor[];
   callArgs?: Record<string, unknown>;
-}
-
-/** A model-like layer: a `LayersModel`/`Sequential` (duck-typed so that two copies of tfjs-layers agree). */
-export interface ContainerLike extends Layer {
-  readonly layers: Layer[];
-  readonly inputs: SymbolicTensor[];
-  readonly outputs: SymbolicTensor[];
-}
-
-/** Is this layer itself a model (a nested `LayersModel` or `Sequential`)? */
-export function isContainer(layer: unknown): layer is ContainerLike {
-  const l = layer as ContainerLike;
-  return (
-    typeof l === 'object' &&
-    l !== null &&
-    Array.isArray(l.layers) &&
-    Array.isArray(l.inputs) &&
-    Array.isArray(l.outputs) &&
-    typeof l.getClassName === 'function'
-  );
 }
 
 /** The inbound nodes of a layer (internal tfjs-layers field, stable since tfjs 1.x). */

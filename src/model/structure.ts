@@ -9,8 +9,8 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-
-type Layer = tfl.layers.Layer;
+import { type ContainerLike, isContainer, type Layer } from './kinds.js';
+import { type LayerRef, resolveLayer } from './layers.js';
 
 /**
  * Layer classes that are grouped with the weight-bearing layer before them rather than counted as a stage.
@@ -54,10 +54,6 @@ export interface ModelStructure {
     /** The leaves it spans (itself for a plain layer). */
     leaves: readonly LeafLayer[];
   }[];
-}
-
-function isContainer(layer: Layer): layer is Layer & { layers: Layer[] } {
-  return Array.isArray((layer as unknown as { layers?: unknown }).layers);
 }
 
 /**
@@ -109,12 +105,17 @@ export function modelStructure(model: tfl.LayersModel): ModelStructure {
 }
 
 /**
- * Selects "the first n stages" of a model: a count of stages, or the stage of a layer given by name (a leaf name,
- * a `'nested/leaf'` path or a nested model's name) or by index into `model.layers` (negative counts from the end).
- * The named layer's stage is included.
+ * Selects "the first n stages" of a model: a count of stages, or the stage of a layer (included) given by a
+ * {@link LayerRef} with the meaning every primitive shares (see `listLayers`): `{ layer: 'backbone/conv2' }`,
+ * `{ layer: -2 }`, `{ layer: model.getLayer('fc1') }`. `{ name }` and `{ index }` are the same as `{ layer }` with
+ * a string and a number.
  */
 export type LayerSelector =
   | number
+  | {
+      /** A layer reference: name or `'nested/leaf'` path, index into `model.layers`, or the layer object. */
+      readonly layer: LayerRef;
+    }
   | {
       /** A leaf layer's name, a `'nested/leaf'` path or a nested model's name. */
       readonly name: string;
@@ -125,9 +126,23 @@ export type LayerSelector =
     };
 
 /**
+ * The number of stages up to and including a layer: its stage + 1; for a nested model, the stage of its last leaf;
+ * 0 for a layer before any weight (an InputLayer).
+ */
+export function stagesThrough(structure: ModelStructure, layer: Layer, path: string): number {
+  const leaf = structure.leaves.find((l) => l.layer === layer);
+  if (leaf !== undefined) return Math.max(0, leaf.stage + 1);
+  const inside = structure.leaves.filter((l) => l.key.startsWith(`${path}/`));
+  if (inside.length > 0) return Math.max(0, inside[inside.length - 1].stage + 1);
+  const top = structure.top.find((t) => t.layer === layer);
+  return top === undefined || top.leaves.length === 0 ? 0 : top.leaves[top.leaves.length - 1].stage + 1;
+}
+
+/**
  * Resolves a {@link LayerSelector} to a number of stages `n` in `[0, max]`.
  *
- * @throws {@link InvalidArgumentError} for a count out of range, an unknown name or an index out of range.
+ * @throws {@link InvalidArgumentError} for a count out of range, an unknown name (with the closest names) or an
+ * index out of range.
  */
 export function resolveStages(
   fn: string,
@@ -137,7 +152,6 @@ export function resolveStages(
   selector: unknown,
   max: number,
 ): number {
-  let n: number;
   if (typeof selector === 'number') {
     if (!Number.isInteger(selector) || selector < 0 || selector > max) {
       throw new InvalidArgumentError(
@@ -151,46 +165,29 @@ export function resolveStages(
     }
     return selector;
   }
-  if (typeof selector === 'object' && selector !== null && 'name' in selector) {
-    const name = (selector as { name: unknown }).name;
-    const leaf =
-      structure.leaves.find((l) => l.key === name) ?? structure.leaves.find((l) => l.layer.name === name);
-    const top = structure.top.find((t) => t.layer.name === name);
-    if (leaf !== undefined) n = leaf.stage + 1;
-    else if (top !== undefined) n = top.leaves[top.leaves.length - 1].stage + 1;
-    else {
-      const names = structure.leaves.map((l) => l.key);
-      const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, ...` : names.join(', ');
-      throw new InvalidArgumentError(
-        fn,
-        `${argument}.name`,
-        `the name of a layer of the model (${shown})`,
-        name,
-      );
-    }
+  let ref: unknown;
+  let arg = argument;
+  if (typeof selector === 'object' && selector !== null && 'layer' in selector) {
+    ref = (selector as { layer: unknown }).layer;
+    arg = `${argument}.layer`;
+  } else if (typeof selector === 'object' && selector !== null && 'name' in selector) {
+    ref = (selector as { name: unknown }).name;
+    arg = `${argument}.name`;
+    if (typeof ref !== 'string') throw new InvalidArgumentError(fn, arg, 'a layer name', ref);
   } else if (typeof selector === 'object' && selector !== null && 'index' in selector) {
-    const index = (selector as { index: unknown }).index;
-    const count = model.layers.length;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < -count || index >= count) {
-      throw new InvalidArgumentError(
-        fn,
-        `${argument}.index`,
-        `an integer in [${-count}, ${count - 1}]`,
-        index,
-      );
-    }
-    const layer = model.layers[index < 0 ? count + index : index];
-    const top = structure.top.find((t) => t.layer === layer);
-    // An input layer (or an empty nested model) spans no leaf: nothing before it.
-    n = top === undefined ? 0 : top.leaves[top.leaves.length - 1].stage + 1;
+    ref = (selector as { index: unknown }).index;
+    arg = `${argument}.index`;
+    if (typeof ref !== 'number') throw new InvalidArgumentError(fn, arg, 'an integer index', ref);
   } else {
     throw new InvalidArgumentError(
       fn,
       argument,
-      'a number of stages, { name: string } or { index: number }',
+      'a number of stages, { layer: name | index | Layer }, { name: string } or { index: number }',
       selector,
     );
   }
+  const entry = resolveLayer(model as unknown as ContainerLike, ref, fn, arg);
+  const n = stagesThrough(structure, entry.layer, entry.info.name);
   if (n > max) {
     throw new InvalidArgumentError(
       fn,

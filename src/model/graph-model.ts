@@ -5,52 +5,10 @@
  *
  * @module
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { closeNames, type TapInfo, type TapRef } from './taps.js';
-
-/**
- * The part of `tf.GraphModel` the extractor uses. A real `GraphModel` satisfies it; so does any object of yours
- * that evaluates named nodes of a graph.
- *
- * @example
- * ```ts
- * import { loadGraphModel } from '@tensorflow/tfjs-converter';
- * const gm = await loadGraphModel(url);
- * const fx = new FeatureExtractor(gm, { taps: ['MobilenetV2/Logits/AvgPool'] });
- * ```
- */
-export interface GraphModelLike {
-  /** The graph's inputs (one, an image batch). `-1` or `null` marks a free dimension. */
-  readonly inputs: readonly {
-    /** The input node's name. */
-    name: string;
-    /** The input's shape, when known. */
-    shape?: readonly (number | null)[];
-  }[];
-  /** Evaluates the named nodes (`'name'` or `'name:0'`) for the input, in one pass. */
-  execute(
-    inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap,
-    outputs?: string | string[],
-  ): tf.Tensor | tf.Tensor[];
-  /** The model's artifacts; when they carry the GraphDef (`modelTopology.node`), taps are checked and listed. */
-  readonly artifacts?: {
-    /** The model topology; for a graph model, the GraphDef JSON whose `node` array lists the graph's nodes. */
-    modelTopology?: unknown;
-  };
-}
-
-/** Is this a graph model (an `execute` method, inputs, and no `layers`)? */
-export function isGraphModel(m: unknown): m is GraphModelLike {
-  const g = m as GraphModelLike & { layers?: unknown };
-  return (
-    typeof g === 'object' &&
-    g !== null &&
-    typeof g.execute === 'function' &&
-    Array.isArray(g.inputs) &&
-    !Array.isArray(g.layers)
-  );
-}
+import type { GraphModelLike } from './kinds.js';
+import type { LayerInfo } from './layers.js';
+import { closeNames, quoteNames } from './names.js';
 
 interface GraphNodeDef {
   name: string;
@@ -72,7 +30,7 @@ function nodesOf(model: GraphModelLike): GraphNodeDef[] | undefined {
  * listGraphTaps(gm).filter((t) => t.className === 'Relu6').map((t) => t.name);
  * ```
  */
-export function listGraphTaps(model: GraphModelLike): TapInfo[] {
+export function listGraphTaps(model: GraphModelLike): LayerInfo[] {
   return (nodesOf(model) ?? []).map((n, index) => ({
     name: n.name,
     className: n.op ?? 'unknown',
@@ -83,8 +41,13 @@ export function listGraphTaps(model: GraphModelLike): TapInfo[] {
   }));
 }
 
-/** Resolves a tap of a graph model: a node name (checked against the GraphDef when present) or a node index. */
-export function resolveGraphTap(model: GraphModelLike, ref: TapRef, fn: string, argument: string): TapInfo {
+/** Resolves a reference to a node of a graph model: a node name (checked against the GraphDef when present) or a node index. */
+export function resolveGraphTap(
+  model: GraphModelLike,
+  ref: unknown,
+  fn: string,
+  argument: string,
+): LayerInfo {
   const nodes = nodesOf(model);
   if (typeof ref === 'number') {
     if (nodes === undefined) {
@@ -122,9 +85,27 @@ export function resolveGraphTap(model: GraphModelLike, ref: TapRef, fn: string, 
     throw new InvalidArgumentError(
       fn,
       argument,
-      `the name of a node of the graph (closest: ${close.map((c) => `'${c}'`).join(', ')})`,
+      `the name of a node of the graph (closest: ${quoteNames(close)}; listTaps(model) lists all ${nodes.length})`,
       ref,
     );
   }
   return { name: ref, className: nodes[index].op ?? 'unknown', outputShape: [], index, depth: 0, params: 0 };
+}
+
+/**
+ * The op of the node that computes the graph's (first) output, from the GraphDef, or `undefined` when the model
+ * carries no topology.
+ */
+export function graphOutputOp(model: GraphModelLike): string | undefined {
+  const nodes = nodesOf(model);
+  if (nodes === undefined || nodes.length === 0) return undefined;
+  const outs = (model as { outputs?: readonly { name?: string }[] }).outputs;
+  const name = outs?.[0]?.name?.replace(/:\d+$/, '');
+  const node = name === undefined ? nodes[nodes.length - 1] : nodes.find((n) => n.name === name);
+  return node?.op;
+}
+
+/** The names of the nodes of a graph model (from its GraphDef; `[]` without topology). */
+export function graphNodeNames(model: GraphModelLike): string[] {
+  return (nodesOf(model) ?? []).map((n) => n.name);
 }

@@ -4,11 +4,8 @@
  *
  * @module
  */
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidArgumentError } from '../core/index.js';
-
-/** A tfjs-layers layer (the class is not exported under a stable name, so it is typed structurally here). */
-export type Layer = tfl.layers.Layer;
+import { InvalidArgumentError } from '../core/errors.js';
+import { isContainer, type Layer } from './kinds.js';
 
 /** One call of one layer in the flattened graph. */
 export interface GraphNode {
@@ -38,6 +35,8 @@ export interface LayerGraph {
   readonly nodes: readonly GraphNode[];
   /** Key aliases: an inner model's output key mapped to the outer tensor it stands for. */
   readonly aliases: ReadonlyMap<string, string>;
+  /** For each nested model, the key of the tensor its (first) call computes: where it stands in the graph. */
+  readonly containerOutputs: ReadonlyMap<Layer, string>;
 }
 
 interface SymbolicLike {
@@ -54,22 +53,10 @@ interface NodeLike {
   outputTensors: SymbolicLike[];
 }
 
-interface ContainerLike {
+interface SymbolicContainer {
   inputs: SymbolicLike[];
   outputs: SymbolicLike[];
   layers: Layer[];
-}
-
-/** Is this layer itself a model (a Sequential or functional model used as a layer of another model)? */
-export function isContainer(layer: unknown): boolean {
-  const c = layer as ContainerLike;
-  return (
-    typeof layer === 'object' &&
-    layer !== null &&
-    Array.isArray(c.inputs) &&
-    Array.isArray(c.outputs) &&
-    Array.isArray(c.layers)
-  );
 }
 
 /**
@@ -88,7 +75,7 @@ export function buildGraph(fn: string, model: unknown): LayerGraph {
       model,
     );
   }
-  const m = model as ContainerLike;
+  const m = model as SymbolicContainer;
   if (m.inputs.length !== 1 || m.outputs.length !== 1) {
     throw new InvalidArgumentError(
       fn,
@@ -99,13 +86,15 @@ export function buildGraph(fn: string, model: unknown): LayerGraph {
   }
   const nodes: GraphNode[] = [];
   const aliases = new Map<string, string>();
-  const inputKey = expand(fn, m, '', '', null, nodes, aliases);
+  const containerOutputs = new Map<Layer, string>();
+  const inputKey = expand(fn, m, '', '', null, nodes, aliases, containerOutputs);
   return {
     input: inputKey.input,
     inputShape: m.inputs[0].shape,
     output: inputKey.output,
     nodes,
     aliases,
+    containerOutputs,
   };
 }
 
@@ -115,12 +104,13 @@ export function buildGraph(fn: string, model: unknown): LayerGraph {
  */
 function expand(
   fn: string,
-  m: ContainerLike,
+  m: SymbolicContainer,
   prefix: string,
   namePrefix: string,
   inputKey: string | null,
   nodes: GraphNode[],
   aliases: Map<string, string>,
+  containerOutputs: Map<Layer, string>,
 ): { input: string; output: string } {
   const modelInput = m.inputs[0];
   const inKey = inputKey ?? `${prefix}${modelInput.id}`;
@@ -150,7 +140,7 @@ function expand(
     const outKey = keyOf(node.outputTensors[0]);
     const name = `${namePrefix}${layer.name}`;
     if (isContainer(layer)) {
-      const inner = layer as unknown as ContainerLike;
+      const inner = layer as unknown as SymbolicContainer;
       if (inner.inputs.length !== 1 || inner.outputs.length !== 1) {
         throw new InvalidArgumentError(
           fn,
@@ -160,8 +150,18 @@ function expand(
         );
       }
       const innerPrefix = `${prefix}${layer.name}|${nodes.length}|`;
-      const res = expand(fn, inner, innerPrefix, `${name}/`, resolve(aliases, inputs[0]), nodes, aliases);
+      const res = expand(
+        fn,
+        inner,
+        innerPrefix,
+        `${name}/`,
+        resolve(aliases, inputs[0]),
+        nodes,
+        aliases,
+        containerOutputs,
+      );
       aliases.set(outKey, res.output);
+      if (!containerOutputs.has(layer)) containerOutputs.set(layer, res.output);
       return;
     }
     nodes.push({
