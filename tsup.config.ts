@@ -55,6 +55,18 @@ export default defineConfig([
     esbuildPlugins: [selfReference('transferkit/node')],
   },
   {
+    // The worker thread of transferkit/node's pool (runTransferExperimentInWorkers), next to node.js in dist/.
+    entry: { 'pool-worker': 'src/node/pool-worker.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    external: ['transferkit', 'transferkit/node'],
+    esbuildPlugins: [selfReference('')],
+  },
+  {
     // The command line (bin: transferkit), ESM only.
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],

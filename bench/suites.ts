@@ -8,7 +8,19 @@ import { suite as ensemble } from './ensemble.js';
 import { suite as features } from './features.js';
 import { suite as kernels } from './kernels.js';
 import { suite as patches } from './patches.js';
+import { suite as pool } from './pool.js';
+import { suite as step } from './step.js';
 import { suite as transfer } from './transfer.js';
 import type { BenchSuite } from './types.js';
 
-export const suites: BenchSuite[] = [kernels, deconvnet, patches, distill, ensemble, features, transfer];
+export const suites: BenchSuite[] = [
+  kernels,
+  step,
+  deconvnet,
+  patches,
+  distill,
+  ensemble,
+  features,
+  transfer,
+  pool,
+];

@@ -11,4 +11,5 @@ export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from '
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/png.js';
+export * from './node/pool.js';
 export * from './node/pretrained.js';

@@ -9,6 +9,7 @@ import { batchMatMulViaTranspose } from './batch_mat_mul.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
+import { maxPoolGradDirect } from './max_pool_grad.js';
 import type { KernelEnv } from './scope.js';
 
 /** The kernels transferkit can replace. */
@@ -17,7 +18,8 @@ export type TrainingKernelName =
   | 'Conv2DBackpropInput'
   | 'BatchMatMul'
   | 'DepthwiseConv2dNativeBackpropFilter'
-  | 'DepthwiseConv2dNativeBackpropInput';
+  | 'DepthwiseConv2dNativeBackpropInput'
+  | 'MaxPoolGrad';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -29,14 +31,15 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'BatchMatMul',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'MaxPoolGrad',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all five
- * (the filter gradients are missing as shipped, the input gradient is 2.5-30x and transposed matmuls 6-20x
- * faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all six
+ * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x and the
+ * max-pool gradient ~10x faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -72,7 +75,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all five on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all six on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -148,6 +151,13 @@ function makeKernelFunc(
           attrs as tf.DepthwiseConv2dNativeBackpropFilterAttrs,
         );
       }
+      case 'MaxPoolGrad': {
+        const { dy, input } = args.inputs as Record<'dy' | 'input', tf.TensorInfo>;
+        const out = maxPoolGradDirect(env, dy, input, attrs as tf.MaxPoolGradAttrs);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'input', 'a float32 NHWC tensor', input);
+        return original.kernelFunc(args);
+      }
       case 'DepthwiseConv2dNativeBackpropInput': {
         const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
         const out =
@@ -206,6 +216,9 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * - `DepthwiseConv2dNativeBackpropFilter` / `...BackpropInput` (MobileNet-style layers; wasm has neither): the
  *   filter gradient tap by tap (one-hot depthwise extraction, product with dy, sum), the input gradient as one
  *   depthwise convolution of the dilated, padded dy with the reversed filter.
+ * - `MaxPoolGrad` of non-overlapping windows (stride >= window): one pass that routes each window's `dy` to its
+ *   arg-max, with the backend's own tie rules, bit-identical to the original (which recomputes the arg-max for
+ *   every `dx` element); overlapping windows go to the original.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for

@@ -1,0 +1,187 @@
+/**
+ * Independent trainings on every core: a {@link TransferExperiment}'s seeds in worker threads (tinypool), each
+ * worker with its own tfjs engine, backend and training kernels.
+ *
+ * WebAssembly threads do not start in Node (tfjs creates its pthread workers from blob: URLs), and one tfjs
+ * engine runs one kernel at a time, so a process uses one core. Independent runs (seeds) share nothing, so they
+ * run side by side in separate engines; each seed's numbers are the same as in a sequential run, because each
+ * run derives everything from its seed and the kernels are the same.
+ *
+ * @module
+ */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import Tinypool from 'tinypool';
+import {
+  checkInteger,
+  checkOptions,
+  InvalidArgumentError,
+  type LabeledData,
+  type ProgressCallback,
+  type TransferExperimentData,
+  type TransferExperimentOptions,
+  type TransferResults,
+  type TransferRun,
+  trainingKernelsRegistered,
+} from '../index.js';
+import type { ModelFactoryRef, PlainLabeledData, TransferTask } from './pool-worker.js';
+
+export type { ModelFactoryRef } from './pool-worker.js';
+
+/** Options of {@link runTransferExperimentInWorkers}: a TransferExperiment's, with the factory as a module. */
+export interface ParallelTransferOptions
+  extends Omit<TransferExperimentOptions, 'modelFactory' | 'onRun' | 'onProgress' | 'resume'> {
+  /** The model factory as an ES module export, which every worker imports (functions cannot cross threads). */
+  modelFactory: ModelFactoryRef;
+  /**
+   * Worker threads (at most one per seed). 1 still runs in one worker, off the calling thread.
+   * @default the number of cores (`os.availableParallelism()`)
+   */
+  workers?: number;
+  /**
+   * Called after each seed's runs finished (phase `'transfer'`, `done`/`total` in runs, with `{ seed }`).
+   * @default undefined
+   */
+  onProgress?: ProgressCallback;
+}
+
+/** The number of cores, the default worker count. */
+export function defaultWorkers(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * The worker entry next to this module: the built .js; or, when this module runs as TypeScript source (tsx,
+ * vitest), a small ES module in the temp folder that registers tsx in the worker thread and re-exports the .ts
+ * worker (worker threads do not inherit the parent's loader hooks).
+ */
+function workerEntry(): string {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./pool-worker.js', here));
+  // tsx's ES-module API (require.resolve finds its CommonJS twin next to it).
+  const tsxApi = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const worker = new URL('./pool-worker.ts', here).href;
+  const file = path.join(os.tmpdir(), `transferkit-pool-worker-${process.pid}.mjs`);
+  writeFileSync(
+    file,
+    `const { register } = await import(${JSON.stringify(tsxApi)});\nregister();\n` +
+      `const m = await import(${JSON.stringify(worker)});\nexport default m.default;\n`,
+  );
+  return file;
+}
+
+async function plain(fn: string, name: string, d: LabeledData): Promise<PlainLabeledData> {
+  if (d === null || typeof d !== 'object' || !(d.x instanceof tf.Tensor)) {
+    throw new InvalidArgumentError(fn, name, '{ x: Tensor, labels }', d);
+  }
+  const labels =
+    d.labels instanceof tf.Tensor ? Int32Array.from(await d.labels.data()) : Int32Array.from(d.labels);
+  return { x: Float32Array.from(await d.x.data()), shape: [...d.x.shape], labels };
+}
+
+/**
+ * Runs a {@link TransferExperiment} with its seeds spread over worker threads, and returns the same results as
+ * `new TransferExperiment(data, { ...options, modelFactory }).run()` would (runs in seed order; `ms` aside, the
+ * numbers are bit-identical for a seed on the same backend and kernels). The workers use the calling thread's
+ * backend (`wasm` or `cpu`) and the training kernels registered on it.
+ *
+ * @throws {@link InvalidArgumentError} for a bad worker count, factory reference or backend, before any worker starts
+ * @example
+ * ```ts
+ * const results = await runTransferExperimentInWorkers(
+ *   { train, test, classesA: [0, 1, 2, 3, 4], classesB: [5, 6, 7, 8, 9] },
+ *   { modelFactory: { module: '/abs/path/factory.js', exportName: 'makeCnn' }, seeds: [1, 2, 3, 4], workers: 2 },
+ * );
+ * ```
+ */
+export async function runTransferExperimentInWorkers(
+  data: TransferExperimentData,
+  options: ParallelTransferOptions,
+): Promise<TransferResults> {
+  const fn = 'runTransferExperimentInWorkers';
+  const opts = checkOptions(fn, 'options', options);
+  const { modelFactory, workers: w, onProgress, ...rest } = opts;
+  if (
+    modelFactory === null ||
+    typeof modelFactory !== 'object' ||
+    typeof modelFactory.module !== 'string' ||
+    modelFactory.module.length === 0
+  ) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.modelFactory',
+      '{ module: string, exportName?: string }',
+      modelFactory,
+    );
+  }
+  const workers = w ?? defaultWorkers();
+  checkInteger(fn, 'options.workers', workers, 1);
+  const seeds = [...(rest.seeds ?? [0])];
+  seeds.forEach((s, i) => {
+    checkInteger(fn, `options.seeds[${i}]`, s);
+  });
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    throw new InvalidArgumentError(
+      fn,
+      'backend',
+      "the 'wasm' or 'cpu' backend (one engine per worker)",
+      backend,
+    );
+  }
+  if (data === null || typeof data !== 'object') {
+    throw new InvalidArgumentError(fn, 'data', '{ train, test, classesA, classesB }', data);
+  }
+  const train = await plain(fn, 'data.train', data.train);
+  const test = await plain(fn, 'data.test', data.test);
+  const base: Omit<TransferTask, 'options'> = {
+    kind: 'transfer',
+    backend,
+    kernels: trainingKernelsRegistered(backend),
+    train,
+    test,
+    classesA: [...data.classesA],
+    classesB: [...data.classesB],
+    factory: { ...modelFactory },
+  };
+  const pool = new Tinypool({
+    filename: workerEntry(),
+    minThreads: 1,
+    maxThreads: Math.min(workers, seeds.length),
+    isolateWorkers: false,
+  });
+  let done = 0;
+  const total = seeds.length;
+  try {
+    const parts = await Promise.all(
+      seeds.map(async (seed) => {
+        const r = (await pool.run({ ...base, options: { ...rest, seeds: [seed] } })) as TransferResults;
+        done++;
+        onProgress?.({ phase: 'transfer', done, total, metrics: { seed } });
+        return r;
+      }),
+    );
+    const runs: TransferRun[] = parts.flatMap((p) => p.runs);
+    const first = parts[0];
+    return {
+      version: 1,
+      classesA: first.classesA,
+      classesB: first.classesB,
+      stages: first.stages,
+      ns: first.ns,
+      seeds,
+      kinds: first.kinds,
+      runs,
+    };
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/index.js';
+import { defaultWorkers, runTransferExperimentInWorkers } from '../../src/node/pool.js';
+import { TransferExperiment } from '../../src/transfer/index.js';
+import { blobs } from '../transfer/models.js';
+import { makeMlp } from './pool-factory.js';
+
+const factoryRef = {
+  module: fileURLToPath(new URL('./pool-factory.ts', import.meta.url)),
+  exportName: 'makeMlp',
+};
+
+describe('runTransferExperimentInWorkers', () => {
+  it('gives the sequential run’s numbers bit for bit, seed by seed, with 2 workers', async () => {
+    const train = blobs(12, 4, 1);
+    const test = blobs(6, 4, 2);
+    const data = { train, test, classesA: [0, 1], classesB: [2, 3] };
+    const common = { seeds: [3, 4], training: { epochs: 1, batchSize: 12, learningRate: 0.05 } };
+    const before = tf.memory().numTensors;
+    const seq = await new TransferExperiment(data, { ...common, modelFactory: makeMlp }).run();
+    const seen: number[] = [];
+    const par = await runTransferExperimentInWorkers(data, {
+      ...common,
+      modelFactory: factoryRef,
+      workers: 2,
+      onProgress: (e) => seen.push(e.done),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const strip = (r: typeof seq) => r.runs.map(({ ms: _ms, ...rest }) => rest);
+    expect(strip(par)).toEqual(strip(seq));
+    expect(par.runs.length).toBe(2 * (2 + 4 * 2)); // baseA, baseB and 4 treatments at n = 1, 2, per seed
+    expect({ ...par, runs: [] }).toEqual({ ...seq, runs: [] });
+    expect(seen.sort()).toEqual([1, 2]);
+    tf.dispose([train.x, test.x]);
+  });
+
+  it('rejects bad options before any worker starts', async () => {
+    const train = blobs(2, 4, 1);
+    const data = { train, test: train, classesA: [0, 1], classesB: [2, 3] };
+    await expect(
+      runTransferExperimentInWorkers(data, { modelFactory: factoryRef, workers: 0 }),
+    ).rejects.toThrow(InvalidArgumentError);
+    await expect(runTransferExperimentInWorkers(data, { modelFactory: { module: '' } })).rejects.toThrow(
+      /modelFactory.*runTransferExperimentInWorkers/,
+    );
+    expect(defaultWorkers()).toBeGreaterThanOrEqual(1);
+    train.x.dispose();
+  });
+});
