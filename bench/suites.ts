@@ -8,6 +8,7 @@ import { suite as ensemble } from './ensemble.js';
 import { suite as features } from './features.js';
 import { suite as kernels } from './kernels.js';
 import { suite as patches } from './patches.js';
+import { suite as peers } from './peers.js';
 import { suite as pool } from './pool.js';
 import { suite as step } from './step.js';
 import { suite as transfer } from './transfer.js';
@@ -23,4 +24,5 @@ export const suites: BenchSuite[] = [
   features,
   transfer,
   pool,
+  peers,
 ];
