@@ -6,7 +6,9 @@
  */
 export { describeValue } from './index.js';
 export * from './node/backend.js';
+export * from './node/datasets.js';
 export * from './node/features-io.js';
+export * from './node/idx.js';
 export * from './node/images.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
