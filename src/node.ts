@@ -6,8 +6,10 @@
  */
 export { describeValue } from './index.js';
 export * from './node/backend.js';
+export * from './node/datasets.js';
 export * from './node/features-io.js';
 export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from './node/images.js';
+export * from './node/idx.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/png.js';

@@ -48,6 +48,8 @@ export interface Claim {
   ours: Cell;
   /** Whether the qualitative claim held here. */
   holds?: boolean;
+  /** The verdict read from an interval (src/report/stats.ts); takes precedence over `holds`. */
+  verdict?: 'holds' | 'does not hold' | 'inconclusive';
   /** What differs (data, scale, architecture). */
   note?: string;
 }
@@ -65,9 +67,18 @@ export function claimsTable(claims: readonly Claim[]): string {
     c.claim,
     c.paper,
     c.ours,
-    c.holds === undefined
-      ? ''
-      : { html: c.holds ? '<span class="ok">holds</span>' : '<span class="no">does not hold</span>' },
+    c.verdict !== undefined
+      ? {
+          html:
+            c.verdict === 'holds'
+              ? '<span class="ok">holds</span>'
+              : c.verdict === 'does not hold'
+                ? '<span class="no">does not hold</span>'
+                : '<span class="na">inconclusive</span>',
+        }
+      : c.holds === undefined
+        ? ''
+        : { html: c.holds ? '<span class="ok">holds</span>' : '<span class="no">does not hold</span>' },
     c.note ?? '',
   ]);
   return `<div class="claims">${table(['claim', 'paper', 'here', 'verdict', 'what differs'], rows)}</div>`;

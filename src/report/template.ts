@@ -59,6 +59,7 @@ td{font-variant-numeric:tabular-nums}
 .claims table{width:100%}
 .ok{color:var(--ok);font-weight:600}
 .no{color:var(--no);font-weight:600}
+.na{color:#8a6d00;font-weight:600}
 figure{margin:14px 0;display:inline-block;vertical-align:top;max-width:100%}
 figure svg,figure img{max-width:100%;height:auto;border:1px solid var(--line)}
 figure img{image-rendering:pixelated}

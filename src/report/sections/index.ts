@@ -7,6 +7,7 @@
 import type { ReportSection } from '../types.js';
 import { deconvnet } from './deconvnet.js';
 import { distill } from './distill.js';
+import { distillMnist } from './distill-mnist.js';
 import { features } from './features.js';
 import { foundation } from './foundation.js';
 import { patches } from './patches.js';
@@ -21,5 +22,6 @@ export const sections: ReportSection<any>[] = [
   transfer,
   patches,
   distill,
+  distillMnist,
   specialists,
 ];
