@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, UnsupportedLayerError } from '../core/index.js';
 import type { Layer } from '../model/kinds.js';
+import { dilateKernel, modernRules } from './rules-modern.js';
 
 /**
  * The backward rule applied at every ReLU, the only thing that differs between the methods of the literature
@@ -22,6 +23,12 @@ import type { Layer } from '../model/kinds.js';
  * - `'guided'`: guided backpropagation, Springenberg et al. (2015), eq. (6): `relu(g) * [x > 0]`, the deconvnet
  *   rule also masked by the forward activation.
  * - `'saliency'`: the plain gradient, Simonyan et al. (2014): `g * [x > 0]`.
+ *
+ * The rule applies at ReLU-family units only: `relu` and `relu6` activations and the `ReLU` layer (also with
+ * `maxValue`, e.g. ReLU6, where guided/saliency also mask `x < maxValue`). Every other activation (sigmoid, tanh,
+ * swish, gelu, softmax, LeakyReLU, ELU...) and every multiplicative gate (squeeze-excitation `Multiply`) passes its
+ * exact gradient in all three strategies: captum's `Deconvolution` / `GuidedBackprop` override the backward of
+ * `nn.ReLU` modules only, and tf-keras-vis's guided backpropagation replaces only the gradient of `relu`.
  */
 export type ProjectionStrategy = 'deconvnet' | 'guided' | 'saliency';
 
@@ -267,7 +274,8 @@ export function makeBackwardArgs(
   };
 }
 
-function pair(v: number | number[] | undefined, dflt: number): [number, number] {
+/** A layer's `[rows, columns]` setting from a number or an array. */
+export function pair(v: number | number[] | undefined, dflt: number): [number, number] {
   if (v === undefined || v === null) return [dflt, dflt];
   if (typeof v === 'number') return [v, v];
   return [v[0], v.length > 1 ? v[1] : v[0]];
@@ -281,7 +289,8 @@ export function padStart(padding: string, size: number, kernelEff: number, strid
   return Math.floor(total / 2);
 }
 
-function windowGeometry(
+/** The sliding-window geometry of a convolution or pooling layer. */
+export function windowGeometry(
   kernel: [number, number],
   strides: [number, number],
   padding: string,
@@ -387,10 +396,11 @@ const conv2dRule: DeconvRule = {
     const l = layer as unknown as ConvLike;
     const g = activationBackward(signal, saved[0], l.activation) as tf.Tensor4D;
     const [, h, w, c] = inputs[0].shape;
-    // Z&F: "filtering with the transposed (flipped) filters" = conv2dTranspose with the same kernel
+    // Z&F: "filtering with the transposed (flipped) filters" = conv2dTranspose with the same kernel; a dilated
+    // kernel becomes an ordinary one with zeros between its taps (tfjs has no dilated transposed convolution)
     return tf.conv2dTranspose(
       g,
-      l.kernel.read() as tf.Tensor4D,
+      dilateKernel(l.kernel.read() as tf.Tensor4D, pair(l.dilationRate, 1)),
       [g.shape[0], h, w, c],
       pair(l.strides, 1),
       l.padding as 'valid' | 'same',
@@ -707,6 +717,7 @@ registerDeconvRule('GlobalMaxPooling2D', globalMaxRule);
 registerDeconvRule('Add', addRule);
 registerDeconvRule('Average', averageRule);
 registerDeconvRule('Concatenate', concatenateRule);
+for (const [cls, rule] of Object.entries(modernRules())) registerDeconvRule(cls, rule);
 
 /** Checks the parts of a layer's configuration the built-in rules cannot handle (before any tensor exists). */
 export function checkLayerSupported(fn: string, layer: Layer): void {
@@ -714,22 +725,17 @@ export function checkLayerSupported(fn: string, layer: Layer): void {
   const cls = layer.getClassName();
   const l = layer as unknown as Partial<ConvLike>;
   if (
-    ['Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D'].includes(
-      cls,
-    )
+    [
+      'Conv2D',
+      'DepthwiseConv2D',
+      'SeparableConv2D',
+      'MaxPooling2D',
+      'AveragePooling2D',
+      'GlobalAveragePooling2D',
+      'GlobalMaxPooling2D',
+      'UpSampling2D',
+    ].includes(cls)
   ) {
     checkChannelsLast(fn, layer, l.dataFormat);
-  }
-  if (cls === 'Conv2D' && registry.get(cls) === conv2dRule) {
-    const d = pair(l.dilationRate, 1);
-    if (d[0] !== 1 || d[1] !== 1) {
-      throw new UnsupportedLayerError(
-        fn,
-        layer.name,
-        cls,
-        `Dilated convolutions (dilationRate [${d.join(', ')}]) have no transposed op in tfjs; register a rule ` +
-          `with registerDeconvRule('Conv2D', ...) to handle them.`,
-      );
-    }
   }
 }
