@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
 import { featuresCommand } from './cli/features.js';
+import { mergeCommand } from './cli/merge.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
 import { TransferkitError } from './index.js';
@@ -20,6 +21,7 @@ const program = new Command('transferkit')
   .addCommand(distillCommand())
   .addCommand(deconvCommand())
   .addCommand(featuresCommand())
+  .addCommand(mergeCommand())
   .addCommand(svmCommand());
 
 try {

@@ -6,9 +6,11 @@
  */
 export { describeValue } from './index.js';
 export * from './node/backend.js';
+export * from './node/extraction.js';
 export * from './node/features-io.js';
 export * from './node/images.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/png.js';
 export * from './node/pretrained.js';
+export * from './node/shards.js';

@@ -34,6 +34,18 @@ export {
   Standardizer,
   type StandardizerJSON,
 } from './normalize.js';
+export {
+  canonicalJson,
+  checkShard,
+  mergeFeatureShards,
+  parseShard,
+  type ShardManifest,
+  type ShardPart,
+  type ShardSpec,
+  shardBaseName,
+  shardFromEnv,
+  shardRange,
+} from './shards.js';
 export { closeNames, editDistance, listTaps, type TapInfo, type TapRef } from './taps.js';
 export {
   type AugmentOptions,
