@@ -506,16 +506,18 @@ export async function watchRun(options: WatchRunOptions): Promise<RunSummary> {
     while (state.size < ids.size && Date.now() < deadline) {
       for (const id of ids) {
         if (state.has(id)) continue;
+        // State first, then the job: a job read before it finished has no return value yet.
+        const s = await queue.getJobState(id);
+        if (s !== 'completed' && s !== 'failed') continue;
         const job = await queue.getJob(id);
         if (job === undefined) continue;
-        const s = await job.getState();
         if (s === 'completed') {
           state.set(id, 'completed');
           const r = job.returnvalue as ShardJobResult;
           results.set(id, r);
           progress.set(id, { done: r.rows, total: r.rows });
           report();
-        } else if (s === 'failed') {
+        } else {
           state.set(id, 'failed');
           failed.push({ jobId: id, reason: job.failedReason });
           report();

@@ -167,6 +167,7 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const timings: Record<string, number> = {};
   it('3 workers, one SIGKILLed mid-job: its job is taken over and the merge equals one process', async () => {
     const out = path.join(dir, 'shards');
     const run = await enqueueExtraction({
@@ -188,18 +189,38 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     expect(again.jobIds).toEqual(run.jobIds);
     expect((await queueStatus({ connection: redis.url, queue: 'kill' })).counts.waiting).toBe(12);
 
-    const victim = startWorker(redis.url, 'kill');
-    const [, killedJob] = await victim.waitFor(/^started (\S+)/, 30_000);
-    victim.proc.kill('SIGKILL'); // mid-job: it holds the job's lock and dies
-    const others = [startWorker(redis.url, 'kill'), startWorker(redis.url, 'kill')];
+    // Three workers; the first to start a job is killed with SIGKILL while it holds the job's lock.
+    const t0 = Date.now();
+    const workers = [0, 1, 2].map(() => startWorker(redis.url, 'kill'));
+    let victim: WorkerProc | undefined;
+    let killedJob = '';
+    for (let i = 0; victim === undefined && i < 2400; i++) {
+      for (const w of workers) {
+        const hit = w.lines.map((l) => /^started (\S+)/.exec(l)).find((m) => m !== null);
+        if (hit) {
+          victim = w;
+          killedJob = hit[1];
+          w.proc.kill('SIGKILL');
+          break;
+        }
+      }
+      if (victim === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (victim === undefined) throw new Error('no worker started a job within 120 s');
+    const others = workers.filter((w) => w !== victim);
+    timings.start = Date.now() - t0;
     const progress: number[] = [];
     const summary = await watchRun({
       connection: redis.url,
       queue: 'kill',
       jobIds: run.jobIds,
-      timeoutMs: 40_000,
+      timeoutMs: 60_000,
       onProgress: (p) => progress.push(p.finished),
     });
+    timings.run = Date.now() - t0;
+    console.log(
+      `queue test: first job started after ${timings.start} ms, 12 jobs done after ${timings.run} ms`,
+    );
     expect(summary.finishedAll).toBe(true);
     expect(summary.failed).toEqual([]);
     expect(summary.completed).toBe(12);
@@ -247,7 +268,7 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     const failedStatus = await queueStatus({ connection: redis.url, queue: 'kill' });
     expect(failedStatus.failed.map((f) => f.reason).join()).toMatch(/ok5\.png/);
     await Promise.all(others.map(stopWorker));
-  });
+  }, 300_000); // worker start-up dominates: ~3 s idle, over a minute on this shared machine under load
 
   it('an unreachable Redis fails fast with a typed error naming the URL', async () => {
     const gone = await startRedis();
