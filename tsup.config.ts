@@ -8,6 +8,8 @@ const SELF: Record<string, string> = {
   [path.join(SRC, 'index.ts')]: 'transferkit',
   [path.join(SRC, 'node.js')]: 'transferkit/node',
   [path.join(SRC, 'node.ts')]: 'transferkit/node',
+  [path.join(SRC, 'queue.js')]: 'transferkit/queue',
+  [path.join(SRC, 'queue.ts')]: 'transferkit/queue',
 };
 
 /**
@@ -19,7 +21,7 @@ function selfReference(entry: string): Plugin {
   return {
     name: 'transferkit-self-reference',
     setup(build) {
-      build.onResolve({ filter: /(index|node)\.js$/ }, (args) => {
+      build.onResolve({ filter: /(index|node|queue)\.js$/ }, (args) => {
         if (!args.importer || args.kind === 'entry-point') return undefined;
         const target = SELF[path.resolve(path.dirname(args.importer), args.path)];
         if (target === undefined || target === entry) return undefined;
@@ -67,6 +69,19 @@ export default defineConfig([
     esbuildPlugins: [selfReference('')],
   },
   {
+    // `transferkit/queue`: BullMQ/Redis workers (optional peers bullmq, ioredis); both other entries external.
+    entry: { queue: 'src/queue.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    shims: true,
+    external: ['transferkit', 'transferkit/node', 'bullmq', 'ioredis'],
+    esbuildPlugins: [selfReference('transferkit/queue')],
+  },
+  {
     // The command line (bin: transferkit), ESM only.
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
@@ -75,7 +90,7 @@ export default defineConfig([
     clean: false,
     target: 'node20',
     platform: 'node',
-    external: ['transferkit', 'transferkit/node'],
+    external: ['transferkit', 'transferkit/node', 'transferkit/queue', 'bullmq', 'ioredis'],
     esbuildPlugins: [selfReference('')],
     banner: { js: '#!/usr/bin/env node' },
   },

@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
 import { featuresCommand } from './cli/features.js';
+import { mergeCommand } from './cli/merge.js';
+import { enqueueCommand, statusCommand, workerCommand } from './cli/queue.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
 import { TransferkitError } from './index.js';
@@ -20,6 +22,10 @@ const program = new Command('transferkit')
   .addCommand(distillCommand())
   .addCommand(deconvCommand())
   .addCommand(featuresCommand())
+  .addCommand(mergeCommand())
+  .addCommand(enqueueCommand())
+  .addCommand(workerCommand())
+  .addCommand(statusCommand())
   .addCommand(svmCommand());
 
 try {

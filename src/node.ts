@@ -7,6 +7,7 @@
 export { describeValue } from './index.js';
 export * from './node/backend.js';
 export * from './node/datasets.js';
+export * from './node/extraction.js';
 export * from './node/features-io.js';
 export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from './node/images.js';
 export * from './node/idx.js';
@@ -15,3 +16,4 @@ export { packageRoot } from './node/optional.js';
 export * from './node/png.js';
 export * from './node/pool.js';
 export * from './node/pretrained.js';
+export * from './node/shards.js';

@@ -38,6 +38,19 @@ export {
 } from './normalize.js';
 export { listTaps, type TapInfo, type TapRef } from './taps.js';
 export {
+  canonicalJson,
+  checkShard,
+  mergeFeatureShards,
+  parseShard,
+  type ShardManifest,
+  type ShardPart,
+  type ShardSpec,
+  shardBaseName,
+  shardFromEnv,
+  shardRange,
+} from './shards.js';
+export { closeNames, editDistance, listTaps, type TapInfo, type TapRef } from './taps.js';
+export {
   type AugmentOptions,
   augmentedViews,
   type CropSet,

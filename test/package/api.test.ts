@@ -39,6 +39,11 @@ describe('the public surface', () => {
     expect(Object.keys(mod).sort()).toMatchSnapshot();
   });
 
+  it('keeps the exported names of `transferkit/queue`', async () => {
+    const mod = await import('../../src/queue.js');
+    expect(Object.keys(mod).sort()).toMatchSnapshot();
+  });
+
   it('has a browser-safe main entry: nothing reachable from src/index.ts imports a node: module', () => {
     const offenders = reachable('src/index.ts').flatMap((f) =>
       importsOf(f)

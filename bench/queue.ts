@@ -1,0 +1,159 @@
+/**
+ * Bench suite `queue`: throughput of sharded feature extraction on transferkit/queue (BullMQ on a throw-away
+ * redis-server on a free loopback port) with 1 worker process vs 2 worker processes.
+ *
+ * 1,600 generated 32x32 PNG images (400 in quick mode), a small CNN (conv16-pool-conv32-gap-fc64), 16 shard jobs.
+ * Three `transferkit worker --backend wasm` processes are started once and warmed up: one serves queue `solo`, two
+ * serve queue `duo`. Each round enqueues the same extraction on `solo` then on `duo` (interleaved, so a shared,
+ * noisy machine slows both alike) and times enqueue -> every job completed. Worker start-up is not timed; the
+ * first model load of each worker is (in the warm-up round). Goal on an idle 2-core machine: duo >= 1.7x solo.
+ * Needs `redis-server` on the PATH (the suite reports a failed record without it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { writePng } from '../src/node/png.js';
+import { saveLayersModelTo } from '../src/node/pretrained.js';
+import { enqueueExtraction, watchRun } from '../src/queue.js';
+import { hasRedisServer, startRedis } from '../test/queue/redis.js';
+import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
+import { addRatios, failedRecord, makeRecord, median } from './util.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function startWorker(url: string, queue: string): { proc: ChildProcess; ready: Promise<void> } {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'src/cli.ts'),
+      'worker',
+      '--redis',
+      url,
+      '--queue',
+      queue,
+      '--backend',
+      'wasm',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`worker not ready in 120 s: ${out}`)), 120_000);
+    proc.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/ready on/.test(out)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`worker exited ${code}: ${out}`));
+    });
+  });
+  return { proc, ready };
+}
+
+async function run(opts: BenchOptions): Promise<BenchRecord[]> {
+  const n = opts.quick ? 400 : 1600;
+  const shards = 16;
+  const rounds = opts.quick ? 1 : 3;
+  if (!hasRedisServer()) {
+    return [failedRecord('queue: 1 vs 2 workers', new Error('redis-server is not installed'), 'image')];
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-bench-queue-'));
+  const redis = await startRedis();
+  const procs: ChildProcess[] = [];
+  try {
+    const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [32, 32, 3],
+          filters: 16,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: init(1),
+        }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 64, activation: 'relu', name: 'fc', kernelInitializer: init(3) }),
+      ],
+    });
+    await saveLayersModelTo(model, path.join(dir, 'model'));
+    model.dispose();
+    const images = path.join(dir, 'images');
+    for (let i = 0; i < n; i++) {
+      const data = new Uint8ClampedArray(32 * 32 * 4).map((_, k) =>
+        k % 4 === 3 ? 255 : ((k * (i + 7) * 13 + i) % 251) & 255,
+      );
+      await writePng(path.join(images, `c${i % 4}`, `${String(i).padStart(5, '0')}.png`), {
+        width: 32,
+        height: 32,
+        data,
+      });
+    }
+    const spec = { model: path.join(dir, 'model', 'model.json'), images, taps: ['fc'] };
+    const workers = [
+      startWorker(redis.url, 'solo'),
+      startWorker(redis.url, 'duo'),
+      startWorker(redis.url, 'duo'),
+    ];
+    procs.push(...workers.map((w) => w.proc));
+    await Promise.all(workers.map((w) => w.ready));
+    const once = async (queue: string, tag: string): Promise<number> => {
+      const t0 = performance.now();
+      const r = await enqueueExtraction({
+        connection: redis.url,
+        queue,
+        spec,
+        shards,
+        outDir: path.join(dir, `${queue}-${tag}`),
+      });
+      const s = await watchRun({ connection: redis.url, queue, jobIds: r.jobIds, timeoutMs: 600_000 });
+      if (s.completed !== shards) throw new Error(`${queue}: ${s.completed}/${shards} jobs completed`);
+      return performance.now() - t0;
+    };
+    // Warm-up: every worker loads the model once.
+    await once('solo', 'warm');
+    await once('duo', 'warm');
+    const solo: number[] = [];
+    const duo: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      solo.push(await once('solo', `r${r}`));
+      duo.push(await once('duo', `r${r}`));
+    }
+    const extra = { images: n, shards, rounds, load1m: os.loadavg()[0].toFixed(1) };
+    const one = makeRecord(`queue: ${n} images, 16 shards, 1 worker process (wasm)`, median(solo), {
+      unit: 'image',
+      perOp: n,
+      extra,
+    });
+    const two = makeRecord(`queue: ${n} images, 16 shards, 2 worker processes (wasm)`, median(duo), {
+      unit: 'image',
+      perOp: n,
+      extra,
+    });
+    return [one, addRatios(two, one)];
+  } catch (e) {
+    return [failedRecord('queue: 1 vs 2 workers', e, 'image')];
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await redis.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const suite: BenchSuite = {
+  id: 'queue',
+  title: 'sharded extraction on BullMQ/Redis: 1 vs 2 worker processes',
+  run,
+};

@@ -1,0 +1,442 @@
+/**
+ * One feature extraction job, described by plain JSON ({@link ExtractionSpec}: inputs, model, taps, processing) so
+ * that the same job runs from `transferkit features`, as a `--shard i/n` of it under any runner, or as queue jobs
+ * (`transferkit/queue`). Whole or sharded, the rows, labels and metadata come out the same, so that merged shards
+ * are byte-identical to the single-process file.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import jpeg from 'jpeg-js';
+import {
+  type AugmentOptions,
+  FeatureExtractor,
+  type FeatureMatrix,
+  InvalidArgumentError,
+  NORM_MODES,
+  type NormMode,
+  POOL_MODES,
+  type PoolMode,
+  type ProgressCallback,
+  RESIZE_MODES,
+  type ResizeMode,
+  type ShardSpec,
+  shardRange,
+} from '../index.js';
+import { decodePng } from './png.js';
+import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS } from './pretrained.js';
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+/**
+ * A feature extraction job as plain JSON: where the images are, which model, which taps, how to process them.
+ *
+ * @example
+ * ```ts
+ * const spec: ExtractionSpec = { model: 'out/cnn/model.json', images: 'data/shapes', taps: ['fc1'], norm: 'l2' };
+ * ```
+ */
+export interface ExtractionSpec {
+  /** `pretrained:mobilenet_v2`, `pretrained:inception_v3` or the path of a tfjs layers `model.json`. */
+  model: string;
+  /** A folder of PNG/JPEG images, one sub-folder per class (sorted names = class ids), or images directly. */
+  images?: string;
+  /** A text file listing images, one per line as `path` or `path<TAB>label` (paths relative to the list's folder). */
+  list?: string;
+  /** Layer names or indices (negative from the end). @default the pretrained model's feature layer, else `[-2]` */
+  taps?: (string | number)[];
+  /** Pooling of conv maps. @default 'flatten' */
+  pool?: PoolMode;
+  /** Normalisation. @default 'none' */
+  norm?: NormMode;
+  /** How images are fitted to the model input. @default 'stretch' */
+  resize?: ResizeMode;
+  /** Preprocessing: pixels in [0, 1] times this. @default 1 */
+  scale?: number;
+  /** Preprocessing: added after scaling. @default 0 */
+  offset?: number;
+  /** Average the features of 10 views (centre + 4 corner crops, mirrored). @default false */
+  augment?: boolean;
+  /** Memory budget of one batch of activations, MiB. @default 64 */
+  memoryMB?: number;
+}
+
+/**
+ * The rows of an extraction: image files in order, their labels and the class names.
+ *
+ * @example
+ * ```ts
+ * const { files, labels, classes, ids } = await listInputs({ model: 'm.json', images: 'data/shapes' });
+ * ```
+ */
+export interface ExtractionInputs {
+  /** Absolute or working-directory-relative paths of the images, in row order. */
+  files: string[];
+  /** One integer label per row. */
+  labels: number[];
+  /** Class names (index = label). */
+  classes: string[];
+  /** Row ids written in the feature file's `meta.files` (paths relative to the folder or as listed). */
+  ids: string[];
+}
+
+/** A loaded model and the tap to use when none is given. */
+export interface LoadedModel {
+  /** The model. */
+  model: tfl.LayersModel;
+  /** Default tap (a pretrained model's feature layer). */
+  defaultTap?: string;
+}
+
+/**
+ * Loads a model: `pretrained:<name>` (nsfwjs's backbones) or the path of a tfjs layers `model.json`.
+ *
+ * @example
+ * ```ts
+ * const { model, defaultTap } = await loadModelArg('pretrained:mobilenet_v2');
+ * ```
+ */
+export async function loadModelArg(spec: string): Promise<LoadedModel> {
+  if (typeof spec !== 'string' || spec.length === 0) {
+    throw new InvalidArgumentError('loadModelArg', 'spec', "'pretrained:<name>' or a model.json path", spec);
+  }
+  if (spec.startsWith('pretrained:')) {
+    const name = spec.slice('pretrained:'.length);
+    if (name !== 'mobilenet_v2' && name !== 'inception_v3') {
+      throw new InvalidArgumentError(
+        'transferkit features',
+        '--model',
+        "'pretrained:mobilenet_v2' or 'pretrained:inception_v3'",
+        spec,
+      );
+    }
+    return { model: await loadPretrained(name), defaultTap: PRETRAINED_MODELS[name].featureLayer };
+  }
+  return { model: await loadLayersModelFrom(spec) };
+}
+
+/**
+ * Decodes a PNG or JPEG file to `[H, W, channels]` float32 in [0, 1] (channels 1: mean of R, G, B).
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} naming the file when it cannot be decoded
+ * @example
+ * ```ts
+ * const img = await readImageFile('data/cat.png', 3);
+ * ```
+ */
+export async function readImageFile(file: string, channels: number): Promise<tf.Tensor3D> {
+  const bytes = new Uint8Array(await readFile(file));
+  let img: { width: number; height: number; data: ArrayLike<number> };
+  try {
+    img = /\.png$/i.test(file)
+      ? decodePng(bytes)
+      : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+  } catch (e) {
+    throw new InvalidArgumentError(
+      'readImageFile',
+      'file',
+      'a readable PNG or JPEG image',
+      `${file} (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  const { width: w, height: h } = img;
+  const out = new Float32Array(w * h * channels);
+  for (let i = 0; i < w * h; i++) {
+    const r = img.data[4 * i] / 255;
+    const g = img.data[4 * i + 1] / 255;
+    const b = img.data[4 * i + 2] / 255;
+    if (channels === 1) out[i] = (r + g + b) / 3;
+    else {
+      out[3 * i] = r;
+      out[3 * i + 1] = g;
+      out[3 * i + 2] = b;
+    }
+  }
+  return tf.tensor3d(out, [h, w, channels]);
+}
+
+/**
+ * The images of `dir`: one sub-folder per class (sorted names = class ids), or image files directly (class 0).
+ *
+ * @example
+ * ```ts
+ * const { files, labels, classes } = await listImages('data/shapes');
+ * ```
+ */
+export async function listImages(
+  dir: string,
+): Promise<{ files: string[]; labels: number[]; classes: string[] }> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const classes = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  const files: string[] = [];
+  const labels: number[] = [];
+  if (classes.length === 0) {
+    for (const e of entries
+      .filter((e) => e.isFile() && IMAGE_EXT.test(e.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      files.push(path.join(dir, e.name));
+      labels.push(0);
+    }
+    return { files, labels, classes: ['all'] };
+  }
+  for (const [k, c] of classes.entries()) {
+    const names = (await readdir(path.join(dir, c))).filter((n) => IMAGE_EXT.test(n)).sort();
+    for (const n of names) {
+      files.push(path.join(dir, c, n));
+      labels.push(k);
+    }
+  }
+  return { files, labels, classes };
+}
+
+const FN = 'extractFeatures';
+
+function checkSpec(spec: ExtractionSpec): void {
+  if (typeof spec !== 'object' || spec === null) {
+    throw new InvalidArgumentError(FN, 'spec', 'an ExtractionSpec object', spec);
+  }
+  if (typeof spec.model !== 'string' || spec.model.length === 0) {
+    throw new InvalidArgumentError(FN, 'spec.model', "'pretrained:<name>' or a model.json path", spec.model);
+  }
+  if ((spec.images === undefined) === (spec.list === undefined)) {
+    throw new InvalidArgumentError(FN, 'spec', 'exactly one of `images` (a folder) or `list` (a file)', spec);
+  }
+  const oneOf = (k: keyof ExtractionSpec, values: readonly string[]) => {
+    if (spec[k] !== undefined && !values.includes(spec[k] as string)) {
+      throw new InvalidArgumentError(FN, `spec.${k}`, `one of ${values.join(', ')}`, spec[k]);
+    }
+  };
+  oneOf('pool', POOL_MODES);
+  oneOf('norm', NORM_MODES);
+  oneOf('resize', RESIZE_MODES);
+  for (const k of ['scale', 'offset'] as const) {
+    if (spec[k] !== undefined && !Number.isFinite(spec[k])) {
+      throw new InvalidArgumentError(FN, `spec.${k}`, 'a finite number', spec[k]);
+    }
+  }
+  if (spec.memoryMB !== undefined && !(Number(spec.memoryMB) > 0)) {
+    throw new InvalidArgumentError(FN, 'spec.memoryMB', 'a number > 0', spec.memoryMB);
+  }
+}
+
+/**
+ * Lists the rows of an extraction job ({@link ExtractionSpec.images} folder or {@link ExtractionSpec.list} file).
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} for an empty input or a malformed list line
+ * @example
+ * ```ts
+ * const inputs = await listInputs({ model: 'm.json', list: 'train.txt' });
+ * ```
+ */
+export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs> {
+  checkSpec(spec);
+  let out: ExtractionInputs;
+  if (spec.images !== undefined) {
+    const { files, labels, classes } = await listImages(spec.images);
+    out = { files, labels, classes, ids: files.map((f) => path.relative(spec.images as string, f)) };
+  } else {
+    const list = spec.list as string;
+    const lines = (await readFile(list, 'utf8')).split(/\r?\n/).filter((l) => l.trim().length > 0);
+    const files: string[] = [];
+    const labels: number[] = [];
+    const ids: string[] = [];
+    lines.forEach((line, i) => {
+      const [p, label, ...rest] = line.split('\t');
+      if (rest.length > 0 || (label !== undefined && !/^\d+$/.test(label.trim()))) {
+        throw new InvalidArgumentError(FN, `spec.list line ${i + 1}`, "'path' or 'path<TAB>label'", line);
+      }
+      ids.push(p);
+      files.push(path.resolve(path.dirname(list), p));
+      labels.push(label === undefined ? 0 : Number(label));
+    });
+    const k = Math.max(0, ...labels) + 1;
+    out = { files, labels, ids, classes: Array.from({ length: k }, (_, c) => String(c)) };
+  }
+  if (out.files.length === 0) {
+    throw new InvalidArgumentError(
+      'transferkit features',
+      spec.images !== undefined ? '--images' : '--list',
+      'a folder or list with PNG/JPEG images',
+      spec.images ?? spec.list,
+    );
+  }
+  return out;
+}
+
+/**
+ * A fingerprint of the whole input (row ids, labels and classes, in order): SHA-256 hex. Shards of different
+ * inputs have different fingerprints and do not merge.
+ *
+ * @example
+ * ```ts
+ * const source = inputFingerprint(await listInputs(spec));
+ * ```
+ */
+export function inputFingerprint(inputs: ExtractionInputs): string {
+  return createHash('sha256')
+    .update(JSON.stringify([inputs.ids, inputs.labels, inputs.classes]))
+    .digest('hex');
+}
+
+/**
+ * The result of {@link extractFeatures}: the feature matrices of the rows `[start, end)` and the feature file's
+ * labels and metadata for them, plus what a shard manifest records.
+ */
+export interface ExtractionResult {
+  /** One matrix per tap, rows `[start, end)`. */
+  matrices: FeatureMatrix[];
+  /** Labels of the rows. */
+  labels: number[];
+  /** The feature file's metadata (`meta.files` holds the rows' ids). */
+  meta: Record<string, unknown>;
+  /** Metadata keys with one entry per row. */
+  rowMeta: string[];
+  /** The options that produced the features (for shard manifests). */
+  options: Record<string, unknown>;
+  /** {@link inputFingerprint} of the whole input. */
+  source: string;
+  /** Rows of the whole input. */
+  total: number;
+  /** First row extracted. */
+  start: number;
+  /** One past the last row extracted. */
+  end: number;
+}
+
+/**
+ * Options of {@link extractFeatures}.
+ */
+export interface ExtractFeaturesOptions {
+  /** Extract only this shard's rows (see `shardRange`). @default the whole input */
+  shard?: ShardSpec;
+  /** An already loaded model for `spec.model` (a worker loads each model once). @default loaded from `spec.model` */
+  loaded?: LoadedModel;
+  /** Progress (`phase: 'extract'`, `done`/`total` in images of this call). */
+  onProgress?: ProgressCallback;
+  /** Inputs already listed for `spec`. @default listed with {@link listInputs} */
+  inputs?: ExtractionInputs;
+}
+
+/**
+ * Runs an extraction job: lists the inputs, takes the shard's rows (all rows by default), reads the images lazily
+ * in batches sized by the memory budget, and extracts every tap in one forward pass per batch. The model is loaded
+ * from `spec.model` and disposed after, unless `options.loaded` is given (then it stays the caller's).
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} for a bad spec, an empty input or shard, or an
+ * unreadable image (naming the file)
+ * @example
+ * ```ts
+ * const r = await extractFeatures({ model: 'm.json', images: 'data/shapes' }, { shard: { index: 0, count: 4 } });
+ * ```
+ */
+export async function extractFeatures(
+  spec: ExtractionSpec,
+  options: ExtractFeaturesOptions = {},
+): Promise<ExtractionResult> {
+  checkSpec(spec);
+  const inputs = options.inputs ?? (await listInputs(spec));
+  const total = inputs.files.length;
+  const { start, end } = options.shard ? shardRange(total, options.shard) : { start: 0, end: total };
+  if (end <= start) {
+    throw new InvalidArgumentError(
+      FN,
+      'options.shard',
+      `a shard with rows (at most ${total} shards for ${total} images)`,
+      `${options.shard?.index}/${options.shard?.count}`,
+    );
+  }
+  const loaded = options.loaded ?? (await loadModelArg(spec.model));
+  const { model, defaultTap } = loaded;
+  try {
+    const taps = spec.taps ?? [defaultTap ?? -2];
+    const augment: AugmentOptions | false = spec.augment
+      ? { crops: 'center+corners', flip: true, combine: 'mean' }
+      : false;
+    const pool = spec.pool ?? 'flatten';
+    const norm = spec.norm ?? 'none';
+    const resize = spec.resize ?? 'stretch';
+    const scale = spec.scale ?? 1;
+    const offset = spec.offset ?? 0;
+    const fx = new FeatureExtractor(model, {
+      taps,
+      pool,
+      normalize: norm,
+      resize,
+      preprocess: { scale, offset },
+      augment,
+    });
+    try {
+      const channels = (model.inputs[0].shape[3] as number | null) ?? 3;
+      const files = inputs.files.slice(start, end);
+      // Batches of same-size images, read lazily, at the batch size the memory budget allows.
+      async function* batches(bs: number): AsyncGenerator<tf.Tensor4D> {
+        let pending: tf.Tensor3D[] = [];
+        const flush = () => {
+          const b = tf.stack(pending) as tf.Tensor4D;
+          tf.dispose(pending);
+          pending = [];
+          return b;
+        };
+        try {
+          for (const f of files) {
+            const img = await readImageFile(f, channels);
+            if (
+              pending.length > 0 &&
+              (pending.length >= bs || pending[0].shape.some((d, i) => d !== img.shape[i]))
+            )
+              yield flush();
+            pending.push(img);
+          }
+          if (pending.length > 0) yield flush();
+        } finally {
+          tf.dispose(pending);
+        }
+      }
+      const matrices = await fx.extractAll(batches, {
+        memoryBudgetMB: spec.memoryMB ?? 64,
+        total: files.length,
+        onProgress: options.onProgress,
+      });
+      const tapNames = fx.taps.map((t) => t.name);
+      return {
+        matrices,
+        labels: inputs.labels.slice(start, end),
+        meta: {
+          model: spec.model,
+          classes: inputs.classes,
+          files: inputs.ids.slice(start, end),
+          taps: tapNames,
+          pool,
+          norm,
+          augment: Boolean(spec.augment),
+        },
+        rowMeta: ['files'],
+        options: {
+          model: spec.model,
+          taps: tapNames,
+          pool,
+          norm,
+          resize,
+          scale,
+          offset,
+          augment: !!spec.augment,
+        },
+        source: inputFingerprint(inputs),
+        total,
+        start,
+        end,
+      };
+    } finally {
+      fx.dispose();
+    }
+  } finally {
+    if (options.loaded === undefined) model.dispose();
+  }
+}
