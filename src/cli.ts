@@ -7,6 +7,9 @@ import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
 import { featuresCommand } from './cli/features.js';
+import { finetuneCommand } from './cli/finetune.js';
+import { modelsCommand } from './cli/models.js';
+import { predictCommand } from './cli/predict.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
 import { TransferkitError } from './index.js';
@@ -20,7 +23,10 @@ const program = new Command('transferkit')
   .addCommand(distillCommand())
   .addCommand(deconvCommand())
   .addCommand(featuresCommand())
-  .addCommand(svmCommand());
+  .addCommand(svmCommand())
+  .addCommand(finetuneCommand())
+  .addCommand(predictCommand())
+  .addCommand(modelsCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@
 export { describeValue } from './index.js';
 export * from './node/backend.js';
 export * from './node/features-io.js';
+export * from './node/finetune.js';
 export * from './node/images.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
