@@ -162,7 +162,12 @@ export interface FinetuneMetrics {
   /** Confusion matrix on validation images: `confusion[true][predicted]` counts. */
   confusion: number[][];
   /** Training and validation image counts. */
-  counts: { train: number; val: number };
+  counts: {
+    /** Training images (the head stage's rows before augmentation). */
+    train: number;
+    /** Validation images. */
+    val: number;
+  };
   /** Length of the feature vector the head reads. */
   featureDim: number;
   /** The backbone layer the head reads. */
@@ -171,12 +176,35 @@ export interface FinetuneMetrics {
   inputShape: [number, number, number];
   /** Backbone stages fine-tuned end to end (0: head only). */
   unfreeze: number;
-  /** Seconds spent: feature extraction (`cachedChunks` of `chunks` came from the cache), head, fine-tuning, total. */
-  seconds: { extract: number; head: number; finetune: number; total: number };
+  /** Seconds spent in each phase. */
+  seconds: {
+    /** Feature extraction (all chunks, cached ones included). */
+    extract: number;
+    /** Head stage. */
+    head: number;
+    /** Fine-tuning stage (0 without `unfreeze`). */
+    finetune: number;
+    /** The whole call. */
+    total: number;
+  };
   /** Extraction chunks, and how many were read from the cache. */
-  chunks: { total: number; cached: number };
+  chunks: {
+    /** Chunks extracted or read. */
+    total: number;
+    /** Chunks read from the cache. */
+    cached: number;
+  };
   /** Epochs run in each stage and the epoch whose weights were kept. */
-  epochs: { head: number; headBest: number; finetune: number; finetuneBest: number };
+  epochs: {
+    /** Head epochs run. */
+    head: number;
+    /** Head epoch kept (0: none beat the start). */
+    headBest: number;
+    /** Fine-tuning epochs run. */
+    finetune: number;
+    /** Fine-tuning epoch kept (0: the head stage's weights were kept). */
+    finetuneBest: number;
+  };
 }
 
 /** Predictions of the returned model on the validation images. */
@@ -205,5 +233,10 @@ export interface FinetuneResult {
   /** The validation predictions (for a list of misclassified images). */
   val: FinetuneValPredictions;
   /** The split made when `data.val` was absent: indices into `data.train`. */
-  split?: { trainIndices: number[]; valIndices: number[] };
+  split?: {
+    /** Training images, ascending. */
+    trainIndices: number[];
+    /** Validation images, ascending. */
+    valIndices: number[];
+  };
 }

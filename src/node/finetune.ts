@@ -28,8 +28,10 @@ import { listImageFolder, readImageFiles } from './images.js';
 import { loadLayersModelFrom, saveLayersModelTo } from './pretrained.js';
 
 /** The function and argument named in error messages. */
-interface Caller {
+export interface Caller {
+  /** The function (or command) named in error messages. */
   fn: string;
+  /** The argument (or flag) named in error messages. */
   argument: string;
 }
 
@@ -162,7 +164,17 @@ export async function modelCacheKey(model: tfl.LayersModel): Promise<string> {
 }
 
 /** The folders {@link finetuneFolder} reads: one folder to split, or a training and a validation folder. */
-export type FinetuneFolders = { images: string } | { train: string; val: string };
+export type FinetuneFolders =
+  | {
+      /** One folder, split into training and validation images. */
+      images: string;
+    }
+  | {
+      /** The training folder. */
+      train: string;
+      /** The validation folder (class sub-folders among the training ones). */
+      val: string;
+    };
 
 /** Options of {@link finetuneFolder}: those of {@link index!finetune | finetune}, plus the cache folder. */
 export interface FinetuneFolderOptions extends Omit<FinetuneOptions, 'cache' | 'cacheKey'> {
@@ -423,7 +435,12 @@ export interface FilePrediction {
   /** The image file. */
   file: string;
   /** The `topK` most probable classes, most probable first. */
-  top: { className: string; probability: number }[];
+  top: {
+    /** The class name. */
+    className: string;
+    /** Its probability. */
+    probability: number;
+  }[];
 }
 
 /**
