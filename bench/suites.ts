@@ -6,6 +6,7 @@ import { suite as deconvnet } from './deconvnet.js';
 import { suite as distill } from './distill.js';
 import { suite as ensemble } from './ensemble.js';
 import { suite as features } from './features.js';
+import { suite as finetune } from './finetune.js';
 import { suite as kernels } from './kernels.js';
 import { suite as patches } from './patches.js';
 import { suite as peers } from './peers.js';
@@ -27,4 +28,5 @@ export const suites: BenchSuite[] = [
   pool,
   peers,
   queue,
+  finetune,
 ];

@@ -9,6 +9,9 @@ import { distillCommand } from './cli/distill.js';
 import { featuresCommand } from './cli/features.js';
 import { mergeCommand } from './cli/merge.js';
 import { enqueueCommand, statusCommand, workerCommand } from './cli/queue.js';
+import { finetuneCommand } from './cli/finetune.js';
+import { modelsCommand } from './cli/models.js';
+import { predictCommand } from './cli/predict.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
 import { TransferkitError } from './index.js';
@@ -26,7 +29,10 @@ const program = new Command('transferkit')
   .addCommand(enqueueCommand())
   .addCommand(workerCommand())
   .addCommand(statusCommand())
-  .addCommand(svmCommand());
+  .addCommand(svmCommand())
+  .addCommand(finetuneCommand())
+  .addCommand(predictCommand())
+  .addCommand(modelsCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ export * from './deconvnet/index.js';
 export * from './distill/index.js';
 export * from './ensemble/index.js';
 export * from './features/index.js';
+export * from './finetune/index.js';
 export * from './kernels/index.js';
 export * from './model/index.js';
 export * from './patches/index.js';

@@ -9,8 +9,16 @@ export * from './node/backend.js';
 export * from './node/datasets.js';
 export * from './node/extraction.js';
 export * from './node/features-io.js';
-export { type ImageFolder, type ReadImageFolderOptions, readImageFolder } from './node/images.js';
 export * from './node/idx.js';
+export * from './node/finetune.js';
+export {
+  type ImageFolder,
+  type ImageFolderListing,
+  listImageFolder,
+  type ReadImageFolderOptions,
+  readImageFiles,
+  readImageFolder,
+} from './node/images.js';
 export * from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
 export * from './node/png.js';

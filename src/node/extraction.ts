@@ -7,11 +7,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import jpeg from 'jpeg-js';
 import {
   type AugmentOptions,
   FeatureExtractor,
@@ -27,10 +26,9 @@ import {
   type ShardSpec,
   shardRange,
 } from '../index.js';
-import { decodePng } from './png.js';
+import { decodeImageFile, listImageFolder } from './images.js';
 import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS } from './pretrained.js';
 
-const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
 /**
  * A feature extraction job as plain JSON: where the images are, which model, which taps, how to process them.
@@ -129,20 +127,7 @@ export async function loadModelArg(spec: string): Promise<LoadedModel> {
  * ```
  */
 export async function readImageFile(file: string, channels: number): Promise<tf.Tensor3D> {
-  const bytes = new Uint8Array(await readFile(file));
-  let img: { width: number; height: number; data: ArrayLike<number> };
-  try {
-    img = /\.png$/i.test(file)
-      ? decodePng(bytes)
-      : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-  } catch (e) {
-    throw new InvalidArgumentError(
-      'readImageFile',
-      'file',
-      'a readable PNG or JPEG image',
-      `${file} (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
+  const img = await decodeImageFile(file, 'readImageFile', 'file');
   const { width: w, height: h } = img;
   const out = new Float32Array(w * h * channels);
   for (let i = 0; i < w * h; i++) {
@@ -160,7 +145,9 @@ export async function readImageFile(file: string, channels: number): Promise<tf.
 }
 
 /**
- * The images of `dir`: one sub-folder per class (sorted names = class ids), or image files directly (class 0).
+ * The images of `dir` as file paths and class ids, numbered like every image-folder reader of transferkit
+ * ({@link listImageFolder}): one sub-folder per class (code-unit order of names = class ids), or image files directly
+ * (class 0, named `all`).
  *
  * @example
  * ```ts
@@ -169,31 +156,14 @@ export async function readImageFile(file: string, channels: number): Promise<tf.
  */
 export async function listImages(
   dir: string,
+  caller: { fn: string; argument: string } = { fn: 'listImages', argument: 'dir' },
 ): Promise<{ files: string[]; labels: number[]; classes: string[] }> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const classes = entries
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
-  const files: string[] = [];
-  const labels: number[] = [];
-  if (classes.length === 0) {
-    for (const e of entries
-      .filter((e) => e.isFile() && IMAGE_EXT.test(e.name))
-      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      files.push(path.join(dir, e.name));
-      labels.push(0);
-    }
-    return { files, labels, classes: ['all'] };
-  }
-  for (const [k, c] of classes.entries()) {
-    const names = (await readdir(path.join(dir, c))).filter((n) => IMAGE_EXT.test(n)).sort();
-    for (const n of names) {
-      files.push(path.join(dir, c, n));
-      labels.push(k);
-    }
-  }
-  return { files, labels, classes };
+  const listing = await listImageFolder(dir, caller);
+  return {
+    files: listing.files,
+    labels: listing.labels ?? listing.files.map(() => 0),
+    classes: listing.classNames ?? ['all'],
+  };
 }
 
 const FN = 'extractFeatures';
@@ -239,7 +209,7 @@ export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs
   checkSpec(spec);
   let out: ExtractionInputs;
   if (spec.images !== undefined) {
-    const { files, labels, classes } = await listImages(spec.images);
+    const { files, labels, classes } = await listImages(spec.images, { fn: 'transferkit features', argument: '--images' });
     out = { files, labels, classes, ids: files.map((f) => path.relative(spec.images as string, f)) };
   } else {
     const list = spec.list as string;

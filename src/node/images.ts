@@ -66,64 +66,63 @@ export async function decodeImageFile(
 /** Code-unit order: the same on every machine and locale (`localeCompare` is not). */
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** What {@link listImageFolder} returns: the image files of a folder and their classes, nothing decoded yet. */
+export interface ImageFolderListing {
+  /** The image files (`.png`, `.jpg`, `.jpeg`), sorted by class then name. */
+  files: string[];
+  /** Class id of each file, or `undefined` when the images lie directly in the folder. */
+  labels?: number[];
+  /** The sub-folder names, sorted: class id `i` is `classNames[i]`. `undefined` without sub-folders. */
+  classNames?: string[];
+  /** Other files found (not images by their extension), which are left out. */
+  skipped: string[];
+}
+
 /**
- * Lists the images of a folder the way every reader of image folders in transferkit numbers them: sub-folders are
- * classes, sorted by name in code-unit order (locale-independent, so `B` comes before `a`), class id = index; files
- * are sorted the same way. Without sub-folders the images directly in `dir` are listed, unlabelled.
- * Internal: used by {@link readImageFolder} and the CLI, so that every command numbers the same folders alike.
+ * Lists a folder of PNG/JPEG images without decoding them: with sub-folders, each is a class (sorted by name in
+ * code-unit order, the same on every machine and locale, so `B` comes before `a`; class id = index); otherwise the
+ * images directly in `dir`, unlabelled. Files are sorted the same way. Every reader of image folders in transferkit
+ * (the CLI commands included) numbers folders through this function; files with another
+ * extension are listed in `skipped`. {@link readImageFiles} decodes the files (e.g. a chunk at a time).
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder or holds no
+ *   images
+ * @example
+ * ```ts
+ * const { files, labels, classNames } = await listImageFolder('photos');
+ * ```
  */
 export async function listImageFolder(
   dir: string,
-): Promise<{ files: { file: string; label?: number }[]; classNames: string[] }> {
+  caller: { fn: string; argument: string } = { fn: 'listImageFolder', argument: 'dir' },
+): Promise<ImageFolderListing> {
+  const { fn, argument } = caller;
+  const isDir =
+    typeof dir === 'string' &&
+    (await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ));
+  if (!isDir) throw new InvalidArgumentError(fn, argument, 'an existing folder', dir);
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
-  const classNames = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   const files: { file: string; label?: number }[] = [];
-  if (classNames.length > 0) {
-    for (let k = 0; k < classNames.length; k++) {
-      for (const f of (await readdir(path.join(dir, classNames[k]))).sort(byName)) {
-        if (IMAGE_EXT.has(path.extname(f).toLowerCase()))
-          files.push({ file: path.join(dir, classNames[k], f), label: k });
+  const skipped: string[] = [];
+  if (subdirs.length > 0) {
+    for (let k = 0; k < subdirs.length; k++) {
+      for (const f of (await readdir(path.join(dir, subdirs[k]))).sort(byName)) {
+        const file = path.join(dir, subdirs[k], f);
+        if (IMAGE_EXT.has(path.extname(f).toLowerCase())) files.push({ file, label: k });
+        else skipped.push(file);
       }
     }
   } else {
     for (const e of entries) {
-      if (e.isFile() && IMAGE_EXT.has(path.extname(e.name).toLowerCase()))
-        files.push({ file: path.join(dir, e.name) });
+      if (!e.isFile()) continue;
+      if (IMAGE_EXT.has(path.extname(e.name).toLowerCase())) files.push({ file: path.join(dir, e.name) });
+      else skipped.push(path.join(dir, e.name));
     }
   }
-  return { files, classNames };
-}
-
-/**
- * Reads a folder of PNG/JPEG images (`.png`, `.jpg`, `.jpeg`) into one tensor. With sub-folders, each is a class
- * (sorted by name in code-unit order, the same on every machine; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
- * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
- * resized bilinearly when its size differs, and scaled to [0, 1].
- *
- * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
- *   decoded
- * @example
- * ```ts
- * // digits/0/*.png, digits/1/*.png, ...
- * const { x, labels, classNames } = await readImageFolder('digits', { size: [28, 28], channels: 1 });
- * // x: [N, 28, 28, 1] in [0, 1]; labels[i] indexes classNames
- * x.dispose();
- * ```
- */
-export async function readImageFolder(dir: string, options: ReadImageFolderOptions): Promise<ImageFolder> {
-  const { fn, argument } = options.caller ?? { fn: 'readImageFolder', argument: 'dir' };
-  const [h, w] = options.size;
-  const c = options.channels;
-  checkOneOf(fn, 'options.channels', c, [1, 3]);
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
-  }
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) throw new InvalidArgumentError(fn, argument, 'an existing folder', dir);
-  const { files, classNames: subdirs } = await listImageFolder(dir);
   if (files.length === 0) {
     throw new InvalidArgumentError(
       fn,
@@ -132,9 +131,40 @@ export async function readImageFolder(dir: string, options: ReadImageFolderOptio
       dir,
     );
   }
+  return {
+    files: files.map((f) => f.file),
+    labels: subdirs.length > 0 ? files.map((f) => f.label as number) : undefined,
+    classNames: subdirs.length > 0 ? subdirs : undefined,
+    skipped,
+  };
+}
+
+/**
+ * Decodes PNG/JPEG files into one `[N, height, width, channels]` float32 tensor in [0, 1]: grey = mean of RGB,
+ * alpha dropped, images of another size resized bilinearly (aspect ratio not kept).
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} naming the file that cannot be decoded (nothing
+ *   is left allocated)
+ * @example
+ * ```ts
+ * const x = await readImageFiles(['a.png', 'b.jpg'], { size: [224, 224], channels: 3 });
+ * ```
+ */
+export async function readImageFiles(
+  files: readonly string[],
+  options: ReadImageFolderOptions,
+): Promise<tf.Tensor4D> {
+  const { fn, argument } = options.caller ?? { fn: 'readImageFiles', argument: 'files' };
+  const [h, w] = options.size;
+  const c = options.channels;
+  checkOneOf(fn, 'options.channels', c, [1, 3]);
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
+    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
+  }
+  if (files.length === 0) throw new InvalidArgumentError(fn, argument, 'at least one image file', files);
   const images: tf.Tensor3D[] = [];
   try {
-    for (const { file } of files) {
+    for (const file of files) {
       const img = await decodeImageFile(file, fn, argument);
       images.push(
         tf.tidy(() => {
@@ -149,13 +179,41 @@ export async function readImageFolder(dir: string, options: ReadImageFolderOptio
         }),
       );
     }
-    return {
-      x: tf.stack(images) as tf.Tensor4D,
-      labels: subdirs.length > 0 ? files.map((f) => f.label as number) : undefined,
-      classNames: subdirs.length > 0 ? subdirs : undefined,
-      files: files.map((f) => f.file),
-    };
+    return tf.stack(images) as tf.Tensor4D;
   } finally {
     tf.dispose(images);
   }
+}
+
+/**
+ * Reads a folder of PNG/JPEG images (`.png`, `.jpg`, `.jpeg`) into one tensor. With sub-folders, each is a class
+ * (sorted by name; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
+ * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
+ * resized bilinearly when its size differs, and scaled to [0, 1]. ({@link listImageFolder} + {@link readImageFiles}.)
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
+ *   decoded
+ * @example
+ * ```ts
+ * // digits/0/*.png, digits/1/*.png, ...
+ * const { x, labels, classNames } = await readImageFolder('digits', { size: [28, 28], channels: 1 });
+ * // x: [N, 28, 28, 1] in [0, 1]; labels[i] indexes classNames
+ * x.dispose();
+ * ```
+ */
+export async function readImageFolder(dir: string, options: ReadImageFolderOptions): Promise<ImageFolder> {
+  const caller = options.caller ?? { fn: 'readImageFolder', argument: 'dir' };
+  checkOneOf(caller.fn, 'options.channels', options.channels, [1, 3]);
+  const [h, w] = options.size;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
+    throw new InvalidArgumentError(
+      caller.fn,
+      'options.size',
+      '[height, width], positive integers',
+      options.size,
+    );
+  }
+  const listing = await listImageFolder(dir, caller);
+  const x = await readImageFiles(listing.files, { ...options, caller });
+  return { x, labels: listing.labels, classNames: listing.classNames, files: listing.files };
 }

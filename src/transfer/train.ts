@@ -77,6 +77,18 @@ export interface GroupTrainOptions {
   groups?: readonly ParameterGroup[];
   /** Progress: phase `'train'`, one event per step, with `{ loss, epoch }`. @default undefined */
   onProgress?: ProgressCallback;
+  /**
+   * Called after each epoch with its number (from 1) and mean loss; returning `true` stops training (early
+   * stopping). The optimizer state carries over between epochs.
+   * @default undefined
+   */
+  onEpochEnd?: (epoch: number, loss: number) => boolean | undefined | Promise<boolean | undefined>;
+  /**
+   * Maps each training batch of inputs before the forward pass (data augmentation). Runs inside the step's scope:
+   * intermediates are freed; do not dispose the batch it receives.
+   * @default undefined
+   */
+  transformBatch?: (x: tf.Tensor) => tf.Tensor;
 }
 
 /** What {@link trainWithGroups} returns. */
@@ -249,7 +261,8 @@ export async function trainWithGroups(
         const idx = Int32Array.from(order.slice(s * batchSize, (s + 1) * batchSize));
         const y = Int32Array.from(idx, (i) => labels[i]);
         const lossT = tf.tidy(() => {
-          const xb = tf.gather(data.x, tf.tensor1d(idx, 'int32'));
+          const gathered = tf.gather(data.x, tf.tensor1d(idx, 'int32'));
+          const xb = opts.transformBatch ? opts.transformBatch(gathered) : gathered;
           const yb = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses);
           return grouped.step(() => crossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb, kind));
         });
@@ -265,6 +278,7 @@ export async function trainWithGroups(
         });
       }
       history.loss.push(sum / count);
+      if (opts.onEpochEnd && (await opts.onEpochEnd(epoch + 1, sum / count)) === true) break;
     }
   } finally {
     grouped.dispose();

@@ -9,7 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const short = ['seeded-split.ts', 'quickstart.ts', 'getting-started.ts', 'bring-your-own-model.ts'];
+const short = [
+  'seeded-split.ts',
+  'quickstart.ts',
+  'getting-started.ts',
+  'bring-your-own-model.ts',
+  'finetune.ts',
+];
 const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'transferkit-examples-'));
 let failed = 0;
