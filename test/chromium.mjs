@@ -20,12 +20,26 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/** Starts headless Chromium; throws a clear error when it is not installed. */
-export async function launchChromium() {
+/**
+ * What headless Chromium needs for WebGPU without a GPU: the SwiftShader (software Vulkan) adapter. WebGPU also
+ * needs a secure context, so the page must come from http://127.0.0.1 (not about:blank or file:).
+ */
+export const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+];
+
+/**
+ * Starts headless Chromium; throws a clear error when it is not installed. `{ webgpu: true }` adds
+ * {@link WEBGPU_ARGS} (and drops `--disable-gpu`, which would hide the adapter).
+ */
+export async function launchChromium({ webgpu = false } = {}) {
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: apt-get install chromium, or set CHROMIUM_PATH`);
   }
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const { chromium } = createRequire(path.join(root, 'package.json'))('playwright-core');
-  return chromium.launch({ executablePath: chromiumPath, args: ARGS });
+  const args = webgpu ? [...ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS] : ARGS;
+  return chromium.launch({ executablePath: chromiumPath, args });
 }

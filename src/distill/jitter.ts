@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkImageBatch, checkInteger, checkNonEmptyArray } from '../core/checks.js';
+import { cropAndResize } from '../core/crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
@@ -64,15 +65,8 @@ export function shiftImages(
       [pad, pad],
       [0, 0],
     ]) as tf.Tensor4D;
-    const boxInd = tf.range(0, n, 1, 'int32') as tf.Tensor1D;
-    return tf.image.cropAndResize(
-      padded,
-      tf.tensor2d(boxes, [n, 4]),
-      boxInd,
-      [h, w],
-      'bilinear',
-      0,
-    ) as tf.Tensor4D;
+    const boxInd = Array.from({ length: n }, (_, i) => i);
+    return cropAndResize(padded, boxes, boxInd, [h, w], 'bilinear', 0);
   });
 }
 

@@ -454,7 +454,9 @@ export class SpecialistEnsemble {
             active = tf.zeros([size, 0]);
           } else {
             const top = tf.topk(pg, n).indices;
-            const chosen = tf.sum(tf.oneHot(top, this.numClasses), 1);
+            // float32 one-hot: webgpu 4.22 cannot transpose int32 tensors (its shader fails to compile), which an int32 sum
+            // over axis 1 needs; the failed command buffer also drops the generalist's probabilities.
+            const chosen = tf.sum(tf.oneHot(top, this.numClasses, 1, 0, 'float32'), 1);
             active = tf.cast(tf.greater(tf.matMul(chosen, membership), 0), 'float32') as Tensor2D;
           }
           const specs = this.members.map((s, m) => {

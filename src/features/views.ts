@@ -14,6 +14,7 @@ import {
   checkOneOf,
   checkOptions,
 } from '../core/checks.js';
+import { cropAndResize } from '../core/crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { scoped } from '../core/memory.js';
 
@@ -232,12 +233,9 @@ export const fitToSize = scoped(
     if (mode === 'stretch') return tf.image.resizeBilinear(x, [size[0], size[1]]);
     const box = centerCropBox(h, w, size[0], size[1]);
     const n = images.shape[0];
-    const boxes = tf.tensor2d(
-      Array.from({ length: n }, () => safeBox(box)),
-      [n, 4],
-    );
-    const ind = tf.range(0, n, 1, 'int32') as tf.Tensor1D;
-    return tf.image.cropAndResize(x, boxes, ind, [size[0], size[1]], 'bilinear');
+    const boxes = Array.from({ length: n }, () => safeBox(box)).flat();
+    const ind = Array.from({ length: n }, (_, i) => i);
+    return cropAndResize(x, boxes, ind, [size[0], size[1]], 'bilinear');
   },
 );
 
@@ -278,13 +276,7 @@ export const augmentedViews = scoped(
       }
     }
     const x = tf.cast(images, 'float32') as tf.Tensor4D;
-    const cropped = tf.image.cropAndResize(
-      x,
-      tf.tensor2d(boxes, [boxes.length, 4]),
-      tf.tensor1d(ind, 'int32'),
-      [size[0], size[1]],
-      'bilinear',
-    );
+    const cropped = cropAndResize(x, boxes.flat(), ind, [size[0], size[1]], 'bilinear');
     if (views.length === crops.length) return cropped;
     return tf.concat([cropped, tf.reverse(cropped, 2)], 0) as tf.Tensor4D;
   },

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkImageBatch, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import { cropAndResize } from '../core/crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { PredictModel, ProgressCallback } from '../core/types.js';
@@ -149,14 +150,7 @@ export function cropBoxes(
   const norm = pixelBoxesToNormalized(boxes, { height: H, width: W });
   avoidWasmMemcpyPath(norm, cropSize[1], W);
   return tf.tidy(fn, () => {
-    const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
-    return tf.image.cropAndResize(
-      x,
-      tf.tensor2d(norm, [n, 4]),
-      tf.tensor1d(Int32Array.from(boxImage), 'int32'),
-      [cropSize[0], cropSize[1]],
-      method,
-    );
+    return cropAndResize(images, norm, boxImage, cropSize, method);
   });
 }
 
@@ -220,16 +214,7 @@ export function cropGridChunks(
         allBoxes.set(norm, i * norm.length);
         boxInd.fill(start + i, i * grid.count, (i + 1) * grid.count);
       }
-      const crops = tf.tidy(fn, () => {
-        const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
-        return tf.image.cropAndResize(
-          x,
-          tf.tensor2d(allBoxes, [m * grid.count, 4]),
-          tf.tensor1d(boxInd, 'int32'),
-          [cropSize[0], cropSize[1]],
-          method,
-        );
-      });
+      const crops = tf.tidy(fn, () => cropAndResize(images, allBoxes, boxInd, cropSize, method));
       yield { crops, imageStart: start, imageEnd: end };
     }
   })();

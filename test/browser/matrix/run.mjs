@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// The backend matrix: every transferkit primitive (test/browser/matrix/cells.ts) on webgl, webgpu, wasm and cpu in
+// Debian's headless Chromium (one esbuild bundle of the BUILT package, dist/index.js, served from 127.0.0.1), each
+// cell's numbers compared with the same cell on the cpu backend in Node. A cell passes when it ran and matches
+// (TOLERANCE below), or when it refused with a typed transferkit error (never a raw tfjs one). Writes
+// docs/backend-matrix.json and re-renders the generated table in docs/backends.md (render.mjs), so the docs show
+// what the last run measured. Run `npm run build` first. Usage: node test/browser/matrix/run.mjs [backend ...]
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launchChromium } from '../../chromium.mjs';
+import { renderBackendsDoc } from './render.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const here = path.join(root, 'test/browser/matrix');
+const require = createRequire(path.join(root, 'package.json'));
+const esbuild = require('esbuild');
+
+/**
+ * The tolerance of a comparison with the cpu backend in Node: `max |x - ref| <= rtol * max(|ref|) + atol` over each
+ * output vector (a norm-wise relative error, so one large output does not hide a wrong small one behind a loose
+ * per-element check, and near-zero elements do not blow up a per-element ratio). Every backend computes in float32,
+ * but in different orders: webgl and webgpu sum convolutions and matmuls in tiles / trees, wasm (XNNPACK) in SIMD
+ * lanes, so forward outputs differ by a few float32 ulps of the largest partial sum (~1e-6 relative). Training cells
+ * (a fine-tuning epoch, a Distiller epoch, specialists, L-BFGS / Adam fits over 50 steps) amplify those differences
+ * through the updates (cells.ts says why they use SGD or a small Adam step), and the classifiers' L-BFGS line search
+ * may take a different number of steps, so they get a looser bound. webgl keeps float32 only where WEBGL_RENDER_FLOAT32_ENABLED is true (recorded in the JSON): on a GPU
+ * with 16-bit render targets only, its errors would be ~1e-3 and these bounds would fail, honestly.
+ */
+export const TOLERANCE = {
+  forward: { rtol: 1e-4, atol: 1e-6 },
+  trained: { rtol: 5e-3, atol: 1e-5 },
+};
+/** The cells whose numbers come out of training steps. */
+const TRAINED = new Set(['transfer', 'distill', 'ensemble', 'svm', 'softmax']);
+
+const BACKENDS =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['webgl', 'webgpu', 'wasm', 'cpu'];
+
+/** Bundles cells.ts for Node and runs it on the cpu backend (the reference). */
+async function reference(tmp) {
+  await esbuild.build({
+    entryPoints: [path.join(here, 'cells.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: path.join(tmp, 'cells.node.mjs'),
+    logLevel: 'warning',
+  });
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  await import('@tensorflow/tfjs-layers');
+  const tk = await import(pathToFileURL(path.join(root, 'dist/index.js')).href);
+  const { runCells, CELLS } = await import(pathToFileURL(path.join(tmp, 'cells.node.mjs')).href);
+  await tf.setBackend('cpu');
+  return { cells: await runCells(tf, tk), CELLS };
+}
+
+/** Bundles page.ts for the browser with the built package in place of the source import. */
+async function bundlePage(tmp) {
+  const dist = path.join(root, 'dist/index.js');
+  if (!fs.existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run build` first');
+  await esbuild.build({
+    entryPoints: [path.join(here, 'page.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    outfile: path.join(tmp, 'page.js'),
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'built-transferkit',
+        setup(b) {
+          b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: dist }));
+        },
+      },
+    ],
+  });
+  const bundle = fs.readFileSync(path.join(tmp, 'page.js'), 'utf8');
+  if (/from ['"]node:|require\(['"]node:/.test(bundle))
+    throw new Error('the page bundle contains a node: import');
+  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '..');
+  for (const f of fs.readdirSync(wasmDir))
+    if (f.endsWith('.wasm')) fs.copyFileSync(path.join(wasmDir, f), path.join(tmp, f));
+  fs.writeFileSync(
+    path.join(tmp, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>backend matrix</title>',
+  );
+  return bundle.length;
+}
+
+function serve(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = http.createServer((req, res) => {
+    const name = path.join(dir, path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html');
+    if (!fs.existsSync(name)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': types[path.extname(name)] ?? 'application/octet-stream' });
+    res.end(fs.readFileSync(name));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Compares one cell's result with the reference; returns the verdict with the largest relative error. */
+export function compare(name, got, ref) {
+  if (got.status !== 'ok') {
+    return { verdict: got.status === 'refused' ? 'refused' : 'failed', detail: got.error };
+  }
+  if (ref.status !== 'ok')
+    return { verdict: 'failed', detail: `the cpu reference did not run: ${ref.error}` };
+  if (got.leaked !== 0) return { verdict: 'failed', detail: `${got.leaked} tensors leaked` };
+  const tol = TRAINED.has(name) ? TOLERANCE.trained : TOLERANCE.forward;
+  let worst = 0;
+  const problems = [];
+  for (const [key, want] of Object.entries(ref.values)) {
+    const have = got.values[key];
+    if (!have || have.length !== want.length) {
+      problems.push(`${key}: length ${have?.length} vs ${want.length}`);
+      continue;
+    }
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) {
+      scale = Math.max(scale, Math.abs(want[i]));
+      const d = Math.abs(have[i] - want[i]);
+      diff = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(diff, d);
+    }
+    const rel = diff / Math.max(scale, 1e-12);
+    worst = Math.max(worst, scale === 0 ? diff : rel);
+    if (diff > tol.rtol * scale + tol.atol)
+      problems.push(`${key}: max |diff| ${diff.toExponential(2)} (scale ${scale.toExponential(2)})`);
+  }
+  for (const [key, want] of Object.entries(ref.ints)) {
+    const have = got.ints[key] ?? [];
+    const bad = want.filter((v, i) => have[i] !== v).length + Math.abs(have.length - want.length);
+    if (bad > 0) problems.push(`${key}: ${bad} of ${want.length} differ`);
+  }
+  return problems.length > 0
+    ? { verdict: 'failed', detail: problems.join('; '), maxRelError: worst }
+    : { verdict: 'ok', maxRelError: worst };
+}
+
+async function main() {
+  const t0 = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'transferkit-matrix-'));
+  let browser;
+  let server;
+  try {
+    const bytes = await bundlePage(tmp);
+    const ref = await reference(tmp);
+    server = await serve(tmp);
+    const { port } = server.address();
+    browser = await launchChromium({ webgpu: true });
+    const runs = [];
+    for (const backend of BACKENDS) {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() !== 'log' && m.type() !== 'info' && !m.text().includes('404')) errors.push(m.text());
+      });
+      await page.goto(`http://127.0.0.1:${port}/index.html`);
+      const started = Date.now();
+      let out;
+      try {
+        out = await page.evaluate(async (b) => (await import('/page.js')).run(b), backend);
+      } catch (e) {
+        out = { backend, env: {}, cells: {}, error: String(e) };
+      }
+      out.ms = Date.now() - started;
+      if (errors.length > 0) out.pageErrors = errors;
+      runs.push(out);
+      await page.close();
+    }
+    const rows = ref.CELLS.map(([name, label]) => ({
+      name,
+      label,
+      reference: { status: ref.cells[name].status, error: ref.cells[name].error },
+      backends: Object.fromEntries(
+        runs.map((r) => {
+          const got = r.cells[name];
+          const v = got
+            ? compare(name, got, ref.cells[name])
+            : { verdict: 'failed', detail: r.error ?? 'not run' };
+          return [r.backend, { ...v, ms: got ? Math.round(got.ms) : undefined }];
+        }),
+      ),
+    }));
+    const result = {
+      generated: 'test/browser/matrix/run.mjs',
+      chromium: browser.version(),
+      tolerance: TOLERANCE,
+      trainedCells: [...TRAINED],
+      backends: runs.map((r) => ({
+        name: r.backend,
+        env: r.env,
+        ms: r.ms,
+        error: r.error,
+        pageErrors: r.pageErrors,
+      })),
+      rows,
+    };
+    const jsonPath = path.join(root, 'docs/backend-matrix.json');
+    fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+    const changed = renderBackendsDoc(result, path.join(root, 'docs/backends.md'));
+    let failed = 0;
+    for (const row of rows) {
+      for (const [b, v] of Object.entries(row.backends)) {
+        const ok = v.verdict === 'ok' || v.verdict === 'refused';
+        if (!ok) failed++;
+        const err = v.maxRelError === undefined ? '' : ` rel err ${v.maxRelError.toExponential(1)}`;
+        console.log(
+          `${ok ? 'ok  ' : 'FAIL'} ${row.name.padEnd(10)} ${b.padEnd(7)} ${v.verdict}${err} ${v.ms ?? '-'} ms${v.detail ? `: ${v.detail}` : ''}`,
+        );
+      }
+    }
+    for (const r of runs)
+      if (r.pageErrors) console.log(`${r.backend} page errors: ${r.pageErrors.join('; ')}`);
+    console.log(
+      `backend matrix: ${rows.length} cells x ${runs.length} backends, ${failed} failed; ${(bytes / 1024).toFixed(0)} KiB bundle; ${((Date.now() - t0) / 1000).toFixed(1)} s; docs/backends.md ${changed ? 'updated' : 'unchanged'}`,
+    );
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    await browser?.close();
+    server?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
