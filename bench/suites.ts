@@ -11,8 +11,8 @@ import { suite as kernels } from './kernels.js';
 import { suite as patches } from './patches.js';
 import { suite as peers } from './peers.js';
 import { suite as pool } from './pool.js';
-import { suite as step } from './step.js';
 import { suite as queue } from './queue.js';
+import { suite as step } from './step.js';
 import { suite as transfer } from './transfer.js';
 import type { BenchSuite } from './types.js';
 

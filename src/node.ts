@@ -9,8 +9,8 @@ export * from './node/backend.js';
 export * from './node/datasets.js';
 export * from './node/extraction.js';
 export * from './node/features-io.js';
-export * from './node/idx.js';
 export * from './node/finetune.js';
+export * from './node/idx.js';
 export {
   type ImageFolder,
   type ImageFolderListing,

@@ -36,7 +36,6 @@ export {
   Standardizer,
   type StandardizerJSON,
 } from './normalize.js';
-export { listTaps, type TapInfo, type TapRef } from './taps.js';
 export {
   canonicalJson,
   checkShard,
@@ -49,7 +48,7 @@ export {
   shardFromEnv,
   shardRange,
 } from './shards.js';
-export { closeNames, editDistance, listTaps, type TapInfo, type TapRef } from './taps.js';
+export { listTaps, type TapInfo, type TapRef } from './taps.js';
 export {
   type AugmentOptions,
   augmentedViews,

@@ -26,10 +26,10 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { stratifiedSplit } from '../data/split.js';
 import { FeatureExtractor } from '../features/extractor.js';
+import { modelStructure } from '../model/structure.js';
 import { deriveSeed } from '../transfer/config.js';
 import { OPTIMIZER_KINDS } from '../transfer/grouped-optimizer.js';
 import { LayerTransfer } from '../transfer/layer-transfer.js';
-import { modelStructure } from '../transfer/structure.js';
 import { trainWithGroups } from '../transfer/train.js';
 import { augmentImages, type ResolvedAugment, resolveFinetuneAugment } from './augment.js';
 import type {

@@ -29,7 +29,6 @@ import {
 import { decodeImageFile, listImageFolder } from './images.js';
 import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS } from './pretrained.js';
 
-
 /**
  * A feature extraction job as plain JSON: where the images are, which model, which taps, how to process them.
  *
@@ -209,7 +208,10 @@ export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs
   checkSpec(spec);
   let out: ExtractionInputs;
   if (spec.images !== undefined) {
-    const { files, labels, classes } = await listImages(spec.images, { fn: 'transferkit features', argument: '--images' });
+    const { files, labels, classes } = await listImages(spec.images, {
+      fn: 'transferkit features',
+      argument: '--images',
+    });
     out = { files, labels, classes, ids: files.map((f) => path.relative(spec.images as string, f)) };
   } else {
     const list = spec.list as string;
