@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import { isTensor } from './checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 
@@ -33,8 +33,8 @@ export interface ProgressEvent {
 export type ProgressCallback = (event: ProgressEvent) => void;
 
 /**
- * Anything that maps a batch of inputs to one output tensor synchronously. A tfjs `LayersModel` satisfies it
- * (its `predict`), and so does any object of the user's with a `predict` method. This is how custom models plug in.
+ * Anything that maps a batch of inputs to one output tensor synchronously. A tfjs `LayersModel` and a tfjs-converter
+ * `GraphModel` satisfy it (their `predict`), and so does any object of the user's with a `predict` method. This is how custom models plug in.
  *
  * @example
  * ```ts
@@ -42,8 +42,12 @@ export type ProgressCallback = (event: ProgressEvent) => void;
  * ```
  */
 export interface PredictModel {
-  /** Maps an input batch to an output batch (for a classifier: logits or probabilities, `[batch, classes]`). */
-  predict(x: Tensor): Tensor | Tensor[];
+  /**
+   * Maps an input batch to an output batch (for a classifier: logits or probabilities, `[batch, classes]`). The
+   * named-map form is there so that a tfjs-converter `GraphModel` satisfies the interface as it is; transferkit
+   * needs a single tensor.
+   */
+  predict(x: Tensor): Tensor | Tensor[] | NamedTensorMap;
 }
 
 /** A classifier that tells whether its `predict` returns logits or probabilities. */

@@ -15,11 +15,11 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '../core/index.js';
-import { graphModelError } from '../model/errors.js';
-import { type ContainerLike, isGraphModel } from '../model/kinds.js';
+import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
 import { type LayerRef, resolveLayer } from '../model/layers.js';
 import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
+import { GraphProjector } from './graph-projection.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
 import {
   checkLayerSupported,
@@ -147,14 +147,44 @@ export class Deconvnet {
   readonly strategy: ProjectionStrategy;
   private readonly fields: Map<string, ReceptiveField>;
   private readonly model: ContainerLike;
+  private readonly gm: GraphProjector | undefined;
   private disposed = false;
 
-  constructor(model: tfl.LayersModel, options?: DeconvnetOptions) {
+  /**
+   * @param model a tfjs-layers model, or a GraphModel (tfjs-converter): then layers are node names, `project` and
+   * `activations` work (saliency through any op; deconvnet/guided through the ops of `GRAPH_PROJECTION_OPS`), and
+   * the methods that need layer geometry (`projectUnits`, `receptiveField`, `topK`, `occlusion`) throw a
+   * `GraphModelNotSupportedError`.
+   */
+  constructor(model: tfl.LayersModel | GraphModelLike, options?: DeconvnetOptions) {
     const opts = checkOptions('Deconvnet', 'options', options);
     const strategy = opts.strategy ?? 'deconvnet';
     checkOneOf('Deconvnet', 'options.strategy', strategy, PROJECTION_STRATEGIES);
     this.strategy = strategy;
-    if (isGraphModel(model)) throw graphModelError('Deconvnet', 'model');
+    if (isGraphModel(model)) {
+      this.gm = new GraphProjector(model);
+      const inputShape = this.gm.inputShape;
+      this.graph = {
+        input: model.inputs[0].name,
+        inputShape,
+        output: '',
+        nodes: [],
+        aliases: new Map(),
+        containerOutputs: new Map(),
+      };
+      this.model = model as unknown as ContainerLike;
+      this.fields = new Map();
+      if (inputShape.length !== 4) {
+        throw new ShapeMismatchError(
+          'Deconvnet',
+          'model',
+          'a model whose input is an NHWC image batch [batch, height, width, channels]',
+          `input shape [${inputShape.map((d) => (d === null ? 'null' : d)).join(', ')}]`,
+        );
+      }
+      return;
+    }
+    this.gm = undefined;
     this.graph = buildGraph('Deconvnet', model);
     this.model = model as unknown as ContainerLike;
     const shape = this.graph.inputShape;
@@ -170,8 +200,9 @@ export class Deconvnet {
     this.fields = this.computeFields();
   }
 
-  /** Names of the layers in topological order (nested models' layers as `outer/inner`). */
+  /** Names of the layers in topological order (nested models' layers as `outer/inner`; a GraphModel's nodes). */
   get layerNames(): string[] {
+    if (this.gm !== undefined) return this.gm.nodes.map((n) => n.name);
     return this.graph.nodes.map((n) => n.name);
   }
 
@@ -185,6 +216,18 @@ export class Deconvnet {
    */
   layerInfo(layer: LayerRef): DeconvLayerInfo {
     this.checkLive('layerInfo');
+    if (this.gm !== undefined) {
+      const r = this.gm.resolve('Deconvnet.layerInfo', layer, 'layer');
+      const [, h, w] = this.gm.inputShape;
+      return {
+        name: r.name,
+        className: r.op,
+        index: r.index,
+        outputShape: [],
+        channels: 0,
+        receptiveField: globalField(h ?? 0, w ?? 0),
+      };
+    }
     const index = this.nodeIndex('Deconvnet.layerInfo', layer);
     const node = this.graph.nodes[index];
     return {
@@ -207,6 +250,12 @@ export class Deconvnet {
    */
   activations(images: tf.Tensor4D, layer: LayerRef): tf.Tensor {
     this.checkLive('activations');
+    const gm: GraphProjector | undefined = this.gm;
+    if (gm !== undefined) {
+      const r = gm.resolve('Deconvnet.activations', layer, 'layer');
+      gm.checkImages('Deconvnet.activations', images);
+      return gm.activations(images, r.name);
+    }
     const index = this.nodeIndex('Deconvnet.activations', layer);
     this.checkImages('Deconvnet.activations', images);
     return tf.tidy(() => {
@@ -230,6 +279,7 @@ export class Deconvnet {
     this.checkLive('project');
     const fn = 'Deconvnet.project';
     const opts = checkOptions(fn, 'options', options);
+    if (this.gm !== undefined) return this.projectGraph(this.gm, images, opts);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
@@ -266,6 +316,38 @@ export class Deconvnet {
     });
   }
 
+  private projectGraph(gm: GraphProjector, images: tf.Tensor4D, opts: ProjectOptions): tf.Tensor5D {
+    const fn = 'Deconvnet.project';
+    const node = gm.resolve(fn, opts.layer, 'options.layer');
+    const g: GraphProjector = gm;
+    g.checkImages(fn, images);
+    const channels = opts.channels ?? 'all';
+    if (channels !== 'all') {
+      if (!Array.isArray(channels) || channels.length === 0) {
+        throw new InvalidArgumentError(
+          fn,
+          'options.channels',
+          `'all' or a non-empty array of channel indices`,
+          channels,
+        );
+      }
+      channels.forEach((ch, i) => {
+        checkInteger(fn, `options.channels[${i}]`, ch, 0);
+      });
+    }
+    const position = opts.position ?? 'max';
+    if (typeof position !== 'object' || position === null) {
+      checkOneOf(fn, 'options.position', position, ['max', 'all'] as const);
+    }
+    const signalKind = opts.signal ?? 'activation';
+    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+    const strategy = opts.strategy ?? this.strategy;
+    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+    return gm.project(fn, images, node.name, channels, strategy, position, (a, chans) =>
+      initialSignal(a, chans, position, signalKind),
+    );
+  }
+
   /**
    * Projects individual units (image, channel, position), each in its own projection, in one batched pass: the
    * forward pass runs on the images the units refer to, the backward pass on one signal per unit.
@@ -279,6 +361,7 @@ export class Deconvnet {
   projectUnits(images: tf.Tensor4D, units: UnitRef[], options: ProjectUnitsOptions): tf.Tensor4D {
     this.checkLive('projectUnits');
     const fn = 'Deconvnet.projectUnits';
+    if (this.gm !== undefined) throw this.gm.unsupported(fn, 'projectUnits');
     const opts = checkOptions(fn, 'options', options);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
@@ -350,6 +433,7 @@ export class Deconvnet {
    * ```
    */
   receptiveField(layer: LayerRef): ReceptiveField {
+    if (this.gm !== undefined) throw this.gm.unsupported('Deconvnet.receptiveField', 'a receptive field');
     return this.layerInfo(layer).receptiveField;
   }
 
@@ -366,6 +450,8 @@ export class Deconvnet {
    * ```
    */
   topK(data: ImageSource, options: TopKOptions): Promise<TopKResult> {
+    if (this.gm !== undefined)
+      return Promise.reject(this.gm.unsupported('Deconvnet.topK', 'topK (receptive-field crops)'));
     return topKImpl(this, data, options);
   }
 
@@ -380,6 +466,7 @@ export class Deconvnet {
    * ```
    */
   occlusion(images: tf.Tensor4D, options: OcclusionOptions): Promise<OcclusionResult> {
+    if (this.gm !== undefined) return Promise.reject(this.gm.unsupported('Deconvnet.occlusion', 'occlusion'));
     return occlusionImpl(this, images, options);
   }
 
@@ -544,8 +631,8 @@ export class Deconvnet {
   }
 }
 
-/** The signal that starts a projection: `[N*K, ...]`, activations of one channel (and position) per row. */
-function initialSignal(
+/** @internal The signal that starts a projection: `[N*K, ...]`, activations of one channel (and position) per row. */
+export function initialSignal(
   a: tf.Tensor,
   channels: number[],
   position: ProjectionPosition,

@@ -6,17 +6,18 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import type { GraphModelLike } from './kinds.js';
+import { type GraphModelLike, graphTopology } from './kinds.js';
 import type { LayerInfo } from './layers.js';
 import { closeNames, quoteNames } from './names.js';
 
 interface GraphNodeDef {
   name: string;
   op?: string;
+  input?: string[];
 }
 
 function nodesOf(model: GraphModelLike): GraphNodeDef[] | undefined {
-  const topo = model.artifacts?.modelTopology as { node?: GraphNodeDef[] } | undefined;
+  const topo = graphTopology(model) as { node?: GraphNodeDef[] } | undefined;
   if (topo === undefined || topo === null || !Array.isArray(topo.node)) return undefined;
   return topo.node.filter((n) => typeof n?.name === 'string');
 }
@@ -101,7 +102,16 @@ export function graphOutputOp(model: GraphModelLike): string | undefined {
   if (nodes === undefined || nodes.length === 0) return undefined;
   const outs = (model as { outputs?: readonly { name?: string }[] }).outputs;
   const name = outs?.[0]?.name?.replace(/:\d+$/, '');
-  const node = name === undefined ? nodes[nodes.length - 1] : nodes.find((n) => n.name === name);
+  let node = name === undefined ? nodes[nodes.length - 1] : nodes.find((n) => n.name === name);
+  // the converter's outputs are often `Identity` nodes of the real output: follow them
+  for (
+    let i = 0;
+    i < 16 && node?.op === 'Identity' && node.input !== undefined && node.input.length > 0;
+    i++
+  ) {
+    const src = node.input[0].replace(/^\^/, '').replace(/:\d+$/, '');
+    node = nodes.find((n) => n.name === src);
+  }
   return node?.op;
 }
 

@@ -7,6 +7,7 @@
  */
 export { type CutInfo, listCuts } from './cuts.js';
 export { GraphModelNotSupportedError, InvalidCutError } from './errors.js';
+export { GRAPH_PROJECTION_OPS } from './graph-gradients.js';
 export { type GraphModelLike, isGraphModel, isLayersModel, type ModelKind, modelKind } from './kinds.js';
 export { type LayerInfo, type LayerRef, listLayers } from './layers.js';
 export { outputKind } from './output-kind.js';

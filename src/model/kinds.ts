@@ -61,7 +61,8 @@ export function isLayersModel(v: unknown): v is tfl.LayersModel {
 
 /**
  * The part of `tf.GraphModel` (from `@tensorflow/tfjs-converter`) transferkit uses. A real `GraphModel` satisfies
- * it; so does any object of yours that evaluates named nodes of a graph.
+ * it; so does any object of yours that evaluates named nodes of a graph. When the object also holds
+ * `artifacts.modelTopology` (the GraphDef, as a loaded `GraphModel` does), node names are checked and listed.
  *
  * @example
  * ```ts
@@ -83,11 +84,14 @@ export interface GraphModelLike {
     inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap,
     outputs?: string | string[],
   ): tf.Tensor | tf.Tensor[];
-  /** The model's artifacts; when they carry the GraphDef (`modelTopology.node`), nodes are checked and listed. */
-  readonly artifacts?: {
-    /** The model topology; for a graph model, the GraphDef JSON whose `node` array lists the graph's nodes. */
-    modelTopology?: unknown;
-  };
+}
+
+/**
+ * The GraphDef JSON of a graph model (`artifacts.modelTopology`: a field tfjs-converter's `GraphModel` keeps private
+ * in its types but holds at run time), or `undefined`. Its `node` array lists the graph's nodes.
+ */
+export function graphTopology(model: GraphModelLike): unknown {
+  return (model as { artifacts?: { modelTopology?: unknown } }).artifacts?.modelTopology;
 }
 
 /**

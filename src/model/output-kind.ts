@@ -34,7 +34,7 @@ function endsInSoftmax(layer: Layer): boolean {
  * // 'probabilities'
  * ```
  */
-export function outputKind(model: unknown): OutputKind {
+export function outputKind(model: unknown): 'probabilities' | 'logits' {
   const declared = (model as { outputKind?: unknown } | null)?.outputKind;
   if (declared === 'logits' || declared === 'probabilities') return declared;
   if (isContainer(model)) {

@@ -31,6 +31,11 @@ export {
   transferTable,
 } from './experiment.js';
 export {
+  GraphModelClassifier,
+  type GraphModelClassifierOptions,
+  graphModelClassifier,
+} from './graph-classifier.js';
+export {
   GroupedOptimizer,
   type GroupedOptimizerOptions,
   OPTIMIZER_KINDS,

@@ -18,7 +18,7 @@ import {
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { ProgressCallback } from '../core/types.js';
-import { type OutputKind as ModelOutputKind, outputKind } from '../model/output-kind.js';
+import { outputKind } from '../model/output-kind.js';
 import {
   GroupedOptimizer,
   OPTIMIZER_KINDS,
@@ -35,7 +35,7 @@ export interface LabeledData {
 }
 
 /** What a classifier's output is: scores before softmax, or probabilities. */
-export type OutputKind = ModelOutputKind;
+export type OutputKind = 'logits' | 'probabilities';
 
 /** Options of {@link trainWithGroups}. */
 export interface GroupTrainOptions {

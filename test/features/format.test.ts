@@ -59,10 +59,10 @@ describe('graph models', () => {
     const model = tinyCnn();
     const names = model.layers.map((l) => l.name);
     const calls: string[][] = [];
-    const gm: GraphModelLike = {
+    const gm = {
       inputs: [{ name: 'x', shape: [-1, 10, 10, 2] }],
       artifacts: { modelTopology: { node: names.map((n) => ({ name: n, op: 'Layer' })) } },
-      execute(x, outputs) {
+      execute(x: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap, outputs?: string | string[]) {
         const list = (Array.isArray(outputs) ? outputs : [outputs]) as string[];
         calls.push(list);
         const sym = list.map((n) => model.getLayer(n.replace(/:\d+$/, '')).output as tfl.SymbolicTensor);

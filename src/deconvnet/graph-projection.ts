@@ -1,0 +1,130 @@
+/**
+ * The Deconvnet on a GraphModel (tfjs-converter): projections by node name through `tf.grad` of
+ * `model.execute(x, node)`, with the deconvnet / guided rectifier rules as temporary overrides of the `Relu` and
+ * `Relu6` gradients (see `src/model/graph-gradients.ts`). Saliency is the plain gradient.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkImageBatch, checkInteger } from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { GraphModelNotSupportedError } from '../model/errors.js';
+import {
+  checkGraphProjection,
+  type GraphNodeDef,
+  graphNodeDefs,
+  withRectifierGradients,
+} from '../model/graph-gradients.js';
+import { resolveGraphTap } from '../model/graph-model.js';
+import type { GraphModelLike } from '../model/kinds.js';
+import type { ProjectionStrategy } from './rules.js';
+import { tileForward } from './rules.js';
+
+/** Position rule, as in `ProjectOptions.position`. */
+type Position = 'max' | 'all' | { y: number; x: number };
+
+/** A GraphModel as the Deconvnet uses it (inner). */
+export class GraphProjector {
+  readonly nodes: GraphNodeDef[];
+  readonly inputShape: (number | null)[];
+  constructor(readonly model: GraphModelLike) {
+    const nodes = graphNodeDefs(model);
+    if (nodes === undefined) {
+      throw new InvalidArgumentError(
+        'Deconvnet',
+        'model',
+        'a GraphModel that carries its GraphDef (`artifacts.modelTopology.node`, as loadGraphModel gives it)',
+        'a graph model without topology',
+      );
+    }
+    this.nodes = nodes;
+    if (model.inputs.length !== 1) {
+      throw new InvalidArgumentError(
+        'Deconvnet',
+        'model',
+        'a graph model with one input',
+        model.inputs.length,
+      );
+    }
+    this.inputShape = [...(model.inputs[0].shape ?? [])].map((d) => (d === -1 ? null : d));
+  }
+
+  /** Node name (without `:0`) and op of a reference: a node name or an index into the node list. */
+  resolve(fn: string, ref: unknown, argument: string): { name: string; op: string; index: number } {
+    const info = resolveGraphTap(this.model, ref, fn, argument);
+    return { name: info.name.replace(/:\d+$/, ''), op: info.className, index: info.index };
+  }
+
+  unsupported(fn: string, what: string): GraphModelNotSupportedError {
+    return new GraphModelNotSupportedError(
+      fn,
+      'model',
+      `${what} needs the layer geometry (kernels, strides, pooling switches) of a LayersModel, which a GraphModel does not expose`,
+      "Deconvnet.project on the GraphModel (strategies 'saliency', 'guided', 'deconvnet' by node name), or the same method on a LayersModel",
+    );
+  }
+
+  checkImages(fn: string, images: unknown): void {
+    checkImageBatch(fn, 'images', images);
+    const shape = (images as tf.Tensor4D).shape;
+    const ok = this.inputShape.every((d, i) => i === 0 || d === null || d === shape[i]);
+    if (!ok || shape[0] === 0) {
+      throw new ShapeMismatchError(
+        fn,
+        'images',
+        `a non-empty batch of shape [*, ${this.inputShape
+          .slice(1)
+          .map((d) => (d === null ? '*' : d))
+          .join(', ')}] (the model's input)`,
+        shape,
+      );
+    }
+  }
+
+  activations(images: tf.Tensor4D, node: string): tf.Tensor {
+    return tf.tidy(() => this.model.execute(images, node) as tf.Tensor);
+  }
+
+  /**
+   * `[N, K, H, W, C]`: for each image and channel, the strategy's backward pass of the kept activations of `node`
+   * (`signal(a)` builds `[N*K, ...]` from the activations), one batched `tf.grad` over `N*K` tiled images.
+   */
+  project(
+    fn: string,
+    images: tf.Tensor4D,
+    node: string,
+    channels: number[] | 'all',
+    strategy: ProjectionStrategy,
+    position: Position,
+    signal: (a: tf.Tensor, channels: number[]) => tf.Tensor,
+  ): tf.Tensor5D {
+    if (strategy !== 'saliency') checkGraphProjection(fn, this.nodes, node);
+    return tf.tidy(() => {
+      const a = this.model.execute(images, node) as tf.Tensor;
+      const c = a.shape[a.rank - 1];
+      const chans = channels === 'all' ? Array.from({ length: c }, (_, i) => i) : channels;
+      chans.forEach((ch, i) => {
+        checkInteger(fn, `options.channels[${i}]`, ch, 0, c - 1);
+      });
+      if (typeof position === 'object' && a.rank === 4) {
+        checkInteger(fn, 'options.position.y', position.y, 0, (a.shape[1] as number) - 1);
+        checkInteger(fn, 'options.position.x', position.x, 0, (a.shape[2] as number) - 1);
+      } else if (typeof position === 'object') {
+        throw new InvalidArgumentError(
+          fn,
+          'options.position',
+          "'max' or 'all' for a node without spatial axes",
+          position,
+        );
+      }
+      const k = chans.length;
+      const s = signal(a, chans);
+      const x = tileForward(images, k);
+      const [n, h, w, ch] = images.shape;
+      const g = withRectifierGradients(strategy, () =>
+        tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(this.model.execute(xi, node) as tf.Tensor, s)))(x),
+      );
+      return tf.reshape(g, [n, k, h, w, ch]) as tf.Tensor5D;
+    });
+  }
+}
