@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   const m = machine();
   console.log(
-    `transferkit bench${args.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, tfjs ${tf.version_core}`,
+    `transferkit bench${args.quick ? ' (quick)' : ''}: ${m.cpu} (${m.cpuVendor} family ${m.cpuFamily} model ${m.cpuModel}, AVX-512 ${m.avx512}), load ${m.loadAverage}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, tfjs ${tf.version_core}`,
   );
   const chosen = args.only.length > 0 ? suites.filter((s) => args.only.includes(s.id)) : suites;
   const results: { id: string; title: string; seconds: number; records: unknown[] }[] = [];

@@ -2,6 +2,7 @@
  * Timing and reporting helpers shared by every benchmark suite: a median-of-samples timer with warm-up and a
  * time budget, records with ratios against baselines measured in the same run, and the table printer.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { BenchRecord } from './types.js';
 
@@ -133,11 +134,34 @@ export function formatTable(records: readonly BenchRecord[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * What /proc/cpuinfo says about the first CPU (Linux): vendor, family, model and whether it has AVX-512. The model
+ * name alone can mislead (a virtual machine may show a generic name); family/model identify the part.
+ */
+function cpuInfo(): Record<string, string> {
+  try {
+    const text = readFileSync('/proc/cpuinfo', 'utf8');
+    const first = text.split('\n\n')[0] ?? '';
+    const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(first)?.[1]?.trim() ?? '?';
+    const flags = field('flags').split(' ');
+    return {
+      cpuVendor: field('vendor_id'),
+      cpuFamily: field('cpu family'),
+      cpuModel: field('model'),
+      avx512: flags.includes('avx512f') ? 'yes' : 'no',
+    };
+  } catch {
+    return {};
+  }
+}
+
 /** The machine the run happened on, for the JSON output and docs/benchmarks.md. */
 export function machine(): Record<string, string | number> {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model ?? 'unknown',
+    ...cpuInfo(),
+    loadAverage: +os.loadavg()[0].toFixed(2),
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,

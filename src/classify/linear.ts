@@ -64,6 +64,14 @@ export interface LinearTrainingOptions {
 export interface LinearSvmOptions extends LinearTrainingOptions {
   /** Misclassification cost C of the primal 1/2 ||w||^2 + C sum xi^2 (larger: less regularisation). @default 1 */
   C?: number;
+  /**
+   * Regularise the bias like the weights: the primal becomes 1/2 (||w||^2 + b^2) + C sum xi^2, which is what
+   * liblinear solves with `-B 1` (the bias as an extra feature of value 1). Off: the bias is free, as in the
+   * textbook SVM. On features with a large common offset the free bias fits better; turn it on to reproduce
+   * liblinear's numbers.
+   * @default false
+   */
+  penalizeBias?: boolean;
 }
 
 /**
@@ -150,6 +158,11 @@ abstract class TfLinearClassifier implements FeatureClassifier {
   };
   /** lambda of the regulariser lambda/2 ||W||^2 for a training set of n rows. */
   protected abstract lambda(n: number): number;
+
+  /** Weight of the bias's L2 penalty (lambda_b/2 ||b||^2); 0 = a free bias. */
+  protected biasLambda(_n: number): number {
+    return 0;
+  }
   /** Scores from logits (identity for the SVM, softmax for the regression). */
   protected abstract scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D;
   /** Subclass-specific hyperparameters saved alongside the common options. */
@@ -208,6 +221,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       const W = this.W;
       const b = this.b;
       const lam = this.lambda(n);
+      const lamB = this.biasLambda(n);
       const opt = optimizer;
       // Explicit gradients (no tape): dJ/dW = x^T dS + lambda W, dJ/db = sum_i dS_i, with x^T precomputed for the
       // full batch (a plain matmul is several times faster than a transposed one on some backends).
@@ -215,9 +229,14 @@ abstract class TfLinearClassifier implements FeatureClassifier {
         const [cost, gW, gb] = tf.tidy(() => {
           const scores = tf.add(tf.matMul(xb, W), b) as tf.Tensor2D;
           const { data, dS } = this.dataTerm(scores, yb, wb);
-          const total = lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(W)))) : data;
+          let total = lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(W)))) : data;
           const gradW = lam > 0 ? tf.add(tf.matMul(xbT, dS), tf.mul(W, lam)) : tf.matMul(xbT, dS);
-          return [total, gradW, tf.sum(dS, 0)];
+          let gradB = tf.sum(dS, 0);
+          if (lamB > 0) {
+            total = tf.add(total, tf.mul(lamB / 2, tf.sum(tf.square(b))));
+            gradB = tf.add(gradB, tf.mul(b, lamB));
+          }
+          return [total, gradW, gradB];
         });
         opt.applyGradients({ [W.name]: gW, [b.name]: gb });
         tf.dispose([gW, gb]);
@@ -230,7 +249,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       if (fullBatch && this.opts.solver === 'lbfgs') {
         const xT = tf.transpose(xs) as tf.Tensor2D;
         owned2.push(xT);
-        const r = await this.lbfgs(xs, xT, oneHot, sw, lam, options);
+        const r = await this.lbfgs(xs, xT, oneHot, sw, lam, lamB, options);
         iterations = r.iterations;
         loss = r.loss;
       } else if (fullBatch) {
@@ -293,6 +312,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     oneHot: tf.Tensor2D,
     sw: tf.Tensor1D,
     lam: number,
+    lamB: number,
     options: FitOptions,
   ): Promise<{ iterations: number; loss: number }> {
     const W = this.W as tf.Variable;
@@ -302,9 +322,14 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       tf.tidy(() => {
         const scores = tf.add(tf.matMul(x, w), bias) as tf.Tensor2D;
         const { data, dS } = this.dataTerm(scores, oneHot, sw);
-        const f = (lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(w)))) : data) as tf.Scalar;
+        let f = (lam > 0 ? tf.add(data, tf.mul(lam / 2, tf.sum(tf.square(w)))) : data) as tf.Scalar;
         const gW = lam > 0 ? tf.add(tf.matMul(xT, dS), tf.mul(w, lam)) : tf.matMul(xT, dS);
-        return { f, g: [gW, tf.sum(dS, 0)] as Pair };
+        let gB = tf.sum(dS, 0);
+        if (lamB > 0) {
+          f = tf.add(f, tf.mul(lamB / 2, tf.sum(tf.square(bias)))) as tf.Scalar;
+          gB = tf.add(gB, tf.mul(bias, lamB));
+        }
+        return { f, g: [gW, gB] as Pair };
       });
     const dot = (a: Pair, c: Pair): tf.Scalar =>
       tf.add(tf.sum(tf.mul(a[0], c[0])), tf.sum(tf.mul(a[1], c[1])));
@@ -528,11 +553,16 @@ export class LinearSvm extends TfLinearClassifier {
   /** Always `'linear-svm'`. */
   readonly kind = 'linear-svm' as const;
   private readonly C: number;
+  private readonly penalizeBias: boolean;
 
   constructor(options: LinearSvmOptions = {}) {
     super('LinearSvm', options);
     this.C = options.C ?? 1;
     checkPositive('LinearSvm', 'options.C', this.C);
+    this.penalizeBias = options.penalizeBias ?? false;
+    if (typeof this.penalizeBias !== 'boolean') {
+      throw new InvalidArgumentError('LinearSvm', 'options.penalizeBias', 'a boolean', this.penalizeBias);
+    }
   }
 
   protected dataTerm(
@@ -558,13 +588,18 @@ export class LinearSvm extends TfLinearClassifier {
     return 1 / (this.C * n);
   }
 
+  /** liblinear's `-B 1`: the bias regularised like the weights, when `penalizeBias`. */
+  protected override biasLambda(n: number): number {
+    return this.penalizeBias ? this.lambda(n) : 0;
+  }
+
   protected scoresFromLogits(logits: tf.Tensor2D): tf.Tensor2D {
     return logits;
   }
 
-  /** Saves `C` with the common options. */
+  /** Saves `C` (and `penalizeBias` when on) with the common options. */
   protected extraOptions(): Record<string, unknown> {
-    return { C: this.C };
+    return this.penalizeBias ? { C: this.C, penalizeBias: true } : { C: this.C };
   }
 
   /** Restores a LinearSvm saved with `save()`. */

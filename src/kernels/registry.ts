@@ -39,7 +39,7 @@ const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 /**
  * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all six
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x and the
- * max-pool gradient ~10x faster); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * max-pool gradient ~2x faster, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *

@@ -1,5 +1,5 @@
 /**
- * Independent trainings on every core: a {@link TransferExperiment}'s seeds in worker threads (tinypool), each
+ * Independent trainings on every core: a `TransferExperiment`'s seeds in worker threads (tinypool), each
  * worker with its own tfjs engine, backend and training kernels.
  *
  * WebAssembly threads do not start in Node (tfjs creates its pthread workers from blob: URLs), and one tfjs
@@ -88,12 +88,12 @@ async function plain(fn: string, name: string, d: LabeledData): Promise<PlainLab
 }
 
 /**
- * Runs a {@link TransferExperiment} with its seeds spread over worker threads, and returns the same results as
+ * Runs a `TransferExperiment` with its seeds spread over worker threads, and returns the same results as
  * `new TransferExperiment(data, { ...options, modelFactory }).run()` would (runs in seed order; `ms` aside, the
  * numbers are bit-identical for a seed on the same backend and kernels). The workers use the calling thread's
  * backend (`wasm` or `cpu`) and the training kernels registered on it.
  *
- * @throws {@link InvalidArgumentError} for a bad worker count, factory reference or backend, before any worker starts
+ * @throws InvalidArgumentError for a bad worker count, factory reference or backend, before any worker starts
  * @example
  * ```ts
  * const results = await runTransferExperimentInWorkers(

@@ -31,10 +31,11 @@ function svmGradient(
   k: number,
   C: number,
   cw: number[],
+  penalizeBias = false,
 ): number[] {
   const { rows: n, cols: d, data } = x;
   const gW = W.map((w) => w / (C * n));
-  const gb = new Array(k).fill(0);
+  const gb = b.map((v) => (penalizeBias ? v / (C * n) : 0));
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < k; c++) {
       let s = b[c];
@@ -84,6 +85,36 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
       svm.dispose();
     });
   }
+
+  it('penalizeBias: a stationary point of 1/2 (||W||^2 + b^2) + C sum xi^2 (liblinear -B 1), with a shrunk bias', async () => {
+    const { x, y } = blobs(30, 3, 3, 5);
+    // A common offset: the free bias absorbs it, a penalised one cannot.
+    for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 0.3 + 3;
+    const cw = [1, 1, 1];
+    const svm = new LinearSvm({ C: 0.5, tol: 0, penalizeBias: true });
+    await svm.fit(x, y);
+    const saved = await svm.save();
+    expect(saved.options.penalizeBias).toBe(true);
+    const W = saved.state.weights as number[];
+    const b = saved.state.bias as number[];
+    const zero = svmGradient(x, y, new Array(9).fill(0), [0, 0, 0], 3, 0.5, cw, true);
+    const norm = (v: number[]) => Math.hypot(...v);
+    const penalised = norm(svmGradient(x, y, W, b, 3, 0.5, cw, true)) / norm(zero);
+    expect(penalised).toBeLessThan(1e-3);
+    // The penalty shrinks the bias against the free-bias fit of the same data.
+    const freeSvm = new LinearSvm({ C: 0.5, tol: 0 });
+    await freeSvm.fit(x, y);
+    const bFree = (await freeSvm.save()).state.bias as number[];
+    freeSvm.dispose();
+    expect(norm(b)).toBeLessThan(0.9 * norm(bFree));
+    const back = loadClassifier(JSON.parse(JSON.stringify(saved)));
+    expect((await back.save()).options.penalizeBias).toBe(true);
+    back.dispose();
+    svm.dispose();
+    expect(() => new LinearSvm({ penalizeBias: 1 as unknown as boolean })).toThrow(
+      /options\.penalizeBias.*LinearSvm/,
+    );
+  });
 
   it('saves to JSON and loads back with identical scores; leaks nothing', async () => {
     const { x, y } = blobs(24, 3, 4, 3);

@@ -8,6 +8,7 @@ import {
   trainingKernelsRegistered,
   unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
+import { trainClassifier, zeilerFergusCnn } from '../../src/zoo/index.js';
 import { backendName } from '../helpers.js';
 
 const b = backendName() as TrainingKernelBackend;
@@ -124,6 +125,39 @@ describe(`MaxPoolGrad training kernel on ${b}`, () => {
       new Float32Array([10, 20, 30, 40]),
     );
     expect(Array.from(dx)).toEqual([0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 0, 0, 0, 0, 40]);
+  });
+
+  it('a seeded training gives the same weights and loss bit for bit as with the original kernel', async () => {
+    const x = tf.randomUniform([16, 12, 12, 1], 0, 1, 'float32', 3);
+    const y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 3),
+      'int32',
+    );
+    const train = async () => {
+      const model = zeilerFergusCnn({
+        inputShape: [12, 12, 1],
+        filters: [4, 4],
+        kernelSizes: [3, 3],
+        hidden: [8],
+        numClasses: 3,
+        seed: 1,
+      });
+      const h = await trainClassifier(model, x, y, { epochs: 2, batchSize: 8, seed: 2 });
+      const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+      model.dispose();
+      return { loss: h.epochs.map((e) => e.loss), weights };
+    };
+    const ours = await train();
+    registerTrainingKernels(b, { kernels: TRAINING_KERNEL_NAMES.filter((k) => k !== 'MaxPoolGrad') });
+    let orig: Awaited<ReturnType<typeof train>>;
+    try {
+      orig = await train();
+    } finally {
+      registerTrainingKernels(b, ALL);
+    }
+    expect(ours.loss).toEqual(orig.loss);
+    expect(ours.weights).toEqual(orig.weights);
+    tf.dispose([x, y]);
   });
 
   it('leaves no tensor behind', () => {
