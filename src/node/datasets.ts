@@ -429,12 +429,27 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** The rows {@link scanClothesJson} kept. */
+export interface ScannedRows {
+  /** `count * 784` bytes, row-major. */
+  images: Uint8Array;
+  /** Number of 784-value rows kept. */
+  count: number;
+}
+
 /**
  * Scans one class file (`{"data": [[784 ints], ...]}`) byte by byte into uint8 rows, without `JSON.parse` (which
  * would build ~45 MB of JS arrays per class). Rows whose length is not 784 are skipped; any other character than
  * digits, commas, brackets, whitespace and the `"data":` key is an error.
+ *
+ * @throws {@link index!InvalidArgumentError | InvalidArgumentError} for any other byte, a value over 255, or a file
+ * that ends inside the data array
+ * @example
+ * ```ts
+ * scanClothesJson(new TextEncoder().encode('{"data":[[0,1,...784 values]]}'), 'x.json').count; // 1
+ * ```
  */
-export function scanClothesJson(text: Uint8Array, file: string): { images: Uint8Array; count: number } {
+export function scanClothesJson(text: Uint8Array, file: string): ScannedRows {
   const fn = 'loadFashionMnistBytes';
   const bad = (at: number) =>
     new InvalidArgumentError(

@@ -67,15 +67,16 @@ describe('the distill-mnist report section', () => {
       studentHidden: [16],
       studentEpochs: 1,
       seeds: 2,
+      testSize: 1000,
     });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r.testSize).toBe(10000);
+    expect(r.testSize).toBe(1000);
     expect(r.runs).toHaveLength(2);
-    expect(r.teacher.errors).toBeLessThan(5000);
+    expect(r.teacher.errors).toBeLessThan(500);
     for (const run of r.runs) {
       expect(run.hard).toBeGreaterThan(0);
-      expect(run.soft).toBeLessThanOrEqual(10000);
+      expect(run.soft).toBeLessThanOrEqual(1000);
     }
     expect(renderDistillMnist(r)).toContain('official');
-  });
+  }, 300_000);
 });

@@ -49,6 +49,8 @@ export interface DistillMnistConfig {
   batchSize: number;
   /** Student Adam learning rate. */
   lr: number;
+  /** Test digits scored (the first n of the official test set; 10,000 = all). */
+  testSize: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export function distillMnistConfig(mode: ReportMode): DistillMnistConfig {
     seeds: full ? 5 : 3,
     batchSize: 100,
     lr: 1e-3,
+    testSize: 10000,
   };
 }
 
@@ -191,7 +194,7 @@ export async function runDistillMnist(
 ): Promise<DistillMnistResult> {
   const t0 = Date.now();
   const cfg = config ?? distillMnistConfig(ctx.mode);
-  const data = await loadFullMnist();
+  const data = await loadFullMnist({ testSize: cfg.testSize });
   try {
     ctx.log(`distill-mnist: CNN teacher on ${cfg.teacherTrain} digits, ${cfg.teacherEpochs} epoch(s)`);
     const tt = Date.now();
