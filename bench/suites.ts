@@ -7,8 +7,18 @@ import { suite as distill } from './distill.js';
 import { suite as ensemble } from './ensemble.js';
 import { suite as features } from './features.js';
 import { suite as kernels } from './kernels.js';
+import { suite as models } from './models.js';
 import { suite as patches } from './patches.js';
 import { suite as transfer } from './transfer.js';
 import type { BenchSuite } from './types.js';
 
-export const suites: BenchSuite[] = [kernels, deconvnet, patches, distill, ensemble, features, transfer];
+export const suites: BenchSuite[] = [
+  kernels,
+  deconvnet,
+  patches,
+  distill,
+  ensemble,
+  features,
+  transfer,
+  models,
+];
