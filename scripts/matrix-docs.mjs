@@ -52,7 +52,8 @@ for (const run of runs) {
       }
       return mark.ok;
     });
-    lines.push(`| ${esc(a.title)} | \`${esc(a.layer ?? '')}\` | ${cells.join(' | ')} |`);
+    const layer = Array.isArray(a.layer) ? `last ${a.layer[0]} named *${a.layer[1]}*` : (a.layer ?? '');
+    lines.push(`| ${esc(a.title)} | \`${esc(layer)}\` | ${cells.join(' | ')} |`);
   }
   lines.push('');
 }
