@@ -8,6 +8,7 @@ import { suite as ensemble } from './ensemble.js';
 import { suite as features } from './features.js';
 import { suite as finetune } from './finetune.js';
 import { suite as kernels } from './kernels.js';
+import { suite as models } from './models.js';
 import { suite as patches } from './patches.js';
 import { suite as peers } from './peers.js';
 import { suite as pool } from './pool.js';
@@ -29,4 +30,5 @@ export const suites: BenchSuite[] = [
   peers,
   queue,
   finetune,
+  models,
 ];

@@ -654,7 +654,8 @@ export function initialSignal(
   let pos: tf.Tensor | null = null;
   if (position === 'max') {
     const sel = tf.reshape(tf.sum(kept, -1), [n, k, h * w]);
-    pos = tf.reshape(tf.oneHot(tf.argMax(sel, 2), h * w), [n, k, h, w, 1]);
+    // (a 1x1 map has one position: tf.oneHot refuses depth 1)
+    pos = h * w === 1 ? null : tf.reshape(tf.oneHot(tf.argMax(sel, 2), h * w), [n, k, h, w, 1]);
   } else if (typeof position === 'object') {
     const buf = new Float32Array(h * w);
     buf[position.y * w + position.x] = 1;
