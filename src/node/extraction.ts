@@ -167,9 +167,14 @@ export async function readImageFile(file: string, channels: number): Promise<tf.
  * const { files, labels, classes } = await listImages('data/shapes');
  * ```
  */
-export async function listImages(
-  dir: string,
-): Promise<{ files: string[]; labels: number[]; classes: string[] }> {
+export async function listImages(dir: string): Promise<{
+  /** Image paths, in row order. */
+  files: string[];
+  /** Class id of each image. */
+  labels: number[];
+  /** Class names (sorted sub-folder names, or `['all']`). */
+  classes: string[];
+}> {
   const entries = await readdir(dir, { withFileTypes: true });
   const classes = entries
     .filter((e) => e.isDirectory())
