@@ -42,7 +42,7 @@ function startWorker(url: string, queue: string): { proc: ChildProcess; ready: P
   );
   const ready = new Promise<void>((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`worker not ready in 120 s: ${out}`)), 120_000);
+    const t = setTimeout(() => reject(new Error(`worker not ready in 300 s: ${out}`)), 300_000);
     proc.stdout?.on('data', (b: Buffer) => {
       out += b.toString();
       if (/ready on/.test(out)) {

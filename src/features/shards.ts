@@ -156,7 +156,15 @@ export function shardFromEnv(env: Record<string, string | undefined>, count?: nu
  * shardRange(10, { index: 1, count: 3 }); // { start: 3, end: 6 }
  * ```
  */
-export function shardRange(total: number, shard: ShardSpec): { start: number; end: number } {
+export function shardRange(
+  total: number,
+  shard: ShardSpec,
+): {
+  /** First row of the shard. */
+  start: number;
+  /** One past the last row of the shard. */
+  end: number;
+} {
   if (!Number.isInteger(total) || total < 0) {
     throw new InvalidArgumentError('shardRange', 'total', 'an integer >= 0', total);
   }

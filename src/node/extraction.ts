@@ -156,7 +156,14 @@ export async function readImageFile(file: string, channels: number): Promise<tf.
 export async function listImages(
   dir: string,
   caller: { fn: string; argument: string } = { fn: 'listImages', argument: 'dir' },
-): Promise<{ files: string[]; labels: number[]; classes: string[] }> {
+): Promise<{
+  /** Image paths, in row order. */
+  files: string[];
+  /** Class id of each image. */
+  labels: number[];
+  /** Class names (sub-folder names in code-unit order, or `['all']`). */
+  classes: string[];
+}> {
   const listing = await listImageFolder(dir, caller);
   return {
     files: listing.files,

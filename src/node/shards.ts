@@ -17,6 +17,7 @@ import {
   mergeFeatureShards,
   rawValue,
   type ShardManifest,
+  type ShardPart,
   type ShardSpec,
   shardBaseName,
 } from '../index.js';
@@ -129,9 +130,7 @@ function fail(argument: string, expected: string, received: unknown): InvalidArg
  * const parts = await readFeatureShards('shards');
  * ```
  */
-export async function readFeatureShards(
-  dir: string,
-): Promise<{ manifest: ShardManifest; features: FeaturesFile }[]> {
+export async function readFeatureShards(dir: string): Promise<ShardPart[]> {
   if (typeof dir !== 'string' || dir.length === 0) {
     throw fail('dir', 'a folder of feature shards', dir);
   }
@@ -151,7 +150,7 @@ export async function readFeatureShards(
       throw fail(n, 'a shard with its manifest (an unfinished shard? extract it again)', 'no manifest');
     }
   }
-  const out: { manifest: ShardManifest; features: FeaturesFile }[] = [];
+  const out: ShardPart[] = [];
   for (const name of manifests) {
     let m: ShardManifest;
     try {

@@ -441,7 +441,12 @@ export interface RunSummary {
   /** Jobs completed. */
   completed: number;
   /** Jobs failed for good, with the reason (e.g. the unreadable file). */
-  failed: { jobId: string; reason: string }[];
+  failed: {
+    /** The job id. */
+    jobId: string;
+    /** Why it failed (the last error's message). */
+    reason: string;
+  }[];
   /** Results of the completed jobs, in shard order. */
   results: ShardJobResult[];
   /** Whether every job finished before the timeout. */
@@ -552,9 +557,27 @@ export interface QueueStatus {
   /** The queue name. */
   queue: string;
   /** Jobs per state. */
-  counts: { waiting: number; active: number; delayed: number; completed: number; failed: number };
+  counts: {
+    /** Jobs waiting for a worker. */
+    waiting: number;
+    /** Jobs a worker holds now. */
+    active: number;
+    /** Jobs waiting out a retry back-off. */
+    delayed: number;
+    /** Jobs completed. */
+    completed: number;
+    /** Jobs failed for good. */
+    failed: number;
+  };
   /** The most recent failed jobs with their reasons. */
-  failed: { jobId: string; reason: string; attempts: number }[];
+  failed: {
+    /** The job id. */
+    jobId: string;
+    /** Why it failed. */
+    reason: string;
+    /** Tries made. */
+    attempts: number;
+  }[];
 }
 
 /**

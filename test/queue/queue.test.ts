@@ -9,7 +9,8 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { enqueueCommand, statusCommand } from '../../src/cli/queue.js';
 import { writePng } from '../../src/node/png.js';
 import { saveLayersModelTo } from '../../src/node/pretrained.js';
 import { type ExtractionSpec, extractFeatures, mergeFeatures, saveFeatures } from '../../src/node.js';
@@ -284,6 +285,54 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     );
     expect(Date.now() - t0).toBeLessThan(5000);
     await expect(queueStatus({ connection: 'http://127.0.0.1:1' })).rejects.toThrow(/Redis URL/);
+  });
+
+  it('CLI: enqueue --wait --merge with a worker, then status', async () => {
+    const worker = await runWorker({ connection: redis.url, queue: 'cli' });
+    const out: string[] = [];
+    const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const merged = path.join(dir, 'cli-merged.tkf');
+    try {
+      await enqueueCommand().parseAsync(
+        [
+          '--redis',
+          redis.url,
+          '--queue',
+          'cli',
+          '--model',
+          spec.model,
+          '--images',
+          spec.images as string,
+          '--tap',
+          'conv',
+          '--tap',
+          'fc',
+          '--pool',
+          'avg',
+          '--shards',
+          '3',
+          '--out',
+          path.join(dir, 'cli-shards'),
+          '--wait',
+          '--merge',
+          merged,
+        ],
+        { from: 'user' },
+      );
+      await statusCommand().parseAsync(['--redis', redis.url, '--queue', 'cli'], { from: 'user' });
+    } finally {
+      spyOut.mockRestore();
+      spyErr.mockRestore();
+      await worker.close();
+    }
+    const text = out.join('');
+    expect(text).toMatch(/3\/3 jobs completed, 0 failed, 600 rows/);
+    expect(text).toMatch(/queue cli: 0 waiting, 0 active, 0 delayed, 3 completed, 0 failed/);
+    expect(Buffer.compare(await readFile(merged), reference)).toBe(0);
   });
 
   it('with AOF on, jobs enqueued before Redis is killed and restarted are all done after', async () => {
