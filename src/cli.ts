@@ -9,6 +9,7 @@ import { distillCommand } from './cli/distill.js';
 import { featuresCommand } from './cli/features.js';
 import { finetuneCommand } from './cli/finetune.js';
 import { modelsCommand } from './cli/models.js';
+import { patchesCommand } from './cli/patches.js';
 import { predictCommand } from './cli/predict.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
@@ -26,7 +27,8 @@ const program = new Command('transferkit')
   .addCommand(svmCommand())
   .addCommand(finetuneCommand())
   .addCommand(predictCommand())
-  .addCommand(modelsCommand());
+  .addCommand(modelsCommand())
+  .addCommand(patchesCommand());
 
 try {
   await program.parseAsync(process.argv);
