@@ -63,6 +63,9 @@ async function decodeImageFile(
   }
 }
 
+/** Code-unit order: the same on every machine and locale (`localeCompare` is not). */
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** What {@link listImageFolder} returns: the image files of a folder and their classes, nothing decoded yet. */
 export interface ImageFolderListing {
   /** The image files (`.png`, `.jpg`, `.jpeg`), sorted by class then name. */
@@ -76,8 +79,8 @@ export interface ImageFolderListing {
 }
 
 /**
- * Lists a folder of PNG/JPEG images without decoding them: with sub-folders, each is a class (sorted by name; class
- * id = index); otherwise the images directly in `dir`, unlabelled. Files are sorted by name; files with another
+ * Lists a folder of PNG/JPEG images without decoding them: with sub-folders, each is a class (sorted by name in code-unit
+ * order, the same on every machine; class id = index); otherwise the images directly in `dir`, unlabelled. Files are sorted by name; files with another
  * extension are listed in `skipped`. {@link readImageFiles} decodes the files (e.g. a chunk at a time).
  *
  * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder or holds no
@@ -99,13 +102,13 @@ export async function listImageFolder(
       () => false,
     ));
   if (!isDir) throw new InvalidArgumentError(fn, argument, 'an existing folder', dir);
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => byName(a.name, b.name));
   const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   const files: { file: string; label?: number }[] = [];
   const skipped: string[] = [];
   if (subdirs.length > 0) {
     for (let k = 0; k < subdirs.length; k++) {
-      for (const f of (await readdir(path.join(dir, subdirs[k]))).sort()) {
+      for (const f of (await readdir(path.join(dir, subdirs[k]))).sort(byName)) {
         const file = path.join(dir, subdirs[k], f);
         if (IMAGE_EXT.has(path.extname(f).toLowerCase())) files.push({ file, label: k });
         else skipped.push(file);
