@@ -10,6 +10,7 @@ import { featuresCommand } from './cli/features.js';
 import { finetuneCommand } from './cli/finetune.js';
 import { mergeCommand } from './cli/merge.js';
 import { modelsCommand } from './cli/models.js';
+import { patchesCommand } from './cli/patches.js';
 import { predictCommand } from './cli/predict.js';
 import { enqueueCommand, statusCommand, workerCommand } from './cli/queue.js';
 import { reportCommand } from './cli/report.js';
@@ -32,7 +33,8 @@ const program = new Command('transferkit')
   .addCommand(svmCommand())
   .addCommand(finetuneCommand())
   .addCommand(predictCommand())
-  .addCommand(modelsCommand());
+  .addCommand(modelsCommand())
+  .addCommand(patchesCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -8,8 +8,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FinetuneCliOptions, runFinetuneCommand } from '../../src/cli/finetune.js';
 import { modelRows } from '../../src/cli/models.js';
+import { runPatchesCommand } from '../../src/cli/patches.js';
 import { runPredictCommand } from '../../src/cli/predict.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../../src/core/errors.js';
+import { readPng } from '../../src/node/png.js';
 import { saveLayersModelTo } from '../../src/node/pretrained.js';
 import { backendName, expectThrowsNoLeak } from '../helpers.js';
 import { tinyBackbone, writeColourFolder } from './fixtures.js';
@@ -134,6 +136,35 @@ describe('transferkit finetune / predict / models', () => {
       runFinetuneCommand(opts({ images: path.join(dir, 'images') })),
     );
     expect(again).toMatch(/1\/1 chunks cached/);
+  });
+
+  it('scores multi-scale patches with the saved model and writes a localisation map per image', async () => {
+    const before = tf.memory().numTensors;
+    const images = [path.join(dir, 'images', 'red', '000.png'), path.join(dir, 'images', 'blue', '001.png')];
+    const out = path.join(dir, 'patches');
+    const { value: res } = await quiet(() =>
+      runPatchesCommand({
+        model: path.join(dir, 'out'),
+        inputs: images,
+        out,
+        scales: 3,
+        power: 5,
+        activation: 'none',
+        backend: backendName(),
+      }),
+    );
+    expect(res.map((r) => r.top)).toEqual(['red', 'blue']);
+    const saved = JSON.parse(await readFile(path.join(out, 'scores.json'), 'utf8'));
+    expect(saved.size).toBe(24); // twice the 12-pixel model input
+    expect(saved.images).toHaveLength(2);
+    for (const r of res) {
+      // Power means of probabilities lie in [0, 1].
+      for (const v of Object.values(r.scores)) expect(v).toBeGreaterThanOrEqual(0);
+      for (const v of Object.values(r.scores)) expect(v).toBeLessThanOrEqual(1);
+      const png = await readPng(path.join(out, r.map));
+      expect([png.width, png.height]).toEqual([24, 24]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects bad input with typed errors', async () => {
