@@ -31,7 +31,9 @@ export function renderSection(result) {
       notes.push(
         `- **${row.name} on ${b}** ${v.verdict}: ${String(v.detail).replace(/\s+/g, ' ').slice(0, 300)}`,
       );
-      return v.verdict === 'refused' ? `refused [^${notes.length}]` : `**FAILED** [^${notes.length}]`;
+      if (v.verdict === 'refused') return `refused [^${notes.length}]`;
+      if (v.verdict === 'deviates') return `deviates (${magnitude(v.maxRelError)}) [^${notes.length}]`;
+      return `**FAILED** [^${notes.length}]`;
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
