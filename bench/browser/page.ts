@@ -29,17 +29,17 @@ async function time(fn: () => Promise<void>, reps: number): Promise<number> {
   return ms[Math.floor(ms.length / 2)];
 }
 
-export async function run(backends: string[], reps = 3): Promise<BrowserBenchRecord[]> {
+export async function run(backends: string[], reps = 2): Promise<BrowserBenchRecord[]> {
   setWasmPaths('/');
   registerTrainingKernels('wasm');
   const out: BrowserBenchRecord[] = [];
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
     await tf.ready();
-    const x = tf.randomUniform([32, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const x = tf.randomUniform([16, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
     const y = tf.oneHot(
       tf.tensor1d(
-        Array.from({ length: 32 }, (_, i) => i % 10),
+        Array.from({ length: 16 }, (_, i) => i % 10),
         'int32',
       ),
       10,
@@ -49,7 +49,7 @@ export async function run(backends: string[], reps = 3): Promise<BrowserBenchRec
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     out.push({
       backend,
-      task: 'CNN train step, batch 32 (Adam)',
+      task: 'CNN train step, batch 16 (Adam)',
       medianMs: await time(async () => {
         const loss = optimizer.minimize(
           () =>
@@ -72,10 +72,10 @@ export async function run(backends: string[], reps = 3): Promise<BrowserBenchRec
         p.dispose();
       }, reps),
     });
-    // The filter gradient of conv 3x3, 16 -> 32 channels on [32, 14, 14, 16]: the backend's kernel vs one Conv2D of
-    // x^T [16, 14, 14, 32] with dy^T [14, 14, 32, 32] (what registerTrainingKernels does on wasm).
-    const a = tf.randomUniform([32, 14, 14, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const dy = tf.randomUniform([32, 14, 14, 32], 0, 1, 'float32', 3) as tf.Tensor4D;
+    // The filter gradient of conv 3x3, 16 -> 32 channels on [16, 14, 14, 16]: the backend's kernel vs one Conv2D of
+    // x^T [16, 14, 14, 16] with dy^T [14, 14, 16, 32] (what registerTrainingKernels does on wasm).
+    const a = tf.randomUniform([16, 14, 14, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const dy = tf.randomUniform([16, 14, 14, 32], 0, 1, 'float32', 3) as tf.Tensor4D;
     out.push({
       backend,
       task: "conv filter gradient: the backend's Conv2DBackpropFilter",
