@@ -27,7 +27,8 @@ export function renderSection(result) {
   for (const row of result.rows) {
     const cells = names.map((b) => {
       const v = row.backends[b];
-      if (v.verdict === 'ok') return `ok (< ${magnitude(v.maxRelError)})`;
+      if (v.verdict === 'ok')
+        return v.maxRelError === 0 ? 'ok (exact)' : `ok (< ${magnitude(v.maxRelError)})`;
       notes.push(
         `- **${row.name} on ${b}** ${v.verdict}: ${String(v.detail).replace(/\s+/g, ' ').slice(0, 300)}`,
       );

@@ -173,6 +173,19 @@ async function main() {
       rows,
     };
     const jsonPath = path.join(root, 'docs/backend-matrix.json');
+    if (process.argv.length > 2 && fs.existsSync(jsonPath)) {
+      // A run of some backends only: keep the other backends' columns of the last full run.
+      const old = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+      const kept = old.backends.filter((b) => !BACKENDS.includes(b.name));
+      result.backends = [...kept, ...result.backends];
+      for (const row of rows) {
+        const prev = old.rows.find((r) => r.name === row.name);
+        const keep = Object.entries(prev?.backends ?? {}).filter(([b]) => !BACKENDS.includes(b));
+        row.backends = { ...Object.fromEntries(keep), ...row.backends };
+      }
+      const order = ['webgl', 'webgpu', 'wasm', 'cpu'];
+      result.backends.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    }
     fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
     const changed = renderBackendsDoc(result, path.join(root, 'docs/backends.md'));
     let failed = 0;
