@@ -1,10 +1,13 @@
 /**
  * The browser demo: a Zeiler-Fergus-style CNN trained in the page on real MNIST digits (shipped with the page as
  * digits.json), a deconvnet projection of the digit the user clicks, and off-the-shelf features + a linear SVM,
- * on the best tfjs backend the browser offers (webgl, else wasm, else cpu).
+ * on the tfjs backend chosen with the switch (`?backend=webgl|webgpu|wasm|cpu`; default: the first of webgl,
+ * webgpu, wasm, cpu that initialises). The page shows the backend in use.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Deconvnet,
@@ -20,6 +23,8 @@ interface DemoState {
   done: boolean;
   error?: string;
   backend: string;
+  /** The backend asked for with `?backend=`, if any. */
+  requested?: string;
   trainAccuracy: number;
   projectionNorm: number;
   featureAccuracy: number;
@@ -36,8 +41,14 @@ const status = (s: string): void => {
   $('status').textContent = s;
 };
 
-async function pickBackend(): Promise<string> {
-  for (const name of ['webgl', 'cpu']) {
+/** The backends of the switch, in the order tried when the requested one does not initialise. */
+const BACKENDS = ['webgl', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** The requested backend (`?backend=`) first, then the others; returns the one in use. */
+async function pickBackend(requested: string | null): Promise<string> {
+  setWasmPaths('./'); // the .wasm files are served beside the page
+  const order = [...BACKENDS].sort((a, b) => Number(b === requested) - Number(a === requested));
+  for (const name of order) {
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
@@ -79,7 +90,19 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const state: Partial<DemoState> = { done: false };
   window.__demo = state;
-  state.backend = await pickBackend();
+  const requested = new URLSearchParams(location.search).get('backend');
+  const select = $<HTMLSelectElement>('backend');
+  for (const name of BACKENDS) select.add(new Option(name, name));
+  state.backend = await pickBackend(requested);
+  state.requested = requested ?? undefined;
+  select.value = state.backend;
+  select.addEventListener('change', () => {
+    location.search = `?backend=${select.value}`; // a fresh page: tfjs keeps one backend's kernels warm per page
+  });
+  $('backend-in-use').textContent =
+    requested && requested !== state.backend
+      ? `${state.backend} (${requested} did not initialise in this browser)`
+      : state.backend;
   status(`backend: ${state.backend}; loading digits…`);
   const { x, labels, perClass } = await loadDigits();
   // 1. Train the reference CNN (transferkit's zoo) on digits 0-4 only; digits 5-9 are the "new task" below.

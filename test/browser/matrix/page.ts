@@ -21,6 +21,8 @@ export interface PageRun {
 
 export async function run(backend: string, only?: string[]): Promise<PageRun> {
   setWasmPaths('/');
+  // wasm as shipped has no Conv2DBackpropFilter: the training cells need transferkit's kernels there, as documented.
+  if (backend === 'wasm') tk.registerTrainingKernels('wasm');
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not initialise`);
   await tf.ready();
   const env: PageRun['env'] = {};
@@ -29,6 +31,7 @@ export async function run(backend: string, only?: string[]): Promise<PageRun> {
     env.WEBGL_RENDER_FLOAT32_ENABLED = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
     env.WEBGL_PACK = tf.env().getBool('WEBGL_PACK');
   }
+  if (backend === 'wasm') env.trainingKernels = tk.trainingKernelsRegistered('wasm').join(' ');
   if (backend === 'webgpu') {
     const adapter = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } })
       .adapterInfo;

@@ -27,11 +27,14 @@ export function renderSection(result) {
   for (const row of result.rows) {
     const cells = names.map((b) => {
       const v = row.backends[b];
-      if (v.verdict === 'ok') return `ok (< ${magnitude(v.maxRelError)})`;
+      if (v.verdict === 'ok')
+        return v.maxRelError === 0 ? 'ok (exact)' : `ok (< ${magnitude(v.maxRelError)})`;
       notes.push(
         `- **${row.name} on ${b}** ${v.verdict}: ${String(v.detail).replace(/\s+/g, ' ').slice(0, 300)}`,
       );
-      return v.verdict === 'refused' ? `refused [^${notes.length}]` : `**FAILED** [^${notes.length}]`;
+      if (v.verdict === 'refused') return `refused [^${notes.length}]`;
+      if (v.verdict === 'deviates') return `deviates (${magnitude(v.maxRelError)}) [^${notes.length}]`;
+      return `**FAILED** [^${notes.length}]`;
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
