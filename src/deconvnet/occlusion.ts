@@ -13,6 +13,7 @@ import {
   checkOptions,
   InvalidArgumentError,
   isTensor,
+  LIMITS,
   type ProgressCallback,
 } from '../core/index.js';
 import type { Deconvnet, LayerRef } from './deconvnet.js';
@@ -74,12 +75,18 @@ export interface OcclusionResult {
 /**
  * Occluder positions along one axis: `0, stride, ...` and the last position `length - size`.
  *
+ * @throws {@link InvalidArgumentError} unless `1 <= size <= length` and `stride >= 1` are integers
+ *
  * @example
  * ```ts
  * occluderPositions(10, 4, 4); // [0, 4, 6]
  * ```
  */
 export function occluderPositions(length: number, size: number, stride: number): number[] {
+  const fn = 'occluderPositions';
+  checkInteger(fn, 'length', length, 1, LIMITS.maxPositions);
+  checkInteger(fn, 'size', size, 1, length);
+  checkInteger(fn, 'stride', stride, 1);
   const last = length - size;
   const out: number[] = [];
   for (let p = 0; p <= last; p += stride) out.push(p);

@@ -148,7 +148,8 @@ export class DistillationLoss {
    * `q + 2 * onehot(label)` (see {@link LABEL_OFFSET}). A new tensor; the inputs are not disposed.
    *
    * @param softTargets `[batch, classes]`, rows summing to 1 (e.g. from {@link index!softTargets | softTargets})
-   * @param labels class indices `[batch]` (int32) or exactly one-hot `[batch, classes]`
+   * @param labels class indices `[batch]` (int32) or exactly one-hot `[batch, classes]`; an index outside
+   * `[0, classes)` packs a row of `NaN` (so the loss of that example is `NaN`, never silently label-free)
    *
    * @example
    * ```ts

@@ -206,11 +206,16 @@ export function reduceLoss(perExample: tf.Tensor1D, reduction: LossReduction): t
   return perExample;
 }
 
-/** One-hot `[N, K]` float labels from indices `[N]` or a `[N, K]` tensor. Call inside a scope. */
+/**
+ * One-hot `[N, K]` float labels from indices `[N]` or a `[N, K]` tensor. An index outside `[0, K)` gives a row of
+ * `NaN` (tfjs's `oneHot` would give zeros, silently dropping the example), so that a bad label poisons the loss
+ * visibly: synchronous code cannot read the indices to reject them. Call inside a scope.
+ */
 export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
-  return labels.rank === 1
-    ? tf.cast(tf.oneHot(labels as tf.Tensor1D, numClasses), 'float32')
-    : tf.cast(labels, 'float32');
+  if (labels.rank !== 1) return tf.cast(labels, 'float32');
+  const oneHot = tf.cast(tf.oneHot(labels as tf.Tensor1D, numClasses), 'float32');
+  // rows of an in-range index sum to 1 (x / 1 = x); rows of an out-of-range one to 0 (0 / 0 = NaN)
+  return tf.div(oneHot, tf.sum(oneHot, -1, true));
 }
 
 /**
@@ -219,7 +224,8 @@ export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
  * `p = softmax(z / T)` and `q` are the soft targets; with `reduction: 'mean'` it is divided by the batch size.
  *
  * This synchronous function does not read tensor values, so it cannot verify that declared probabilities sum to 1
- * or that label indices are in range; {@link checkProbabilities} does, and {@link Distiller} calls it.
+ * or that label indices are in range; {@link checkProbabilities} does, and {@link Distiller} calls it. A hard label
+ * outside `[0, classes)` makes that example's loss `NaN` (never a silent zero).
  *
  * @param studentLogits the student's pre-softmax outputs `[batch, classes]`
  * @param teacher the teacher's logits, probabilities or soft targets `[batch, classes]` (see `options.teacherInput`)

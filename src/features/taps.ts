@@ -5,7 +5,10 @@
  * @module
  */
 import { InvalidArgumentError, UnsupportedLayerError } from '../core/errors.js';
+import { closeNames } from '../core/names.js';
 import { type ContainerLike, isContainer, type Layer, type TapStep, tapSteps } from './graph.js';
+
+export { closeNames, editDistance } from '../core/names.js';
 
 /** A tap: a layer name (`'conv2'`, or a path through nested models `'backbone/conv2'`), an index into the model's
  * top-level layers (negative counts from the end, `-1` is the output layer) or the layer object itself.
@@ -123,45 +126,6 @@ export function listTaps(model: unknown): TapInfo[] {
     throw new InvalidArgumentError('listTaps', 'model', 'a tfjs-layers LayersModel or Sequential', model);
   }
   return entries(model).map((e) => e.info);
-}
-
-/**
- * Levenshtein edit distance between two strings (plain dynamic programming, O(|a||b|)).
- *
- * @example
- * ```ts
- * editDistance('kitten', 'sitting'); // 3
- * ```
- */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}
-
-/**
- * Up to `k` names of `names` closest to `name` (edit distance, case-insensitive; ties keep the model order).
- *
- * @example
- * ```ts
- * closeNames('conv_2', ['conv1', 'conv2', 'fc1'], 2); // ['conv2', 'conv1']
- * ```
- */
-export function closeNames(name: string, names: readonly string[], k = 5): string[] {
-  const lower = name.toLowerCase();
-  return names
-    .map((n, i) => ({ n, i, d: editDistance(lower, n.toLowerCase()) }))
-    .sort((x, y) => x.d - y.d || x.i - y.i)
-    .slice(0, k)
-    .map((x) => x.n);
 }
 
 function unknownName(fn: string, argument: string, ref: string, all: Entry[]): InvalidArgumentError {

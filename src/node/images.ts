@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
-import { checkOneOf, InvalidArgumentError } from '../index.js';
+import { checkInteger, checkOneOf, checkOptions, InvalidArgumentError, LIMITS } from '../index.js';
 import { decodePng } from './png.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
@@ -23,6 +23,11 @@ export interface ReadImageFolderOptions {
    *
    * @default { fn: 'readImageFolder', argument: 'dir' }
    */
+  /**
+   * Most pixels one image may declare (checked in its header, before decoding).
+   * @default LIMITS.maxPixels (100 megapixels)
+   */
+  maxPixels?: number;
   caller?: {
     /** The function (or command) named in error messages. */
     fn: string;
@@ -48,11 +53,12 @@ async function decodeImageFile(
   file: string,
   fn: string,
   argument: string,
+  maxPixels: number,
 ): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray }> {
   try {
     const bytes = await readFile(file);
-    if (path.extname(file).toLowerCase() === '.png') return decodePng(bytes);
-    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    if (path.extname(file).toLowerCase() === '.png') return decodePng(bytes, { maxPixels });
+    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
   } catch (e) {
     throw new InvalidArgumentError(
       fn,
@@ -80,11 +86,17 @@ async function decodeImageFile(
  * ```
  */
 export async function readImageFolder(dir: string, options: ReadImageFolderOptions): Promise<ImageFolder> {
-  const { fn, argument } = options.caller ?? { fn: 'readImageFolder', argument: 'dir' };
+  const { fn, argument } = options?.caller ?? { fn: 'readImageFolder', argument: 'dir' };
+  checkOptions(fn, 'options', options);
+  if (!Array.isArray(options.size) || options.size.length !== 2) {
+    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
+  }
   const [h, w] = options.size;
   const c = options.channels;
   checkOneOf(fn, 'options.channels', c, [1, 3]);
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
+  const maxPixels = options.maxPixels ?? LIMITS.maxPixels;
+  checkInteger(fn, 'options.maxPixels', maxPixels, 1);
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w > maxPixels) {
     throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
   }
   const isDir = await stat(dir).then(
@@ -119,7 +131,7 @@ export async function readImageFolder(dir: string, options: ReadImageFolderOptio
   const images: tf.Tensor3D[] = [];
   try {
     for (const { file } of files) {
-      const img = await decodeImageFile(file, fn, argument);
+      const img = await decodeImageFile(file, fn, argument, maxPixels);
       images.push(
         tf.tidy(() => {
           const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
