@@ -339,6 +339,25 @@ export class LayerTransfer {
     );
     try {
       const targetLeaves = new Map(modelStructure(target).leaves.map((l) => [l.key, l]));
+      if (opts.inputShape !== undefined) {
+        // an input too small for the base shrinks some activation to nothing (e.g. a 0 x 0 map before a Flatten,
+        // leaving a head that predicts only its biases): reject it
+        for (const leaf of targetLeaves.values()) {
+          const shape = leaf.layer.outputShape as unknown;
+          const shapes = (Array.isArray(shape) && Array.isArray(shape[0]) ? shape : [shape]) as (
+            | number
+            | null
+          )[][];
+          if (shapes.some((s) => Array.isArray(s) && s.some((d) => d !== null && d <= 0))) {
+            throw new ShapeMismatchError(
+              FN,
+              'options.inputShape',
+              `an input shape that leaves every activation non-empty (layer \`${leaf.key}\` outputs [${shapes[0]?.map((d) => d ?? '*').join(', ')}])`,
+              [...opts.inputShape],
+            );
+          }
+        }
+      }
       const copied: string[] = [];
       for (const leaf of structure.leaves) {
         if (leaf.stage >= n || !leaf.hasWeights) continue;

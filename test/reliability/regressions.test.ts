@@ -18,11 +18,13 @@ import {
   distillationLoss,
   encodeFeatures,
   evaluateClassifier,
+  FeatureExtractor,
   FeatureMatrix,
   GroupedOptimizer,
   generateScenes,
   InvalidArgumentError,
   isTransferkitError,
+  LayerTransfer,
   LIMITS,
   loadClassifier,
   memoryEnsembleStore,
@@ -188,6 +190,28 @@ describe('issue 17 regressions: silent wrong results', () => {
     expect(() => decodeFeatures(rewrite((hd) => delete hd.matrices[0].byteOffset))).toThrow(/matrix sizes/);
     expect(() => decodeFeatures(rewrite((hd) => (hd.labels.byteOffset = -(12 + h + 16))))).toThrow(/labels/);
     expect(() => decodeFeatures(rewrite((hd) => (hd.labels.length = 1)))).toThrow(/labels/);
+  });
+
+  it('FeatureExtractor and LayerTransfer.fromModel reject input sizes the model cannot take', () => {
+    const cnn = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [12, 12, 1], filters: 2, kernelSize: 3, name: 'conv1' }),
+        tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+        tfl.layers.conv2d({ filters: 2, kernelSize: 3, name: 'conv2' }),
+        tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+        tfl.layers.flatten({}),
+        tfl.layers.dense({ units: 3, name: 'fc' }),
+      ],
+    });
+    const before = tf.memory().numTensors;
+    expect(() => new FeatureExtractor(cnn, { taps: 'pool2', inputSize: [5, 5] })).toThrow(/inputSize/);
+    expect(() => LayerTransfer.fromModel(cnn, { copy: 1, inputShape: [6, 6, 1] })).toThrow(
+      ShapeMismatchError,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const ok = LayerTransfer.fromModel(cnn, { copy: 1, inputShape: [14, 14, 1] });
+    ok.dispose();
+    cnn.dispose();
   });
 
   it('applyBatchNormPolicy rejects an invalid policy', () => {
