@@ -6,10 +6,10 @@
 import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
+import { reportCliError } from './cli/errors.js';
 import { featuresCommand } from './cli/features.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
-import { TransferkitError } from './index.js';
 
 const program = new Command('transferkit')
   .description(
@@ -25,11 +25,6 @@ const program = new Command('transferkit')
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // Typed errors are the user's to fix: print the message, not a stack.
-  if (e instanceof TransferkitError) {
-    process.stderr.write(`transferkit: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw e;
-  }
+  // Typed errors and missing files are the user's to fix: one line, no stack (exit codes in src/cli/errors.ts).
+  reportCliError(e);
 }
