@@ -6,7 +6,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  isTensor,
+} from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
@@ -100,6 +107,19 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     options: LinearTrainingOptions | undefined,
   ) {
     const o = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', o, [
+      fn === 'LinearSvm' ? 'C' : 'l2',
+      ...([
+        'numClasses',
+        'classWeight',
+        'epochs',
+        'batchSize',
+        'solver',
+        'learningRate',
+        'tol',
+        'seed',
+      ] satisfies (keyof LinearTrainingOptions)[]),
+    ]);
     this.opts = {
       numClasses: o.numClasses,
       classWeight: o.classWeight,

@@ -10,6 +10,7 @@ import {
   checkImageBatch,
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   DisposedError,
   InvalidArgumentError,
@@ -227,6 +228,13 @@ export class Deconvnet {
     this.checkLive('project');
     const fn = 'Deconvnet.project';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, [
+      'layer',
+      'channels',
+      'position',
+      'signal',
+      'strategy',
+    ] satisfies (keyof ProjectOptions)[]);
     const index = this.nodeIndex(fn, opts.layer);
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];

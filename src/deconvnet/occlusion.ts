@@ -10,6 +10,7 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   InvalidArgumentError,
   isTensor,
@@ -111,6 +112,16 @@ export async function occlusionImpl(
   const fn = 'Deconvnet.occlusion';
   dn.checkLive('occlusion');
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, [
+    'labels',
+    'size',
+    'stride',
+    'fill',
+    'layer',
+    'outputKind',
+    'batchSize',
+    'onProgress',
+  ] satisfies (keyof OcclusionOptions)[]);
   dn.checkImages(fn, images);
   const [n, h, w, c] = images.shape;
   checkInteger(fn, 'options.size', opts.size, 1, Math.min(h, w));

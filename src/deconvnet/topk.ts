@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   InvalidArgumentError,
   isTensor,
@@ -142,6 +143,16 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   const fn = 'Deconvnet.topK';
   dn.checkLive('topK');
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, [
+    'layer',
+    'k',
+    'channels',
+    'batchSize',
+    'strategy',
+    'crop',
+    'onProgress',
+    'keepBatches',
+  ] satisfies (keyof TopKOptions)[]);
   const index = dn.nodeIndex(fn, opts.layer);
   const node = dn.graph.nodes[index];
   const k = opts.k ?? 9;

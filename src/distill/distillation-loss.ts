@@ -5,12 +5,13 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor } from '../core/checks.js';
+import { checkOptionKeys, checkTensor } from '../core/checks.js';
 import { ShapeMismatchError } from '../core/errors.js';
 import { scoped } from '../core/memory.js';
 import {
   checkLossTensors,
   computeDistillationLoss,
+  DISTILLATION_CONFIG_KEYS,
   type DistillationConfig,
   type DistillationForm,
   type LossReduction,
@@ -99,6 +100,7 @@ export class DistillationLoss {
    * @throws {@link InvalidArgumentError} for `T <= 0`, `alpha` outside [0, 1] or an unknown option value
    */
   constructor(config: DistillationConfig) {
+    checkOptionKeys('DistillationLoss', 'options', config, DISTILLATION_CONFIG_KEYS);
     const c = resolveDistillationConfig('DistillationLoss', config);
     this.config = c;
     this.temperature = c.temperature;

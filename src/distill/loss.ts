@@ -23,7 +23,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkInRange,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { logSoftTargets } from './temperature.js';
 
@@ -98,6 +105,15 @@ export interface ResolvedDistillationConfig {
   /** What the teacher tensor holds. */
   readonly teacherInput: TeacherInput;
 }
+
+/** The keys of a {@link DistillationConfig}. */
+export const DISTILLATION_CONFIG_KEYS = [
+  'temperature',
+  'alpha',
+  'form',
+  'reduction',
+  'teacherInput',
+] as const satisfies readonly (keyof DistillationConfig)[];
 
 /** Validates a configuration and applies the defaults. Allocates nothing. */
 export function resolveDistillationConfig(
@@ -247,6 +263,7 @@ export function distillationLoss(
 ): tf.Tensor {
   return tf.tidy('distillationLoss', () => {
     const fn = 'distillationLoss';
+    checkOptionKeys(fn, 'options', options, [...DISTILLATION_CONFIG_KEYS, 'hardLabels']);
     const cfg = resolveDistillationConfig(fn, options);
     const labels = options.hardLabels;
     checkLossTensors(fn, studentLogits, teacher, labels, cfg.alpha < 1);

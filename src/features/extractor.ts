@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   checkTensor,
@@ -235,6 +236,16 @@ export class FeatureExtractor {
 
   constructor(model: tfl.LayersModel | GraphModelLike, options: FeatureExtractorOptions) {
     const o = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', o, [
+      'taps',
+      'pool',
+      'normalize',
+      'powerAlpha',
+      'inputSize',
+      'resize',
+      'preprocess',
+      'augment',
+    ] satisfies (keyof FeatureExtractorOptions)[]);
     const graph = isGraphModel(model);
     if (!graph && !isContainer(model)) {
       throw new InvalidArgumentError(

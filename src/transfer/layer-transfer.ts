@@ -11,7 +11,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInRange, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+} from '../core/checks.js';
 import {
   DisposedError,
   InvalidArgumentError,
@@ -264,6 +271,13 @@ export class LayerTransfer {
   static fromModel(base: tfl.LayersModel, options?: LayerTransferOptions): LayerTransfer {
     checkBase(base);
     const opts = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', opts, [
+      'copy',
+      'head',
+      'seed',
+      'inputShape',
+      'batchNorm',
+    ] satisfies (keyof LayerTransferOptions)[]);
     const head = checkHead(opts.head);
     const seed = opts.seed ?? 0;
     checkInteger(FN, 'options.seed', seed);
