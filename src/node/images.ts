@@ -19,15 +19,15 @@ export interface ReadImageFolderOptions {
   /** 1: grey (the mean of R, G and B); 3: RGB. Alpha is dropped. */
   channels: 1 | 3;
   /**
-   * The function and argument named in error messages, e.g. `{ fn: 'transferkit deconv', argument: '--images' }`.
-   *
-   * @default { fn: 'readImageFolder', argument: 'dir' }
-   */
-  /**
    * Most pixels one image may declare (checked in its header, before decoding).
    * @default LIMITS.maxPixels (100 megapixels)
    */
   maxPixels?: number;
+  /**
+   * The function and argument named in error messages, e.g. `{ fn: 'transferkit deconv', argument: '--images' }`.
+   *
+   * @default { fn: 'readImageFolder', argument: 'dir' }
+   */
   caller?: {
     /** The function (or command) named in error messages. */
     fn: string;

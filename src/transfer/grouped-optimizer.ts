@@ -74,6 +74,19 @@ export function makeOptimizer(kind: OptimizerKind, learningRate: number, momentu
 }
 
 /**
+ * Frees the tensors the gradient tape saved for a backward pass that will not happen (tfjs keeps them until the
+ * backward pass, so a loss that fails inside `variableGrads` would leak them). Only at the outermost tape.
+ */
+function freeTapeSaves(): void {
+  const state = tf.engine().state as unknown as {
+    gradientDepth?: number;
+    activeTape?: { saved?: tf.Tensor[] }[] | null;
+  };
+  if (state.gradientDepth !== 1 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) if (Array.isArray(node.saved)) tf.dispose(node.saved);
+}
+
+/**
  * Steps several groups of variables, each with its own optimizer and learning rate, from one gradient computation.
  *
  * @example
@@ -90,19 +103,6 @@ export function makeOptimizer(kind: OptimizerKind, learningRate: number, momentu
  * opt.dispose();
  * ```
  */
-/**
- * Frees the tensors the gradient tape saved for a backward pass that will not happen (tfjs keeps them until the
- * backward pass, so a loss that fails inside `variableGrads` would leak them). Only at the outermost tape.
- */
-function freeTapeSaves(): void {
-  const state = tf.engine().state as unknown as {
-    gradientDepth?: number;
-    activeTape?: { saved?: tf.Tensor[] }[] | null;
-  };
-  if (state.gradientDepth !== 1 || !Array.isArray(state.activeTape)) return;
-  for (const node of state.activeTape) if (Array.isArray(node.saved)) tf.dispose(node.saved);
-}
-
 export class GroupedOptimizer {
   private readonly groups: { name: string; variables: tf.Variable[]; optimizer: tf.Optimizer }[];
   private disposed = false;
