@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { deconvCommand } from './cli/deconv.js';
 import { distillCommand } from './cli/distill.js';
+import { reportCliError } from './cli/errors.js';
 import { featuresCommand } from './cli/features.js';
 import { finetuneCommand } from './cli/finetune.js';
 import { mergeCommand } from './cli/merge.js';
@@ -15,7 +16,6 @@ import { predictCommand } from './cli/predict.js';
 import { enqueueCommand, statusCommand, workerCommand } from './cli/queue.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
-import { TransferkitError } from './index.js';
 
 const program = new Command('transferkit')
   .description(
@@ -39,11 +39,6 @@ const program = new Command('transferkit')
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // Typed errors are the user's to fix: print the message, not a stack.
-  if (e instanceof TransferkitError) {
-    process.stderr.write(`transferkit: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw e;
-  }
+  // Typed errors and missing files are the user's to fix: one line, no stack (exit codes in src/cli/errors.ts).
+  reportCliError(e);
 }

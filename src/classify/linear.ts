@@ -6,8 +6,16 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  isTensor,
+} from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
 import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
 import {
@@ -107,6 +115,19 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     options: LinearTrainingOptions | undefined,
   ) {
     const o = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', o, [
+      fn === 'LinearSvm' ? 'C' : 'l2',
+      ...([
+        'numClasses',
+        'classWeight',
+        'epochs',
+        'batchSize',
+        'solver',
+        'learningRate',
+        'tol',
+        'seed',
+      ] satisfies (keyof LinearTrainingOptions)[]),
+    ]);
     this.opts = {
       numClasses: o.numClasses,
       classWeight: o.classWeight,
@@ -117,7 +138,8 @@ abstract class TfLinearClassifier implements FeatureClassifier {
       tol: o.tol ?? 1e-6,
       seed: o.seed ?? 0,
     };
-    if (o.numClasses !== undefined) checkInteger(fn, 'options.numClasses', o.numClasses, 2);
+    if (o.numClasses !== undefined)
+      checkInteger(fn, 'options.numClasses', o.numClasses, 2, LIMITS.maxClasses);
     checkInteger(fn, 'options.epochs', this.opts.epochs, 1);
     if (o.batchSize !== undefined) checkInteger(fn, 'options.batchSize', o.batchSize, 1);
     checkPositive(fn, 'options.learningRate', this.opts.learningRate);
@@ -507,6 +529,20 @@ abstract class TfLinearClassifier implements FeatureClassifier {
         saved,
       );
     }
+    for (const [name, values] of [
+      ['weights', st.weights],
+      ['bias', st.bias],
+    ] as const) {
+      const bad = values.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new InvalidArgumentError(
+          `${this.fn}.load`,
+          `saved.state.${name}[${bad}]`,
+          'a finite number',
+          values[bad],
+        );
+      }
+    }
     this.W = tf.tidy(() =>
       tf.variable(tf.tensor2d(st.weights as number[], [d, k]), true, undefined, 'float32'),
     );
@@ -528,6 +564,18 @@ function checkSaved(fn: string, saved: unknown, kind: ClassifierKind): SavedClas
   const s = saved as SavedClassifier;
   if (typeof s !== 'object' || s === null || s.format !== 'transferkit-classifier' || s.kind !== kind) {
     throw new InvalidArgumentError(fn, 'saved', `a saved classifier of kind '${kind}'`, s?.kind ?? saved);
+  }
+  if (s.version !== 1) throw new InvalidArgumentError(fn, 'saved.version', 'version 1', s.version);
+  checkInteger(fn, 'saved.numClasses', s.numClasses, 2, LIMITS.maxClasses);
+  checkInteger(fn, 'saved.dim', s.dim, 1, LIMITS.maxFeatureDim);
+  if (
+    s.options !== undefined &&
+    (typeof s.options !== 'object' || s.options === null || Array.isArray(s.options))
+  ) {
+    throw new InvalidArgumentError(fn, 'saved.options', 'an options object', s.options);
+  }
+  if (typeof s.state !== 'object' || s.state === null) {
+    throw new InvalidArgumentError(fn, 'saved.state', 'the saved state object', s.state);
   }
   return s;
 }

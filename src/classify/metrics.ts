@@ -7,6 +7,7 @@
  */
 import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 
 function checkLabels(fn: string, argument: string, y: ArrayLike<number>, numClasses?: number): void {
   if (y === null || typeof y !== 'object' || typeof y.length !== 'number') {
@@ -67,7 +68,13 @@ export function confusionMatrix(
   yPred: ArrayLike<number>,
   numClasses: number,
 ): number[][] {
-  checkInteger('confusionMatrix', 'numClasses', numClasses, 1);
+  checkInteger(
+    'confusionMatrix',
+    'numClasses',
+    numClasses,
+    1,
+    Math.floor(Math.sqrt(LIMITS.maxConfusionCells)),
+  );
   checkPair('confusionMatrix', yTrue, yPred, numClasses);
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < yTrue.length; i++) m[yTrue[i]][yPred[i]]++;

@@ -9,7 +9,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import SVM from 'ml-svm';
 import { checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
-import { DisposedError, InvalidArgumentError, ShapeMismatchError, TransferkitError } from '../core/errors.js';
+import {
+  DisposedError,
+  describeValue,
+  InvalidArgumentError,
+  rawValue,
+  ShapeMismatchError,
+  TransferkitError,
+} from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
 import { checkSavedClassifier } from './linear.js';
@@ -267,7 +274,19 @@ export class MlSvmClassifier implements FeatureClassifier {
       throw new InvalidArgumentError('MlSvmClassifier.load', 'saved', `${s.numClasses} ml-svm models`, saved);
     }
     const c = new MlSvmClassifier(s.options as MlSvmOptions);
-    c.models = models.map((m) => SVM.load(m));
+    c.models = models.map((m, i) => {
+      try {
+        if (typeof m !== 'object' || m === null) throw new Error('not an object');
+        return SVM.load(m);
+      } catch (e) {
+        throw new InvalidArgumentError(
+          'MlSvmClassifier.load',
+          `saved.state.models[${i}]`,
+          'a saved ml-svm model',
+          rawValue(`${describeValue(m)} (${e instanceof Error ? e.message : String(e)})`),
+        );
+      }
+    });
     c.k = s.numClasses;
     c.d = s.dim;
     return c;

@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import type { ProgressCallback } from '../core/types.js';
 import type { FeatureInput } from '../features/matrix.js';
 
@@ -151,13 +152,9 @@ export async function readLabels(
   const out = new Int32Array(arr.length);
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i];
-    if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
-      throw new InvalidArgumentError(
-        fn,
-        `y[${i}]`,
-        numClasses !== undefined ? `an integer label in [0, ${numClasses - 1}]` : 'an integer label >= 0',
-        v,
-      );
+    const limit = numClasses ?? LIMITS.maxClasses;
+    if (!Number.isInteger(v) || v < 0 || v >= limit) {
+      throw new InvalidArgumentError(fn, `y[${i}]`, `an integer label in [0, ${limit - 1}]`, v);
     }
     out[i] = v;
   }

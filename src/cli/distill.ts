@@ -21,13 +21,19 @@ import {
 import { initBackend, loadLayersModelFrom, readImageFolder, saveLayersModelTo } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 
+/** A commander parser of a number `>= min` (`> 0` when `min` is `Number.MIN_VALUE`), `<= max`, maybe an integer. */
 function parseNumber(min: number, max = Infinity, integer = false) {
+  const kind = integer ? 'an integer' : 'a number';
+  const range =
+    min === Number.MIN_VALUE && max === Infinity
+      ? '> 0'
+      : max === Infinity
+        ? `>= ${min}`
+        : `in [${min === Number.MIN_VALUE ? '0 (exclusive)' : min}, ${max}]`;
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new CommanderArgumentError(
-        `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max === Infinity ? 'inf' : max}].`,
-      );
+      throw new CommanderArgumentError(`expected ${kind} ${range}, got ${JSON.stringify(v)}.`);
     }
     return n;
   };

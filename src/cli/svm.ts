@@ -66,7 +66,12 @@ export function svmCommand(): Command {
     )
     .option('--C <c>', 'SVM cost C', parseNumber, 1)
     .option('--l2 <lambda>', 'softmax regression L2 penalty', parseNumber, 1e-4)
-    .option('--epochs <n>', 'Adam steps (full batch) for the tfjs classifiers', parseNumber, 300)
+    .option(
+      '--epochs <n>',
+      'iterations of the tfjs classifiers (L-BFGS steps with the default full-batch solver, else Adam epochs)',
+      parseNumber,
+      300,
+    )
     .addOption(new Option('--kernel <name>', 'ml-svm kernel').choices([...ML_SVM_KERNELS]).default('linear'))
     .option('--seed <n>', 'seed of the split', parseNumber, 0)
     .option('--save <file>', 'write the trained classifier as JSON')

@@ -7,6 +7,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+import { closeNames, editDistance } from './names.js';
 
 /** Is `v` a live tfjs tensor (duck-typed so that two copies of tfjs-core in one bundle still agree)? */
 export function isTensor(v: unknown): v is Tensor {
@@ -176,4 +177,62 @@ export function checkOptions<T extends object>(fn: string, argument: string, v: 
     throw new InvalidArgumentError(fn, argument, 'an options object', v);
   }
   return v;
+}
+
+/**
+ * Throws unless every own key of the options object `options` is one of `known`; the error names the unknown key
+ * and suggests the closest known key by edit distance. `undefined` and non-objects pass (other checks reject them).
+ *
+ * @example
+ * ```ts
+ * checkOptionKeys('FeatureExtractor', 'options', { taps: 'fc1', pol: 'avg' }, ['taps', 'pool', 'normalize']);
+ * // Invalid `options.pol` passed to `FeatureExtractor`. Expected a known option (did you mean `pool`?) ...
+ * ```
+ */
+export function checkOptionKeys(
+  fn: string,
+  argument: string,
+  options: unknown,
+  known: readonly string[],
+): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const [close] = closeNames(key, known, 1);
+    const hint =
+      close !== undefined &&
+      editDistance(key.toLowerCase(), close.toLowerCase()) <= Math.max(2, key.length / 2)
+        ? ` (did you mean \`${close}\`?)`
+        : '';
+    throw new InvalidArgumentError(
+      fn,
+      `${argument}.${key}`,
+      `a known option${hint}; known options: ${known.map((k) => `\`${k}\``).join(', ')}`,
+      (options as Record<string, unknown>)[key],
+    );
+  }
+}
+
+/**
+ * Reads class indices (a rank-1 tensor, without allocating one) and throws unless each is an integer in
+ * `[0, numClasses - 1]`, naming the first that is not. Async because it reads the tensor with `await data()`.
+ *
+ * @example
+ * ```ts
+ * await checkClassIndices('trainClassifier', 'y', labels, 10);
+ * ```
+ */
+export async function checkClassIndices(
+  fn: string,
+  argument: string,
+  labels: Tensor,
+  numClasses: number,
+): Promise<void> {
+  const values = await labels.data();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new InvalidArgumentError(fn, `${argument}[${i}]`, `a class index in [0, ${numClasses - 1}]`, v);
+    }
+  }
 }

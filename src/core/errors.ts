@@ -8,6 +8,56 @@
  * @module
  */
 
+/**
+ * The brand every transferkit error carries (`Symbol.for`, so it is the same symbol in the ESM and CommonJS builds,
+ * and in two copies of the package): `instanceof` and {@link isTransferkitError} test it rather than the prototype.
+ */
+const BRAND = Symbol.for('transferkit.error');
+/** The transferkit class an error was made as (its nearest transferkit ancestor for a user's subclass). */
+const BRAND_CLASS = Symbol.for('transferkit.errorClass');
+
+/** The name of each transferkit error class (set below each class; bundlers may rename the classes themselves). */
+const CLASS_NAMES = new Map<unknown, string>();
+
+/** The classes an error of class `name` is an instance of (its own and its ancestors'). */
+const ANCESTORS: Record<string, readonly string[]> = {
+  TransferkitError: ['TransferkitError'],
+  InvalidArgumentError: ['InvalidArgumentError', 'TransferkitError'],
+  ShapeMismatchError: ['ShapeMismatchError', 'InvalidArgumentError', 'TransferkitError'],
+  UnsupportedLayerError: ['UnsupportedLayerError', 'TransferkitError'],
+  DisposedError: ['DisposedError', 'TransferkitError'],
+  MissingDependencyError: ['MissingDependencyError', 'TransferkitError'],
+};
+
+/**
+ * Whether `e` is an error transferkit raised on purpose, from any build of the package (ESM or CommonJS, or another
+ * copy in the same bundle); with `className`, whether it is (a subclass of) that class. Prefer it to `instanceof`
+ * when errors may cross builds (`instanceof` works too: the classes test the same brand).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   confusionMatrix([0], [0], 0);
+ * } catch (e) {
+ *   if (isTransferkitError(e, 'InvalidArgumentError')) console.error(e.message);
+ * }
+ * ```
+ */
+export function isTransferkitError(e: unknown, className?: string): e is TransferkitError {
+  if (typeof e !== 'object' || e === null || (e as Record<symbol, unknown>)[BRAND] !== true) return false;
+  if (className === undefined) return true;
+  const own = (e as { [BRAND_CLASS]?: string })[BRAND_CLASS];
+  return own !== undefined && (ANCESTORS[own] ?? [own]).includes(className);
+}
+
+/** `instanceof` for the error classes: by brand, so that it holds across the ESM and CommonJS builds. */
+function brandedInstanceOf(cls: { prototype: object }, v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Object.prototype.isPrototypeOf.call(cls.prototype, v)) return true;
+  const name = CLASS_NAMES.get(cls);
+  return name !== undefined && isTransferkitError(v, name);
+}
+
 /** Base class of every error transferkit raises on purpose. `code` is stable and machine-readable. */
 export class TransferkitError extends Error {
   /** A stable, machine-readable code (e.g. `'INVALID_ARGUMENT'`). */
@@ -16,6 +66,19 @@ export class TransferkitError extends Error {
     super(message);
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+    // the nearest transferkit class in the chain (a user's subclass counts as its transferkit parent)
+    let proto: { constructor: unknown } | null = Object.getPrototypeOf(this);
+    while (proto !== null && !CLASS_NAMES.has(proto.constructor)) proto = Object.getPrototypeOf(proto);
+    Object.defineProperty(this, BRAND_CLASS, {
+      value: (proto && CLASS_NAMES.get(proto.constructor)) ?? 'TransferkitError',
+    });
+  }
+
+  /** `instanceof` by brand: true for transferkit errors of this class from any build of the package. */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being tested (the method is inherited)
+    return brandedInstanceOf(this, v);
   }
 }
 
@@ -97,6 +160,13 @@ export class MissingDependencyError extends TransferkitError {
     this.packageName = packageName;
   }
 }
+
+CLASS_NAMES.set(TransferkitError, 'TransferkitError');
+CLASS_NAMES.set(InvalidArgumentError, 'InvalidArgumentError');
+CLASS_NAMES.set(ShapeMismatchError, 'ShapeMismatchError');
+CLASS_NAMES.set(UnsupportedLayerError, 'UnsupportedLayerError');
+CLASS_NAMES.set(DisposedError, 'DisposedError');
+CLASS_NAMES.set(MissingDependencyError, 'MissingDependencyError');
 
 const RAW = Symbol('raw');
 /** A string wrapped by {@link rawValue}, printed unquoted in error messages. */

@@ -10,6 +10,7 @@ import type { Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInRange, checkInteger, checkNonEmptyArray, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
 import type { PixelBox } from '../core/types.js';
 
@@ -275,7 +276,15 @@ export function generateScenes(digits: DigitSet, options: SceneOptions): Scene[]
   checkInteger(fn, 'options.count', opts.count, 0);
   checkInteger(fn, 'options.seed', opts.seed);
   const size = opts.canvasSize ?? 112;
-  checkInteger(fn, 'options.canvasSize', size, 8);
+  checkInteger(fn, 'options.canvasSize', size, 8, 1 << 14);
+  if (opts.count * size * size > LIMITS.maxGeneratedValues) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.count',
+      `at most ${Math.floor(LIMITS.maxGeneratedValues / (size * size))} scenes of ${size} x ${size} in one call (LIMITS.maxGeneratedValues); generate in parts with different seeds`,
+      opts.count,
+    );
+  }
   const minScale = opts.minScale ?? 20;
   const maxScale = opts.maxScale ?? 56;
   checkInteger(fn, 'options.minScale', minScale, 4, size);

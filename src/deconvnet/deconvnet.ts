@@ -10,6 +10,7 @@ import {
   checkImageBatch,
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   DisposedError,
   InvalidArgumentError,
@@ -279,6 +280,13 @@ export class Deconvnet {
     this.checkLive('project');
     const fn = 'Deconvnet.project';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, [
+      'layer',
+      'channels',
+      'position',
+      'signal',
+      'strategy',
+    ] satisfies (keyof ProjectOptions)[]);
     if (this.gm !== undefined) return this.projectGraph(this.gm, images, opts);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);

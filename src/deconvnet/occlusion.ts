@@ -10,9 +10,11 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   InvalidArgumentError,
   isTensor,
+  LIMITS,
   type ProgressCallback,
 } from '../core/index.js';
 import type { LayerRef } from '../model/layers.js';
@@ -75,12 +77,18 @@ export interface OcclusionResult {
 /**
  * Occluder positions along one axis: `0, stride, ...` and the last position `length - size`.
  *
+ * @throws {@link InvalidArgumentError} unless `1 <= size <= length` and `stride >= 1` are integers
+ *
  * @example
  * ```ts
  * occluderPositions(10, 4, 4); // [0, 4, 6]
  * ```
  */
 export function occluderPositions(length: number, size: number, stride: number): number[] {
+  const fn = 'occluderPositions';
+  checkInteger(fn, 'length', length, 1, LIMITS.maxPositions);
+  checkInteger(fn, 'size', size, 1, length);
+  checkInteger(fn, 'stride', stride, 1);
   const last = length - size;
   const out: number[] = [];
   for (let p = 0; p <= last; p += stride) out.push(p);
@@ -105,6 +113,16 @@ export async function occlusionImpl(
   const fn = 'Deconvnet.occlusion';
   dn.checkLive('occlusion');
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, [
+    'labels',
+    'size',
+    'stride',
+    'fill',
+    'layer',
+    'outputKind',
+    'batchSize',
+    'onProgress',
+  ] satisfies (keyof OcclusionOptions)[]);
   dn.checkImages(fn, images);
   const [n, h, w, c] = images.shape;
   checkInteger(fn, 'options.size', opts.size, 1, Math.min(h, w));

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   InvalidArgumentError,
   isTensor,
@@ -47,6 +48,12 @@ export interface TopKOptions {
   crop?: boolean;
   /** Progress: phase `'scan'` (images) then `'project'` (units). */
   onProgress?: ProgressCallback;
+  /**
+   * Keep the batches an iterable or generator yields (by default each is disposed once scanned, as
+   * `FeatureExtractor.extractAll` does). A tensor or an array of tensors passed directly is never disposed.
+   * @default false
+   */
+  keepBatches?: boolean;
 }
 
 /** One of the top-k units of a channel. */
@@ -111,9 +118,14 @@ export class TopKList {
   }
 }
 
-async function* batchesOf(data: ImageSource, batchSize: number): AsyncGenerator<[tf.Tensor4D, boolean]> {
+/** Batches of `data`, each with whether topK owns it (slices it made; generated batches unless `keep`). */
+async function* batchesOf(
+  data: ImageSource,
+  batchSize: number,
+  keep: boolean,
+): AsyncGenerator<[tf.Tensor4D, boolean]> {
   if (typeof data === 'function') {
-    for await (const b of data(batchSize)) yield [b as tf.Tensor4D, false];
+    for await (const b of data(batchSize)) yield [b as tf.Tensor4D, !keep];
     return;
   }
   if (isTensor(data)) {
@@ -123,7 +135,8 @@ async function* batchesOf(data: ImageSource, batchSize: number): AsyncGenerator<
     }
     return;
   }
-  for await (const b of data as AsyncIterable<tf.Tensor4D>) yield [b, false];
+  const generated = !Array.isArray(data) && !keep;
+  for await (const b of data as AsyncIterable<tf.Tensor4D>) yield [b, generated];
 }
 
 /** @internal Implementation of {@link Deconvnet.topK}. */
@@ -131,6 +144,16 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   const fn = 'Deconvnet.topK';
   dn.checkLive('topK');
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, [
+    'layer',
+    'k',
+    'channels',
+    'batchSize',
+    'strategy',
+    'crop',
+    'onProgress',
+    'keepBatches',
+  ] satisfies (keyof TopKOptions)[]);
   const index = dn.nodeIndex(fn, opts.layer, 'options.layer');
   const node = dn.graph.nodes[index];
   const k = opts.k ?? 9;
@@ -166,7 +189,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   let seen = 0;
   const total = isTensor(data) ? data.shape[0] : 0;
 
-  for await (const [batch, owned] of batchesOf(data, batchSize)) {
+  for await (const [batch, owned] of batchesOf(data, batchSize, opts.keepBatches ?? false)) {
     try {
       dn.checkImages(fn, batch);
       imageShape = [batch.shape[1], batch.shape[2], batch.shape[3]];
@@ -206,7 +229,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
       seen += n;
       opts.onProgress?.({ phase: 'scan', done: seen, total: Math.max(total, seen) });
     } finally {
-      if (owned) batch.dispose();
+      if (owned && isTensor(batch) && !batch.isDisposed) batch.dispose();
     }
   }
   if (seen === 0 || imageShape === null) {

@@ -5,12 +5,13 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor } from '../core/checks.js';
+import { checkOptionKeys, checkTensor } from '../core/checks.js';
 import { ShapeMismatchError } from '../core/errors.js';
 import { scoped } from '../core/memory.js';
 import {
   checkLossTensors,
   computeDistillationLoss,
+  DISTILLATION_CONFIG_KEYS,
   type DistillationConfig,
   type DistillationForm,
   type LossReduction,
@@ -99,6 +100,7 @@ export class DistillationLoss {
    * @throws {@link InvalidArgumentError} for `T <= 0`, `alpha` outside [0, 1] or an unknown option value
    */
   constructor(config: DistillationConfig) {
+    checkOptionKeys('DistillationLoss', 'options', config, DISTILLATION_CONFIG_KEYS);
     const c = resolveDistillationConfig('DistillationLoss', config);
     this.config = c;
     this.temperature = c.temperature;
@@ -148,7 +150,8 @@ export class DistillationLoss {
    * `q + 2 * onehot(label)` (see {@link LABEL_OFFSET}). A new tensor; the inputs are not disposed.
    *
    * @param softTargets `[batch, classes]`, rows summing to 1 (e.g. from {@link index!softTargets | softTargets})
-   * @param labels class indices `[batch]` (int32) or exactly one-hot `[batch, classes]`
+   * @param labels class indices `[batch]` (int32) or exactly one-hot `[batch, classes]`; an index outside
+   * `[0, classes)` packs a row of `NaN` (so the loss of that example is `NaN`, never silently label-free)
    *
    * @example
    * ```ts

@@ -12,6 +12,7 @@ import {
   checkNonEmptyArray,
   checkNumber,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   checkTensor,
@@ -254,6 +255,16 @@ export class Distiller {
   constructor(student: tfl.LayersModel, teacher: Teacher | null, options: DistillerOptions) {
     const fn = 'Distiller';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, [
+      'temperature',
+      'alpha',
+      'form',
+      'combine',
+      'teacherOutputs',
+      'optimizer',
+      'learningRate',
+      'teacherBatchSize',
+    ] satisfies (keyof DistillerOptions)[]);
     const cfg = resolveDistillationConfig(fn, { ...opts, reduction: 'mean', teacherInput: 'soft-targets' });
     const combine = opts.combine ?? 'arithmetic';
     checkOneOf(fn, 'options.combine', combine, ['arithmetic', 'geometric'] as const);

@@ -23,7 +23,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkInRange,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { logSoftTargets } from './temperature.js';
 
@@ -98,6 +105,15 @@ export interface ResolvedDistillationConfig {
   /** What the teacher tensor holds. */
   readonly teacherInput: TeacherInput;
 }
+
+/** The keys of a {@link DistillationConfig}. */
+export const DISTILLATION_CONFIG_KEYS = [
+  'temperature',
+  'alpha',
+  'form',
+  'reduction',
+  'teacherInput',
+] as const satisfies readonly (keyof DistillationConfig)[];
 
 /** Validates a configuration and applies the defaults. Allocates nothing. */
 export function resolveDistillationConfig(
@@ -206,11 +222,16 @@ export function reduceLoss(perExample: tf.Tensor1D, reduction: LossReduction): t
   return perExample;
 }
 
-/** One-hot `[N, K]` float labels from indices `[N]` or a `[N, K]` tensor. Call inside a scope. */
+/**
+ * One-hot `[N, K]` float labels from indices `[N]` or a `[N, K]` tensor. An index outside `[0, K)` gives a row of
+ * `NaN` (tfjs's `oneHot` would give zeros, silently dropping the example), so that a bad label poisons the loss
+ * visibly: synchronous code cannot read the indices to reject them. Call inside a scope.
+ */
 export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
-  return labels.rank === 1
-    ? tf.cast(tf.oneHot(labels as tf.Tensor1D, numClasses), 'float32')
-    : tf.cast(labels, 'float32');
+  if (labels.rank !== 1) return tf.cast(labels, 'float32');
+  const oneHot = tf.cast(tf.oneHot(labels as tf.Tensor1D, numClasses), 'float32');
+  // rows of an in-range index sum to 1 (x / 1 = x); rows of an out-of-range one to 0 (0 / 0 = NaN)
+  return tf.div(oneHot, tf.sum(oneHot, -1, true));
 }
 
 /**
@@ -219,7 +240,8 @@ export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
  * `p = softmax(z / T)` and `q` are the soft targets; with `reduction: 'mean'` it is divided by the batch size.
  *
  * This synchronous function does not read tensor values, so it cannot verify that declared probabilities sum to 1
- * or that label indices are in range; {@link checkProbabilities} does, and {@link Distiller} calls it.
+ * or that label indices are in range; {@link checkProbabilities} does, and {@link Distiller} calls it. A hard label
+ * outside `[0, classes)` makes that example's loss `NaN` (never a silent zero).
  *
  * @param studentLogits the student's pre-softmax outputs `[batch, classes]`
  * @param teacher the teacher's logits, probabilities or soft targets `[batch, classes]` (see `options.teacherInput`)
@@ -241,6 +263,7 @@ export function distillationLoss(
 ): tf.Tensor {
   return tf.tidy('distillationLoss', () => {
     const fn = 'distillationLoss';
+    checkOptionKeys(fn, 'options', options, [...DISTILLATION_CONFIG_KEYS, 'hardLabels']);
     const cfg = resolveDistillationConfig(fn, options);
     const labels = options.hardLabels;
     checkLossTensors(fn, studentLogits, teacher, labels, cfg.alpha < 1);

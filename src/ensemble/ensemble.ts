@@ -7,8 +7,10 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { checkModelArtifacts } from '../core/artifacts.js';
 import { checkInteger, checkOneOf, checkOptions, checkTensor } from '../core/checks.js';
-import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError, TransferkitError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import type { PredictModel, ProgressCallback } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
 import { isGraphModel, isLayersModel } from '../model/kinds.js';
@@ -600,22 +602,18 @@ export class SpecialistEnsemble {
     const fn = 'SpecialistEnsemble.load';
     checkHandlers(fn, handlers);
     const loaded: tfl.LayersModel[] = [];
+    // the generalist's artifacts first: the manifest is checked before any model is built
+    const generalistArtifacts = await loadArtifacts(fn, "handlers('generalist')", handlers('generalist'));
+    const meta = generalistArtifacts.userDefinedMetadata as Record<string, unknown> | undefined;
+    const manifest = meta?.[MANIFEST_KEY] as EnsembleManifest | undefined;
+    checkManifest(fn, manifest);
     try {
-      const generalist = await tfl.loadLayersModel(handlers('generalist'));
+      const generalist = await tfl.loadLayersModel(tf.io.fromMemory(generalistArtifacts));
       loaded.push(generalist);
-      const meta = generalist.getUserDefinedMetadata() as Record<string, unknown> | undefined;
-      const manifest = meta?.[MANIFEST_KEY] as EnsembleManifest | undefined;
-      if (manifest?.format !== 'transferkit/specialist-ensemble' || manifest.version !== 1) {
-        throw new InvalidArgumentError(
-          fn,
-          'handlers',
-          "a store whose 'generalist' model carries a transferkit/specialist-ensemble v1 manifest",
-          manifest ?? 'a model without one',
-        );
-      }
       const specialists: Specialist[] = [];
       for (const s of manifest.specialists) {
-        const model = await tfl.loadLayersModel(handlers(s.name));
+        const artifacts = await loadArtifacts(fn, `handlers('${s.name}')`, handlers(s.name));
+        const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
         loaded.push(model);
         specialists.push({
           model,
@@ -782,6 +780,58 @@ export function memoryEnsembleStore(): {
     },
   });
   return { handler, artifacts };
+}
+
+/** Loads a member's artifacts through its handler (or URL) and checks its weight data against its manifest. */
+async function loadArtifacts(
+  fn: string,
+  argument: string,
+  target: tf.io.IOHandler | string,
+): Promise<tf.io.ModelArtifacts> {
+  const handler = typeof target === 'string' ? tf.io.getLoadHandlers(target)[0] : target;
+  if (typeof handler?.load !== 'function') {
+    throw new InvalidArgumentError(
+      fn,
+      argument,
+      'a tf.io.IOHandler with a load() method (or a URL with one)',
+      target,
+    );
+  }
+  let artifacts: tf.io.ModelArtifacts;
+  try {
+    artifacts = await handler.load();
+  } catch (e) {
+    if (e instanceof TransferkitError) throw e;
+    throw new InvalidArgumentError(fn, argument, 'loadable model artifacts', `(${(e as Error).message})`);
+  }
+  checkModelArtifacts(fn, argument, artifacts);
+  return artifacts;
+}
+
+/** Throws unless `m` is a well-formed v1 ensemble manifest with sizes within {@link LIMITS}. */
+function checkManifest(fn: string, m: EnsembleManifest | undefined): asserts m is EnsembleManifest {
+  if (m?.format !== 'transferkit/specialist-ensemble' || m.version !== 1) {
+    throw new InvalidArgumentError(
+      fn,
+      'handlers',
+      "a store whose 'generalist' model carries a transferkit/specialist-ensemble v1 manifest",
+      m ?? 'a model without one',
+    );
+  }
+  checkInteger(fn, 'manifest.numClasses', m.numClasses, 2, LIMITS.maxClasses);
+  if (!Array.isArray(m.specialists) || m.specialists.length > m.numClasses) {
+    throw new InvalidArgumentError(
+      fn,
+      'manifest.specialists',
+      `an array of at most ${m.numClasses} specialists`,
+      m.specialists,
+    );
+  }
+  m.specialists.forEach((s, i) => {
+    if (typeof s?.name !== 'string' || !Array.isArray(s.classes) || s.classes.length > m.numClasses) {
+      throw new InvalidArgumentError(fn, `manifest.specialists[${i}]`, '{ name, classes, outputKind }', s);
+    }
+  });
 }
 
 /** Throws unless `handlers` is the `(name) => IOHandler | URL` function that save/load take. */

@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   checkTensor,
@@ -242,6 +243,16 @@ export class FeatureExtractor {
 
   constructor(model: tfl.LayersModel | GraphModelLike, options: FeatureExtractorOptions) {
     const o = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', o, [
+      'taps',
+      'pool',
+      'normalize',
+      'powerAlpha',
+      'inputSize',
+      'resize',
+      'preprocess',
+      'augment',
+    ] satisfies (keyof FeatureExtractorOptions)[]);
     const graph = isGraphModel(model);
     if (!graph && !isContainer(model)) {
       throw new InvalidArgumentError(
@@ -290,6 +301,20 @@ export class FeatureExtractor {
       }
       checkInteger(FN, 'options.inputSize[0]', o.inputSize[0], 1);
       checkInteger(FN, 'options.inputSize[1]', o.inputSize[1], 1);
+      const [fh, fw] = [this.inputShape[1], this.inputShape[2]];
+      if (
+        this.inputShape.length === 4 &&
+        ((typeof fh === 'number' && fh !== o.inputSize[0]) ||
+          (typeof fw === 'number' && fw !== o.inputSize[1]))
+      ) {
+        // a model built for a fixed size takes no other: the tapped activations would not exist
+        throw new ShapeMismatchError(
+          FN,
+          'options.inputSize',
+          `the model's input size [${fh ?? '*'}, ${fw ?? '*'}] (it was built for that size)`,
+          [o.inputSize[0], o.inputSize[1]],
+        );
+      }
       this.size = [o.inputSize[0], o.inputSize[1]];
     } else if (this.inputShape.length === 4 && this.inputShape[1] !== null && this.inputShape[2] !== null) {
       this.size = [this.inputShape[1] as number, this.inputShape[2] as number];

@@ -236,23 +236,38 @@ export function decodeFeatures(buffer: ArrayBuffer | Uint8Array): FeaturesFile {
   }
   const start = 12 + h;
   const avail = u8.length - start;
+  // every declared region must be a whole number of bytes at an offset >= 0 that ends inside the data section
+  const inside = (offset: unknown, bytes: number): boolean =>
+    Number.isSafeInteger(offset) && (offset as number) >= 0 && (offset as number) + bytes <= avail;
   const matrices = header.matrices.map((m) => {
     if (
-      !Number.isInteger(m.rows) ||
-      !Number.isInteger(m.cols) ||
+      typeof m !== 'object' ||
+      m === null ||
+      !Number.isSafeInteger(m.rows) ||
+      !Number.isSafeInteger(m.cols) ||
       m.rows < 0 ||
       m.cols < 1 ||
-      m.byteOffset + m.rows * m.cols * 4 > avail
+      !inside(m.byteOffset, m.rows * m.cols * 4) ||
+      (m.byteLength !== undefined && m.byteLength !== m.rows * m.cols * 4)
     ) {
-      throw bad('matrix sizes within the buffer', `${m.rows}x${m.cols} at ${m.byteOffset}`);
+      throw bad('matrix sizes within the buffer', `${m?.rows}x${m?.cols} at ${m?.byteOffset}`);
     }
     return new FeatureMatrix(m.rows, m.cols, readF32(view, start + m.byteOffset, m.rows * m.cols), m.name);
   });
   let labels: Int32Array | undefined;
   if (header.labels !== undefined) {
     const l = header.labels;
-    if (!Number.isInteger(l.length) || l.byteOffset + l.length * 4 > avail)
-      throw bad('labels within the buffer', `${l.length} labels`);
+    const rows = matrices[0]?.rows;
+    if (
+      typeof l !== 'object' ||
+      l === null ||
+      !Number.isSafeInteger(l.length) ||
+      l.length < 0 ||
+      (rows !== undefined && l.length !== rows) ||
+      (l.dtype !== undefined && l.dtype !== 'int32') ||
+      !inside(l.byteOffset, l.length * 4)
+    )
+      throw bad(`int32 labels (one per row) within the buffer`, `${l?.length} labels at ${l?.byteOffset}`);
     labels = new Int32Array(l.length);
     for (let i = 0; i < l.length; i++) labels[i] = view.getInt32(start + l.byteOffset + 4 * i, true);
   }

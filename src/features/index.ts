@@ -6,7 +6,7 @@
  */
 
 export { listGraphTaps } from '../model/graph-model.js';
-export { closeNames, editDistance } from '../model/names.js';
+export { closeNames, editDistance } from '../core/names.js';
 export {
   type ExtractAllOptions,
   type ExtractorTap,

@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { type GraphModelLike, graphTopology } from './kinds.js';
 import type { LayerInfo } from './layers.js';
-import { closeNames, quoteNames } from './names.js';
+import { closeNames, quoteNames } from '../core/names.js';
 
 interface GraphNodeDef {
   name: string;

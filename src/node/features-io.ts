@@ -13,6 +13,7 @@ import {
   type FeatureMatrix,
   type FeaturesFile,
   InvalidArgumentError,
+  rawValue,
 } from '../index.js';
 
 /**
@@ -51,6 +52,16 @@ export async function loadFeatures(file: string): Promise<FeaturesFile> {
   if (typeof file !== 'string' || file.length === 0) {
     throw new InvalidArgumentError('loadFeatures', 'file', 'a file path', file);
   }
-  const buf = await readFile(file);
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    throw new InvalidArgumentError(
+      'loadFeatures',
+      'file',
+      'a readable feature file',
+      rawValue(`${JSON.stringify(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`),
+    );
+  }
   return decodeFeatures(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
 }

@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
-import { checkOneOf, InvalidArgumentError } from '../index.js';
+import { checkInteger, checkOneOf, checkOptions, InvalidArgumentError, LIMITS } from '../index.js';
 import { decodePng } from './png.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
@@ -18,6 +18,11 @@ export interface ReadImageFolderOptions {
   size: [number, number];
   /** 1: grey (the mean of R, G and B); 3: RGB. Alpha is dropped. */
   channels: 1 | 3;
+  /**
+   * Most pixels one image may declare (checked in its header, before decoding).
+   * @default LIMITS.maxPixels (100 megapixels)
+   */
+  maxPixels?: number;
   /**
    * The function and argument named in error messages, e.g. `{ fn: 'transferkit deconv', argument: '--images' }`.
    *
@@ -48,11 +53,12 @@ export async function decodeImageFile(
   file: string,
   fn: string,
   argument: string,
+  maxPixels: number = LIMITS.maxPixels,
 ): Promise<{ width: number; height: number; data: Uint8Array | Uint8ClampedArray }> {
   try {
     const bytes = await readFile(file);
-    if (path.extname(file).toLowerCase() === '.png') return decodePng(bytes);
-    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    if (path.extname(file).toLowerCase() === '.png') return decodePng(bytes, { maxPixels });
+    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
   } catch (e) {
     throw new InvalidArgumentError(
       fn,
@@ -139,6 +145,27 @@ export async function listImageFolder(
   };
 }
 
+/** Checks the options of {@link readImageFiles} / {@link readImageFolder} before any file is read. */
+function checkReadOptions(fn: string, options: ReadImageFolderOptions): { h: number; w: number; maxPixels: number } {
+  checkOptions(fn, 'options', options);
+  if (!Array.isArray(options.size) || options.size.length !== 2) {
+    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
+  }
+  const [h, w] = options.size;
+  checkOneOf(fn, 'options.channels', options.channels, [1, 3]);
+  const maxPixels = options.maxPixels ?? LIMITS.maxPixels;
+  checkInteger(fn, 'options.maxPixels', maxPixels, 1);
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w > maxPixels) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.size',
+      `[height, width], positive integers with height * width <= ${maxPixels}`,
+      options.size,
+    );
+  }
+  return { h, w, maxPixels };
+}
+
 /**
  * Decodes PNG/JPEG files into one `[N, height, width, channels]` float32 tensor in [0, 1]: grey = mean of RGB,
  * alpha dropped, images of another size resized bilinearly (aspect ratio not kept).
@@ -154,18 +181,14 @@ export async function readImageFiles(
   files: readonly string[],
   options: ReadImageFolderOptions,
 ): Promise<tf.Tensor4D> {
-  const { fn, argument } = options.caller ?? { fn: 'readImageFiles', argument: 'files' };
-  const [h, w] = options.size;
+  const { fn, argument } = options?.caller ?? { fn: 'readImageFiles', argument: 'files' };
+  const { h, w, maxPixels } = checkReadOptions(fn, options);
   const c = options.channels;
-  checkOneOf(fn, 'options.channels', c, [1, 3]);
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
-  }
-  if (files.length === 0) throw new InvalidArgumentError(fn, argument, 'at least one image file', files);
+  if (!Array.isArray(files) || files.length === 0) throw new InvalidArgumentError(fn, argument, 'at least one image file', files);
   const images: tf.Tensor3D[] = [];
   try {
     for (const file of files) {
-      const img = await decodeImageFile(file, fn, argument);
+      const img = await decodeImageFile(file, fn, argument, maxPixels);
       images.push(
         tf.tidy(() => {
           const rgba = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 4], 'int32');
@@ -202,17 +225,8 @@ export async function readImageFiles(
  * ```
  */
 export async function readImageFolder(dir: string, options: ReadImageFolderOptions): Promise<ImageFolder> {
-  const caller = options.caller ?? { fn: 'readImageFolder', argument: 'dir' };
-  checkOneOf(caller.fn, 'options.channels', options.channels, [1, 3]);
-  const [h, w] = options.size;
-  if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new InvalidArgumentError(
-      caller.fn,
-      'options.size',
-      '[height, width], positive integers',
-      options.size,
-    );
-  }
+  const caller = options?.caller ?? { fn: 'readImageFolder', argument: 'dir' };
+  checkReadOptions(caller.fn, options);
   const listing = await listImageFolder(dir, caller);
   const x = await readImageFiles(listing.files, { ...options, caller });
   return { x, labels: listing.labels, classNames: listing.classNames, files: listing.files };

@@ -13,9 +13,15 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { io } from '@tensorflow/tfjs-core';
+import { io } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkOneOf, InvalidArgumentError, isTensor } from '../index.js';
+import {
+  checkModelArtifacts,
+  checkOneOf,
+  InvalidArgumentError,
+  isTensor,
+  TransferkitError,
+} from '../index.js';
 import { packageRoot, requireFile } from './optional.js';
 
 /** The backbones shipped inside `nsfwjs`. */
@@ -216,11 +222,51 @@ export function fileIOHandler(file: string): io.IOHandler {
           jsonPath,
         );
       }
-      const buffers: ArrayBuffer[] = [];
-      for (const group of json.weightsManifest ?? []) {
-        for (const p of group.paths) buffers.push(toArrayBuffer(await readFile(path.join(dir, p))));
+      const manifest = json.weightsManifest ?? [];
+      if (
+        !Array.isArray(manifest) ||
+        manifest.some((g) => !Array.isArray(g?.paths) || !Array.isArray(g?.weights))
+      ) {
+        throw new InvalidArgumentError(
+          'fileIOHandler',
+          'file',
+          'a model.json whose weightsManifest lists groups of { paths, weights }',
+          jsonPath,
+        );
       }
-      return artifactsFrom(json, concat(buffers));
+      // weight files must lie inside the model's folder (as tfjs-converter's handlers keep to the base path)
+      const root = path.resolve(dir);
+      const files = manifest
+        .flatMap((g) => g.paths)
+        .map((p) => {
+          const resolved = typeof p === 'string' && p.length > 0 ? path.resolve(root, p) : '';
+          const rel = path.relative(root, resolved);
+          if (resolved === '' || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+            throw new InvalidArgumentError(
+              'fileIOHandler',
+              `${jsonPath}: weightsManifest paths`,
+              `weight files inside the model's folder ${root}`,
+              p,
+            );
+          }
+          return resolved;
+        });
+      const buffers: ArrayBuffer[] = [];
+      for (const f of files) {
+        try {
+          buffers.push(toArrayBuffer(await readFile(f)));
+        } catch (e) {
+          throw new InvalidArgumentError(
+            'fileIOHandler',
+            'file',
+            'readable weight files',
+            `${f} (${(e as Error).message})`,
+          );
+        }
+      }
+      const artifacts = artifactsFrom(json, concat(buffers));
+      checkModelArtifacts('fileIOHandler', jsonPath, artifacts);
+      return artifacts;
     },
     async save(artifacts: io.ModelArtifacts) {
       await mkdir(dir, { recursive: true });
@@ -264,16 +310,40 @@ export function fileIOHandler(file: string): io.IOHandler {
  */
 export async function loadLayersModelFrom(source: string | io.IOHandler): Promise<tfl.LayersModel> {
   const fn = 'loadLayersModelFrom';
-  if (isIOHandler(source)) return tfl.loadLayersModel(source);
+  if (isIOHandler(source)) return loadChecked(fn, source);
   if (typeof source !== 'string' || source.length === 0 || isTensor(source)) {
     throw new InvalidArgumentError(fn, 'source', 'a model.json path, a URL or a tfjs io handler', source);
   }
-  if (/^https?:\/\//i.test(source)) return tfl.loadLayersModel(source);
+  if (/^https?:\/\//i.test(source)) return loadChecked(fn, io.http(source));
   const file = source.startsWith('file://') ? fileURLToPath(source) : source;
   if (!existsSync(file)) {
     throw new InvalidArgumentError(fn, 'source', 'an existing model.json (or its folder)', source);
   }
-  return tfl.loadLayersModel(fileIOHandler(file));
+  return loadChecked(fn, fileIOHandler(file));
+}
+
+/**
+ * Loads the artifacts, checks the weight data against the manifest (before tfjs allocates any weight), then builds
+ * the model from memory; tfjs's own errors become {@link InvalidArgumentError}s naming the source.
+ */
+async function loadChecked(fn: string, handler: io.IOHandler): Promise<tfl.LayersModel> {
+  if (typeof handler.load !== 'function') {
+    throw new InvalidArgumentError(fn, 'source', 'a tfjs io handler with a load() method', handler);
+  }
+  let artifacts: io.ModelArtifacts;
+  try {
+    artifacts = await handler.load();
+  } catch (e) {
+    if (e instanceof TransferkitError) throw e;
+    throw new InvalidArgumentError(fn, 'source', 'loadable model artifacts', `(${(e as Error).message})`);
+  }
+  checkModelArtifacts(fn, 'source', artifacts);
+  try {
+    return await tfl.loadLayersModel(io.fromMemory(artifacts));
+  } catch (e) {
+    if (e instanceof TransferkitError) throw e;
+    throw new InvalidArgumentError(fn, 'source', 'a valid tfjs layers model', `(${(e as Error).message})`);
+  }
 }
 
 /**

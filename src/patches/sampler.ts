@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkInRange, checkInteger, checkOptions } from '../core/checks.js';
+import { checkInRange, checkInteger, checkOptionKeys, checkOptions } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { PixelBox } from '../core/types.js';
 import type { ImageSize } from './boxes.js';
@@ -156,6 +156,13 @@ export class PatchSampler {
   constructor(options?: PatchSamplerOptions) {
     const fn = 'PatchSampler';
     const o = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', o, [
+      'scales',
+      'largest',
+      'smallest',
+      'overlap',
+      'minPatchSize',
+    ] satisfies (keyof PatchSamplerOptions)[]);
     const scales = o.scales ?? 8;
     const largest = o.largest ?? 1;
     const smallest = o.smallest ?? 0.125;

@@ -14,6 +14,8 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkOneOf } from '../core/checks.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** How a frozen BatchNormalization layer behaves in training (see the module comment). */
 export type BatchNormPolicy = 'inference' | 'batch-stats';
@@ -28,6 +30,8 @@ const installed = new WeakMap<Layer, { policy: BatchNormPolicy }>();
  * `call` (its class and configuration are unchanged, so saving the model is unaffected). Calling it again only
  * changes the policy.
  *
+ * @throws {@link InvalidArgumentError} for a policy other than `'inference'` or `'batch-stats'`
+ *
  * @example
  * ```ts
  * applyBatchNormPolicy(model.getLayer('bn1'), 'inference');
@@ -35,6 +39,11 @@ const installed = new WeakMap<Layer, { policy: BatchNormPolicy }>();
  * ```
  */
 export function applyBatchNormPolicy(layer: Layer, policy: BatchNormPolicy): void {
+  const fn = 'applyBatchNormPolicy';
+  if (typeof layer !== 'object' || layer === null || typeof (layer as Layer).call !== 'function') {
+    throw new InvalidArgumentError(fn, 'layer', 'a tfjs-layers BatchNormalization layer', layer);
+  }
+  checkOneOf(fn, 'policy', policy, ['inference', 'batch-stats'] as const);
   const state = installed.get(layer);
   if (state !== undefined) {
     state.policy = policy;

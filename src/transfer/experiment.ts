@@ -7,8 +7,16 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkNonEmptyArray, checkOptions, checkPositive } from '../core/checks.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import {
+  checkInteger,
+  checkNonEmptyArray,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  isTensor,
+} from '../core/checks.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import type { ProgressCallback } from '../core/types.js';
 import { modelStructure } from '../model/structure.js';
 import type { BatchNormPolicy } from './batchnorm.js';
@@ -168,6 +176,41 @@ export class TransferExperiment {
     }
     checkNonEmptyArray(FN, 'data.classesA', data.classesA);
     checkNonEmptyArray(FN, 'data.classesB', data.classesB);
+    for (const key of ['classesA', 'classesB'] as const) {
+      if (data[key].length < 2) {
+        throw new InvalidArgumentError(
+          FN,
+          `data.${key}`,
+          'at least 2 classes (a task to classify)',
+          data[key],
+        );
+      }
+      data[key].forEach((c, i) => {
+        checkInteger(FN, `data.${key}[${i}]`, c, 0, LIMITS.maxClasses - 1);
+      });
+    }
+    for (const key of ['train', 'test'] as const) {
+      const d = data[key];
+      if (typeof d !== 'object' || d === null) {
+        throw new InvalidArgumentError(FN, `data.${key}`, 'labelled data { x, labels }', d);
+      }
+      checkTensor(FN, `data.${key}.x`, d.x);
+      const labels = d.labels as { length?: unknown; shape?: number[] } | null;
+      const count = isTensor(labels) ? labels.shape[0] : labels?.length;
+      if (typeof count !== 'number' || (isTensor(labels) && labels.rank !== 1)) {
+        throw new InvalidArgumentError(
+          FN,
+          `data.${key}.labels`,
+          'class indices (an array or a Tensor1D)',
+          labels,
+        );
+      }
+      if (count !== d.x.shape[0]) {
+        throw new ShapeMismatchError(FN, `data.${key}.labels`, `${d.x.shape[0]} labels (one per input)`, [
+          count,
+        ]);
+      }
+    }
     const overlap = data.classesA.filter((c) => data.classesB.includes(c));
     if (overlap.length > 0) {
       throw new InvalidArgumentError(FN, 'data.classesB', 'classes disjoint from classesA', overlap);
@@ -295,9 +338,31 @@ export class TransferExperiment {
         return { accuracy, trainLoss: history.loss[history.loss.length - 1], ms: now() - t0 };
       };
 
+      for (const [name, subset] of [
+        ['data.train', trainA],
+        ['data.test', testA],
+        ['data.train', trainB],
+        ['data.test', testB],
+      ] as const) {
+        if (subset.x.shape[0] === 0) {
+          throw new InvalidArgumentError(
+            FN,
+            name,
+            `examples of the classes [${subset.classes.join(', ')}]`,
+            'none of them',
+          );
+        }
+      }
+      const build = (numClasses: number, seed: number): tfl.LayersModel => {
+        const m = opts.modelFactory(numClasses, seed);
+        if (typeof m !== 'object' || m === null || typeof (m as tfl.LayersModel).getConfig !== 'function') {
+          throw new InvalidArgumentError(FN, 'options.modelFactory', 'a function returning a LayersModel', m);
+        }
+        models.push(m);
+        return m;
+      };
       for (const seed of seeds) {
-        const baseA = opts.modelFactory(classesA.length, deriveSeed(seed, 'baseA'));
-        models.push(baseA);
+        const baseA = build(classesA.length, deriveSeed(seed, 'baseA'));
         const stages = modelStructure(baseA).stages;
         if (stages < 2) {
           throw new InvalidArgumentError(
@@ -331,8 +396,7 @@ export class TransferExperiment {
           const r = await trainAndEvaluate(baseA, trainA, testA, seed);
           if (!done.has(runKey('baseA', 0, seed))) await record({ kind: 'baseA', n: 0, seed, ...r });
         }
-        const baseB = opts.modelFactory(classesB.length, deriveSeed(seed, 'baseB'));
-        models.push(baseB);
+        const baseB = build(classesB.length, deriveSeed(seed, 'baseB'));
         if (needB) {
           const r = await trainAndEvaluate(baseB, trainB, testB, seed);
           if (!done.has(runKey('baseB', 0, seed))) await record({ kind: 'baseB', n: 0, seed, ...r });

@@ -7,8 +7,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
-import { DisposedError, InvalidArgumentError } from '../core/errors.js';
+import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import { DisposedError, describeValue, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 
 /** The tfjs optimizers a group can use. */
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
@@ -71,6 +71,19 @@ export function makeOptimizer(kind: OptimizerKind, learningRate: number, momentu
     case 'rmsprop':
       return tf.train.rmsprop(learningRate);
   }
+}
+
+/**
+ * Frees the tensors the gradient tape saved for a backward pass that will not happen (tfjs keeps them until the
+ * backward pass, so a loss that fails inside `variableGrads` would leak them). Only at the outermost tape.
+ */
+function freeTapeSaves(): void {
+  const state = tf.engine().state as unknown as {
+    gradientDepth?: number;
+    activeTape?: { saved?: tf.Tensor[] }[] | null;
+  };
+  if (state.gradientDepth !== 1 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) if (Array.isArray(node.saved)) tf.dispose(node.saved);
 }
 
 /**
@@ -164,7 +177,34 @@ export class GroupedOptimizer {
     if (all.length === 0) {
       throw new InvalidArgumentError('GroupedOptimizer.step', 'groups', 'at least one trainable variable', 0);
     }
-    const { value, grads } = tf.variableGrads(loss, all);
+    if (typeof loss !== 'function') {
+      throw new InvalidArgumentError(
+        'GroupedOptimizer.step',
+        'loss',
+        'a function returning a scalar loss',
+        loss,
+      );
+    }
+    // inside a scope, so that the tensors of a loss that throws (or is not a scalar) are freed
+    const { value, grads } = tf.tidy(() =>
+      tf.variableGrads(() => {
+        try {
+          const l = loss();
+          if (!isTensor(l) || l.rank !== 0) {
+            throw new ShapeMismatchError(
+              'GroupedOptimizer.step',
+              'loss',
+              'a function returning a scalar (rank-0) tensor',
+              isTensor(l) ? l.shape : describeValue(l),
+            );
+          }
+          return l;
+        } catch (e) {
+          freeTapeSaves();
+          throw e;
+        }
+      }, all),
+    );
     try {
       for (const g of this.groups) {
         const mine: tf.NamedTensorMap = {};

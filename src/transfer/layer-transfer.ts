@@ -11,7 +11,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInRange, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+} from '../core/checks.js';
 import {
   DisposedError,
   InvalidArgumentError,
@@ -268,6 +275,13 @@ export class LayerTransfer {
   static fromModel(base: tfl.LayersModel, options?: LayerTransferOptions): LayerTransfer {
     checkBase(base);
     const opts = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', opts, [
+      'copy',
+      'head',
+      'seed',
+      'inputShape',
+      'batchNorm',
+    ] satisfies (keyof LayerTransferOptions)[]);
     const head = checkHead(opts.head);
     const seed = opts.seed ?? 0;
     checkInteger(FN, 'options.seed', seed);
@@ -344,6 +358,25 @@ export class LayerTransfer {
     );
     try {
       const targetLeaves = new Map(modelStructure(target).leaves.map((l) => [l.key, l]));
+      if (opts.inputShape !== undefined) {
+        // an input too small for the base shrinks some activation to nothing (e.g. a 0 x 0 map before a Flatten,
+        // leaving a head that predicts only its biases): reject it
+        for (const leaf of targetLeaves.values()) {
+          const shape = leaf.layer.outputShape as unknown;
+          const shapes = (Array.isArray(shape) && Array.isArray(shape[0]) ? shape : [shape]) as (
+            | number
+            | null
+          )[][];
+          if (shapes.some((s) => Array.isArray(s) && s.some((d) => d !== null && d <= 0))) {
+            throw new ShapeMismatchError(
+              FN,
+              'options.inputShape',
+              `an input shape that leaves every activation non-empty (layer \`${leaf.key}\` outputs [${shapes[0]?.map((d) => d ?? '*').join(', ')}])`,
+              [...opts.inputShape],
+            );
+          }
+        }
+      }
       const copied: string[] = [];
       for (const leaf of structure.leaves) {
         if (leaf.stage >= n || !leaf.hasWeights) continue;

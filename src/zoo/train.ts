@@ -8,7 +8,15 @@
 import type { Optimizer, Scalar, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkClassIndices,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { ProgressCallback } from '../core/types.js';
@@ -154,6 +162,17 @@ function batchLoss(logits: Tensor2D, y: Tensor, numClasses: number): { loss: Sca
   return { loss, correct };
 }
 
+const TRAIN_OPTION_KEYS = [
+  'epochs',
+  'batchSize',
+  'lr',
+  'optimizer',
+  'seed',
+  'onProgress',
+  'validation',
+  'evalBatchSize',
+] as const satisfies readonly (keyof TrainClassifierOptions)[];
+
 function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer {
   if (kind === 'sgd') return tf.train.sgd(lr);
   if (kind === 'momentum') return tf.train.momentum(lr, 0.9);
@@ -189,6 +208,7 @@ export async function trainClassifier(
   const fn = 'trainClassifier';
   const numClasses = checkModelAndData(fn, model, x, y);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, TRAIN_OPTION_KEYS);
   const epochs = opts.epochs ?? 1;
   const batchSize = opts.batchSize ?? 64;
   const lr = opts.lr ?? 1e-3;
@@ -217,6 +237,10 @@ export async function trainClassifier(
   }
   const n = x.shape[0];
   if (n === 0) throw new InvalidArgumentError(fn, 'x', 'at least one example', x);
+  if (y.rank === 1) await checkClassIndices(fn, 'y', y, numClasses);
+  if (opts.validation?.y.rank === 1) {
+    await checkClassIndices(fn, 'options.validation.y', opts.validation.y, numClasses);
+  }
 
   const optimizer =
     typeof given === 'object' ? given : makeOptimizer((given as 'adam' | 'sgd' | 'momentum') ?? 'adam', lr);
@@ -306,8 +330,10 @@ export async function evaluateClassifier(
 ): Promise<Evaluation> {
   const fn = 'evaluateClassifier';
   const numClasses = checkModelAndData(fn, model, x, y);
-  const batchSize = checkOptions(fn, 'options', options).batchSize ?? 256;
+  checkOptionKeys(fn, 'options', checkOptions(fn, 'options', options), ['batchSize']);
+  const batchSize = options.batchSize ?? 256;
   checkInteger(fn, 'options.batchSize', batchSize, 1);
+  if (y.rank === 1) await checkClassIndices(fn, 'y', y, numClasses);
   const n = x.shape[0];
   let lossSum = 0;
   let correctSum = 0;

@@ -11,7 +11,7 @@ import {
   Standardizer,
 } from '../../src/features/normalize.js';
 import { augmentedViews, centerCropBox, fitToSize, viewSpecs } from '../../src/features/views.js';
-import { closeNames, editDistance } from '../../src/model/names.js';
+import { closeNames, editDistance } from '../../src/core/names.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
 import { tinyCnn } from './models.js';
 

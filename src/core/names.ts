@@ -1,9 +1,9 @@
 /**
- * Close-name suggestions for unknown references ("did you mean ...").
+ * Names close to a misspelt one: Levenshtein edit distance and the closest candidates, for error messages that
+ * suggest what was meant ("did you mean `pool`?"). Pure TypeScript, no tf import.
  *
  * @module
  */
-
 /**
  * Levenshtein edit distance between two strings (plain dynamic programming, O(|a||b|)).
  *
