@@ -5,8 +5,8 @@
  * @module
  */
 
-export { listGraphTaps } from '../model/graph-model.js';
 export { closeNames, editDistance } from '../core/names.js';
+export { listGraphTaps } from '../model/graph-model.js';
 export {
   type ExtractAllOptions,
   type ExtractorTap,

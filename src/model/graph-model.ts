@@ -6,9 +6,9 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import { closeNames, quoteNames } from '../core/names.js';
 import { type GraphModelLike, graphTopology } from './kinds.js';
 import type { LayerInfo } from './layers.js';
-import { closeNames, quoteNames } from '../core/names.js';
 
 interface GraphNodeDef {
   name: string;

@@ -16,8 +16,8 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { type ContainerLike, isContainer, type Layer } from './kinds.js';
 import { closeNames, quoteNames } from '../core/names.js';
+import { type ContainerLike, isContainer, type Layer } from './kinds.js';
 
 /**
  * A reference to a layer: a name or nested path (`'backbone/conv2'`), an index into `model.layers` (negative from

@@ -146,7 +146,10 @@ export async function listImageFolder(
 }
 
 /** Checks the options of {@link readImageFiles} / {@link readImageFolder} before any file is read. */
-function checkReadOptions(fn: string, options: ReadImageFolderOptions): { h: number; w: number; maxPixels: number } {
+function checkReadOptions(
+  fn: string,
+  options: ReadImageFolderOptions,
+): { h: number; w: number; maxPixels: number } {
   checkOptions(fn, 'options', options);
   if (!Array.isArray(options.size) || options.size.length !== 2) {
     throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
@@ -184,7 +187,8 @@ export async function readImageFiles(
   const { fn, argument } = options?.caller ?? { fn: 'readImageFiles', argument: 'files' };
   const { h, w, maxPixels } = checkReadOptions(fn, options);
   const c = options.channels;
-  if (!Array.isArray(files) || files.length === 0) throw new InvalidArgumentError(fn, argument, 'at least one image file', files);
+  if (!Array.isArray(files) || files.length === 0)
+    throw new InvalidArgumentError(fn, argument, 'at least one image file', files);
   const images: tf.Tensor3D[] = [];
   try {
     for (const file of files) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ShapeMismatchError } from '../../src/core/errors.js';
+import { closeNames, editDistance } from '../../src/core/names.js';
 import { FeatureExtractor } from '../../src/features/extractor.js';
 import { FeatureMatrix } from '../../src/features/matrix.js';
 import {
@@ -11,7 +12,6 @@ import {
   Standardizer,
 } from '../../src/features/normalize.js';
 import { augmentedViews, centerCropBox, fitToSize, viewSpecs } from '../../src/features/views.js';
-import { closeNames, editDistance } from '../../src/core/names.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
 import { tinyCnn } from './models.js';
 
