@@ -116,7 +116,7 @@ abstract class TfLinearClassifier implements FeatureClassifier {
   ) {
     const o = checkOptions(fn, 'options', options);
     checkOptionKeys(fn, 'options', o, [
-      fn === 'LinearSvm' ? 'C' : 'l2',
+      ...(fn === 'LinearSvm' ? ['C', 'penalizeBias'] : ['l2']),
       ...([
         'numClasses',
         'classWeight',
