@@ -8,13 +8,11 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import {
   InvalidArgumentError,
   listTaps,
-  NORM_MODES,
   type NormMode,
-  POOL_MODES,
   type PoolMode,
   parseShard,
   type ResizeMode,
@@ -31,18 +29,9 @@ import {
   saveFeatureShard,
   saveFeatures,
 } from '../node.js';
+import { addFeatureOptions, parseNumber, parseTap } from './parse.js';
 
 export { listImages, loadModelArg };
-
-function parseNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderArgumentError('expected a number.');
-  return n;
-}
-
-function parseTap(v: string, prev: (string | number)[] = []): (string | number)[] {
-  return [...prev, /^-?\d+$/.test(v) ? Number(v) : v];
-}
 
 /** The shard this run extracts: `--shard i/n`, else `JOB_COMPLETION_INDEX` with `--shard-count` (or the env). */
 function shardOf(opts: Record<string, unknown>): ShardSpec | undefined {
@@ -65,7 +54,7 @@ function shardOf(opts: Record<string, unknown>): ShardSpec | undefined {
 
 /** Builds the `features` sub-command. */
 export function featuresCommand(): Command {
-  return new Command('features')
+  const cmd = new Command('features')
     .description(
       'Extract features of hidden layers (DeCAF / "CNN features off-the-shelf") for a folder of images, one sub-folder per class, into a feature file.',
     )
@@ -79,20 +68,8 @@ export function featuresCommand(): Command {
       '--tap <layer>',
       'layer name or index (negative from the end); repeatable (default: the feature layer of a pretrained model, else -2)',
       parseTap,
-    )
-    .addOption(
-      new Option('--pool <mode>', 'pooling of conv maps').choices([...POOL_MODES]).default('flatten'),
-    )
-    .addOption(new Option('--norm <mode>', 'normalisation').choices([...NORM_MODES]).default('none'))
-    .addOption(
-      new Option('--resize <mode>', 'fit images to the model input')
-        .choices(['stretch', 'center-crop'])
-        .default('stretch'),
-    )
-    .option('--scale <x>', 'preprocessing: pixels in [0, 1] times this', parseNumber, 1)
-    .option('--offset <x>', 'preprocessing: added after scaling', parseNumber, 0)
-    .option('--augment', 'average the features of 10 views (centre + 4 corner crops, mirrored)')
-    .option('--memory-mb <n>', 'memory budget of one batch of activations', parseNumber, 64)
+    );
+  return addFeatureOptions(cmd)
     .option('--out <file>', 'feature file to write (.tkf); with --shard, the folder of shards')
     .option(
       '--shard <i/n>',

@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { type FinetuneEpoch, InvalidArgumentError } from '../index.js';
 import {
   checkOutputFolder,
@@ -23,18 +23,7 @@ import {
   saveFinetuned,
 } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
-
-function parseInteger(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CommanderArgumentError('expected an integer.');
-  return n;
-}
-
-function parseNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderArgumentError('expected a number.');
-  return n;
-}
+import { parseInteger, parseNumber } from './parse.js';
 
 /** Options of {@link runFinetuneCommand} (the command's flags). */
 export interface FinetuneCliOptions {

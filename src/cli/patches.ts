@@ -12,7 +12,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import {
   aggregatePatchScores,
   colormap,
@@ -32,18 +32,7 @@ import {
   readImageFiles,
   writePng,
 } from '../node.js';
-
-function parseInteger(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError('expected an integer >= 1.');
-  return n;
-}
-
-function parseNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new CommanderArgumentError('expected a number > 0.');
-  return n;
-}
+import { parsePositiveInteger, parsePositiveNumber } from './parse.js';
 
 /** Options of {@link runPatchesCommand}. */
 export interface PatchesCliOptions {
@@ -179,15 +168,20 @@ export function patchesCommand(): Command {
     .option(
       '--size <px>',
       'side images are resized to before cutting patches (default: twice the model input)',
-      parseInteger,
+      parsePositiveInteger,
     )
     .option(
       '--scales <n>',
       'number of patch scales (largest = the whole image, smallest = 1/8 of it)',
-      parseInteger,
+      parsePositiveInteger,
       8,
     )
-    .option('--power <k>', 'exponent of the power mean of patch scores (Oquab et al. Eq. 4)', parseNumber, 5)
+    .option(
+      '--power <k>',
+      'exponent of the power mean of patch scores (Oquab et al. Eq. 4)',
+      parsePositiveNumber,
+      5,
+    )
     .addOption(
       new Option('--activation <f>', 'applied to the model outputs')
         .choices(['none', 'softmax', 'sigmoid'])

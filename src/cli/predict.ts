@@ -7,15 +7,10 @@
  * @module
  */
 import { stat } from 'node:fs/promises';
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../index.js';
 import { type FilePrediction, initBackend, listImageFolder, loadFinetuned, predictFiles } from '../node.js';
-
-function parseInteger(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError('expected an integer >= 1.');
-  return n;
-}
+import { parsePositiveInteger } from './parse.js';
 
 function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -70,7 +65,7 @@ export function predictCommand(): Command {
     .description('Classify images with a model saved by `transferkit finetune` (top-k classes, JSON or CSV).')
     .requiredOption('--model <dir>', 'folder written by `transferkit finetune --out`')
     .argument('<inputs...>', 'image files or folders')
-    .option('--top-k <k>', 'classes per image', parseInteger, 1)
+    .option('--top-k <k>', 'classes per image', parsePositiveInteger, 1)
     .addOption(new Option('--format <f>', 'output format').choices(['json', 'csv']).default('json'))
     .addOption(
       new Option('--backend <name>', 'tfjs backend')

@@ -7,26 +7,11 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { NORM_MODES, type NormMode, POOL_MODES, type PoolMode, type ResizeMode } from '../index.js';
+import { Command, Option } from 'commander';
+import type { NormMode, PoolMode, ResizeMode } from '../index.js';
 import { type ExtractionSpec, initBackend, mergeFeatures } from '../node.js';
 import { DEFAULT_QUEUE, enqueueExtraction, queueStatus, runWorker, watchRun } from '../queue.js';
-
-function parseInteger(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CommanderArgumentError('expected an integer.');
-  return n;
-}
-
-function parseNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderArgumentError('expected a number.');
-  return n;
-}
-
-function parseTap(v: string, prev: (string | number)[] = []): (string | number)[] {
-  return [...prev, /^-?\d+$/.test(v) ? Number(v) : v];
-}
+import { addFeatureOptions, parseInteger, parseTap } from './parse.js';
 
 const redisOption = () =>
   new Option('--redis <url>', 'Redis URL').default(process.env.TRANSFERKIT_REDIS ?? 'redis://127.0.0.1:6379');
@@ -34,7 +19,7 @@ const queueOption = () => new Option('--queue <name>', 'queue name').default(DEF
 
 /** Builds the `enqueue` sub-command. */
 export function enqueueCommand(): Command {
-  return new Command('enqueue')
+  const cmd = new Command('enqueue')
     .description(
       'Enqueue a feature extraction as shard jobs on a BullMQ queue (Redis); workers (`transferkit worker`) run them.',
     )
@@ -43,20 +28,8 @@ export function enqueueCommand(): Command {
     .requiredOption('--model <spec>', "'pretrained:<name>' or the path of a model.json (workers must see it)")
     .option('--images <dir>', 'folder of PNG/JPEG images, one sub-folder per class')
     .option('--list <file>', "text file of images, one 'path' or 'path<TAB>label' per line")
-    .option('--tap <layer>', 'layer name or index; repeatable', parseTap)
-    .addOption(
-      new Option('--pool <mode>', 'pooling of conv maps').choices([...POOL_MODES]).default('flatten'),
-    )
-    .addOption(new Option('--norm <mode>', 'normalisation').choices([...NORM_MODES]).default('none'))
-    .addOption(
-      new Option('--resize <mode>', 'fit images to the model input')
-        .choices(['stretch', 'center-crop'])
-        .default('stretch'),
-    )
-    .option('--scale <x>', 'preprocessing: pixels in [0, 1] times this', parseNumber, 1)
-    .option('--offset <x>', 'preprocessing: added after scaling', parseNumber, 0)
-    .option('--augment', 'average the features of 10 views')
-    .option('--memory-mb <n>', 'memory budget of one batch of activations', parseNumber, 64)
+    .option('--tap <layer>', 'layer name or index; repeatable', parseTap);
+  return addFeatureOptions(cmd)
     .requiredOption('--shards <n>', 'number of shard jobs', parseInteger)
     .requiredOption('--out <dir>', 'folder the workers write the shards into')
     .option('--attempts <n>', 'tries per job', parseInteger, 3)

@@ -7,7 +7,7 @@
  * @module
  */
 import { writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import {
   accuracy,
   confusionMatrix,
@@ -23,12 +23,7 @@ import {
   SoftmaxRegression,
 } from '../index.js';
 import { initBackend, loadFeatures } from '../node.js';
-
-function parseNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderArgumentError('expected a number.');
-  return n;
-}
+import { parseNumber } from './parse.js';
 
 function pick(matrices: FeatureMatrix[], tap: string | undefined, file: string): FeatureMatrix {
   if (tap === undefined) return matrices[0];
