@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import {
   decodeFeatures,
   encodeFeatures,
@@ -15,10 +14,12 @@ import {
   InvalidArgumentError,
   rawValue,
 } from '../index.js';
+import { writeFileAtomic } from './shards.js';
 
 /**
  * Writes feature matrices (plus optional labels and JSON metadata) to `file` in the documented feature format
- * (magic `TKFEATS1`, JSON header, float32 little-endian data); creates the folder.
+ * (magic `TKFEATS1`, JSON header, float32 little-endian data); creates the folder. The file is written atomically
+ * (a temporary file in the same folder, then a rename): a reader sees the old file or the new one, never a part.
  *
  * @example
  * ```ts
@@ -35,8 +36,7 @@ export async function saveFeatures(
     throw new InvalidArgumentError('saveFeatures', 'file', 'a file path', file);
   }
   const buf = encodeFeatures(matrices, options);
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFile(file, new Uint8Array(buf));
+  await writeFileAtomic(file, new Uint8Array(buf));
 }
 
 /**
