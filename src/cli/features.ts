@@ -12,16 +12,12 @@ import { Command, Option } from 'commander';
 import {
   InvalidArgumentError,
   listTaps,
-  type NormMode,
-  type PoolMode,
   parseShard,
-  type ResizeMode,
   type ShardSpec,
   shardBaseName,
   shardFromEnv,
 } from '../index.js';
 import {
-  type ExtractionSpec,
   extractFeatures,
   initBackend,
   listImages,
@@ -29,7 +25,7 @@ import {
   saveFeatureShard,
   saveFeatures,
 } from '../node.js';
-import { addFeatureOptions, parseNumber, parseTap } from './parse.js';
+import { addFeatureOptions, extractionSpecOf, parseNumber, parseTap } from './parse.js';
 
 export { listImages, loadModelArg };
 
@@ -102,19 +98,7 @@ export function featuresCommand(): Command {
           cmd.error('error: --images <dir> or --list <file> is required (or --list-taps)', { exitCode: 2 });
         if (typeof opts.out !== 'string') cmd.error('error: --out <file> is required', { exitCode: 2 });
         const shard = shardOf(opts);
-        const spec: ExtractionSpec = {
-          model: opts.model as string,
-          images: opts.images as string | undefined,
-          list: opts.list as string | undefined,
-          taps: opts.tap as (string | number)[] | undefined,
-          pool: opts.pool as PoolMode,
-          norm: opts.norm as NormMode,
-          resize: opts.resize as ResizeMode,
-          scale: opts.scale as number,
-          offset: opts.offset as number,
-          augment: Boolean(opts.augment),
-          memoryMB: opts.memoryMb as number,
-        };
+        const spec = extractionSpecOf(opts);
         const t0 = Date.now();
         const r = await extractFeatures(spec, {
           shard,

@@ -5,7 +5,8 @@
  * @module
  */
 import { type Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { NORM_MODES, POOL_MODES } from '../index.js';
+import { NORM_MODES, type NormMode, POOL_MODES, type PoolMode, type ResizeMode } from '../index.js';
+import type { ExtractionSpec } from '../node.js';
 
 /** A finite number. */
 export function parseNumber(v: string): number {
@@ -60,4 +61,24 @@ export function addFeatureOptions(cmd: Command): Command {
     .option('--offset <x>', 'preprocessing: added after scaling', parseNumber, 0)
     .option('--augment', 'average the features of 10 views (centre + 4 corner crops, mirrored)')
     .option('--memory-mb <n>', 'memory budget of one batch of activations', parseNumber, 64);
+}
+
+/**
+ * The extraction job that `transferkit features` and `transferkit enqueue` describe with their shared flags
+ * (`--model`, `--images` / `--list`, `--tap` and {@link addFeatureOptions}).
+ */
+export function extractionSpecOf(opts: Record<string, unknown>): ExtractionSpec {
+  return {
+    model: opts.model as string,
+    images: opts.images as string | undefined,
+    list: opts.list as string | undefined,
+    taps: opts.tap as (string | number)[] | undefined,
+    pool: opts.pool as PoolMode,
+    norm: opts.norm as NormMode,
+    resize: opts.resize as ResizeMode,
+    scale: opts.scale as number,
+    offset: opts.offset as number,
+    augment: Boolean(opts.augment),
+    memoryMB: opts.memoryMb as number,
+  };
 }

@@ -8,10 +8,9 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import type { NormMode, PoolMode, ResizeMode } from '../index.js';
-import { type ExtractionSpec, initBackend, mergeFeatures } from '../node.js';
+import { initBackend, mergeFeatures } from '../node.js';
 import { DEFAULT_QUEUE, enqueueExtraction, queueStatus, runWorker, watchRun } from '../queue.js';
-import { addFeatureOptions, parseInteger, parseTap } from './parse.js';
+import { addFeatureOptions, extractionSpecOf, parseInteger, parseTap } from './parse.js';
 
 const redisOption = () =>
   new Option('--redis <url>', 'Redis URL').default(process.env.TRANSFERKIT_REDIS ?? 'redis://127.0.0.1:6379');
@@ -36,19 +35,7 @@ export function enqueueCommand(): Command {
     .option('--wait', 'follow the run until every job finished, then print the summary')
     .option('--merge <file>', 'with --wait: merge the shards into this feature file')
     .action(async (opts: Record<string, unknown>) => {
-      const spec: ExtractionSpec = {
-        model: opts.model as string,
-        images: opts.images as string | undefined,
-        list: opts.list as string | undefined,
-        taps: opts.tap as (string | number)[] | undefined,
-        pool: opts.pool as PoolMode,
-        norm: opts.norm as NormMode,
-        resize: opts.resize as ResizeMode,
-        scale: opts.scale as number,
-        offset: opts.offset as number,
-        augment: Boolean(opts.augment),
-        memoryMB: opts.memoryMb as number,
-      };
+      const spec = extractionSpecOf(opts);
       const target = { connection: opts.redis as string, queue: opts.queue as string };
       const run = await enqueueExtraction({
         ...target,

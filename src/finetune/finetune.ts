@@ -565,6 +565,27 @@ export async function finetune(
     headStop = new EarlyStopping(head, opts.patience);
     const stopHead = headStop;
     let tEpoch = performance.now();
+    /** One epoch's record: into the history, to `onEpoch`, and the clock restarted for the next epoch. */
+    const recordEpoch = (
+      stage: FinetuneEpoch['stage'],
+      epoch: number,
+      epochs: number,
+      loss: number,
+      s: { loss: number; accuracy: number },
+    ) => {
+      const rec: FinetuneEpoch = {
+        stage,
+        epoch,
+        epochs,
+        loss,
+        valLoss: s.loss,
+        valAccuracy: s.accuracy,
+        seconds: (performance.now() - tEpoch) / 1000,
+      };
+      history.push(rec);
+      options.onEpoch?.(rec);
+      tEpoch = performance.now();
+    };
     let headEpochs = 0;
     await trainWithGroups(
       head,
@@ -579,18 +600,7 @@ export async function finetune(
         onEpochEnd: async (epoch, loss) => {
           const s = scoreProbabilities(await valProbsOfHead(), valLabels, k);
           headEpochs = epoch;
-          const rec: FinetuneEpoch = {
-            stage: 'head',
-            epoch,
-            epochs: opts.epochs,
-            loss,
-            valLoss: s.loss,
-            valAccuracy: s.accuracy,
-            seconds: (performance.now() - tEpoch) / 1000,
-          };
-          history.push(rec);
-          options.onEpoch?.(rec);
-          tEpoch = performance.now();
+          recordEpoch('head', epoch, opts.epochs, loss, s);
           return stopHead.update(epoch, s.loss);
         },
       },
@@ -644,18 +654,7 @@ export async function finetune(
               const probs = await predictSet(target, valSet, opts.chunkSize, extractBatch);
               const s = scoreProbabilities(probs, valLabels, k);
               ftEpochs = epoch;
-              const rec: FinetuneEpoch = {
-                stage: 'finetune',
-                epoch,
-                epochs: opts.fineTuneEpochs,
-                loss,
-                valLoss: s.loss,
-                valAccuracy: s.accuracy,
-                seconds: (performance.now() - tEpoch) / 1000,
-              };
-              history.push(rec);
-              options.onEpoch?.(rec);
-              tEpoch = performance.now();
+              recordEpoch('finetune', epoch, opts.fineTuneEpochs, loss, s);
               return stop.update(epoch, s.loss);
             },
           },
