@@ -13,17 +13,39 @@ const SELF: Record<string, string> = {
 };
 
 /**
- * Node-only code (src/node/, src/report/, src/cli.ts) imports the library through src/index.js and src/node.js.
- * In the built files those imports become the package's own entries (`transferkit`, `transferkit/node`), so the
+ * Modules that hold classes or error types and export only public names: when the helpers of src/internal.ts (or a
+ * Node module's direct imports) reach one of them, the other entries import it from the public entry instead of
+ * bundling a second copy. test/package/entries.test.ts checks that every module with a class that the internal
+ * helpers reach is listed here and exports only names of its entry.
+ */
+export const SHARED_MODULES: Record<string, string> = {
+  'core/errors.ts': 'transferkit',
+  'core/rng.ts': 'transferkit',
+  'features/matrix.ts': 'transferkit',
+  'model/errors.ts': 'transferkit',
+  'node/idx.ts': 'transferkit/node',
+};
+const SHARED: Record<string, string> = Object.fromEntries(
+  Object.entries(SHARED_MODULES).flatMap(([file, target]) => [
+    [path.join(SRC, file), target],
+    [path.join(SRC, file.replace(/\.ts$/, '.js')), target],
+  ]),
+);
+
+/**
+ * Node-only code (src/node/, src/report/, src/cli.ts) imports the library through src/index.js and src/node.js,
+ * and the helpers it shares through src/internal.js (bundled: it is no entry). In the built files the entries
+ * become the package's own (`transferkit`, `transferkit/node`), and so do the {@link SHARED_MODULES}, so the
  * library's classes, registries and error types exist once, whichever entry a user imports.
  */
 function selfReference(entry: string): Plugin {
   return {
     name: 'transferkit-self-reference',
     setup(build) {
-      build.onResolve({ filter: /(index|node|queue)\.js$/ }, (args) => {
+      build.onResolve({ filter: /\.js$/ }, (args) => {
         if (!args.importer || args.kind === 'entry-point') return undefined;
-        const target = SELF[path.resolve(path.dirname(args.importer), args.path)];
+        const file = path.resolve(path.dirname(args.importer), args.path);
+        const target = SELF[file] ?? (entry === 'transferkit' ? undefined : SHARED[file]);
         if (target === undefined || target === entry) return undefined;
         return { path: target, external: true };
       });

@@ -20,7 +20,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { evaluateClassifier, type FinetuneResult, trainWithGroups, zeilerFergusCnn } from '../src/index.js';
-import { finetuneFolder, loadMnistDigits, readImageFolder, writePng } from '../src/node.js';
+import { loadMnistDigits } from '../src/internal.js';
+import { finetuneFolder, readImageFolder, writePng } from '../src/node.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, makeRecord, median } from './util.js';
 

@@ -1,27 +1,59 @@
 /**
- * `transferkit/node`: Node-only helpers (backend set-up, PNG files, MNIST loading, model files). The library
- * itself is imported from `transferkit`; this entry adds what needs `node:` modules.
+ * `transferkit/node`: Node-only helpers (backend set-up, data sets, PNG and IDX files, image folders, model and
+ * feature files, fine-tuning on a folder, worker pools). The library itself is imported from `transferkit`; this
+ * entry adds what needs `node:` modules. Like the main entry it exports what a user calls; the helpers the CLI and
+ * report share stay in their files (see `src/internal.ts`).
  *
  * @packageDocumentation
  */
-export { describeValue } from './index.js';
-export * from './node/backend.js';
-export * from './node/datasets.js';
-export * from './node/extraction.js';
-export * from './node/features-io.js';
-export * from './node/finetune.js';
-export * from './node/idx.js';
+export type { InitBackendOptions, NodeBackendName } from './node/backend.js';
+export { initBackend } from './node/backend.js';
+export type {
+  DataCacheOptions,
+  ImageBytes,
+  ImagePart,
+  ImageSplit,
+  LoadFashionMnistOptions,
+  LoadFullMnistOptions,
+  MnistFiles,
+  ScannedRows,
+} from './node/datasets.js';
+export { FASHION_MNIST_CLASSES, loadFashionMnist, loadFullMnist } from './node/datasets.js';
+export type {
+  ExtractFeaturesOptions,
+  ExtractionInputs,
+  ExtractionResult,
+  ExtractionSpec,
+  LoadedModel,
+} from './node/extraction.js';
+export { extractFeatures } from './node/extraction.js';
+export { loadFeatures, saveFeatures } from './node/features-io.js';
+export type {
+  Caller,
+  FilePrediction,
+  FinetuneFolderOptions,
+  FinetuneFolderResult,
+  FinetuneFolders,
+  LoadedFinetuned,
+} from './node/finetune.js';
+export { finetuneFolder, loadFinetuned, predictFiles, saveFinetuned } from './node/finetune.js';
+export type { IdxArray, IdxData, IdxProblem, IdxType, ReadIdxOptions } from './node/idx.js';
+export { encodeIdx, IdxFormatError, readIdx } from './node/idx.js';
+export type { ImageFolder, ImageFolderListing, ReadImageFolderOptions } from './node/images.js';
+export { readImageFiles, readImageFolder } from './node/images.js';
+export type { LoadMnistOptions, MnistBatch, MnistDigits, MnistPart, MnistSplit } from './node/mnist.js';
+export { loadMnist } from './node/mnist.js';
+export type { DecodeImageOptions } from './node/png.js';
+export { decodePng, encodePng, readPng, writePng } from './node/png.js';
+export type { ModelFactoryRef, ParallelTransferOptions } from './node/pool.js';
+export { runTransferExperimentInWorkers } from './node/pool.js';
+export type { PretrainedInfo, PretrainedName } from './node/pretrained.js';
 export {
-  type ImageFolder,
-  type ImageFolderListing,
-  listImageFolder,
-  type ReadImageFolderOptions,
-  readImageFiles,
-  readImageFolder,
-} from './node/images.js';
-export * from './node/mnist.js';
-export { packageRoot } from './node/optional.js';
-export * from './node/png.js';
-export * from './node/pool.js';
-export * from './node/pretrained.js';
-export * from './node/shards.js';
+  loadLayersModelFrom,
+  loadPretrained,
+  PRETRAINED_MODELS,
+  pretrainedIOHandler,
+  saveLayersModelTo,
+} from './node/pretrained.js';
+export type { FeatureShardInfo, MergeResult } from './node/shards.js';
+export { mergeFeatures, saveFeatureShard } from './node/shards.js';

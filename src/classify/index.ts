@@ -1,6 +1,10 @@
 /**
  * Classifiers on feature vectors (one interface: fit, predict, predictScores, save/load, dispose) and metrics.
  *
+ * Like every folder index of transferkit, it exports what a user calls (classes, entry functions, the types of their
+ * arguments and results, constants that are values of those types) and leaves the helpers in their files; the
+ * library's own report, CLI and bench reach those through `src/internal.ts`, which is no package entry.
+ *
  * @module
  */
 

@@ -18,7 +18,8 @@ import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core
 import { readLabels } from '../core/labels.js';
 import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
-import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
+import type { FeatureInput } from '../features/matrix.js';
+import { toFeatureMatrix } from '../features/to-matrix.js';
 import {
   argmaxRows,
   type ClassifierKind,

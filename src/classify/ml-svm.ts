@@ -9,17 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import SVM from 'ml-svm';
 import { checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
-import {
-  DisposedError,
-  describeValue,
-  InvalidArgumentError,
-  rawValue,
-  ShapeMismatchError,
-  TransferkitError,
-} from '../core/errors.js';
+import { describeValue, rawValue } from '../core/describe.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError, TransferkitError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
-import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
+import type { FeatureInput } from '../features/matrix.js';
+import { toFeatureMatrix } from '../features/to-matrix.js';
 import { checkSavedClassifier } from './linear.js';
 import {
   argmaxRows,

@@ -11,13 +11,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import {
-  Deconvnet,
-  InvalidArgumentError,
-  type ProjectionStrategy,
-  topKFigure,
-  toRgbaGrid,
-} from '../index.js';
+import { Deconvnet, InvalidArgumentError, type ProjectionStrategy, topKFigure } from '../index.js';
+import { toRgbaGrid } from '../internal.js';
 import { initBackend, loadLayersModelFrom, readImageFolder, writePng } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 

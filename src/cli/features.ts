@@ -9,22 +9,9 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import {
-  InvalidArgumentError,
-  listTaps,
-  parseShard,
-  type ShardSpec,
-  shardBaseName,
-  shardFromEnv,
-} from '../index.js';
-import {
-  extractFeatures,
-  initBackend,
-  listImages,
-  loadModelArg,
-  saveFeatureShard,
-  saveFeatures,
-} from '../node.js';
+import { InvalidArgumentError, listTaps, type ShardSpec } from '../index.js';
+import { listImages, loadModelArg, parseShard, shardBaseName, shardFromEnv } from '../internal.js';
+import { extractFeatures, initBackend, saveFeatureShard, saveFeatures } from '../node.js';
 import { addFeatureOptions, extractionSpecOf, parseNumber, parseTap } from './parse.js';
 
 export { listImages, loadModelArg };

@@ -13,8 +13,8 @@ import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, Option } from 'commander';
 import { type FinetuneEpoch, InvalidArgumentError } from '../index.js';
+import { checkOutputFolder } from '../internal.js';
 import {
-  checkOutputFolder,
   finetuneFolder,
   initBackend,
   loadLayersModelFrom,

@@ -5,7 +5,8 @@
  * @module
  */
 import { Command } from 'commander';
-import { PRETRAINED_MODELS, type PretrainedName, packageRoot } from '../node.js';
+import { packageRoot } from '../internal.js';
+import { PRETRAINED_MODELS, type PretrainedName } from '../node.js';
 
 /** One row of `transferkit models`. */
 export interface ModelRow {

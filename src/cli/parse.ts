@@ -5,7 +5,8 @@
  * @module
  */
 import { type Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { NORM_MODES, type NormMode, POOL_MODES, type PoolMode, type ResizeMode } from '../index.js';
+import type { NormMode, PoolMode, ResizeMode } from '../index.js';
+import { NORM_MODES, POOL_MODES } from '../internal.js';
 import type { ExtractionSpec } from '../node.js';
 
 /** A finite number. */

@@ -15,9 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import {
   aggregatePatchScores,
-  colormap,
   InvalidArgumentError,
-  imageInputShape,
   localizationMap,
   PatchSampler,
   predictPatches,
@@ -25,13 +23,11 @@ import {
 import {
   checkImageFiles,
   checkOutputFolder,
-  initBackend,
+  colormap,
+  imageInputShape,
   listImageFolder,
-  loadFinetuned,
-  loadLayersModelFrom,
-  readImageFiles,
-  writePng,
-} from '../node.js';
+} from '../internal.js';
+import { initBackend, loadFinetuned, loadLayersModelFrom, readImageFiles, writePng } from '../node.js';
 import { parsePositiveInteger, parsePositiveNumber } from './parse.js';
 
 /** Options of {@link runPatchesCommand}. */

@@ -9,7 +9,8 @@
 import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../index.js';
-import { type FilePrediction, initBackend, listImageFolder, loadFinetuned, predictFiles } from '../node.js';
+import { listImageFolder } from '../internal.js';
+import { type FilePrediction, initBackend, loadFinetuned, predictFiles } from '../node.js';
 import { parsePositiveInteger } from './parse.js';
 
 function csvField(s: string): string {

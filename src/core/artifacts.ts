@@ -6,7 +6,8 @@
  * @module
  */
 import type { io } from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, rawValue } from './errors.js';
+import { rawValue } from './describe.js';
+import { InvalidArgumentError } from './errors.js';
 
 const DTYPE_BYTES: Record<string, number> = {
   float32: 4,

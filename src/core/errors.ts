@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { describeValue, rawValue } from './describe.js';
 
 /**
  * The brand every transferkit error carries (`Symbol.for`, so it is the same symbol in the ESM and CommonJS builds,
@@ -167,62 +168,3 @@ CLASS_NAMES.set(ShapeMismatchError, 'ShapeMismatchError');
 CLASS_NAMES.set(UnsupportedLayerError, 'UnsupportedLayerError');
 CLASS_NAMES.set(DisposedError, 'DisposedError');
 CLASS_NAMES.set(MissingDependencyError, 'MissingDependencyError');
-
-const RAW = Symbol('raw');
-/** A string wrapped by {@link rawValue}, printed unquoted in error messages. */
-interface RawValue {
-  [RAW]: string;
-}
-
-/** Marks a string to be printed as is in an error message (not quoted). */
-export function rawValue(s: string): RawValue {
-  return { [RAW]: s };
-}
-
-function isRaw(v: unknown): v is RawValue {
-  return typeof v === 'object' && v !== null && RAW in v;
-}
-
-interface TensorLike {
-  shape: number[];
-  dtype: string;
-  rank: number;
-  isDisposed?: boolean;
-}
-
-function isTensorLike(v: unknown): v is TensorLike {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    Array.isArray((v as TensorLike).shape) &&
-    typeof (v as TensorLike).dtype === 'string' &&
-    typeof (v as TensorLike).rank === 'number'
-  );
-}
-
-/**
- * Prints a value for an error message: tensors as `Tensor float32 [2, 3]`, arrays with their length, strings
- * quoted, objects by constructor name. Never reads tensor data.
- */
-export function describeValue(v: unknown): string {
-  if (isRaw(v)) return v[RAW];
-  if (v === undefined) return 'undefined';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`;
-  if (isTensorLike(v)) {
-    return `${v.isDisposed ? 'disposed ' : ''}Tensor ${v.dtype} [${v.shape.join(', ')}]`;
-  }
-  if (Array.isArray(v)) {
-    if (v.length <= 8 && v.every((x) => typeof x === 'number' || typeof x === 'string')) {
-      return `[${v.map((x) => describeValue(x)).join(', ')}]`;
-    }
-    return `an array of length ${v.length}`;
-  }
-  if (ArrayBuffer.isView(v)) {
-    return `${v.constructor.name} of length ${(v as unknown as { length: number }).length}`;
-  }
-  const ctor = (v as object).constructor?.name;
-  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
-}

@@ -9,7 +9,7 @@ import { checkTensor, isTensor } from './checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 import { LIMITS } from './limits.js';
 
-/** What {@link readLabels} checks besides "integers". */
+/** What `readLabels` checks besides "integers". */
 export interface ReadLabelsOptions {
   /** Labels expected (one per example); unchecked when omitted. @default undefined */
   count?: number;

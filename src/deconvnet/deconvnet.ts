@@ -6,16 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  checkImageBatch,
-  checkInteger,
-  checkOneOf,
-  checkOptionKeys,
-  checkOptions,
-  DisposedError,
-  InvalidArgumentError,
-  ShapeMismatchError,
-} from '../core/index.js';
+import { checkImageBatch, checkInteger, checkOneOf, checkOptionKeys, checkOptions } from '../core/checks.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/index.js';
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
 import { type LayerRef, resolveLayer } from '../model/layers.js';

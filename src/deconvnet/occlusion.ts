@@ -12,11 +12,10 @@ import {
   checkOneOf,
   checkOptionKeys,
   checkOptions,
-  InvalidArgumentError,
   isTensor,
-  LIMITS,
-  type ProgressCallback,
-} from '../core/index.js';
+} from '../core/checks.js';
+import { InvalidArgumentError, type ProgressCallback } from '../core/index.js';
+import { LIMITS } from '../core/limits.js';
 import type { LayerRef } from '../model/layers.js';
 import type { Deconvnet } from './deconvnet.js';
 

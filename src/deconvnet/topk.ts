@@ -5,15 +5,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  checkInteger,
-  checkOneOf,
-  checkOptionKeys,
-  checkOptions,
-  InvalidArgumentError,
-  isTensor,
-  type ProgressCallback,
-} from '../core/index.js';
+import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, isTensor } from '../core/checks.js';
+import { InvalidArgumentError, type ProgressCallback } from '../core/index.js';
 import type { ImageSource } from '../features/index.js';
 import type { LayerRef } from '../model/layers.js';
 import type { Deconvnet } from './deconvnet.js';

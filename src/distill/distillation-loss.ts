@@ -147,7 +147,7 @@ export class DistillationLoss {
 
   /**
    * Packs soft targets (at this loss's temperature) and optional labels into one `y_true` tensor for `fit()`:
-   * `q + 2 * onehot(label)` (see {@link LABEL_OFFSET}). A new tensor; the inputs are not disposed.
+   * `q + 2 * onehot(label)` (see `LABEL_OFFSET`). A new tensor; the inputs are not disposed.
    *
    * @param softTargets `[batch, classes]`, rows summing to 1 (e.g. from {@link index!softTargets | softTargets})
    * @param labels class indices `[batch]` (int32) or exactly one-hot `[batch, classes]`; an index outside

@@ -18,7 +18,8 @@ import {
   checkPositive,
   checkTensor,
 } from '../core/checks.js';
-import { DisposedError, InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
+import { rawValue } from '../core/describe.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
 import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';

@@ -3,6 +3,10 @@
  * function, a class and a tfjs-layers loss, and the {@link Distiller} training loop with cached teacher outputs and
  * bias correction for classes absent from the transfer set.
  *
+ * Like every folder index of transferkit, it exports what a user calls (classes, entry functions, the types of their
+ * arguments and results, constants that are values of those types) and leaves the helpers in their files; the
+ * library's own report, CLI and bench reach those through `src/internal.ts`, which is no package entry.
+ *
  * @module
  */
 export {
@@ -14,12 +18,7 @@ export {
   fitBiasShift,
   type LayeredModel,
 } from './bias.js';
-export {
-  DistillationLoss,
-  LABEL_OFFSET,
-  type LayersLossFunction,
-  type PackedTargets,
-} from './distillation-loss.js';
+export { DistillationLoss, type LayersLossFunction, type PackedTargets } from './distillation-loss.js';
 export {
   type BiasCorrection,
   type CorrectBiasOptions,
@@ -33,7 +32,7 @@ export {
   type EarlyStoppingOptions,
   type TeacherOutputMode,
 } from './distiller.js';
-export { jitterImages, randomShifts, shiftImages } from './jitter.js';
+export { jitterImages } from './jitter.js';
 export {
   type DistillationConfig,
   type DistillationForm,

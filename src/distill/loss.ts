@@ -240,7 +240,7 @@ export function toOneHot(labels: tf.Tensor, numClasses: number): tf.Tensor {
  * `p = softmax(z / T)` and `q` are the soft targets; with `reduction: 'mean'` it is divided by the batch size.
  *
  * This synchronous function does not read tensor values, so it cannot verify that declared probabilities sum to 1
- * or that label indices are in range; {@link checkProbabilities} does, and {@link Distiller} calls it. A hard label
+ * or that label indices are in range; `checkProbabilities` does, and {@link Distiller} calls it. A hard label
  * outside `[0, classes)` makes that example's loss `NaN` (never a silent zero).
  *
  * @param studentLogits the student's pre-softmax outputs `[batch, classes]`

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
-import { InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
+import { rawValue } from '../core/describe.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { OutputKind } from '../model/output-kind.js';
 
 /** How the members of an ensemble are combined into one distribution. */
@@ -53,7 +54,7 @@ export function logSoftTargets(output: tf.Tensor, temperature: number, kind: Out
 export interface SoftTargetsOptions {
   /**
    * What the teacher tensors hold: pre-softmax `'logits'`, or `'probabilities'` (softmax outputs at `T = 1`, rows
-   * summing to 1; this function does not read tensor values, so use {@link checkProbabilities} to verify them).
+   * summing to 1; this function does not read tensor values, so use `checkProbabilities` to verify them).
    * @default 'logits'
    */
   outputKind?: OutputKind;
@@ -151,7 +152,7 @@ export function combineSoftTargets(
   return tf.softmax(tf.div(tf.addN(logs), members.length)) as tf.Tensor2D;
 }
 
-/** Options of {@link checkProbabilities}. */
+/** Options of `checkProbabilities`. */
 export interface CheckProbabilitiesOptions {
   /**
    * Largest accepted `|sum_i p_i - 1|` per row.

@@ -37,7 +37,7 @@ export interface ClassClustering {
   matrix: number[][];
   /**
    * The affinity behind the confusion scores (for a heat-map): the correlation matrix of the predicted
-   * probabilities, or the symmetrised confusion matrix (see {@link confusionAffinity}).
+   * probabilities, or the symmetrised confusion matrix (see `confusionAffinity`).
    */
   affinity: number[][];
   /** All `k` clusters, most confusable first (they partition the classes). */
@@ -268,7 +268,7 @@ function checkSquare(fn: string, argument: string, m: unknown): asserts m is num
   }
 }
 
-/** Result of {@link kMeansColumns}. */
+/** Result of `kMeansColumns`. */
 export interface KMeansResult {
   /** Cluster index of each column. */
   assignment: number[];
@@ -601,7 +601,7 @@ export function clusterClasses(
   };
 }
 
-/** Options of {@link validateClusters}. */
+/** Options of `validateClusters`. */
 export interface ValidateClustersOptions {
   /** Whether a class may belong to several clusters (several specialists may cover it). @default true */
   allowOverlap?: boolean;

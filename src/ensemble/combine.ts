@@ -91,7 +91,7 @@ const EPS = 1e-12;
 /**
  * Solves eq. 5 of Hinton et al. (2015) for a batch: minimises `KL(p_g, q) + sum_m active[b, m] KL(p_m, q_m)` over
  * q = softmax(z) by gradient descent on z, starting from z = log p_g (the exact answer when no specialist is
- * active). The gradient is analytic: with Q_m = q A_m (A_m from {@link dustbinMatrix}),
+ * active). The gradient is analytic: with Q_m = q A_m (A_m from `dustbinMatrix`),
  *
  *     dL/dz = q * (1 + n_active - sum_m active_m (p_m / Q_m) A_m^T) - p_g
  *

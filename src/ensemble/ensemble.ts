@@ -43,7 +43,7 @@ export interface Specialist {
   classes: number[];
   /** Whether `model` returns probabilities or logits. */
   outputKind: OutputKind;
-  /** Added to the dustbin's log-probability before combining (see {@link dustbinLogitShift}). @default 0 */
+  /** Added to the dustbin's log-probability before combining (see `dustbinLogitShift`). @default 0 */
   dustbinLogitShift: number;
 }
 
@@ -265,7 +265,7 @@ export class SpecialistEnsemble {
 
   /**
    * Trains one specialist per class set (Hinton et al. 2015, section 5.2): an enriched sample of the training set
-   * (see {@link enrichedSample}), a copy of the generalist with a new head ({@link createSpecialist}) or a model of
+   * (see `enrichedSample`), a copy of the generalist with a new head ({@link createSpecialist}) or a model of
    * `modelFactory`, trained with {@link trainSpecialist}; the dustbin's over-sampling correction is recorded.
    *
    * @param x the training inputs `[N, ...]` (not disposed)
@@ -830,7 +830,7 @@ async function loadArtifacts(
   return artifacts;
 }
 
-/** Throws unless `m` is a well-formed v1 ensemble manifest with sizes within {@link LIMITS}. */
+/** Throws unless `m` is a well-formed v1 ensemble manifest with sizes within `LIMITS`. */
 function checkManifest(fn: string, m: EnsembleManifest | undefined): asserts m is EnsembleManifest {
   if (m?.format !== 'transferkit/specialist-ensemble' || m.version !== 1) {
     throw new InvalidArgumentError(

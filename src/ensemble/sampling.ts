@@ -13,7 +13,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { validateClusters } from './clustering.js';
 
-/** Options of {@link enrichedSample}. */
+/** Options of `enrichedSample`. */
 export interface EnrichedSampleOptions {
   /** Fraction of the sample drawn from the subset's examples, in (0, 1). @default 0.5 */
   subsetFraction?: number;
@@ -39,7 +39,7 @@ export interface EnrichedSample {
   naturalSubsetFraction: number;
   /** Fraction of this sample that belongs to the subset. */
   sampleSubsetFraction: number;
-  /** The correction to add to the dustbin's logit at inference (see {@link dustbinLogitShift}). */
+  /** The correction to add to the dustbin's logit at inference (see `dustbinLogitShift`). */
   dustbinLogitShift: number;
 }
 

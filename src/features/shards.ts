@@ -10,7 +10,9 @@
  *
  * @module
  */
-import { InvalidArgumentError, rawValue } from '../core/errors.js';
+
+import { rawValue } from '../core/describe.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { FeaturesFile } from './format.js';
 import { FeatureMatrix } from './matrix.js';
 

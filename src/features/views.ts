@@ -241,7 +241,7 @@ export const fitToSize = scoped(
 
 /**
  * The augmented views of a batch, fitted to `[height, width]`: `[V * N, height, width, C]`, view-major (all
- * images of view 0, then view 1, ...), views as in {@link viewSpecs}. Each crop is taken from the region that
+ * images of view 0, then view 1, ...), views as in `viewSpecs`. Each crop is taken from the region that
  * `resize` selects (the whole image for `'stretch'`/`'none'`, the centred aspect-ratio region for
  * `'center-crop'`) and resized bilinearly.
  *

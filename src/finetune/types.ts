@@ -11,7 +11,7 @@ import type { OptimizerKind } from '../transfer/grouped-optimizer.js';
 
 /**
  * A labelled set of images read lazily, a chunk at a time (so a folder of thousands of 224x224 images never has to
- * sit in memory at once). `transferkit/node`'s {@link node!imageSetFromFiles | imageSetFromFiles} makes one from files.
+ * sit in memory at once). `transferkit/node`'s `finetuneFolder` makes one from an image folder.
  *
  * @example
  * ```ts
@@ -58,7 +58,7 @@ export interface FinetuneData {
 
 /**
  * A store of extracted features, one entry per chunk of images, so a run that stops half-way resumes where it was.
- * `transferkit/node`'s {@link node!fileFeatureCache | fileFeatureCache} keeps them as TKFEATS1 files.
+ * `transferkit/node`'s `finetuneFolder` keeps them as TKFEATS1 files.
  *
  * @example
  * ```ts

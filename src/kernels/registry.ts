@@ -224,7 +224,7 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
  * inputs it does not handle (non-float32 tensors, degenerate geometries). The backend's package must be
  * imported first, so that its kernels are registered. By default only the kernels that are faster on that
- * backend are replaced ({@link defaultTrainingKernels}); `options.kernels` picks others.
+ * backend are replaced (`defaultTrainingKernels`); `options.kernels` picks others.
  *
  * @param backendName `'wasm'` or `'cpu'`.
  * @param options Which kernels to replace (default: all).

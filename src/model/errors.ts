@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { InvalidArgumentError, rawValue } from '../core/errors.js';
+
+import { rawValue } from '../core/describe.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /**
  * A GraphModel (tfjs-converter) was passed where only a tfjs-layers LayersModel can work. The message says why and
@@ -80,22 +82,4 @@ export class InvalidCutError extends InvalidArgumentError {
     this.before = before;
     this.after = after;
   }
-}
-
-/** The error for a GraphModel given where a primitive reads layers. */
-export function graphModelError(fn: string, argument: string): GraphModelNotSupportedError {
-  if (fn.startsWith('LayerTransfer')) {
-    return new GraphModelNotSupportedError(
-      fn,
-      argument,
-      'a GraphModel is a frozen, converted TensorFlow graph whose ops have no layers, no layer configuration to rebuild and no trainable variables, so its first layers cannot be copied or re-initialised',
-      'graphModelClassifier(graphModel, { tap, numClasses }) builds frozen graph-model features + a new trainable head in one call',
-    );
-  }
-  return new GraphModelNotSupportedError(
-    fn,
-    argument,
-    'a GraphModel has no layers to read',
-    'a LayersModel, or a primitive that accepts GraphModels (FeatureExtractor, Deconvnet saliency, Distiller teachers, SpecialistEnsemble generalists)',
-  );
 }

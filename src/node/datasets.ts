@@ -20,16 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  batchIndices,
-  checkInRange,
-  checkInteger,
-  checkOneOf,
-  checkOptions,
-  DisposedError,
-  InvalidArgumentError,
-  stratifiedSplit,
-} from '../index.js';
+import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { batchIndices } from '../data/split.js';
+import { DisposedError, InvalidArgumentError, stratifiedSplit } from '../index.js';
 import { encodeIdx, readIdx } from './idx.js';
 import type { MnistBatch, MnistPart, MnistSplit } from './mnist.js';
 import { packageRoot } from './optional.js';
@@ -314,7 +307,7 @@ export async function loadFullMnist(options: LoadFullMnistOptions = {}): Promise
 // ---------------------------------------------------------------------------------------------------------------
 // Fashion-MNIST (fashion-mnist)
 
-/** Options of the compact data-set cache ({@link loadFashionMnistBytes}, {@link loadFashionMnist}). */
+/** Options of the compact data-set cache (`loadFashionMnistBytes`, {@link loadFashionMnist}). */
 export interface DataCacheOptions {
   /**
    * Folder of the uint8 cache files, or `false` for no disk cache (parse the JSON every time).
@@ -429,7 +422,7 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** The rows {@link scanClothesJson} kept. */
+/** The rows `scanClothesJson` kept. */
 export interface ScannedRows {
   /** `count * 784` bytes, row-major. */
   images: Uint8Array;

@@ -11,20 +11,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { NORM_MODES, POOL_MODES } from '../features/normalize.js';
+import { shardRange } from '../features/shards.js';
+import { RESIZE_MODES } from '../features/views.js';
 import {
   type AugmentOptions,
   FeatureExtractor,
   type FeatureMatrix,
   InvalidArgumentError,
-  NORM_MODES,
   type NormMode,
-  POOL_MODES,
   type PoolMode,
   type ProgressCallback,
-  RESIZE_MODES,
   type ResizeMode,
   type ShardSpec,
-  shardRange,
 } from '../index.js';
 import { decodeImageFile, listImageFolder } from './images.js';
 import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS } from './pretrained.js';
@@ -145,7 +144,7 @@ export async function readImageFile(file: string, channels: number): Promise<tf.
 
 /**
  * The images of `dir` as file paths and class ids, numbered like every image-folder reader of transferkit
- * ({@link listImageFolder}): one sub-folder per class (code-unit order of names = class ids), or image files directly
+ * (`listImageFolder`): one sub-folder per class (code-unit order of names = class ids), or image files directly
  * (class 0, named `all`).
  *
  * @example
@@ -279,7 +278,7 @@ export interface ExtractionResult {
   rowMeta: string[];
   /** The options that produced the features (for shard manifests). */
   options: Record<string, unknown>;
-  /** {@link inputFingerprint} of the whole input. */
+  /** `inputFingerprint` of the whole input. */
   source: string;
   /** Rows of the whole input. */
   total: number;
@@ -299,7 +298,7 @@ export interface ExtractFeaturesOptions {
   loaded?: LoadedModel;
   /** Progress (`phase: 'extract'`, `done`/`total` in images of this call). */
   onProgress?: ProgressCallback;
-  /** Inputs already listed for `spec`. @default listed with {@link listInputs} */
+  /** Inputs already listed for `spec`. @default listed with `listInputs` */
   inputs?: ExtractionInputs;
 }
 

@@ -6,13 +6,13 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { rawValue } from '../core/describe.js';
 import {
   decodeFeatures,
   encodeFeatures,
   type FeatureMatrix,
   type FeaturesFile,
   InvalidArgumentError,
-  rawValue,
 } from '../index.js';
 import { writeFileAtomic } from './shards.js';
 

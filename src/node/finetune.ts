@@ -10,8 +10,9 @@ import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { imageInputShape } from '../finetune/finetune.js';
+import { confusionSvg, finetuneSummaryHtml } from '../finetune/summary.js';
 import {
-  confusionSvg,
   decodeFeatures,
   encodeFeatures,
   type FeatureCache,
@@ -19,10 +20,8 @@ import {
   type FinetuneOptions,
   type FinetuneResult,
   finetune,
-  finetuneSummaryHtml,
   type ImageSet,
   InvalidArgumentError,
-  imageInputShape,
 } from '../index.js';
 import { listImageFolder, readImageFiles } from './images.js';
 import { loadLayersModelFrom, saveLayersModelTo } from './pretrained.js';
@@ -178,7 +177,7 @@ export type FinetuneFolders =
 
 /** Options of {@link finetuneFolder}: those of {@link index!finetune | finetune}, plus the cache folder. */
 export interface FinetuneFolderOptions extends Omit<FinetuneOptions, 'cache' | 'cacheKey'> {
-  /** Folder of the feature cache (see {@link fileFeatureCache}). @default no cache */
+  /** Folder of the feature cache (see `fileFeatureCache`). @default no cache */
   cacheDir?: string;
 }
 

@@ -7,7 +7,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
-import { checkInteger, checkOneOf, checkOptions, InvalidArgumentError, LIMITS } from '../index.js';
+import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { LIMITS } from '../core/limits.js';
+import { InvalidArgumentError } from '../index.js';
 import { decodePng } from './png.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
@@ -72,7 +74,7 @@ export async function decodeImageFile(
 /** Code-unit order: the same on every machine and locale (`localeCompare` is not). */
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** What {@link listImageFolder} returns: the image files of a folder and their classes, nothing decoded yet. */
+/** What `listImageFolder` returns: the image files of a folder and their classes, nothing decoded yet. */
 export interface ImageFolderListing {
   /** The image files (`.png`, `.jpg`, `.jpeg`), sorted by class then name. */
   files: string[];
@@ -216,7 +218,7 @@ export async function readImageFiles(
  * Reads a folder of PNG/JPEG images (`.png`, `.jpg`, `.jpeg`) into one tensor. With sub-folders, each is a class
  * (sorted by name; class id = index) and its images are labelled with it; otherwise the images directly in `dir` are
  * read, unlabelled. Files are sorted by name. Each image becomes `[height, width, channels]` (grey = mean of RGB),
- * resized bilinearly when its size differs, and scaled to [0, 1]. ({@link listImageFolder} + {@link readImageFiles}.)
+ * resized bilinearly when its size differs, and scaled to [0, 1]. (`listImageFolder` + {@link readImageFiles}.)
  *
  * @throws {@link index!InvalidArgumentError | InvalidArgumentError} when `dir` is not an existing folder, holds no images, or an image cannot be
  *   decoded

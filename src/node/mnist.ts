@@ -10,11 +10,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { batchIndices } from '../data/split.js';
 import {
-  batchIndices,
-  checkInteger,
-  checkOneOf,
-  checkOptions,
   DisposedError,
   InvalidArgumentError,
   type StratifiedSplitOptions,
@@ -103,7 +101,7 @@ export interface MnistPart {
   labels: number[];
   /** The same images as a flat array (`n * 784`), for tensor-free code (e.g. `generateScenes`). */
   pixels: Float32Array;
-  /** Index of each item in {@link loadMnistDigits}'s arrays. */
+  /** Index of each item in `loadMnistDigits`'s arrays. */
   indices: number[];
   /** Number of items. */
   size: number;

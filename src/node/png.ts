@@ -6,7 +6,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { checkInteger, InvalidArgumentError, LIMITS, type RgbaImage } from '../index.js';
+import { checkInteger } from '../core/checks.js';
+import { LIMITS } from '../core/limits.js';
+import { InvalidArgumentError, type RgbaImage } from '../index.js';
 
 function checkImage(fn: string, image: RgbaImage): void {
   if (image === null || typeof image !== 'object') {
@@ -41,7 +43,7 @@ export function encodePng(image: RgbaImage): Buffer {
   return PNG.sync.write(png, { colorType: 6 });
 }
 
-/** Options of {@link decodePng} (and of the image readers built on it). */
+/** Options of the PNG decoding behind {@link readPng} and the image readers. */
 export interface DecodeImageOptions {
   /**
    * Most pixels (width x height) an image may declare; a larger header is rejected before anything is decoded.

@@ -16,9 +16,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import Tinypool from 'tinypool';
+import { checkInteger, checkOptions } from '../core/checks.js';
 import {
-  checkInteger,
-  checkOptions,
   InvalidArgumentError,
   type LabeledData,
   type ProgressCallback,

@@ -15,13 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  checkModelArtifacts,
-  checkOneOf,
-  InvalidArgumentError,
-  isTensor,
-  TransferkitError,
-} from '../index.js';
+import { checkModelArtifacts } from '../core/artifacts.js';
+import { checkOneOf, isTensor } from '../core/checks.js';
+import { InvalidArgumentError, TransferkitError } from '../index.js';
 import { packageRoot, requireFile } from './optional.js';
 
 /** The backbones shipped inside `nsfwjs`. */

@@ -8,18 +8,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { rawValue } from '../core/describe.js';
+import { mergeFeatureShards, shardBaseName } from '../features/shards.js';
 import {
   decodeFeatures,
   encodeFeatures,
   type FeatureMatrix,
   type FeaturesFile,
   InvalidArgumentError,
-  mergeFeatureShards,
-  rawValue,
   type ShardManifest,
   type ShardPart,
   type ShardSpec,
-  shardBaseName,
 } from '../index.js';
 
 /**

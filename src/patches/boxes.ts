@@ -11,9 +11,9 @@
  *   a pixel CENTRE divided by `height - 1` (resp. `width - 1`), and cropAndResize samples `cropHeight` points
  *   evenly from `y1 * (height - 1)` to `y2 * (height - 1)`, both ends included.
  *
- * {@link pixelToNormalized} maps a pixel box to the normalised box that spans the centres of its first and last
+ * `pixelToNormalized` maps a pixel box to the normalised box that spans the centres of its first and last
  * pixel: `y1n = y1 / (H - 1)`, `y2n = (y2 - 1) / (H - 1)`. With this mapping, cropAndResize of an integer pixel
- * box to its own size returns exactly the slice (tested), and {@link normalizedToPixel} inverts it exactly.
+ * box to its own size returns exactly the slice (tested), and `normalizedToPixel` inverts it exactly.
  *
  * @module
  */
@@ -213,7 +213,7 @@ export function pixelToNormalized(box: PixelBox, size: ImageSize): NormalizedBox
 }
 
 /**
- * The inverse of {@link pixelToNormalized}: `[y1 (H - 1), x1 (W - 1), y2 (H - 1) + 1, x2 (W - 1) + 1]`. (A pixel box
+ * The inverse of `pixelToNormalized`: `[y1 (H - 1), x1 (W - 1), y2 (H - 1) + 1, x2 (W - 1) + 1]`. (A pixel box
  * whose sides are >= 1 pixel maps to a normalised box with `y1 <= y2`, `x1 <= x2`; cropAndResize reads a box with
  * `y1 > y2` as a vertical flip, which has no pixel box.)
  *
@@ -250,7 +250,7 @@ export function normalizedToPixel(box: NormalizedBox, size: ImageSize): PixelBox
 /**
  * Converts many pixel boxes at once (a flat `[n * 4]` array, the layout of {@link PatchGrid.boxes}) to normalised
  * boxes in a new `Float32Array`, ready for `tf.image.cropAndResize`. No checks per box: pass boxes that
- * {@link checkPixelBox} accepts.
+ * `checkPixelBox` accepts.
  *
  * @example
  * ```ts

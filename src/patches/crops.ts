@@ -155,7 +155,7 @@ export function cropBoxes(
 }
 
 /**
- * One chunk of {@link cropGridChunks}: the crops of images `[imageStart, imageEnd)`, patch-major per image.
+ * One chunk of `cropGridChunks`: the crops of images `[imageStart, imageEnd)`, patch-major per image.
  *
  * @example
  * ```ts
@@ -239,7 +239,7 @@ export interface PredictPatchesOptions extends CropOptions {
 
 /**
  * Runs `model` on every patch of `grid` in every image: `y(P_i, C)` of Oquab et al.'s Eq. for the image score.
- * Crops go through {@link cropGridChunks} (one cropAndResize per chunk); the model sees `batchSize` patches at once.
+ * Crops go through `cropGridChunks` (one cropAndResize per chunk); the model sees `batchSize` patches at once.
  *
  * @returns `[images, grid.count, classes]` patch scores, owned by the caller.
  * @example

@@ -9,21 +9,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
-import {
-  canonicalJson,
-  InvalidArgumentError,
-  MissingDependencyError,
-  type ShardSpec,
-  TransferkitError,
-} from '../index.js';
-import {
-  type ExtractionSpec,
-  extractFeatures,
-  type LoadedModel,
-  listInputs,
-  loadModelArg,
-  saveFeatureShard,
-} from '../node.js';
+import { InvalidArgumentError, MissingDependencyError, type ShardSpec, TransferkitError } from '../index.js';
+import { canonicalJson, listInputs, loadModelArg } from '../internal.js';
+import { type ExtractionSpec, extractFeatures, type LoadedModel, saveFeatureShard } from '../node.js';
 
 /** The default queue name. */
 export const DEFAULT_QUEUE = 'transferkit';

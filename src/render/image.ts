@@ -42,7 +42,7 @@ export interface ImageGrid extends RgbaImage {
   rows: number;
 }
 
-/** Tiles for {@link toRgbaGrid}: `count` images of `height x width x channels`, row-major HWC, one flat array. */
+/** Tiles for `toRgbaGrid`: `count` images of `height x width x channels`, row-major HWC, one flat array. */
 export interface TileSet {
   /** `count * height * width * channels` values. */
   data: ArrayLike<number>;
@@ -56,7 +56,7 @@ export interface TileSet {
   channels: 1 | 3;
 }
 
-/** Options of {@link toRgbaGrid}. */
+/** Options of `toRgbaGrid`. */
 export interface ImageGridOptions {
   /**
    * Columns of the grid.
@@ -198,7 +198,7 @@ export function toRgbaGrid(tiles: TileSet, options: ImageGridOptions = {}): Imag
 
 /**
  * Reads an image batch tensor `[n, h, w, 1 | 3]` (or one image `[h, w, 1 | 3]`) asynchronously and lays it out
- * with {@link toRgbaGrid}. The tensor is not disposed.
+ * with `toRgbaGrid`. The tensor is not disposed.
  *
  * @example
  * ```ts

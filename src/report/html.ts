@@ -1,3 +1,4 @@
+import { escapeXml, formatNumber } from '../internal.js';
 /**
  * HTML building blocks for report sections: tables, the "paper vs. ours" claims table, figures and notes. Every
  * function escapes its text; pass SVG markup or `data:` URIs for figures. Sections import these so the report
@@ -5,7 +6,6 @@
  *
  * @module
  */
-import { escapeXml, formatNumber } from '../index.js';
 
 /** A table cell: text (escaped), a number (formatted), or `{ html }` for trusted markup. */
 export type Cell = string | number | null | undefined | { html: string };

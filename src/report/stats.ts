@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Rng } from '../core/rng.js';
+import { Rng } from '../index.js';
 
 /** A mean (or other estimate) with a two-sided confidence interval. */
 export interface Interval {

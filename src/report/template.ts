@@ -1,10 +1,10 @@
+import { escapeXml } from '../internal.js';
 /**
  * The report's one self-contained HTML page: inline CSS, a table of contents and one section per registered
  * report section. No script, no external resource.
  *
  * @module
  */
-import { escapeXml } from '../index.js';
 
 /** A rendered section as the template places it. */
 export interface RenderedSection {

@@ -62,7 +62,7 @@ export function applyBatchNormPolicy(layer: Layer, policy: BatchNormPolicy): voi
 }
 
 /**
- * The policy installed on `layer` by {@link applyBatchNormPolicy}, or `undefined` (tfjs's default behaviour).
+ * The policy installed on `layer` by `applyBatchNormPolicy`, or `undefined` (tfjs's default behaviour).
  *
  * @example
  * ```ts

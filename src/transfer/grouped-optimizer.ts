@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
-import { DisposedError, describeValue, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { describeValue } from '../core/describe.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 
 /** The tfjs optimizers a group can use. */
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam' | 'rmsprop';

@@ -2,23 +2,22 @@
  * Layer transfer (Yosinski et al. 2014; Oquab et al. 2014): copy the first n layers of a base model, re-initialise
  * the rest, freeze or fine-tune with discriminative learning rates, and run the AnB/BnB transferability experiment.
  *
+ * Like every folder index of transferkit, it exports what a user calls (classes, entry functions, the types of their
+ * arguments and results, constants that are values of those types) and leaves the helpers in their files; the
+ * library's own report, CLI and bench reach those through `src/internal.ts`, which is no package entry.
+ *
  * @module
  */
 
-export {
-  type LayerSelector,
-  type LeafLayer,
-  type ModelStructure,
-  modelStructure,
-  NORMALIZATION_CLASSES,
-} from '../model/structure.js';
-export { applyBatchNormPolicy, type BatchNormPolicy, batchNormPolicyOf } from './batchnorm.js';
+export type { LayerSelector, LeafLayer, ModelStructure } from '../model/structure.js';
+export { modelStructure } from '../model/structure.js';
+export type { BatchNormPolicy } from './batchnorm.js';
+export { applyBatchNormPolicy } from './batchnorm.js';
 export { type ClassSubset, randomClassSplit, selectClasses } from './data.js';
 export {
   type AccuracyStats,
   type ModelFactory,
   summarizeTransfer,
-  TRANSFER_KINDS,
   TransferExperiment,
   type TransferExperimentData,
   type TransferExperimentOptions,
@@ -38,7 +37,6 @@ export {
 export {
   GroupedOptimizer,
   type GroupedOptimizerOptions,
-  OPTIMIZER_KINDS,
   type OptimizerKind,
   type ParameterGroup,
 } from './grouped-optimizer.js';

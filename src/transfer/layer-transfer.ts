@@ -29,7 +29,7 @@ import {
 } from '../core/errors.js';
 import type { LabeledData } from '../core/types.js';
 import { checkCut } from '../model/cuts.js';
-import { graphModelError } from '../model/errors.js';
+import { graphModelError } from '../model/graph-model-error.js';
 import { isGraphModel } from '../model/kinds.js';
 import {
   checkSameWeightShapes,
@@ -85,7 +85,7 @@ export type HeadSpec =
 export interface LayerTransferOptions {
   /**
    * Which layers to copy: a number of stages n (a stage is a weight-bearing layer with the weightless and
-   * normalisation layers after it; see {@link modelStructure}), or up to a layer given by name or index.
+   * normalisation layers after it; see `modelStructure`), or up to a layer given by name or index.
    * @default every stage before the head (every stage when the head is kept)
    */
   copy?: LayerSelector;

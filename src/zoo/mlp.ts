@@ -12,7 +12,7 @@ import { Rng } from '../core/rng.js';
 /** The named MLP sizes of Hinton et al. 2015. */
 export type HintonPreset = 'teacher' | 'student' | 'small';
 
-/** The sizes and dropout of one of {@link HINTON_PRESETS}. */
+/** The sizes and dropout of one of `HINTON_PRESETS`. */
 export interface HintonPresetConfig {
   /** Units of each hidden layer. */
   hidden: readonly number[];
@@ -36,7 +36,7 @@ export const HINTON_PRESETS: Readonly<Record<HintonPreset, Readonly<HintonPreset
 /** Options of {@link hintonMlp}. Explicit fields override the preset's. */
 export interface HintonMlpOptions {
   /**
-   * Start from one of {@link HINTON_PRESETS}.
+   * Start from one of `HINTON_PRESETS`.
    * @default 'student'
    */
   preset?: HintonPreset;

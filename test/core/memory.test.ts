@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  checkTensor,
-  InvalidArgumentError,
-  ShapeMismatchError,
-  scoped,
-  withTracked,
-} from '../../src/index.js';
+import { InvalidArgumentError, ShapeMismatchError } from '../../src/index.js';
+import { checkTensor, scoped, withTracked } from '../../src/internal.js';
 import { expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 
 const sumOfSquares = scoped('sumOfSquares', (x: tf.Tensor) => {

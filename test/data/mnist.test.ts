@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { DisposedError, InvalidArgumentError } from '../../src/index.js';
-import { loadMnist, loadMnistDigits } from '../../src/node.js';
+import { loadMnistDigits } from '../../src/internal.js';
+import { loadMnist } from '../../src/node.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
 describe('loadMnist', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchIndices, InvalidArgumentError, stratifiedSplit } from '../../src/index.js';
+import { InvalidArgumentError, stratifiedSplit } from '../../src/index.js';
+import { batchIndices } from '../../src/internal.js';
 
 const labels = Array.from({ length: 300 }, (_, i) => i % 3); // 100 per class
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Deconvnet, registeredDeconvLayers } from '../../src/index.js';
+import { Deconvnet } from '../../src/index.js';
+import { registeredDeconvLayers } from '../../src/internal.js';
 import { expectClose, expectNoLeak } from '../helpers.js';
 import type { Strategy } from './oracle.js';
 import { oracleGraphForward, oracleGraphProject } from './oracle-graph.js';

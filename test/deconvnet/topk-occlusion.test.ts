@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TopKList } from '../../src/deconvnet/topk.js';
-import { Deconvnet, InvalidArgumentError, occluderPositions, topKFigure, unitBox } from '../../src/index.js';
+import { Deconvnet, InvalidArgumentError, topKFigure, unitBox } from '../../src/index.js';
+import { occluderPositions } from '../../src/internal.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 
 function smallNet(): tfl.Sequential {

@@ -8,10 +8,9 @@ import {
   InvalidArgumentError,
   jitterImages,
   Rng,
-  randomShifts,
   ShapeMismatchError,
-  shiftImages,
 } from '../../src/index.js';
+import { randomShifts, shiftImages } from '../../src/internal.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
 import { matrix } from './oracle.js';
 

@@ -5,10 +5,10 @@ import {
   DistillationLoss,
   distillationLoss,
   InvalidArgumentError,
-  LABEL_OFFSET,
   ShapeMismatchError,
   softTargets,
 } from '../../src/index.js';
+import { LABEL_OFFSET } from '../../src/internal.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
 import { matrix } from './oracle.js';
 

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { clusterClasses, InvalidArgumentError, Rng } from '../../src/index.js';
 import {
-  clusterClasses,
   columnSilhouette,
   confusionAffinity,
   covarianceToCorrelation,
-  InvalidArgumentError,
   kMeansColumns,
   predictionCovariance,
-  Rng,
   validateClusters,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { expectClose } from '../helpers.js';
 
 /** Rows of probabilities from a generalist that confuses the classes inside each planted block. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { combineKL, dustbinMatrix, InvalidArgumentError, Rng, ShapeMismatchError } from '../../src/index.js';
+import { combineKL, InvalidArgumentError, Rng, ShapeMismatchError } from '../../src/index.js';
+import { dustbinMatrix } from '../../src/internal.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 
 function randomDist(rng: Rng, n: number, sharp = 1): number[] {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  dustbinLogitShift,
-  enrichedSample,
-  InvalidArgumentError,
-  Rng,
-  remapLabels,
-} from '../../src/index.js';
+import { InvalidArgumentError, Rng } from '../../src/index.js';
+import { dustbinLogitShift, enrichedSample, remapLabels } from '../../src/internal.js';
 
 /** Labels with class c appearing (c + 1) * 20 times, shuffled: unequal priors. */
 function unevenLabels(seed: number): Int32Array {

@@ -6,13 +6,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { featuresCommand } from '../../src/cli/features.js';
 import { mergeCommand } from '../../src/cli/merge.js';
-import { parseShard, shardBaseName, shardFromEnv, shardRange } from '../../src/index.js';
+import { loadModelArg, parseShard, shardBaseName, shardFromEnv, shardRange } from '../../src/internal.js';
 import { writePng } from '../../src/node/png.js';
 import { saveLayersModelTo } from '../../src/node/pretrained.js';
 import {
   type ExtractionSpec,
   extractFeatures,
-  loadModelArg,
   mergeFeatures,
   saveFeatureShard,
   saveFeatures,

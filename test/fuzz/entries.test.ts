@@ -25,12 +25,12 @@ import {
   LayerTransfer,
   LinearSvm,
   loadClassifier,
-  occluderPositions,
   PatchSampler,
   SoftmaxRegression,
   softTargets,
   trainClassifier,
 } from '../../src/index.js';
+import { occluderPositions } from '../../src/internal.js';
 import { decodePng, encodePng, loadLayersModelFrom, saveLayersModelTo } from '../../src/node.js';
 
 const RUNS = 40;

@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, MissingDependencyError } from '../../src/core/errors.js';
-import {
-  defaultTrainingKernels,
-  registerTrainingKernels,
-  trainingKernelsRegistered,
-} from '../../src/kernels/index.js';
+import { defaultTrainingKernels } from '../../src/index.js';
+import { registerTrainingKernels, trainingKernelsRegistered } from '../../src/kernels/index.js';
 import { initBackend } from '../../src/node/backend.js';
 import { backendName } from '../helpers.js';
 

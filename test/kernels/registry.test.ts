@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/errors.js';
+import { defaultTrainingKernels } from '../../src/index.js';
 import {
-  defaultTrainingKernels,
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,

@@ -6,14 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, InvalidArgumentError } from '../../src/index.js';
 import {
   clearDataSetMemo,
-  FASHION_MNIST_CLASSES,
-  loadFashionMnist,
   loadFashionMnistBytes,
-  loadFullMnist,
   loadMnistFiles,
   packageRoot,
   scanClothesJson,
-} from '../../src/node.js';
+} from '../../src/internal.js';
+import { FASHION_MNIST_CLASSES, loadFashionMnist, loadFullMnist } from '../../src/node.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tk-data-'));

@@ -1,18 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  boxArea,
-  boxIntersection,
   boxIoU,
-  checkPixelBox,
   InvalidArgumentError,
-  intersectionArea,
   intersectionOverArea,
-  normalizedToPixel,
   type PixelBox,
-  pixelBoxesToNormalized,
   pixelToNormalized,
 } from '../../src/index.js';
+import {
+  boxArea,
+  boxIntersection,
+  checkPixelBox,
+  intersectionArea,
+  normalizedToPixel,
+  pixelBoxesToNormalized,
+} from '../../src/internal.js';
 
 /** A valid box inside a `size x size` image, with integer or fractional corners. */
 const boxArb = (size = 64, integer = false): fc.Arbitrary<PixelBox> => {

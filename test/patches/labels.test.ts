@@ -4,7 +4,6 @@ import {
   BACKGROUND,
   DROPPED,
   InvalidArgumentError,
-  intersectionArea,
   type LabelledBox,
   labelPatches,
   MULTIPLE,
@@ -12,6 +11,7 @@ import {
   type PixelBox,
   selectTrainingPatches,
 } from '../../src/index.js';
+import { intersectionArea } from '../../src/internal.js';
 
 const P: PixelBox = [0, 0, 10, 10]; // |P| = 100
 

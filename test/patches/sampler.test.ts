@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, intersectionOverArea, PatchSampler, patchBox } from '../../src/index.js';
+import { InvalidArgumentError, intersectionOverArea, PatchSampler } from '../../src/index.js';
+import { patchBox } from '../../src/internal.js';
 
 describe('PatchSampler grid', () => {
   it('gives the paper-like default: 8 scales, ~500 patches, >= 50% overlap, full coverage', () => {

@@ -10,7 +10,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it, vi } from 'vitest';
 import {
   applyBatchNormPolicy,
-  checkOptionKeys,
   confusionMatrix,
   Deconvnet,
   DistillationLoss,
@@ -25,16 +24,15 @@ import {
   InvalidArgumentError,
   isTransferkitError,
   LayerTransfer,
-  LIMITS,
   loadClassifier,
   memoryEnsembleStore,
-  occluderPositions,
   ShapeMismatchError,
   SpecialistEnsemble,
   TransferExperiment,
   TransferkitError,
   trainClassifier,
 } from '../../src/index.js';
+import { checkOptionKeys, LIMITS, occluderPositions } from '../../src/internal.js';
 import {
   decodePng,
   encodePng,

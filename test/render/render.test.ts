@@ -2,16 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   barChart,
-  colormap,
-  escapeXml,
   heatMap,
   InvalidArgumentError,
   labelledGridSvg,
   lineChart,
-  niceTicks,
   tensorToRgbaGrid,
-  toRgbaGrid,
 } from '../../src/index.js';
+import { colormap, escapeXml, niceTicks, toRgbaGrid } from '../../src/internal.js';
 import { expectNoLeak } from '../helpers.js';
 import { checkXml } from './xml.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toRgbaGrid } from '../../src/index.js';
-import { pngDataUri } from '../../src/node.js';
+import { pngDataUri, toRgbaGrid } from '../../src/internal.js';
 import { type FoundationResult, foundation } from '../../src/report/sections/foundation.js';
 import { referenceCnnConfig } from '../../src/report/shared.js';
 import { checkXml } from '../render/xml.js';

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DisposedError,
   InvalidArgumentError,
+  modelStructure,
   ShapeMismatchError,
   UnsupportedLayerError,
 } from '../../src/index.js';
-import { LayerTransfer, modelStructure, trainWithGroups } from '../../src/transfer/index.js';
+import { LayerTransfer, trainWithGroups } from '../../src/transfer/index.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 import { mlp, nested, tinyCnn, toyData, weightValues } from './models.js';
 

@@ -4,14 +4,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hintonMlp, InvalidArgumentError, MissingDependencyError } from '../../src/index.js';
-import {
-  fileIOHandler,
-  loadLayersModelFrom,
-  loadPretrained,
-  PRETRAINED_MODELS,
-  packageRoot,
-  saveLayersModelTo,
-} from '../../src/node.js';
+import { fileIOHandler, packageRoot } from '../../src/internal.js';
+import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS, saveLayersModelTo } from '../../src/node.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tk-zoo-'));

@@ -23,10 +23,9 @@ import {
   scenesToTensor,
   type TopKResult,
   topKFigure,
-  toRgbaGrid,
   trainClassifier,
 } from '../../index.js';
-import { pngDataUri } from '../../node.js';
+import { pngDataUri, toRgbaGrid } from '../../internal.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../html.js';
 import { sharedMnist, sharedReferenceCnn } from '../shared.js';
 import type { ReportContext, ReportSection } from '../types.js';

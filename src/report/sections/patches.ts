@@ -15,7 +15,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   aggregatePatchScores,
   averagePrecision,
-  colormap,
   generateScenes,
   LayerTransfer,
   localizationMap,
@@ -29,7 +28,7 @@ import {
   type Scene,
   scenesToTensor,
 } from '../../index.js';
-import { pngDataUri } from '../../node.js';
+import { colormap, pngDataUri } from '../../internal.js';
 import { sharedMnist, sharedReferenceCnn } from '../shared.js';
 import type { ReportContext, ReportSection } from '../types.js';
 

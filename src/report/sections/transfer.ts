@@ -19,7 +19,6 @@ import {
   modelStructure,
   randomClassSplit,
   summarizeTransfer,
-  TRANSFER_KINDS,
   TransferExperiment,
   type TransferKind,
   type TransferResults,
@@ -28,6 +27,7 @@ import {
   type ZeilerFergusCnnOptions,
   zeilerFergusCnn,
 } from '../../index.js';
+import { TRANSFER_KINDS } from '../../internal.js';
 import { loadMnist } from '../../node.js';
 import { claimsTable, figure, note, paragraph, table } from '../html.js';
 import { referenceCnnConfig } from '../shared.js';
