@@ -100,8 +100,11 @@ export interface TrainLoopOptions {
   lossMean?: 'examples' | 'steps';
   /** Trains on one batch; `null` when nothing was trained (no loss). */
   step: (batch: LoopBatch) => LoopStepResult | null | Promise<LoopStepResult | null>;
-  /** Receives every step's metrics, in order. */
-  onStep?: (metrics: LoopStepMetrics) => void;
+  /**
+   * Receives every step's metrics, in order; returning `true` stops training at that step (steps already run in
+   * the same read-back window are not reported; the epoch's record covers the steps up to it).
+   */
+  onStep?: (metrics: LoopStepMetrics) => unknown;
   /** Scores the model after an epoch's steps. */
   validate?: (epoch: number) => Promise<Record<string, number>>;
   /** Called with each epoch's record; returning `true` stops training after it. */
@@ -161,6 +164,7 @@ export async function runTrainingLoop(options: TrainLoopOptions): Promise<LoopRe
   let sinceBest = 0;
   let snapshot: tf.Tensor[] | undefined;
   let pending: Pending[] = [];
+  let stop = false;
   const disposePending = (): void => {
     for (const p of pending) {
       p.loss.dispose();
@@ -176,6 +180,8 @@ export async function runTrainingLoop(options: TrainLoopOptions): Promise<LoopRe
       let correctSum = 0;
       let hasCorrect = false;
       let steps = 0;
+      let counted = 0;
+      let read = 0;
       const flush = async (): Promise<void> => {
         const batch = pending;
         const values = await Promise.all(
@@ -193,7 +199,9 @@ export async function runTrainingLoop(options: TrainLoopOptions): Promise<LoopRe
             hasCorrect = true;
             correctSum += correct;
           }
-          options.onStep?.({
+          counted += p.size;
+          read++;
+          const halt = options.onStep?.({
             epoch,
             step: p.step,
             done: (epoch - 1) * stepsPerEpoch + p.step + 1,
@@ -202,6 +210,10 @@ export async function runTrainingLoop(options: TrainLoopOptions): Promise<LoopRe
             loss,
             acc: correct === undefined ? undefined : correct / p.size,
           });
+          if (halt === true) {
+            stop = true;
+            break;
+          }
         }
       };
       for (let s = 0; s < stepsPerEpoch; s++) {
@@ -212,18 +224,23 @@ export async function runTrainingLoop(options: TrainLoopOptions): Promise<LoopRe
         if (out !== null)
           pending.push({ step: s, size: indices.length, loss: out.loss, correct: out.correct });
         if (pending.length >= readEvery || s === stepsPerEpoch - 1) await flush();
+        if (stop) break;
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       result.trainSeconds += trainSeconds;
       const record: LoopEpoch = {
         epoch,
-        loss: lossSum / (byExamples ? n : stepsPerEpoch),
+        loss: lossSum / (byExamples ? (stop ? counted : n) : stop ? read : stepsPerEpoch),
         steps,
         trainSeconds,
       };
-      if (hasCorrect) record.acc = correctSum / n;
+      if (hasCorrect) record.acc = correctSum / (stop ? counted : n);
       if (options.validate !== undefined) record.validation = await options.validate(epoch);
       result.epochs.push(record);
+      if (stop) {
+        result.stoppedEarly = true;
+        break;
+      }
       if (es !== undefined) {
         const value = es.value(record);
         if (bestEpoch === 0 || value < best - es.minDelta) {
