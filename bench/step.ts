@@ -5,11 +5,11 @@
  * 784-800-800-10, batch 128):
  *
  * - the forward pass of one batch (inference, the unit the step is measured in),
- * - one step through `trainClassifier` (an epoch of K batches, divided by K) in three set-ups, rounds interleaved
+ * - one step through `trainClassifier` (an epoch of K batches, divided by K) in four set-ups, rounds interleaved
  *   (the order rotates every round), medians: before (the wasm backend's Transpose kernel inside the composite
- *   training kernels, loss and accuracy read back after every step), with the JavaScript transpose, and after
- *   (JavaScript transpose, read back every 10 steps); `extra.forwardPasses` = step / forward pass from the same
- *   rounds, speed-ups against "before",
+ *   training kernels, tfjs's Adam, loss and accuracy read back after every step), + the JavaScript transpose,
+ *   + the fused Adam update, and after (all three levers: read back every 10 steps); `extra.forwardPasses` =
+ *   step / forward pass from the same rounds, speed-ups against "before",
  * - the per-kernel time of one step before and after (tf.profile over one epoch; op-level wrappers `*__op` left out
  *   so nothing is counted twice; a composite kernel's inner transposes count in its own time): one record per
  *   kernel, `extra.share` of the step's kernel time and `extra.calls` per step.
@@ -18,6 +18,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { hintonMlp, registerTrainingKernels, trainClassifier, zeilerFergusCnn } from '../src/index.js';
+import { setFusedAdam } from '../src/kernels/adam.js';
 import { setDirectTranspose } from '../src/kernels/transpose.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, makeRecord, median } from './util.js';
@@ -51,12 +52,25 @@ interface Variant {
   directTranspose: boolean;
   /** `trainClassifier`'s `readEvery` (1: the loss and accuracy read back after every step, as before). */
   readEvery: number;
+  /** The fused Adam update (off: `tf.train.adam`). */
+  fusedAdam: boolean;
 }
 
 const VARIANTS: Variant[] = [
-  { label: 'before (wasm Transpose, read back every step)', directTranspose: false, readEvery: 1 },
-  { label: 'JS transpose, read back every step', directTranspose: true, readEvery: 1 },
-  { label: 'after (JS transpose, read back every 10 steps)', directTranspose: true, readEvery: 10 },
+  {
+    label: 'before (wasm Transpose, tf.train.adam, read back every step)',
+    directTranspose: false,
+    fusedAdam: false,
+    readEvery: 1,
+  },
+  { label: '+ JS transpose', directTranspose: true, fusedAdam: false, readEvery: 1 },
+  { label: '+ JS transpose + fused Adam', directTranspose: true, fusedAdam: true, readEvery: 1 },
+  {
+    label: 'after (JS transpose, fused Adam, read back every 10 steps)',
+    directTranspose: true,
+    fusedAdam: true,
+    readEvery: 10,
+  },
 ];
 
 /** Per-kernel ms per step from tf.profile over one epoch (op-level wrappers `*__op` left out). */
@@ -95,6 +109,7 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
   };
   const epoch = (v: Variant, seed: number) => {
     setDirectTranspose(v.directTranspose);
+    setFusedAdam(v.fusedAdam);
     return trainClassifier(model, x, y, { epochs: 1, batchSize: net.batch, seed, readEvery: v.readEvery });
   };
   const fwd: number[] = [];
@@ -153,6 +168,7 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
     return [fwdRec, ...recs, ...kernelRecs('before', before), ...kernelRecs('after', after)];
   } finally {
     setDirectTranspose(true);
+    setFusedAdam(true);
     tf.dispose([x, y, xb]);
     model.dispose();
   }

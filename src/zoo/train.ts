@@ -20,6 +20,7 @@ import {
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { type LoopResult, runTrainingLoop } from '../core/train-loop.js';
 import type { ProgressCallback } from '../core/types.js';
+import { makeAdam } from '../kernels/adam.js';
 
 /** Labels for {@link trainClassifier}: int32 class indices `[n]`, or (soft) targets `[n, classes]`. */
 export type ClassifierTargets = Tensor1D | Tensor2D;
@@ -182,10 +183,11 @@ const TRAIN_OPTION_KEYS = [
   'readEvery',
 ] as const satisfies readonly (keyof TrainClassifierOptions)[];
 
+/** The optimizer for a name; Adam is tfjs's, with the update fused into one kernel per variable on wasm and cpu. */
 function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer {
   if (kind === 'sgd') return tf.train.sgd(lr);
   if (kind === 'momentum') return tf.train.momentum(lr, 0.9);
-  return tf.train.adam(lr);
+  return makeAdam(lr);
 }
 
 /**
