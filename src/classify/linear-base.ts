@@ -14,6 +14,7 @@ import {
   isTensor,
 } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { minimizeLbfgs } from '../core/lbfgs.js';
 import { LIMITS } from '../core/limits.js';
 import { runTrainingLoop } from '../core/train-loop.js';
@@ -28,7 +29,6 @@ import {
   type FitOptions,
   type FitReport,
   type LabelInput,
-  readLabels,
   type SavedClassifier,
 } from './types.js';
 
@@ -168,7 +168,10 @@ export abstract class TfLinearClassifier implements FeatureClassifier {
     try {
       const [n, d] = xs.shape;
       if (n === 0) throw new InvalidArgumentError(`${this.fn}.fit`, 'x', 'at least one example', '0 rows');
-      const labels = await readLabels(`${this.fn}.fit`, y, n, this.opts.numClasses);
+      const labels = await readLabels(`${this.fn}.fit`, 'y', y, {
+        count: n,
+        numClasses: this.opts.numClasses,
+      });
       const k = classCount(labels, this.opts.numClasses);
       const cw = classWeights(this.fn, this.opts.classWeight, labels, k);
       tf.dispose([this.W, this.b]);

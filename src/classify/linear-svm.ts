@@ -81,7 +81,7 @@ export class LinearSvm extends TfLinearClassifier {
   }
 
   /** Restores a LinearSvm saved with `save()`. */
-  static load(saved: SavedClassifier): LinearSvm {
+  static async load(saved: SavedClassifier): Promise<LinearSvm> {
     const s = checkSaved('LinearSvm.load', saved, 'linear-svm');
     return new LinearSvm(s.options as LinearSvmOptions).restore(s);
   }

@@ -65,7 +65,7 @@ export class SoftmaxRegression extends TfLinearClassifier {
   }
 
   /** Restores a SoftmaxRegression saved with `save()`. */
-  static load(saved: SavedClassifier): SoftmaxRegression {
+  static async load(saved: SavedClassifier): Promise<SoftmaxRegression> {
     const s = checkSaved('SoftmaxRegression.load', saved, 'softmax');
     return new SoftmaxRegression(s.options as SoftmaxRegressionOptions).restore(s);
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ProgressCallback } from '../core/types.js';
+import type { LabeledData, ProgressCallback } from '../core/types.js';
 import type { BiasObjective, BiasShiftFit, fitBiasShift } from './bias.js';
 import type { Distiller } from './distiller.js';
 import type { DistillationForm, ResolvedDistillationConfig } from './loss.js';
@@ -56,14 +56,6 @@ export interface DistillerOptions {
    * @default 256
    */
   teacherBatchSize?: number;
-}
-
-/** Labelled data: inputs and their class indices. */
-export interface LabelledData {
-  /** Inputs, first axis = examples. */
-  x: tf.Tensor;
-  /** Class indices `[N]`, int32. */
-  labels: tf.Tensor1D;
 }
 
 /** The resolved configuration of a {@link Distiller}. */
@@ -123,7 +115,7 @@ export interface DistillerFitOptions {
   /** Seed of the shuffling and the jitter. @default 0 */
   seed?: number;
   /** Validation data, scored after every epoch (errors at `T = 1`). @default undefined */
-  validation?: LabelledData;
+  validation?: LabeledData;
   /** Stop when the validation score stops improving (needs `validation`). @default undefined (no early stopping) */
   earlyStopping?: EarlyStoppingOptions;
   /** Progress: phase `'teacher'` (cache filling, batches), then `'train'` (steps over all epochs). */
@@ -163,7 +155,7 @@ export interface CorrectBiasOptions {
   /** A given shift (Hinton et al.: 3.5 for the 3s); when omitted it is fitted on `validation`. @default undefined */
   shift?: number;
   /** Labelled data to fit the shift on (required without `shift`). @default undefined */
-  validation?: LabelledData;
+  validation?: LabeledData;
   /** See {@link fitBiasShift}. @default 'nll' */
   objective?: BiasObjective;
   /** The layer whose bias is shifted. @default the last layer with a bias */

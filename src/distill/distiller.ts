@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { type Evaluation, evaluateClassifier } from '../classify/evaluate.js';
 import {
   checkInteger,
   checkNonEmptyArray,
@@ -17,9 +18,11 @@ import {
   checkTensor,
 } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { runTrainingLoop } from '../core/train-loop.js';
-import type { PredictModel, ProgressCallback } from '../core/types.js';
-import { applyBiasShift, type ClassifierScore, fitBiasShift, readLabels, scoreClassifier } from './bias.js';
+import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';
+import { outputKind } from '../model/output-kind.js';
+import { applyBiasShift, fitBiasShift } from './bias.js';
 import { absentClasses, checkFitOptions, outputClasses } from './distiller-checks.js';
 import type {
   BiasCorrection,
@@ -33,7 +36,7 @@ import type {
 } from './distiller-types.js';
 import { jitterImages } from './jitter.js';
 import { resolveDistillationConfig, weightedLoss, weightTargets } from './loss.js';
-import { checkTeacher, inferOutputKind, predictSoftTargets, type Teacher } from './teacher.js';
+import { checkTeacher, predictSoftTargets, type Teacher } from './teacher.js';
 
 export type {
   BiasCorrection,
@@ -45,7 +48,6 @@ export type {
   DistillerOptions,
   DistillHistory,
   EarlyStoppingOptions,
-  LabelledData,
   TeacherOutputMode,
 } from './distiller-types.js';
 
@@ -123,7 +125,7 @@ export class Distiller {
     ) {
       throw new InvalidArgumentError(fn, 'student', 'a tfjs-layers model (LayersModel)', student);
     }
-    if (inferOutputKind(student) === 'probabilities') {
+    if (outputKind(student) === 'probabilities') {
       throw new InvalidArgumentError(
         fn,
         'student',
@@ -243,10 +245,10 @@ export class Distiller {
     }
     let labelValues: Int32Array | undefined;
     if (opts.labels !== undefined) {
-      labelValues = await readLabels(fn, 'options.labels', opts.labels, numClasses);
+      labelValues = await readLabels(fn, 'options.labels', opts.labels, { numClasses });
     }
     if (opts.validation !== undefined) {
-      await readLabels(fn, 'options.validation.labels', opts.validation.labels, numClasses);
+      await readLabels(fn, 'options.validation.labels', opts.validation.labels, { numClasses });
     }
     this.absent = await absentClasses(labelValues, q, numClasses);
 
@@ -323,10 +325,8 @@ export class Distiller {
         validation === undefined
           ? undefined
           : async () => {
-              const v = await scoreClassifier(this.student, validation.x, validation.labels, {
-                outputKind: 'logits',
-              });
-              return { errors: v.errors, errorRate: v.errorRate, loss: v.nll };
+              const v = await evaluateClassifier(this.student, validation, { outputKind: 'logits' });
+              return { errors: v.errors, errorRate: v.errorRate, loss: v.loss };
             },
       onEpoch: (r) => {
         const record: DistillEpoch = { epoch: r.epoch, loss: r.loss, ms: Math.round(r.trainSeconds * 1000) };
@@ -369,16 +369,16 @@ export class Distiller {
   }
 
   /**
-   * Errors, error rate and NLL of the student at `T = 1` on labelled data.
+   * The student at `T = 1` on labeled data, with {@link evaluateClassifier}: accuracy, errors, loss, per-class errors.
    *
    * @example
    * ```ts
-   * const { errors, perClassErrors } = await distiller.evaluate(xTest, yTest);
+   * const { errors, perClassErrors } = await distiller.evaluate({ x: xTest, labels: yTest });
    * ```
    */
-  async evaluate(x: tf.Tensor, labels: tf.Tensor1D): Promise<ClassifierScore> {
+  async evaluate(data: LabeledData): Promise<Evaluation> {
     this.assertLive('evaluate');
-    return scoreClassifier(this.student, x, labels, { outputKind: 'logits' });
+    return evaluateClassifier(this.student, data, { outputKind: 'logits' });
   }
 
   /**
@@ -421,7 +421,7 @@ export class Distiller {
         undefined,
       );
     }
-    const fit = await fitBiasShift(this.student, opts.validation.x, opts.validation.labels, {
+    const fit = await fitBiasShift(this.student, opts.validation.x, opts.validation.labels as tf.Tensor1D, {
       classes,
       objective: opts.objective,
       outputKind: 'logits',
@@ -451,7 +451,7 @@ export class Distiller {
       models.length === 0
         ? teacher
         : models.map((m): PredictModel & { outputKind: 'logits' | 'probabilities' } => ({
-            outputKind: inferOutputKind(m),
+            outputKind: outputKind(m),
             predict: (xb: tf.Tensor) => {
               this.passes++;
               return m.predict(xb);

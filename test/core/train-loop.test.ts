@@ -79,7 +79,7 @@ describe('runTrainingLoop', () => {
       const h = await trainClassifier(m, x, y, {
         epochs: 2,
         batchSize: 16,
-        lr: 0.05,
+        learningRate: 0.05,
         seed: 7,
         readEvery,
         onProgress: (e) => {
