@@ -235,11 +235,13 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-let fusedAdamEnabled = true;
+let fusedAdamEnabled = false;
 
 /**
- * Switches the fused Adam of `trainClassifier` on or off (off: `tf.train.adam`). For the `step` benchmark's
- * before/after comparison in one run; returns the previous setting.
+ * Switches the fused Adam of `trainClassifier` on or off (off, the default: `tf.train.adam`). Measured in the `step`
+ * benchmark: on wasm the one JavaScript pass (scalar float32 divisions and square root) is slower than tfjs's dozen
+ * SIMD kernels (2.1x on the MLP's 1.3 M weights, 1.4x on the zoo CNN's, docs/benchmarks.md), so it stays off until a
+ * SIMD kernel exists. Returns the previous setting.
  *
  * @internal
  */
@@ -249,7 +251,7 @@ export function setFusedAdam(on: boolean): boolean {
   return was;
 }
 
-/** Adam for transferkit's training loops: the fused one unless switched off. */
+/** Adam for transferkit's training loops: `tf.train.adam`, or the fused one when switched on. */
 export function makeAdam(learningRate: number): tf.Optimizer {
   return fusedAdamEnabled ? new FusedAdamOptimizer(learningRate) : tf.train.adam(learningRate);
 }

@@ -183,7 +183,7 @@ const TRAIN_OPTION_KEYS = [
   'readEvery',
 ] as const satisfies readonly (keyof TrainClassifierOptions)[];
 
-/** The optimizer for a name; Adam is tfjs's, with the update fused into one kernel per variable on wasm and cpu. */
+/** The optimizer for a name (Adam through `makeAdam`: tfjs's, or the fused one when the bench switches it on). */
 function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer {
   if (kind === 'sgd') return tf.train.sgd(lr);
   if (kind === 'momentum') return tf.train.momentum(lr, 0.9);
