@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchesOf, isBatchSource } from '../core/batches.js';
 import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, isTensor } from '../core/checks.js';
 import { InvalidArgumentError, type ProgressCallback } from '../core/index.js';
 import type { ImageSource } from '../features/index.js';
@@ -111,27 +112,6 @@ export class TopKList {
   }
 }
 
-/** Batches of `data`, each with whether topK owns it (slices it made; generated batches unless `keep`). */
-async function* batchesOf(
-  data: ImageSource,
-  batchSize: number,
-  keep: boolean,
-): AsyncGenerator<[tf.Tensor4D, boolean]> {
-  if (typeof data === 'function') {
-    for await (const b of data(batchSize)) yield [b as tf.Tensor4D, !keep];
-    return;
-  }
-  if (isTensor(data)) {
-    const n = data.shape[0];
-    for (let s = 0; s < n; s += batchSize) {
-      yield [tf.slice(data as tf.Tensor4D, [s, 0, 0, 0], [Math.min(batchSize, n - s), -1, -1, -1]), true];
-    }
-    return;
-  }
-  const generated = !Array.isArray(data) && !keep;
-  for await (const b of data as AsyncIterable<tf.Tensor4D>) yield [b, generated];
-}
-
 /** @internal Implementation of {@link Deconvnet.topK}. */
 export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOptions): Promise<TopKResult> {
   const fn = 'Deconvnet.topK';
@@ -157,12 +137,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
   const crop = opts.crop ?? true;
   const channels = dn.checkChannels(fn, node, opts.channels ?? 'all');
-  const isData =
-    isTensor(data) ||
-    typeof data === 'function' ||
-    (typeof data === 'object' &&
-      data !== null &&
-      (Symbol.iterator in (data as object) || Symbol.asyncIterator in (data as object)));
+  const isData = isBatchSource(data);
   if (!isData) {
     throw new InvalidArgumentError(
       fn,
@@ -182,7 +157,14 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   let seen = 0;
   const total = isTensor(data) ? data.shape[0] : 0;
 
-  for await (const [batch, owned] of batchesOf(data, batchSize, opts.keepBatches ?? false)) {
+  const batches = batchesOf(data, {
+    batchSize,
+    keepBatches: opts.keepBatches ?? false,
+    fn,
+    argument: 'data',
+  });
+  for await (const { batch: b, owned } of batches) {
+    const batch = b as tf.Tensor4D;
     try {
       dn.checkImages(fn, batch);
       imageShape = [batch.shape[1], batch.shape[2], batch.shape[3]];

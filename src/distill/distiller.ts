@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type Evaluation, evaluateClassifier } from '../classify/evaluate.js';
 import {
-  checkInRange,
   checkInteger,
   checkNonEmptyArray,
   checkNumber,
@@ -21,188 +20,37 @@ import {
 import { rawValue } from '../core/describe.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
-import { Rng } from '../core/rng.js';
+import { runTrainingLoop } from '../core/train-loop.js';
 import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';
 import { outputKind } from '../model/output-kind.js';
-import {
-  applyBiasShift,
-  type BiasObjective,
-  type BiasShiftFit,
-  checkLabelVector,
-  fitBiasShift,
-} from './bias.js';
+import { applyBiasShift, fitBiasShift } from './bias.js';
+import { absentClasses, checkFitOptions, outputClasses } from './distiller-checks.js';
+import type {
+  BiasCorrection,
+  CorrectBiasOptions,
+  DistillEpoch,
+  DistillerConfig,
+  DistillerFitOptions,
+  DistillerOptions,
+  DistillHistory,
+  TeacherOutputMode,
+} from './distiller-types.js';
 import { jitterImages } from './jitter.js';
-import {
-  type DistillationForm,
-  type ResolvedDistillationConfig,
-  resolveDistillationConfig,
-  weightedLoss,
-  weightTargets,
-} from './loss.js';
+import { resolveDistillationConfig, weightedLoss, weightTargets } from './loss.js';
 import { checkTeacher, predictSoftTargets, type Teacher } from './teacher.js';
-import type { EnsembleCombine } from './temperature.js';
 
-/** How the teacher's soft targets are obtained during training. */
-export type TeacherOutputMode = 'cache' | 'per-batch';
-
-/** Options of the {@link Distiller} constructor. */
-export interface DistillerOptions {
-  /** The temperature `T > 0` of the soft term (Hinton et al.: 20 on MNIST). */
-  temperature: number;
-  /**
-   * Weight of the soft term: `alpha * T^2 * soft + (1 - alpha) * hard`. `alpha = 0` is plain training on the labels
-   * (the teacher may then be `null`), which gives a from-scratch baseline with the same loop.
-   * @default 0.9
-   */
-  alpha?: number;
-  /**
-   * The soft term (see {@link DistillationForm}).
-   * @default 'cross-entropy'
-   */
-  form?: DistillationForm;
-  /**
-   * How an ensemble teacher is combined.
-   * @default 'arithmetic'
-   */
-  combine?: EnsembleCombine;
-  /**
-   * `'cache'`: the teacher runs once over the transfer set and its soft targets are reused every epoch (with jitter,
-   * the student sees shifted images paired with the soft targets of the unshifted ones). `'per-batch'`: the teacher
-   * runs on every (jittered) batch, which is slower (the baseline of the benchmark).
-   * @default 'cache'
-   */
-  teacherOutputs?: TeacherOutputMode;
-  /**
-   * The optimizer. When omitted the Distiller creates `tf.train.adam(learningRate)` and disposes it with itself;
-   * an optimizer passed here belongs to the caller.
-   * @default adam
-   */
-  optimizer?: tf.Optimizer;
-  /**
-   * Learning rate of the default Adam optimizer.
-   * @default 0.001
-   */
-  learningRate?: number;
-  /**
-   * Examples per teacher forward pass when filling the cache.
-   * @default 256
-   */
-  teacherBatchSize?: number;
-}
-
-/** The resolved configuration of a {@link Distiller}. */
-export interface DistillerConfig extends ResolvedDistillationConfig {
-  /** How an ensemble teacher is combined. */
-  readonly combine: EnsembleCombine;
-}
-
-/** A validation score after one epoch (errors at `T = 1`). */
-export interface DistillEpochValidation {
-  /** Misclassified validation examples. */
-  errors: number;
-  /** `errors / N`. */
-  errorRate: number;
-  /** Mean cross-entropy of the true labels at `T = 1`. */
-  loss: number;
-}
-
-/** Early stopping on the validation set. */
-export interface EarlyStoppingOptions {
-  /**
-   * `'error'`: validation errors; `'loss'`: validation cross-entropy at `T = 1`.
-   * @default 'error'
-   */
-  monitor?: 'error' | 'loss';
-  /**
-   * Epochs without improvement before stopping.
-   * @default 5
-   */
-  patience?: number;
-  /**
-   * The smallest decrease that counts as an improvement (in errors, or in loss).
-   * @default 0
-   */
-  minDelta?: number;
-  /**
-   * Restore the weights of the best epoch at the end.
-   * @default true
-   */
-  restoreBest?: boolean;
-}
-
-/** Options of {@link Distiller.fit}. */
-export interface DistillerFitOptions {
-  /** True labels of the transfer set `[N]` (int32), needed when `alpha < 1`. @default undefined */
-  labels?: tf.Tensor1D;
-  /** Passes over the transfer set. @default 10 */
-  epochs?: number;
-  /** Examples per step. @default 128 */
-  batchSize?: number;
-  /**
-   * Translation jitter of the student's inputs, in whole pixels (`0` = none; Hinton et al. jittered by up to 2).
-   * Needs NHWC images `[N, H, W, C]`.
-   * @default 0
-   */
-  jitter?: number;
-  /** Seed of the shuffling and the jitter. @default 0 */
-  seed?: number;
-  /** Validation data, scored after every epoch (errors at `T = 1`). @default undefined */
-  validation?: LabeledData;
-  /** Stop when the validation score stops improving (needs `validation`). @default undefined (no early stopping) */
-  earlyStopping?: EarlyStoppingOptions;
-  /** Progress: phase `'teacher'` (cache filling, batches), then `'train'` (steps over all epochs). */
-  onProgress?: ProgressCallback;
-}
-
-/** One epoch of {@link DistillHistory}. */
-export interface DistillEpoch {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Mean training loss over the epoch's steps. */
-  loss: number;
-  /** Validation score after the epoch, when validation data was given. */
-  validation?: DistillEpochValidation;
-  /** Wall time of the epoch's training steps in milliseconds (excluding validation). */
-  ms: number;
-}
-
-/** What {@link Distiller.fit} returns. */
-export interface DistillHistory {
-  /** One record per epoch run. */
-  epochs: DistillEpoch[];
-  /** The epoch whose weights the student holds at the end (1-based). */
-  bestEpoch: number;
-  /** Whether early stopping ended training before `epochs`. */
-  stoppedEarly: boolean;
-  /** Teacher `predict` calls made so far by this Distiller (all fits). */
-  teacherForwardPasses: number;
-  /** Classes with no example in the transfer set (from its labels, else from the teacher's argmax). */
-  absentClasses: number[];
-}
-
-/** Options of {@link Distiller.correctBias}. */
-export interface CorrectBiasOptions {
-  /** Classes to correct. @default the classes absent from the last transfer set */
-  classes?: readonly number[];
-  /** A given shift (Hinton et al.: 3.5 for the 3s); when omitted it is fitted on `validation`. @default undefined */
-  shift?: number;
-  /** Labelled data to fit the shift on (required without `shift`). @default undefined */
-  validation?: LabeledData;
-  /** See {@link fitBiasShift}. @default 'nll' */
-  objective?: BiasObjective;
-  /** The layer whose bias is shifted. @default the last layer with a bias */
-  layer?: string;
-}
-
-/** What {@link Distiller.correctBias} did. */
-export interface BiasCorrection {
-  /** The corrected classes. */
-  classes: number[];
-  /** The shift added to their output biases. */
-  shift: number;
-  /** The fit, when the shift was fitted on validation data. */
-  fit?: BiasShiftFit;
-}
+export type {
+  BiasCorrection,
+  CorrectBiasOptions,
+  DistillEpoch,
+  DistillEpochValidation,
+  DistillerConfig,
+  DistillerFitOptions,
+  DistillerOptions,
+  DistillHistory,
+  EarlyStoppingOptions,
+  TeacherOutputMode,
+} from './distiller-types.js';
 
 /**
  * Trains `student` to reproduce a teacher's soft targets on a transfer set (which may differ from the teacher's
@@ -368,61 +216,9 @@ export class Distiller {
   async fit(x: tf.Tensor, options: DistillerFitOptions = {}): Promise<DistillHistory> {
     this.assertLive('fit');
     const fn = 'Distiller.fit';
-    checkTensor(fn, 'x', x);
-    const opts = checkOptions(fn, 'options', options);
-    const n = x.shape[0] as number;
-    if (n < 1) throw new ShapeMismatchError(fn, 'x', 'at least one example', x.shape);
-    const epochs = opts.epochs ?? 10;
-    checkInteger(fn, 'options.epochs', epochs, 1);
-    const batchSize = opts.batchSize ?? 128;
-    checkInteger(fn, 'options.batchSize', batchSize, 1);
-    const jitter = opts.jitter ?? 0;
-    checkInteger(fn, 'options.jitter', jitter, 0);
-    if (jitter > 0 && x.rank !== 4) {
-      throw new ShapeMismatchError(fn, 'x', 'NHWC images [N, H, W, C] when jitter > 0', x.shape);
-    }
-    const seed = opts.seed ?? 0;
-    checkInteger(fn, 'options.seed', seed);
     const { alpha } = this.config;
-    if (opts.labels !== undefined) checkLabelVector(fn, 'options.labels', opts.labels, n);
-    else if (alpha < 1) {
-      throw new InvalidArgumentError(
-        fn,
-        'options.labels',
-        'labels of the transfer set when alpha < 1 (or set alpha: 1)',
-        undefined,
-      );
-    }
-    if (opts.validation !== undefined) {
-      checkOptions(fn, 'options.validation', opts.validation);
-      checkTensor(fn, 'options.validation.x', opts.validation.x);
-      checkLabelVector(
-        fn,
-        'options.validation.labels',
-        opts.validation.labels,
-        opts.validation.x.shape[0] as number,
-      );
-    }
-    const es =
-      opts.earlyStopping === undefined
-        ? undefined
-        : checkOptions(fn, 'options.earlyStopping', opts.earlyStopping);
-    if (es !== undefined) {
-      if (opts.validation === undefined) {
-        throw new InvalidArgumentError(
-          fn,
-          'options.validation',
-          'validation data when earlyStopping is set',
-          undefined,
-        );
-      }
-      checkOneOf(fn, 'options.earlyStopping.monitor', es.monitor ?? 'error', ['error', 'loss'] as const);
-      checkInteger(fn, 'options.earlyStopping.patience', es.patience ?? 5, 0);
-      checkInRange(fn, 'options.earlyStopping.minDelta', es.minDelta ?? 0, 0, Infinity);
-    }
-    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
-      throw new InvalidArgumentError(fn, 'options.onProgress', 'a function', opts.onProgress);
-    }
+    const { n, epochs, batchSize, jitter, seed, es } = checkFitOptions(fn, x, options, alpha);
+    const opts = options;
     const k = outputClasses(this.student);
     const progress = opts.onProgress ?? (() => {});
 
@@ -457,7 +253,6 @@ export class Distiller {
     }
     this.absent = await absentClasses(labelValues, q, numClasses);
 
-    const rng = new Rng(seed);
     const vars = this.student.trainableWeights.map((w) => w.read() as tf.Variable);
     const stepsPerEpoch = Math.ceil(n / batchSize);
     const totalSteps = stepsPerEpoch * epochs;
@@ -469,114 +264,107 @@ export class Distiller {
       absentClasses: [...this.absent],
     };
     const monitor = es?.monitor ?? 'error';
-    const patience = es?.patience ?? 5;
-    const minDelta = es?.minDelta ?? 0;
-    const restoreBest = es?.restoreBest ?? true;
-    let best = Infinity;
-    let bestEpoch = 0;
-    let sinceBest = 0;
-    let snapshot: tf.Tensor[] | undefined;
     const cfg = this.config;
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const order = rng.permutation(n);
-        const t0 = Date.now();
-        let lossSum = tf.scalar(0);
-        for (let s = 0; s < stepsPerEpoch; s++) {
-          const idx = order.slice(s * batchSize, Math.min(n, (s + 1) * batchSize));
-          const shifts = jitter > 0 ? rng.fork() : undefined;
-          const batch = tf.tidy(() => {
-            const ind = tf.tensor1d(idx, 'int32');
-            let xb = tf.gather(x, ind);
-            if (shifts !== undefined) xb = jitterImages(xb as tf.Tensor4D, jitter, shifts);
-            return {
-              xb,
-              qb: q === undefined ? undefined : tf.gather(q, ind),
-              yb: opts.labels === undefined ? undefined : tf.gather(opts.labels, ind),
-            };
-          });
+    const validation = opts.validation;
+    const loop = await runTrainingLoop({
+      count: n,
+      batchSize,
+      epochs,
+      seed,
+      lossMean: 'steps',
+      readEvery: 10,
+      step: async ({ indices, rng }) => {
+        const shifts = jitter > 0 ? rng.fork() : undefined;
+        const batch = tf.tidy(() => {
+          const ind = tf.tensor1d(indices, 'int32');
+          let xb = tf.gather(x, ind);
+          if (shifts !== undefined) xb = jitterImages(xb as tf.Tensor4D, jitter, shifts);
+          return {
+            xb,
+            qb: q === undefined ? undefined : tf.gather(q, ind),
+            yb: opts.labels === undefined ? undefined : tf.gather(opts.labels, ind),
+          };
+        });
+        try {
+          if (this.teacher !== null && alpha > 0 && this.teacherOutputs === 'per-batch') {
+            batch.qb = await this.runTeacher(batch.xb);
+          }
+          const size = indices.length;
+          const w = tf.tidy(() =>
+            weightTargets(
+              batch.qb,
+              batch.yb === undefined || alpha === 1 ? undefined : tf.oneHot(batch.yb, numClasses),
+              cfg,
+              size,
+            ),
+          );
           try {
-            if (this.teacher !== null && alpha > 0 && this.teacherOutputs === 'per-batch') {
-              batch.qb = await this.runTeacher(batch.xb);
-            }
-            const size = idx.length;
-            const w = tf.tidy(() =>
-              weightTargets(
-                batch.qb,
-                batch.yb === undefined || alpha === 1 ? undefined : tf.oneHot(batch.yb, numClasses),
-                cfg,
-                size,
-              ),
+            const cost = this.optimizer.minimize(
+              () => {
+                const z = this.student.apply(batch.xb, { training: true }) as tf.Tensor;
+                if (z.rank !== 2 || z.shape[1] !== numClasses) {
+                  throw new ShapeMismatchError(fn, 'student', `an output [batch, ${numClasses}]`, z.shape);
+                }
+                return weightedLoss(z, w, cfg.temperature);
+              },
+              true,
+              vars,
             );
-            let cost: tf.Scalar | null;
-            try {
-              cost = this.optimizer.minimize(
-                () => {
-                  const z = this.student.apply(batch.xb, { training: true }) as tf.Tensor;
-                  if (z.rank !== 2 || z.shape[1] !== numClasses) {
-                    throw new ShapeMismatchError(fn, 'student', `an output [batch, ${numClasses}]`, z.shape);
-                  }
-                  return weightedLoss(z, w, cfg.temperature);
-                },
-                true,
-                vars,
-              );
-            } finally {
-              tf.dispose([w.soft, w.hard, w.offset] as tf.Tensor[]);
-            }
-            if (cost !== null) {
-              const next = tf.add(lossSum, cost) as tf.Scalar;
-              lossSum.dispose();
-              cost.dispose();
-              lossSum = next;
-            }
+            return cost === null ? null : { loss: cost };
           } finally {
-            tf.dispose([batch.xb, batch.qb, batch.yb] as tf.Tensor[]);
+            tf.dispose([w.soft, w.hard, w.offset] as tf.Tensor[]);
           }
-          // The last step of an epoch is reported by the epoch's event below (with its metrics).
-          if (s < stepsPerEpoch - 1) {
-            progress({ phase: 'train', done: (epoch - 1) * stepsPerEpoch + s + 1, total: totalSteps });
-          }
+        } finally {
+          tf.dispose([batch.xb, batch.qb, batch.yb] as tf.Tensor[]);
         }
-        const loss = (await lossSum.data())[0] / stepsPerEpoch;
-        lossSum.dispose();
-        const record: DistillEpoch = { epoch, loss, ms: Date.now() - t0 };
-        if (opts.validation !== undefined) {
-          const v = await evaluateClassifier(this.student, opts.validation, { outputKind: 'logits' });
-          record.validation = { errors: v.errors, errorRate: v.errorRate, loss: v.loss };
+      },
+      // The last step of an epoch is reported by the epoch's event below (with its metrics).
+      onStep: (m) => {
+        if (m.step < stepsPerEpoch - 1) progress({ phase: 'train', done: m.done, total: totalSteps });
+      },
+      validate:
+        validation === undefined
+          ? undefined
+          : async () => {
+              const v = await evaluateClassifier(this.student, validation, { outputKind: 'logits' });
+              return { errors: v.errors, errorRate: v.errorRate, loss: v.loss };
+            },
+      onEpoch: (r) => {
+        const record: DistillEpoch = { epoch: r.epoch, loss: r.loss, ms: Math.round(r.trainSeconds * 1000) };
+        if (r.validation !== undefined) {
+          record.validation = {
+            errors: r.validation.errors,
+            errorRate: r.validation.errorRate,
+            loss: r.validation.loss,
+          };
         }
         history.epochs.push(record);
-        const metrics: Record<string, number> = { epoch, loss };
+        const metrics: Record<string, number> = { epoch: r.epoch, loss: r.loss };
         if (record.validation) {
           metrics.valErrors = record.validation.errors;
           metrics.valLoss = record.validation.loss;
         }
-        progress({ phase: 'train', done: epoch * stepsPerEpoch, total: totalSteps, metrics });
-        if (es === undefined || record.validation === undefined) continue;
-        const value = monitor === 'error' ? record.validation.errors : record.validation.loss;
-        if (bestEpoch === 0 || value < best - minDelta) {
-          best = value;
-          bestEpoch = epoch;
-          sinceBest = 0;
-          if (restoreBest) {
-            tf.dispose(snapshot);
-            snapshot = this.student.getWeights().map((w) => tf.clone(w));
-          }
-        } else if (++sinceBest > patience) {
-          history.stoppedEarly = epoch < epochs;
-          break;
-        }
-      }
-      history.bestEpoch = history.epochs.length;
-      if (restoreBest && snapshot !== undefined && bestEpoch !== history.epochs.length) {
-        this.student.setWeights(snapshot);
-        history.bestEpoch = bestEpoch;
-      }
-      // Early stopping ends before the last step: close the phase (a full run reported done === total already).
-      if (history.stoppedEarly) progress({ phase: 'train', done: totalSteps, total: totalSteps });
-    } finally {
-      tf.dispose(snapshot);
-    }
+        progress({ phase: 'train', done: r.epoch * stepsPerEpoch, total: totalSteps, metrics });
+        return undefined;
+      },
+      earlyStopping:
+        es === undefined
+          ? undefined
+          : {
+              value: (r) => (r.validation as Record<string, number>)[monitor === 'error' ? 'errors' : 'loss'],
+              patience: es.patience ?? 5,
+              minDelta: es.minDelta ?? 0,
+              snapshot:
+                (es.restoreBest ?? true)
+                  ? () => this.student.getWeights().map((w) => tf.clone(w))
+                  : undefined,
+              restore: (weights) => this.student.setWeights(weights),
+            },
+    });
+    history.bestEpoch = loop.bestEpoch;
+    history.stoppedEarly = loop.stoppedEarly;
+    // Early stopping ends before the last step: close the phase (a full run reported done === total already).
+    if (history.stoppedEarly) progress({ phase: 'train', done: totalSteps, total: totalSteps });
     history.teacherForwardPasses = this.passes;
     return history;
   }
@@ -683,35 +471,4 @@ export class Distiller {
   private assertLive(method: string): void {
     if (this.disposed) throw new DisposedError('Distiller', method);
   }
-}
-
-/** The number of classes of a tfjs-layers model's (single) output, when known. */
-function outputClasses(model: unknown): number | undefined {
-  const outputs = (model as { outputs?: { shape: (number | null)[] }[] }).outputs;
-  if (!Array.isArray(outputs) || outputs.length !== 1) return undefined;
-  const last = outputs[0].shape[outputs[0].shape.length - 1];
-  return typeof last === 'number' ? last : undefined;
-}
-
-/** Classes with no example: from the labels if given, else from the teacher's argmax. */
-async function absentClasses(
-  labels: Int32Array | undefined,
-  q: tf.Tensor2D | undefined,
-  k: number | undefined,
-): Promise<number[]> {
-  if (k === undefined) return [];
-  const seen = new Array<boolean>(k).fill(false);
-  if (labels !== undefined) {
-    for (const y of labels) seen[y] = true;
-  } else if (q !== undefined) {
-    const am = tf.argMax(q, 1);
-    try {
-      for (const y of await am.data()) seen[y] = true;
-    } finally {
-      am.dispose();
-    }
-  } else {
-    return [];
-  }
-  return seen.flatMap((s, c) => (s ? [] : [c]));
 }

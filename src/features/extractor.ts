@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { batchesOf, isBatchSource } from '../core/batches.js';
 import {
   checkInteger,
   checkOneOf,
@@ -629,13 +630,7 @@ export class FeatureExtractor {
     if (o.batchSize !== undefined) checkInteger(`${FN}.extractAll`, 'options.batchSize', o.batchSize, 1);
     if (o.total !== undefined) checkInteger(`${FN}.extractAll`, 'options.total', o.total, 0);
     const batchSize = o.batchSize ?? this.batchSizeFor(budget, maxBatch);
-    const isSourceOk =
-      isTensor(source) ||
-      Array.isArray(source) ||
-      typeof source === 'function' ||
-      (typeof source === 'object' &&
-        source !== null &&
-        (Symbol.iterator in source || Symbol.asyncIterator in source));
+    const isSourceOk = isBatchSource(source);
     if (!isSourceOk) {
       throw new InvalidArgumentError(
         `${FN}.extractAll`,
@@ -678,62 +673,16 @@ export class FeatureExtractor {
       }
     };
 
-    if (isTensor(source)) {
-      await consume(source, 'source');
-    } else if (Array.isArray(source)) {
-      const list = source as readonly unknown[];
-      let pending: tf.Tensor3D[] = [];
-      const flush = async (): Promise<void> => {
-        if (pending.length === 0) return;
-        const stacked = tf.stack(pending) as tf.Tensor4D;
-        pending = [];
-        try {
-          await consume(stacked, 'source');
-        } finally {
-          stacked.dispose();
-        }
-      };
-      for (let i = 0; i < list.length; i++) {
-        const t = list[i];
-        if (isTensor(t) && t.rank === 3 && !t.isDisposed) {
-          if (pending.length > 0 && !pending[0].shape.every((d, j) => d === t.shape[j])) await flush();
-          pending.push(t as tf.Tensor3D);
-          if (pending.length >= batchSize) await flush();
-        } else {
-          await flush();
-          if (!isTensor(t))
-            throw new InvalidArgumentError(
-              `${FN}.extractAll`,
-              `source[${i}]`,
-              'an image [H, W, C] or a batch [N, H, W, C]',
-              t,
-            );
-          await consume(t, `source[${i}]`);
-        }
-      }
-      await flush();
-    } else {
-      const iterable = typeof source === 'function' ? source(batchSize) : source;
-      if (
-        typeof iterable !== 'object' ||
-        iterable === null ||
-        !(Symbol.iterator in iterable || Symbol.asyncIterator in iterable)
-      ) {
-        throw new InvalidArgumentError(
-          `${FN}.extractAll`,
-          'source',
-          'a generator function that returns an (async) iterable of batches',
-          iterable,
-        );
-      }
-      let i = 0;
-      for await (const batch of iterable as AsyncIterable<tf.Tensor4D>) {
-        try {
-          await consume(batch, `source (batch ${i})`);
-        } finally {
-          if (!o.keepBatches && isTensor(batch) && !batch.isDisposed) batch.dispose();
-        }
-        i++;
+    const batches = batchesOf(source, {
+      batchSize,
+      keepBatches: o.keepBatches ?? false,
+      fn: `${FN}.extractAll`,
+    });
+    for await (const { batch, owned, argument } of batches) {
+      try {
+        await consume(batch, argument);
+      } finally {
+        if (owned && !batch.isDisposed) batch.dispose();
       }
     }
     if (done === 0) {

@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeDirect } from './transpose.js';
 
 /** The attributes one kernel receives (tfjs's `NamedAttrMap`). */
 export type KernelAttrs = tf.NamedAttrMap;
@@ -31,6 +32,13 @@ export class KernelScope {
 
   /** Runs kernel `name` on the backend and tracks its output as an intermediate. */
   run(name: string, inputs: tf.NamedTensorInfoMap, attrs: KernelAttrs = {}): tf.TensorInfo {
+    if (name === 'Transpose') {
+      const direct = transposeDirect(this.env, inputs.x as tf.TensorInfo, attrs.perm as number[]);
+      if (direct !== undefined) {
+        this.owned.push(direct);
+        return direct;
+      }
+    }
     const cfg = this.env.originals.get(name) ?? tf.getKernel(name, this.env.backendName);
     if (cfg === undefined) {
       throw new Error(

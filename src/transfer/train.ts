@@ -10,7 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
-import { Rng } from '../core/rng.js';
+import { runTrainingLoop } from '../core/train-loop.js';
 import type { LabeledData, ProgressCallback } from '../core/types.js';
 import { type OutputKind, outputKind } from '../model/output-kind.js';
 import {
@@ -72,6 +72,12 @@ export interface GroupTrainOptions {
    * @default undefined
    */
   transformBatch?: (x: tf.Tensor) => tf.Tensor;
+  /**
+   * Steps between read-backs of the loss from the backend (see the core training loop): every per-step progress
+   * event is still delivered, in order and with the same value, at most `readEvery - 1` steps late.
+   * @default 10
+   */
+  readEvery?: number;
 }
 
 /** What {@link trainWithGroups} returns. */
@@ -172,6 +178,8 @@ export async function trainWithGroups(
   checkOneOf(fn, 'options.optimizer', optimizer, OPTIMIZER_KINDS);
   const seed = opts.seed ?? 0;
   checkInteger(fn, 'options.seed', seed);
+  const readEvery = opts.readEvery ?? 10;
+  checkInteger(fn, 'options.readEvery', readEvery, 1);
   const kindOpt = opts.outputKind ?? 'auto';
   checkOneOf(fn, 'options.outputKind', kindOpt, ['auto', 'logits', 'probabilities'] as const);
   const { labels, numClasses } = await checkClassificationData(fn, 'data', model, data);
@@ -189,35 +197,32 @@ export async function trainWithGroups(
   const count = labels.length;
   const stepsPerEpoch = Math.ceil(count / batchSize);
   const total = epochs * stepsPerEpoch;
-  const rng = new Rng(seed);
   const history: GroupTrainHistory = { loss: [], steps: 0 };
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = rng.permutation(count);
-      let sum = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        const idx = Int32Array.from(order.slice(s * batchSize, (s + 1) * batchSize));
-        const y = Int32Array.from(idx, (i) => labels[i]);
-        const lossT = tf.tidy(() => {
-          const gathered = tf.gather(data.x, tf.tensor1d(idx, 'int32'));
+    const loop = await runTrainingLoop({
+      count,
+      batchSize,
+      epochs,
+      seed,
+      readEvery,
+      step: ({ indices }) => {
+        const y = Int32Array.from(indices, (i) => labels[i]);
+        const loss = tf.tidy(() => {
+          const gathered = tf.gather(data.x, tf.tensor1d(indices, 'int32'));
           const xb = opts.transformBatch ? opts.transformBatch(gathered) : gathered;
           const yb = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses);
           return grouped.step(() => crossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb, kind));
         });
-        const loss = (await lossT.data())[0];
-        lossT.dispose();
-        sum += loss * idx.length;
-        history.steps++;
-        opts.onProgress?.({
-          phase: 'train',
-          done: history.steps,
-          total,
-          metrics: { loss, epoch: epoch + 1 },
-        });
-      }
-      history.loss.push(sum / count);
-      if (opts.onEpochEnd && (await opts.onEpochEnd(epoch + 1, sum / count)) === true) break;
-    }
+        return { loss };
+      },
+      onStep: (m) =>
+        opts.onProgress?.({ phase: 'train', done: m.done, total, metrics: { loss: m.loss, epoch: m.epoch } }),
+      onEpoch: async (r) => {
+        history.loss.push(r.loss);
+        return opts.onEpochEnd ? (await opts.onEpochEnd(r.epoch, r.loss)) === true : undefined;
+      },
+    });
+    history.steps = loop.steps;
   } finally {
     grouped.dispose();
   }

@@ -1,6 +1,6 @@
 /**
  * A small, seeded training loop for classifiers that output logits (the zoo's models, or any tfjs-layers model).
- * tfjs-layers' `fit({shuffle: true})` shuffles with `Math.random`; this loop shuffles with {@link Rng}, so the
+ * tfjs-layers' `fit({shuffle: true})` shuffles with `Math.random`; this loop (the core training loop) shuffles with a seeded `Rng`, so the
  * batch order is the same on every backend for a seed.
  *
  * @module
@@ -18,8 +18,9 @@ import {
   checkTensor,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { Rng } from '../core/rng.js';
+import { type LoopResult, runTrainingLoop } from '../core/train-loop.js';
 import type { ProgressCallback } from '../core/types.js';
+import { makeAdam } from '../kernels/adam.js';
 
 /** Labels for {@link trainClassifier}: int32 class indices `[n]`, or (soft) targets `[n, classes]`. */
 export type ClassifierTargets = Tensor1D | Tensor2D;
@@ -71,6 +72,14 @@ export interface TrainClassifierOptions {
    * @default 256
    */
   evalBatchSize?: number;
+  /**
+   * Steps between read-backs of the loss and accuracy from the backend. The step's scalars stay on the device until
+   * then, so a step does not wait for the previous one to be copied out; every per-step progress event is still
+   * delivered, in order, with the same numbers (up to `readEvery - 1` steps late), and the epoch's figures do not
+   * depend on it.
+   * @default 10
+   */
+  readEvery?: number;
 }
 
 /** The metrics of one epoch of {@link trainClassifier}. */
@@ -171,12 +180,14 @@ const TRAIN_OPTION_KEYS = [
   'onProgress',
   'validation',
   'evalBatchSize',
+  'readEvery',
 ] as const satisfies readonly (keyof TrainClassifierOptions)[];
 
+/** The optimizer for a name (Adam through `makeAdam`: tfjs's, or the fused one when the bench switches it on). */
 function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer {
   if (kind === 'sgd') return tf.train.sgd(lr);
   if (kind === 'momentum') return tf.train.momentum(lr, 0.9);
-  return tf.train.adam(lr);
+  return makeAdam(lr);
 }
 
 /**
@@ -214,9 +225,11 @@ export async function trainClassifier(
   const learningRate = opts.learningRate ?? 1e-3;
   const seed = opts.seed ?? 0;
   const evalBatchSize = opts.evalBatchSize ?? 256;
+  const readEvery = opts.readEvery ?? 10;
   checkInteger(fn, 'options.epochs', epochs, 1);
   checkInteger(fn, 'options.batchSize', batchSize, 1);
   checkInteger(fn, 'options.evalBatchSize', evalBatchSize, 1);
+  checkInteger(fn, 'options.readEvery', readEvery, 1);
   checkPositive(fn, 'options.learningRate', learningRate);
   checkInteger(fn, 'options.seed', seed);
   const given = opts.optimizer;
@@ -247,22 +260,22 @@ export async function trainClassifier(
       ? given
       : makeOptimizer((given as 'adam' | 'sgd' | 'momentum') ?? 'adam', learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as Variable);
-  const rng = new Rng(seed);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const total = stepsPerEpoch * epochs;
   const history: EpochRecord[] = [];
   const start = performance.now();
-  let trainSeconds = 0;
+  let epochStart = start;
+  let loop: LoopResult;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
-      const order = rng.permutation(n);
-      let lossSum = 0;
-      let correctSum = 0;
-      for (let b = 0; b < stepsPerEpoch; b++) {
-        const idx = order.slice(b * batchSize, (b + 1) * batchSize);
-        const [lossT, correctT] = tf.tidy(() => {
-          const i = tf.tensor1d(idx, 'int32');
+    loop = await runTrainingLoop({
+      count: n,
+      batchSize,
+      epochs,
+      seed,
+      readEvery,
+      step: ({ indices }) =>
+        tf.tidy(() => {
+          const i = tf.tensor1d(indices, 'int32');
           const xb = tf.gather(x, i);
           const yb = tf.gather(y, i);
           let correct: Scalar | undefined;
@@ -276,42 +289,46 @@ export async function trainClassifier(
             true,
             varList.length > 0 ? varList : undefined,
           ) as Scalar;
-          return [loss, correct as Scalar];
-        });
-        const [l, c] = await Promise.all([lossT.data(), correctT.data()]);
-        tf.dispose([lossT, correctT]);
-        lossSum += l[0] * idx.length;
-        correctSum += c[0];
+          return { loss, correct: correct as Scalar };
+        }),
+      onStep: (m) =>
         opts.onProgress?.({
           phase: 'train',
-          done: (epoch - 1) * stepsPerEpoch + b + 1,
+          done: m.done,
           total,
-          metrics: { epoch, loss: l[0], acc: c[0] / idx.length },
-        });
-      }
-      trainSeconds += (performance.now() - t0) / 1000;
-      const record: EpochRecord = { epoch, loss: lossSum / n, acc: correctSum / n, seconds: 0 };
-      if (opts.validation !== undefined) {
-        const ev = await evaluateTargets(model, opts.validation.x, opts.validation.y, {
-          batchSize: evalBatchSize,
-        });
-        record.valLoss = ev.loss;
-        record.valAcc = ev.accuracy;
-      }
-      record.seconds = (performance.now() - t0) / 1000;
-      history.push(record);
-      const metrics: Record<string, number> = { epoch, loss: record.loss, acc: record.acc };
-      if (record.valLoss !== undefined) metrics.valLoss = record.valLoss;
-      if (record.valAcc !== undefined) metrics.valAcc = record.valAcc;
-      opts.onProgress?.({ phase: 'epoch', done: epoch, total: epochs, metrics });
-    }
+          metrics: { epoch: m.epoch, loss: m.loss, acc: m.acc as number },
+        }),
+      validate:
+        opts.validation === undefined
+          ? undefined
+          : async () => {
+              const v = opts.validation as ValidationData;
+              const ev = await evaluateTargets(model, v.x, v.y, { batchSize: evalBatchSize });
+              return { valLoss: ev.loss, valAcc: ev.accuracy };
+            },
+      onEpoch: (r) => {
+        const record: EpochRecord = { epoch: r.epoch, loss: r.loss, acc: r.acc ?? 0, seconds: 0 };
+        if (r.validation !== undefined) {
+          record.valLoss = r.validation.valLoss;
+          record.valAcc = r.validation.valAcc;
+        }
+        record.seconds = (performance.now() - epochStart) / 1000;
+        epochStart = performance.now();
+        history.push(record);
+        const metrics: Record<string, number> = { epoch: r.epoch, loss: record.loss, acc: record.acc };
+        if (record.valLoss !== undefined) metrics.valLoss = record.valLoss;
+        if (record.valAcc !== undefined) metrics.valAcc = record.valAcc;
+        opts.onProgress?.({ phase: 'epoch', done: r.epoch, total: epochs, metrics });
+        return undefined;
+      },
+    });
   } finally {
     if (optimizer !== given) optimizer.dispose();
   }
   return {
     epochs: history,
     seconds: (performance.now() - start) / 1000,
-    examplesPerSecond: (n * epochs) / Math.max(trainSeconds, 1e-9),
+    examplesPerSecond: (n * epochs) / Math.max(loop.trainSeconds, 1e-9),
   };
 }
 
