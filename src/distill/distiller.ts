@@ -30,6 +30,7 @@ import {
   readLabels,
   scoreClassifier,
 } from './bias.js';
+import { checkDistillerInputs } from './checks.js';
 import { jitterImages } from './jitter.js';
 import {
   type DistillationForm,
@@ -410,6 +411,7 @@ export class Distiller {
         opts.validation.x.shape[0] as number,
       );
     }
+    checkDistillerInputs(fn, this.student, this.teacher, x, opts.validation?.x);
     const es =
       opts.earlyStopping === undefined
         ? undefined
