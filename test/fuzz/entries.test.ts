@@ -3,9 +3,10 @@
  * must end in a typed error (a TransferkitError subclass) or a documented result, leak no tensor, and return
  * within a time bound. Runs and seeds are fixed, so the suite is deterministic and bounded.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fc from 'fast-check';
@@ -31,7 +32,18 @@ import {
   softTargets,
   trainClassifier,
 } from '../../src/index.js';
-import { decodePng, encodePng, loadLayersModelFrom, saveLayersModelTo } from '../../src/node.js';
+import {
+  decodePng,
+  encodeIdx,
+  encodePng,
+  IdxFormatError,
+  loadFinetuned,
+  loadLayersModelFrom,
+  mergeFeatures,
+  readIdx,
+  saveFeatureShard,
+  saveLayersModelTo,
+} from '../../src/node.js';
 
 const RUNS = 40;
 const TIME_BOUND_MS = 5000;
@@ -124,7 +136,7 @@ async function probe(name: string, call: (bad: unknown) => unknown, runs = RUNS)
         else {
           stats.untyped++;
           untypedSamples.push(`${name}: ${String(e).slice(0, 160)}`);
-          throw new Error(`${name} threw an untyped error: ${String(e)}`);
+          throw new Error(`${name} threw an untyped error: ${String(e)}\n${(e as Error)?.stack}`);
         }
       }
       const ms = performance.now() - t0;
@@ -323,7 +335,7 @@ async function probeCorpus(
       } catch (e) {
         if (!isTransferkitError(e)) {
           stats.untyped++;
-          throw new Error(`${name} threw an untyped error: ${String(e)}`);
+          throw new Error(`${name} threw an untyped error: ${String(e)}\n${(e as Error)?.stack}`);
         }
         stats.typed++;
       }
@@ -426,6 +438,179 @@ describe('fuzz: corrupt files for every loader', () => {
       },
       20,
     );
+  });
+
+  it('IDX files (raw and gzip): byte corruptions and crafted headers', async () => {
+    const raw = encodeIdx({ type: 'uint8', dims: [3, 4, 4], data: new Uint8Array(48).map((_, i) => i) });
+    await probeCorpus('readIdx(raw)', raw, (b) => readIdx(b));
+    await probeCorpus('readIdx(gzip)', new Uint8Array(gzipSync(raw)), (b) => readIdx(b), 40);
+    const f32 = encodeIdx({ type: 'float32', dims: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
+    await probeCorpus('readIdx(float32)', f32, (b) => readIdx(b), 30);
+    /** A header with the given type code and dims (big-endian), then `data` bytes. */
+    const header = (code: number, dims: number[], data = 0): Uint8Array => {
+      const out = new Uint8Array(4 + 4 * dims.length + data);
+      out[2] = code;
+      out[3] = dims.length;
+      const v = new DataView(out.buffer);
+      dims.forEach((d, i) => {
+        v.setUint32(4 + 4 * i, d, false);
+      });
+      return out;
+    };
+    const crafted: [string, Uint8Array, RegExp][] = [
+      ['empty', new Uint8Array(0), /header/],
+      ['bad magic', Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 1, 7]), /magic/],
+      ['unknown type code', header(0x0a, [1], 1), /type code/],
+      ['zero dimensions', header(0x08, []), /0 dimensions/],
+      ['ends inside the header', header(0x08, [2, 2]).slice(0, 9), /header/],
+      ['truncated data', header(0x08, [2, 2], 3), /length|bytes/],
+      ['trailing data', header(0x08, [2, 2], 5), /length|bytes/],
+      ['dims over maxBytes (raw)', header(0x08, [0xffffffff, 0xffffffff], 4), /limit|maxBytes|bytes/],
+      [
+        'dims over maxBytes (gzip)',
+        new Uint8Array(gzipSync(header(0x0d, [65536, 65536, 2], 8))),
+        /limit|bytes/,
+      ],
+      [
+        'huge dims, few bytes (gzip)',
+        new Uint8Array(gzipSync(header(0x08, [40000, 40000], 16))),
+        /length|bytes/,
+      ],
+      ['gzip garbage', Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), /gzip/],
+      ['truncated gzip', new Uint8Array(gzipSync(raw)).slice(0, 30), /gzip|length|header/],
+    ];
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-idx-'));
+    stats.entries++;
+    for (const [what, bytes, message] of crafted) {
+      // from bytes and from a file (the file path checks the header against the size on disk first)
+      const file = path.join(dir, `${what.replace(/\W+/g, '-')}.idx`);
+      await writeFile(file, bytes);
+      for (const source of [bytes, file]) {
+        stats.cases++;
+        const t0 = performance.now();
+        const arrayBuffers = process.memoryUsage().arrayBuffers;
+        const e = await readIdx(source).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (!(e instanceof IdxFormatError)) {
+          stats.untyped++;
+          throw new Error(`readIdx(${what}) did not throw an IdxFormatError: ${String(e)}`);
+        }
+        stats.typed++;
+        expect(e.message, what).toMatch(message);
+        expect(performance.now() - t0, what).toBeLessThan(TIME_BOUND_MS);
+        // nothing sized by the declared dims was allocated (a 1.6 GB buffer for a 60-byte file)
+        expect(process.memoryUsage().arrayBuffers - arrayBuffers, what).toBeLessThan(64 * 2 ** 20);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fine-tuned model folders (classes.json, model.json)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-finetuned-'));
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.flatten({ inputShape: [4, 4, 3] }),
+        tfl.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    await saveLayersModelTo(model, dir);
+    model.dispose();
+    const classes = JSON.stringify(['cat', 'dog']);
+    await writeFile(path.join(dir, 'classes.json'), classes);
+    const modelJson = new Uint8Array(await readFile(path.join(dir, 'model.json')));
+    const weights = await readFile(path.join(dir, 'weights.bin'));
+    const good = await loadFinetuned(dir);
+    expect(good.classNames).toEqual(['cat', 'dog']);
+    good.model.dispose();
+    let k = 0;
+    const folder = async (files: Record<string, Uint8Array | string>) => {
+      const sub = path.join(dir, `f${k++}`);
+      await mkdir(sub, { recursive: true });
+      for (const [name, body] of Object.entries(files)) await writeFile(path.join(sub, name), body);
+      return sub;
+    };
+    const load = async (files: Record<string, Uint8Array | string>) => {
+      const loaded = await loadFinetuned(await folder(files));
+      return { dispose: () => loaded.model.dispose() };
+    };
+    await probeCorpus(
+      'loadFinetuned(classes.json)',
+      new TextEncoder().encode(classes),
+      (b) => load({ 'classes.json': b, 'model.json': modelJson, 'weights.bin': weights }),
+      25,
+    );
+    await probeCorpus(
+      'loadFinetuned(model.json)',
+      modelJson,
+      (b) => load({ 'classes.json': classes, 'model.json': b, 'weights.bin': weights }),
+      25,
+    );
+    // field-level: names that are not strings, a count that disagrees with the model, missing files
+    stats.entries++;
+    for (const files of [
+      { 'classes.json': '["cat"]', 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': '[1, 2]', 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': '{"0": "cat"}', 'model.json': modelJson, 'weights.bin': weights },
+      { 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': classes, 'weights.bin': weights },
+      { 'classes.json': classes, 'model.json': modelJson },
+    ] as Record<string, Uint8Array | string>[]) {
+      stats.cases++;
+      const before = tf.memory().numTensors;
+      const e = await load(files).then(
+        (r) => {
+          r.dispose();
+          return undefined;
+        },
+        (err: unknown) => err,
+      );
+      if (!isTransferkitError(e)) {
+        stats.untyped++;
+        throw new Error(`loadFinetuned(${Object.keys(files).join(', ')}) gave ${String(e)}`);
+      }
+      stats.typed++;
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('feature shards and their manifests (mergeFeatures)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-shards-'));
+    const src = path.join(dir, 'src');
+    for (const index of [0, 1]) {
+      const m = new FeatureMatrix(2, 3, new Float32Array(6).fill(index + 1), 'fc1');
+      await saveFeatureShard(src, { index, count: 2 }, [m], {
+        labels: [index, index],
+        meta: {},
+        options: { taps: ['fc1'] },
+        source: 'fuzz',
+        total: 4,
+        start: 2 * index,
+        end: 2 * index + 2,
+      });
+    }
+    const names = (await readdir(src)).sort();
+    const files = Object.fromEntries(
+      await Promise.all(
+        names.map(async (n) => [n, new Uint8Array(await readFile(path.join(src, n)))] as const),
+      ),
+    );
+    const merged = await mergeFeatures(src);
+    expect(merged.features.matrices[0].rows).toBe(4);
+    let k = 0;
+    const mergeWith = async (name: string, bytes: Uint8Array) => {
+      const sub = path.join(dir, `m${k++}`);
+      await mkdir(sub, { recursive: true });
+      for (const [n, b] of Object.entries(files)) await writeFile(path.join(sub, n), n === name ? bytes : b);
+      return mergeFeatures(sub);
+    };
+    const manifest = names.find((n) => n.endsWith('.json')) as string;
+    const shard = names.find((n) => n.endsWith('.tkf')) as string;
+    await probeCorpus(`mergeFeatures(${manifest})`, files[manifest], (b) => mergeWith(manifest, b), 30);
+    await probeCorpus(`mergeFeatures(${shard})`, files[shard], (b) => mergeWith(shard, b), 30);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
