@@ -8,6 +8,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { checkModelInput } from '../core/input-shape.js';
 import type { PredictModel } from '../core/types.js';
+import { readLabels } from './bias.js';
 
 /** Checks `x` against every teacher model's declared input (precomputed teacher outputs have none). @internal */
 export function checkTeacherInput(fn: string, teacher: unknown, x: Tensor, argument = 'x'): void {
@@ -36,4 +37,27 @@ export function checkDistillerInputs(
   checkTeacherInput(fn, teacher, x);
   if (validationX !== undefined)
     checkModelInput(fn, 'options.validation.x', validationX, student, 'the student');
+}
+
+/**
+ * {@link Distiller.fit}'s label VALUES, read and checked against the student's declared class count before the
+ * teacher runs (a label out of range used to surface only after the teacher's forward pass over the whole
+ * transfer set, whose cached outputs then stayed allocated). A student that declares no class count is checked
+ * later, against the teacher's outputs.
+ *
+ * @internal
+ */
+export async function checkDistillerLabels(
+  fn: string,
+  student: unknown,
+  labels: Tensor | undefined,
+  validationLabels: Tensor | undefined,
+): Promise<void> {
+  const outputs = (student as { outputs?: { shape?: unknown }[] } | null)?.outputs;
+  if (!Array.isArray(outputs) || outputs.length !== 1 || !Array.isArray(outputs[0]?.shape)) return;
+  const shape = outputs[0].shape as unknown[];
+  const k = shape[shape.length - 1];
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return;
+  if (labels !== undefined) await readLabels(fn, 'options.labels', labels, k);
+  if (validationLabels !== undefined) await readLabels(fn, 'options.validation.labels', validationLabels, k);
 }

@@ -30,7 +30,7 @@ import {
   readLabels,
   scoreClassifier,
 } from './bias.js';
-import { checkDistillerInputs } from './checks.js';
+import { checkDistillerInputs, checkDistillerLabels } from './checks.js';
 import { jitterImages } from './jitter.js';
 import {
   type DistillationForm,
@@ -432,6 +432,7 @@ export class Distiller {
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
       throw new InvalidArgumentError(fn, 'options.onProgress', 'a function', opts.onProgress);
     }
+    await checkDistillerLabels(fn, this.student, opts.labels, opts.validation?.labels);
     const k = outputClasses(this.student);
     const progress = opts.onProgress ?? (() => {});
 

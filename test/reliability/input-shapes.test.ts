@@ -72,6 +72,14 @@ describe('input shapes are checked against the model before any work', () => {
       ShapeMismatchError,
       /options\.validation\.x.*the student.*shape \[4, 64\]/s,
     );
+    // label VALUES are read before the teacher runs (was: a teacher pass, a cached output, then the error)
+    const outOfRange = tf.tensor1d([0, 1, 2, 3], 'int32');
+    await expectThrowsBeforeAllocating(
+      () => d.fit(good, { labels: outOfRange, epochs: 1 }),
+      InvalidArgumentError,
+      /`options\.labels` passed to `Distiller\.fit`.*\[0, 2\].*3/s,
+    );
+    outOfRange.dispose();
     d.dispose();
     const mixed = new Distiller(student, flatTeacher, { temperature: 2, alpha: 0.5 });
     await expectThrowsBeforeAllocating(
