@@ -177,6 +177,14 @@ function badLabels(n: number, numClasses: number): fc.Arbitrary<() => unknown> {
     });
 }
 
+/** Float tensors of random small shapes (rank 1-5), none of them `[2, 8, 8, 1]`: the input-shape checks. */
+function badShapes(): fc.Arbitrary<() => unknown> {
+  return fc
+    .array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 })
+    .filter((s) => s.join(',') !== '2,8,8,1')
+    .map((s) => () => tf.zeros(s));
+}
+
 /** Runs `call` on generated bad values and checks every outcome. */
 async function probe(
   name: string,
@@ -688,6 +696,12 @@ describe('fuzz: shape checks and data-dependent validation (allocate-then-throw 
     const labels = tf.tensor1d([0, 2], 'int32');
     const d = new Distiller(cnn, teacher, { temperature: 2, alpha: 0.5 });
     await probe('Distiller.fit.x', (b) => d.fit(b as tf.Tensor, { labels, epochs: 1 }), 25);
+    await probe(
+      'Distiller.fit.x.shape',
+      (b) => d.fit(b as tf.Tensor, { labels, epochs: 1 }),
+      20,
+      badShapes(),
+    );
     await probe('Distiller.fit.labels', (b) => d.fit(images, { labels: b as tf.Tensor1D, epochs: 1 }), 25);
     await probe(
       'Distiller.fit.labels.values',
@@ -709,6 +723,12 @@ describe('fuzz: shape checks and data-dependent validation (allocate-then-throw 
     d.dispose();
     await probe('predictSoftTargets.x', (b) => predictSoftTargets(teacher, b as tf.Tensor, 2), 25);
     await probe(
+      'predictSoftTargets.x.shape',
+      (b) => predictSoftTargets(teacher, b as tf.Tensor, 2),
+      20,
+      badShapes(),
+    );
+    await probe(
       'predictSoftTargets.temperature',
       (b) => predictSoftTargets(teacher, images, b as number),
       25,
@@ -721,6 +741,12 @@ describe('fuzz: shape checks and data-dependent validation (allocate-then-throw 
     ]);
     await probe('SpecialistEnsemble.predict.x', (b) => ensemble.predict(b as tf.Tensor), 25);
     await probe(
+      'SpecialistEnsemble.predict.x.shape',
+      (b) => ensemble.predict(b as tf.Tensor),
+      20,
+      badShapes(),
+    );
+    await probe(
       'SpecialistEnsemble.predict.candidates',
       (b) => ensemble.predict(images, { candidates: b as number }),
       25,
@@ -728,6 +754,12 @@ describe('fuzz: shape checks and data-dependent validation (allocate-then-throw 
     ensemble.dispose();
     const grid = new PatchSamplerClass({ scales: 2, smallest: 0.5 }).grid({ height: 8, width: 8 });
     await probe('predictPatches.images', (b) => predictPatches(cnn, b as tf.Tensor4D, grid, [8, 8]), 25);
+    await probe(
+      'predictPatches.images.shape',
+      (b) => predictPatches(cnn, b as tf.Tensor4D, grid, [8, 8]),
+      20,
+      badShapes(),
+    );
     await probe(
       'predictPatches.cropSize',
       (b) => predictPatches(cnn, images, grid, b as [number, number]),
