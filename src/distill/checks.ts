@@ -7,8 +7,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { checkModelInput } from '../core/input-shape.js';
+import { readLabels } from '../core/labels.js';
 import type { PredictModel } from '../core/types.js';
-import { readLabels } from './bias.js';
 
 /** Checks `x` against every teacher model's declared input (precomputed teacher outputs have none). @internal */
 export function checkTeacherInput(fn: string, teacher: unknown, x: Tensor, argument = 'x'): void {
@@ -50,14 +50,17 @@ export function checkDistillerInputs(
 export async function checkDistillerLabels(
   fn: string,
   student: unknown,
-  labels: Tensor | undefined,
-  validationLabels: Tensor | undefined,
+  labels: unknown,
+  validationLabels: unknown,
 ): Promise<void> {
   const outputs = (student as { outputs?: { shape?: unknown }[] } | null)?.outputs;
   if (!Array.isArray(outputs) || outputs.length !== 1 || !Array.isArray(outputs[0]?.shape)) return;
   const shape = outputs[0].shape as unknown[];
   const k = shape[shape.length - 1];
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return;
-  if (labels !== undefined) await readLabels(fn, 'options.labels', labels, k);
-  if (validationLabels !== undefined) await readLabels(fn, 'options.validation.labels', validationLabels, k);
+  if (labels !== undefined) await readLabels(fn, 'options.labels', labels, { numClasses: k });
+  if (validationLabels !== undefined)
+    await readLabels(fn, 'options.validation.labels', validationLabels, {
+      numClasses: k,
+    });
 }

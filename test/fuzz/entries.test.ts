@@ -310,14 +310,10 @@ describe('fuzz: public entries with bad arguments', () => {
           .then((r) => Object.values(r).filter((v) => v instanceof tf.Tensor)),
       25,
     );
-    await probe(
-      'LayerTransfer.copy',
-      (b) => LayerTransfer.fromModel(cnn, { copy: b as number }).dispose(),
-      25,
-    );
+    await probe('LayerTransfer.copy', (b) => new LayerTransfer(cnn, { copy: b as number }).dispose(), 25);
     await probe(
       'LayerTransfer.inputShape',
-      (b) => LayerTransfer.fromModel(cnn, { copy: 1, inputShape: b as number[] }).dispose(),
+      (b) => new LayerTransfer(cnn, { copy: 1, inputShape: b as number[] }).dispose(),
       25,
     );
     await probe('PatchSampler.scales', (b) => new PatchSampler({ scales: b as number }));
@@ -472,7 +468,7 @@ describe('fuzz: corrupt files for every loader', () => {
         const before = tf.memory().numTensors;
         stats.cases++;
         try {
-          loadClassifier(copy as never).dispose();
+          (await loadClassifier(copy as never)).dispose();
           stats.accepted++;
         } catch (e) {
           if (!isTransferkitError(e)) {
@@ -767,12 +763,12 @@ describe('fuzz: shape checks and data-dependent validation (allocate-then-throw 
     );
     await probe(
       'evaluateClassifier.y',
-      (b) => evaluateClassifier(cnn, images, b as tf.Tensor1D).then(() => undefined),
+      (b) => evaluateClassifier(cnn, { x: images, labels: b as tf.Tensor1D }).then(() => undefined),
       25,
     );
     await probe(
       'evaluateClassifier.y.values',
-      (b) => evaluateClassifier(cnn, images, b as tf.Tensor1D).then(() => undefined),
+      (b) => evaluateClassifier(cnn, { x: images, labels: b as tf.Tensor1D }).then(() => undefined),
       20,
       badLabels(2, 3),
     );

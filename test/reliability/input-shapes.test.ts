@@ -109,7 +109,7 @@ describe('input shapes are checked against the model before any work', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('SpecialistEnsemble.predict / predictDetailed: x against the generalist and the specialists', async () => {
+  it('SpecialistEnsemble.predict / predictProba / predictDetailed: x against the generalist and the specialists', async () => {
     const generalist = cnn(4, 'gen');
     const spec = cnn(3, 'spec'); // classes 1, 2 + the dustbin
     const ensemble = new SpecialistEnsemble(generalist, [
@@ -126,9 +126,15 @@ describe('input shapes are checked against the model before any work', () => {
       /SpecialistEnsemble\.predictDetailed/,
     );
     const before = tf.memory().numTensors;
-    const p = await ensemble.predict(good);
+    await expectThrowsBeforeAllocating(
+      () => ensemble.predictProba(flat),
+      ShapeMismatchError,
+      /SpecialistEnsemble\.predictProba/,
+    );
+    const p = await ensemble.predictProba(good);
     expect(p.shape).toEqual([4, 4]);
     p.dispose();
+    expect((await ensemble.predict(good)).length).toBe(4);
     expect(tf.memory().numTensors).toBe(before);
     ensemble.dispose();
     generalist.dispose();
