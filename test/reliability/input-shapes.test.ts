@@ -77,7 +77,7 @@ describe('input shapes are checked against the model before any work', () => {
     await expectThrowsBeforeAllocating(
       () => d.fit(good, { labels: outOfRange, epochs: 1 }),
       InvalidArgumentError,
-      /`options\.labels` passed to `Distiller\.fit`.*\[0, 2\].*3/s,
+      /`options\.labels\[3\]` passed to `Distiller\.fit`.*\[0, 2\].*3/s,
     );
     outOfRange.dispose();
     d.dispose();
