@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerTrainingKernels } from '../../src/kernels/index.js';
-import { allBlocks, blockModule, blockName, compileBlocks, ROOT } from './blocks.js';
+import { allBlocks, blockModule, blockName, compileBlocks, parseBlocks, ROOT } from './blocks.js';
 
 const blocks = allBlocks();
 const onCpu = tf.getBackend() === 'cpu';
@@ -23,17 +23,49 @@ afterAll(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-describe.skipIf(!onCpu)('docs: ts blocks of README.md and docs/*.md', () => {
-  it('finds the blocks', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(20);
-    const runs = blocks.filter((b) => b.run === true).length;
-    console.log(`docs blocks: ${blocks.length} compiled, ${runs} run, ${blocks.length - runs} compiled only`);
-  });
-
+// The type-check (backend-independent, ~20 s) runs in the wasm project, the runs (cpu backend) in the cpu project:
+// the two halves cost each project about the same.
+describe.skipIf(onCpu)('docs: ts blocks of README.md and docs/*.md compile', () => {
   it('every block compiles (with its hidden preamble)', () => {
     const diags = compileBlocks(blocks);
     const text = diags.map((d) => `${blockName(d.block)}: ${d.message}`).join('\n');
     expect(diags.length, `ts blocks that do not compile:\n${text}\n`).toBe(0);
+  });
+});
+
+describe('docs: the docs-test annotations', () => {
+  it('are parsed, and a bad one is reported with the file, block and line', () => {
+    const md = [
+      '# t',
+      '<!-- docs-test: {"preamble": "distill", "run": true, "shrink": [["a: 300", "a: 3"]]} -->',
+      '```ts',
+      'const v = { a: 300 };',
+      '```',
+      '',
+      '<!-- docs-test: {"preamble": "distill", "runs": true} -->',
+      '```ts',
+      'const w = 1;',
+      '```',
+    ].join('\n');
+    const [a, b] = parseBlocks('docs/t.md', md);
+    expect(a).toMatchObject({ index: 1, fenceLine: 3, preamble: 'distill', run: true });
+    expect(blockModule(a, true).source).toContain('const v = { a: 3 };');
+    expect(blockModule(a, false).source).toContain('const v = { a: 300 };');
+    expect(b.annotationError).toMatch(/line 7: unknown key 'runs'/);
+    expect(blockName(b)).toBe('docs/t.md ts block #2 (line 8)');
+    const missing = { ...a, shrink: [['nope', 'x']] as [string, string][] };
+    expect(() => blockModule(missing, true)).toThrow(
+      /docs\/t\.md ts block #1 \(line 3\).*"nope" is not in the block/,
+    );
+    expect(() => blockModule({ ...a, preamble: 'nope' }, false)).toThrow(/no preamble named 'nope'/);
+  });
+});
+
+describe.skipIf(!onCpu)('docs: ts blocks of README.md and docs/*.md run', () => {
+  it('finds the blocks', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(20);
+    const runs = blocks.filter((b) => b.run === true).length;
+    console.log(`docs blocks: ${blocks.length} compiled, ${runs} run, ${blocks.length - runs} compiled only`);
   });
 
   const runnable = blocks.filter((b) => b.run === true);
