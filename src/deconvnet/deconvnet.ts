@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkImageBatch, checkInteger, checkOneOf, checkOptionKeys, checkOptions } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/index.js';
+import { checkFloatInput } from '../core/input-shape.js';
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
 import { type LayerRef, resolveLayer } from '../model/layers.js';
@@ -514,6 +515,7 @@ export class Deconvnet {
   /** @internal */
   checkImages(fn: string, images: unknown): asserts images is tf.Tensor4D {
     checkImageBatch(fn, 'images', images);
+    checkFloatInput(fn, 'images', images);
     const expected = this.graph.inputShape;
     const ok = expected.every((d, i) => i === 0 || d === null || d === images.shape[i]);
     if (!ok || images.shape[0] === 0) {

@@ -35,6 +35,7 @@ import type {
   DistillHistory,
   TeacherOutputMode,
 } from './distiller-types.js';
+import { checkDistillerInputs, checkDistillerLabels } from './checks.js';
 import { jitterImages } from './jitter.js';
 import { resolveDistillationConfig, weightedLoss, weightTargets } from './loss.js';
 import { checkTeacher, predictSoftTargets, type Teacher } from './teacher.js';
@@ -219,6 +220,8 @@ export class Distiller {
     const { alpha } = this.config;
     const { n, epochs, batchSize, jitter, seed, es } = checkFitOptions(fn, x, options, alpha);
     const opts = options;
+    checkDistillerInputs(fn, this.student, this.teacher, x, opts.validation?.x);
+    await checkDistillerLabels(fn, this.student, opts.labels, opts.validation?.labels);
     const k = outputClasses(this.student);
     const progress = opts.onProgress ?? (() => {});
 

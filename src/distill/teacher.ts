@@ -16,6 +16,7 @@ import {
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { isPredictModel, type PredictModel, predict2d } from '../core/types.js';
 import { type OutputKind, outputKind } from '../model/output-kind.js';
+import { checkTeacherInput } from './checks.js';
 import {
   checkProbabilities,
   checkTeacherTensors,
@@ -98,6 +99,7 @@ export async function predictSoftTargets(
   const fn = 'predictSoftTargets';
   const { models, precomputed } = checkTeacher(fn, 'teacher', teacher);
   checkTensor(fn, 'x', x);
+  checkTeacherInput(fn, teacher, x);
   checkPositive(fn, 'temperature', temperature);
   const opts = checkOptions(fn, 'options', options);
   const combine = opts.combine ?? 'arithmetic';

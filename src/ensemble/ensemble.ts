@@ -21,6 +21,7 @@ import type { PredictModel, ProgressCallback } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
 import { isGraphModel, isLayersModel } from '../model/kinds.js';
 import { modelOutputShape, type OutputKind, outputKind } from '../model/output-kind.js';
+import { checkEnsembleInput } from './checks.js';
 import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import type { CombineKLOptions } from './combine.js';
@@ -457,6 +458,7 @@ export class SpecialistEnsemble {
     const opts = checkOptions(fn, 'options', options);
     checkTensor(fn, 'x', x);
     if (x.rank < 1 || x.shape[0] < 1) throw new ShapeMismatchError(fn, 'x', 'a non-empty batch', x.shape);
+    checkEnsembleInput(fn, x, this.generalistModel, this.members);
     const n = opts.candidates ?? 1;
     checkInteger(fn, 'options.candidates', n, 1, this.numClasses);
     const batchSize = opts.batchSize ?? 256;

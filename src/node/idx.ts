@@ -213,11 +213,19 @@ function parseGzip(fn: string, file: string, gz: Uint8Array, maxBytes: number): 
             head = joined;
             return;
           }
-          data = new Uint8Array(h.dataBytes);
+          // Grow with what arrives, not with what the header declares: a 60-byte file may declare 1.6 GB.
+          data = new Uint8Array(Math.min(h.dataBytes, 1 << 20));
           c = joined.subarray(h.headerBytes);
         }
-        if (at + c.length > (data as Uint8Array).length) {
+        if (at + c.length > h.dataBytes) {
           throw lengthError(fn, file, h, at + c.length);
+        }
+        if (at + c.length > (data as Uint8Array).length) {
+          const grown = new Uint8Array(
+            Math.min(h.dataBytes, Math.max(2 * (data as Uint8Array).length, at + c.length)),
+          );
+          grown.set((data as Uint8Array).subarray(0, at));
+          data = grown;
         }
         (data as Uint8Array).set(c, at);
         at += c.length;

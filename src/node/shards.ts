@@ -113,6 +113,26 @@ export async function saveFeatureShard(
 const MANIFEST_RE = /^shard-(\d{5})-of-(\d{5})\.json$/;
 const SHARD_RE = /^shard-(\d{5})-of-(\d{5})\.tkf$/;
 
+/** Every field of a parsed manifest has its type (a hand-edited or corrupt manifest must not reach the merge). */
+function wellFormedManifest(m: ShardManifest): boolean {
+  const int = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  return (
+    int(m.total) &&
+    int(m.start) &&
+    int(m.end) &&
+    m.start <= m.end &&
+    m.end <= m.total &&
+    int(m.bytes) &&
+    typeof m.sha256 === 'string' &&
+    typeof m.source === 'string' &&
+    typeof m.options === 'object' &&
+    m.options !== null &&
+    !Array.isArray(m.options) &&
+    Array.isArray(m.rowMeta) &&
+    m.rowMeta.every((k) => typeof k === 'string')
+  );
+}
+
 function fail(argument: string, expected: string, received: unknown): InvalidArgumentError {
   return new InvalidArgumentError('mergeFeatures', argument, expected, received);
 }
@@ -163,7 +183,8 @@ export async function readFeatureShards(dir: string): Promise<ShardPart[]> {
       m.version !== 1 ||
       m.index !== Number(i) ||
       m.count !== Number(n) ||
-      m.file !== name.replace(/\.json$/, '.tkf')
+      m.file !== name.replace(/\.json$/, '.tkf') ||
+      !wellFormedManifest(m)
     ) {
       throw fail(name, `the manifest of shard ${Number(i)} of ${Number(n)}`, m?.format ?? m);
     }

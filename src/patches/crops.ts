@@ -13,6 +13,7 @@ import { Rng } from '../core/rng.js';
 import type { PredictModel, ProgressCallback } from '../core/types.js';
 import { predict2d } from '../core/types.js';
 import { pixelBoxesToNormalized } from './boxes.js';
+import { checkPatchModelInput } from './checks.js';
 import type { LabelledBox, LabelOptions, PatchLabels, PatchSelection } from './labels.js';
 import { BACKGROUND, selectTrainingPatches } from './labels.js';
 import type { PatchGrid, PatchSampler } from './sampler.js';
@@ -264,6 +265,7 @@ export async function predictPatches(
   checkInteger(fn, 'options.batchSize', batchSize, 1);
   const activation = o.activation ?? 'none';
   checkOneOf(fn, 'options.activation', activation, ['none', 'softmax', 'sigmoid'] as const);
+  checkPatchModelInput(fn, model, images, cropSize);
   const chunks = cropGridChunks(images, grid, cropSize, o);
   const parts: tf.Tensor2D[] = [];
   try {

@@ -3,9 +3,12 @@
  * must end in a typed error (a TransferkitError subclass) or a documented result, leak no tensor, and return
  * within a time bound. Runs and seeds are fixed, so the suite is deterministic and bounded.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fc from 'fast-check';
@@ -15,9 +18,11 @@ import {
   confusionMatrix,
   Deconvnet,
   DistillationLoss,
+  Distiller,
   decodeFeatures,
   distillationLoss,
   encodeFeatures,
+  evaluateClassifier,
   FeatureExtractor,
   FeatureMatrix,
   generateScenes,
@@ -26,17 +31,57 @@ import {
   LinearSvm,
   loadClassifier,
   PatchSampler,
+  PatchSampler as PatchSamplerClass,
+  predictPatches,
+  predictSoftTargets,
   SoftmaxRegression,
+  SpecialistEnsemble,
   softTargets,
   trainClassifier,
 } from '../../src/index.js';
 import { occluderPositions } from '../../src/internal.js';
-import { decodePng, encodePng, loadLayersModelFrom, saveLayersModelTo } from '../../src/node.js';
+import {
+  decodePng,
+  encodeIdx,
+  encodePng,
+  IdxFormatError,
+  loadFinetuned,
+  loadLayersModelFrom,
+  mergeFeatures,
+  readIdx,
+  saveFeatureShard,
+  saveLayersModelTo,
+} from '../../src/node.js';
+import { type EngineWork, engineWork } from '../reliability/engine-work.js';
 
 const RUNS = 40;
 const TIME_BOUND_MS = 5000;
-const stats = { entries: 0, cases: 0, typed: 0, accepted: 0, untyped: 0, leaks: 0, slow: 0 };
+const stats = {
+  entries: 0,
+  cases: 0,
+  typed: 0,
+  accepted: 0,
+  untyped: 0,
+  leaks: 0,
+  slow: 0,
+  /** Typed errors raised after the engine ran a kernel or made a tensor (validate-then-allocate was broken). */
+  allocThenThrow: 0,
+};
 const untypedSamples: string[] = [];
+/** entry -> the first kernels it ran before throwing a typed error (the allocate-then-throw audit). */
+const allocThenThrow = new Map<string, string>();
+
+/** Records a typed error raised after engine work (see engineWork). */
+function auditTyped(name: string, w: EngineWork): void {
+  if (w.kernels.length === 0 && w.madeTensors === 0) return;
+  stats.allocThenThrow++;
+  if (!allocThenThrow.has(name)) {
+    allocThenThrow.set(
+      name,
+      `${w.kernels.slice(0, 4).join(', ') || '-'} (${w.kernels.length} kernels, ${w.madeTensors} tensors made): ${String((w.error as Error).message).slice(0, 120)}`,
+    );
+  }
+}
 
 let disposed: tf.Tensor;
 let cnn: tfl.Sequential;
@@ -68,7 +113,15 @@ afterAll(() => {
   images.dispose();
   console.log(
     `fuzz (${tf.getBackend()}): ${stats.entries} entries, ${stats.cases} cases: ${stats.typed} typed errors, ` +
-      `${stats.accepted} accepted as documented, ${stats.untyped} untyped, ${stats.leaks} leaks, ${stats.slow} slow`,
+      `${stats.accepted} accepted as documented, ${stats.untyped} untyped, ${stats.leaks} leaks, ${stats.slow} slow, ` +
+      `${stats.allocThenThrow} typed errors after allocating (${allocThenThrow.size} entries)`,
+  );
+  for (const [name, what] of allocThenThrow) console.log(`  allocate-then-throw: ${name}: ${what}`);
+  // the closing table of issue 17 reads this file (test-results/ is git-ignored)
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync(
+    `test-results/fuzz-summary-${tf.getBackend()}.json`,
+    `${JSON.stringify({ backend: tf.getBackend(), ...stats, allocThenThrowEntries: [...allocThenThrow.keys()], untypedSamples }, null, 2)}\n`,
   );
 });
 
@@ -105,27 +158,58 @@ function badValue(): fc.Arbitrary<() => unknown> {
   );
 }
 
+/**
+ * Label vectors of the right length (`n`) that only their VALUES make wrong (out of range, negative, float): the
+ * validation that needs to read data, where allocate-then-throw hides.
+ */
+function badLabels(n: number, numClasses: number): fc.Arbitrary<() => unknown> {
+  return fc
+    .tuple(
+      fc.array(fc.integer({ min: -3, max: numClasses + 3 }), { minLength: n, maxLength: n }),
+      fc.constantFrom<'int32' | 'float32' | 'array'>('int32', 'float32', 'array'),
+      fc.double({ min: 0.1, max: 0.9, noNaN: true }),
+    )
+    .filter(([v, kind]) => kind !== 'int32' || v.some((c) => c < 0 || c >= numClasses))
+    .map(([v, kind, frac]) => () => {
+      if (kind === 'int32') return tf.tensor1d(v, 'int32');
+      const frac0 = v.map((c, i) => (i === 0 ? c + frac : c)); // a non-integer class
+      return kind === 'array' ? frac0 : tf.tensor1d(frac0, 'float32');
+    });
+}
+
+/** Float tensors of random small shapes (rank 1-5), none of them `[2, 8, 8, 1]`: the input-shape checks. */
+function badShapes(): fc.Arbitrary<() => unknown> {
+  return fc
+    .array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 })
+    .filter((s) => s.join(',') !== '2,8,8,1')
+    .map((s) => () => tf.zeros(s));
+}
+
 /** Runs `call` on generated bad values and checks every outcome. */
-async function probe(name: string, call: (bad: unknown) => unknown, runs = RUNS): Promise<void> {
+async function probe(
+  name: string,
+  call: (bad: unknown) => unknown,
+  runs = RUNS,
+  values: fc.Arbitrary<() => unknown> = badValue(),
+): Promise<void> {
   stats.entries++;
   await fc.assert(
-    fc.asyncProperty(badValue(), async (make) => {
+    fc.asyncProperty(values, async (make) => {
       const bad = make();
       const owned = bad instanceof tf.Tensor && bad !== disposed ? bad : undefined;
       const before = tf.memory().numTensors;
       const t0 = performance.now();
       stats.cases++;
-      try {
-        const out = await call(bad);
-        tf.dispose(out as tf.TensorContainer);
-        stats.accepted++;
-      } catch (e) {
-        if (isTransferkitError(e)) stats.typed++;
-        else {
-          stats.untyped++;
-          untypedSamples.push(`${name}: ${String(e).slice(0, 160)}`);
-          throw new Error(`${name} threw an untyped error: ${String(e)}`);
-        }
+      const w = await engineWork(() => call(bad));
+      if (!w.threw) stats.accepted++;
+      else if (isTransferkitError(w.error)) {
+        stats.typed++;
+        auditTyped(name, w);
+      } else {
+        const e = w.error;
+        stats.untyped++;
+        untypedSamples.push(`${name}: ${String(e).slice(0, 160)}`);
+        throw new Error(`${name} threw an untyped error: ${String(e)}\n${(e as Error)?.stack}`);
       }
       const ms = performance.now() - t0;
       if (ms > TIME_BOUND_MS) {
@@ -311,17 +395,19 @@ async function probeCorpus(
       const before = tf.memory().numTensors;
       const t0 = performance.now();
       stats.cases++;
-      try {
+      const w = await engineWork(async () => {
         const out = await load(bytes);
         if (out && typeof (out as { dispose?: unknown }).dispose === 'function')
           (out as { dispose(): void }).dispose();
-        stats.accepted++;
-      } catch (e) {
-        if (!isTransferkitError(e)) {
-          stats.untyped++;
-          throw new Error(`${name} threw an untyped error: ${String(e)}`);
-        }
+      });
+      if (!w.threw) stats.accepted++;
+      else if (isTransferkitError(w.error)) {
         stats.typed++;
+        auditTyped(name, w);
+      } else {
+        const e = w.error;
+        stats.untyped++;
+        throw new Error(`${name} threw an untyped error: ${String(e)}\n${(e as Error)?.stack}`);
       }
       expect(performance.now() - t0).toBeLessThan(TIME_BOUND_MS);
       if (tf.memory().numTensors !== before) {
@@ -423,6 +509,326 @@ describe('fuzz: corrupt files for every loader', () => {
       20,
     );
   });
+
+  it('IDX files (raw and gzip): byte corruptions and crafted headers', async () => {
+    const raw = encodeIdx({ type: 'uint8', dims: [3, 4, 4], data: new Uint8Array(48).map((_, i) => i) });
+    await probeCorpus('readIdx(raw)', raw, (b) => readIdx(b));
+    await probeCorpus('readIdx(gzip)', new Uint8Array(gzipSync(raw)), (b) => readIdx(b), 40);
+    const f32 = encodeIdx({ type: 'float32', dims: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
+    await probeCorpus('readIdx(float32)', f32, (b) => readIdx(b), 30);
+    /** A header with the given type code and dims (big-endian), then `data` bytes. */
+    const header = (code: number, dims: number[], data = 0): Uint8Array => {
+      const out = new Uint8Array(4 + 4 * dims.length + data);
+      out[2] = code;
+      out[3] = dims.length;
+      const v = new DataView(out.buffer);
+      dims.forEach((d, i) => {
+        v.setUint32(4 + 4 * i, d, false);
+      });
+      return out;
+    };
+    const crafted: [string, Uint8Array, RegExp][] = [
+      ['empty', new Uint8Array(0), /header/],
+      ['bad magic', Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 1, 7]), /magic/],
+      ['unknown type code', header(0x0a, [1], 1), /type code/],
+      ['zero dimensions', header(0x08, []), /0 dimensions/],
+      ['ends inside the header', header(0x08, [2, 2]).slice(0, 9), /header/],
+      ['truncated data', header(0x08, [2, 2], 3), /length|bytes/],
+      ['trailing data', header(0x08, [2, 2], 5), /length|bytes/],
+      ['dims over maxBytes (raw)', header(0x08, [0xffffffff, 0xffffffff], 4), /limit|maxBytes|bytes/],
+      [
+        'dims over maxBytes (gzip)',
+        new Uint8Array(gzipSync(header(0x0d, [65536, 65536, 2], 8))),
+        /limit|bytes/,
+      ],
+      [
+        'huge dims, few bytes (gzip)',
+        new Uint8Array(gzipSync(header(0x08, [40000, 40000], 16))),
+        /length|bytes/,
+      ],
+      ['gzip garbage', Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), /gzip/],
+      ['truncated gzip', new Uint8Array(gzipSync(raw)).slice(0, 30), /gzip|length|header/],
+    ];
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-idx-'));
+    stats.entries++;
+    for (const [what, bytes, message] of crafted) {
+      // from bytes and from a file (the file path checks the header against the size on disk first)
+      const file = path.join(dir, `${what.replace(/\W+/g, '-')}.idx`);
+      await writeFile(file, bytes);
+      for (const source of [bytes, file]) {
+        stats.cases++;
+        const t0 = performance.now();
+        const arrayBuffers = process.memoryUsage().arrayBuffers;
+        const e = await readIdx(source).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (!(e instanceof IdxFormatError)) {
+          stats.untyped++;
+          throw new Error(`readIdx(${what}) did not throw an IdxFormatError: ${String(e)}`);
+        }
+        stats.typed++;
+        expect(e.message, what).toMatch(message);
+        expect(performance.now() - t0, what).toBeLessThan(TIME_BOUND_MS);
+        // nothing sized by the declared dims was allocated (a 1.6 GB buffer for a 60-byte file)
+        expect(process.memoryUsage().arrayBuffers - arrayBuffers, what).toBeLessThan(64 * 2 ** 20);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fine-tuned model folders (classes.json, model.json)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-finetuned-'));
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.flatten({ inputShape: [4, 4, 3] }),
+        tfl.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    await saveLayersModelTo(model, dir);
+    model.dispose();
+    const classes = JSON.stringify(['cat', 'dog']);
+    await writeFile(path.join(dir, 'classes.json'), classes);
+    const modelJson = new Uint8Array(await readFile(path.join(dir, 'model.json')));
+    const weights = await readFile(path.join(dir, 'weights.bin'));
+    const good = await loadFinetuned(dir);
+    expect(good.classNames).toEqual(['cat', 'dog']);
+    good.model.dispose();
+    let k = 0;
+    const folder = async (files: Record<string, Uint8Array | string>) => {
+      const sub = path.join(dir, `f${k++}`);
+      await mkdir(sub, { recursive: true });
+      for (const [name, body] of Object.entries(files)) await writeFile(path.join(sub, name), body);
+      return sub;
+    };
+    const load = async (files: Record<string, Uint8Array | string>) => {
+      const loaded = await loadFinetuned(await folder(files));
+      return { dispose: () => loaded.model.dispose() };
+    };
+    await probeCorpus(
+      'loadFinetuned(classes.json)',
+      new TextEncoder().encode(classes),
+      (b) => load({ 'classes.json': b, 'model.json': modelJson, 'weights.bin': weights }),
+      25,
+    );
+    await probeCorpus(
+      'loadFinetuned(model.json)',
+      modelJson,
+      (b) => load({ 'classes.json': classes, 'model.json': b, 'weights.bin': weights }),
+      25,
+    );
+    // field-level: names that are not strings, a count that disagrees with the model, missing files
+    stats.entries++;
+    for (const files of [
+      { 'classes.json': '["cat"]', 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': '[1, 2]', 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': '{"0": "cat"}', 'model.json': modelJson, 'weights.bin': weights },
+      { 'model.json': modelJson, 'weights.bin': weights },
+      { 'classes.json': classes, 'weights.bin': weights },
+      { 'classes.json': classes, 'model.json': modelJson },
+    ] as Record<string, Uint8Array | string>[]) {
+      stats.cases++;
+      const before = tf.memory().numTensors;
+      const e = await load(files).then(
+        (r) => {
+          r.dispose();
+          return undefined;
+        },
+        (err: unknown) => err,
+      );
+      if (!isTransferkitError(e)) {
+        stats.untyped++;
+        throw new Error(`loadFinetuned(${Object.keys(files).join(', ')}) gave ${String(e)}`);
+      }
+      stats.typed++;
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('feature shards and their manifests (mergeFeatures)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-fuzz-shards-'));
+    const src = path.join(dir, 'src');
+    for (const index of [0, 1]) {
+      const m = new FeatureMatrix(2, 3, new Float32Array(6).fill(index + 1), 'fc1');
+      await saveFeatureShard(src, { index, count: 2 }, [m], {
+        labels: [index, index],
+        meta: {},
+        options: { taps: ['fc1'] },
+        source: 'fuzz',
+        total: 4,
+        start: 2 * index,
+        end: 2 * index + 2,
+      });
+    }
+    const names = (await readdir(src)).sort();
+    const files = Object.fromEntries(
+      await Promise.all(
+        names.map(async (n) => [n, new Uint8Array(await readFile(path.join(src, n)))] as const),
+      ),
+    );
+    const merged = await mergeFeatures(src);
+    expect(merged.features.matrices[0].rows).toBe(4);
+    let k = 0;
+    const mergeWith = async (name: string, bytes: Uint8Array) => {
+      const sub = path.join(dir, `m${k++}`);
+      await mkdir(sub, { recursive: true });
+      for (const [n, b] of Object.entries(files)) await writeFile(path.join(sub, n), n === name ? bytes : b);
+      return mergeFeatures(sub);
+    };
+    const manifest = names.find((n) => n.endsWith('.json')) as string;
+    const shard = names.find((n) => n.endsWith('.tkf')) as string;
+    await probeCorpus(`mergeFeatures(${manifest})`, files[manifest], (b) => mergeWith(manifest, b), 30);
+    await probeCorpus(`mergeFeatures(${shard})`, files[shard], (b) => mergeWith(shard, b), 30);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('fuzz: shape checks and data-dependent validation (allocate-then-throw audit)', () => {
+  it('distillation, ensembles, patches, classifiers', async () => {
+    const teacher = tfl.sequential({
+      layers: [tfl.layers.flatten({ inputShape: [8, 8, 1] }), tfl.layers.dense({ units: 3 })],
+    });
+    const labels = tf.tensor1d([0, 2], 'int32');
+    const d = new Distiller(cnn, teacher, { temperature: 2, alpha: 0.5 });
+    await probe('Distiller.fit.x', (b) => d.fit(b as tf.Tensor, { labels, epochs: 1 }), 25);
+    await probe(
+      'Distiller.fit.x.shape',
+      (b) => d.fit(b as tf.Tensor, { labels, epochs: 1 }),
+      20,
+      badShapes(),
+    );
+    await probe('Distiller.fit.labels', (b) => d.fit(images, { labels: b as tf.Tensor1D, epochs: 1 }), 25);
+    await probe(
+      'Distiller.fit.labels.values',
+      (b) => d.fit(images, { labels: b as tf.Tensor1D, epochs: 1 }),
+      20,
+      badLabels(2, 3),
+    );
+    await probe(
+      'Distiller.fit.validation.labels.values',
+      (b) => d.fit(images, { labels, epochs: 1, validation: { x: images, labels: b as tf.Tensor1D } }),
+      20,
+      badLabels(2, 3),
+    );
+    await probe(
+      'Distiller.fit.validation',
+      (b) => d.fit(images, { labels, epochs: 1, validation: { x: images, labels: b as tf.Tensor1D } }),
+      25,
+    );
+    d.dispose();
+    await probe('predictSoftTargets.x', (b) => predictSoftTargets(teacher, b as tf.Tensor, 2), 25);
+    await probe(
+      'predictSoftTargets.x.shape',
+      (b) => predictSoftTargets(teacher, b as tf.Tensor, 2),
+      20,
+      badShapes(),
+    );
+    await probe(
+      'predictSoftTargets.temperature',
+      (b) => predictSoftTargets(teacher, images, b as number),
+      25,
+    );
+    const specialist = tfl.sequential({
+      layers: [tfl.layers.flatten({ inputShape: [8, 8, 1] }), tfl.layers.dense({ units: 3 })],
+    });
+    const ensemble = new SpecialistEnsemble(cnn, [
+      { model: specialist, classes: [1, 2], outputKind: 'logits', dustbinLogitShift: 0 },
+    ]);
+    await probe('SpecialistEnsemble.predict.x', (b) => ensemble.predict(b as tf.Tensor), 25);
+    await probe(
+      'SpecialistEnsemble.predict.x.shape',
+      (b) => ensemble.predict(b as tf.Tensor),
+      20,
+      badShapes(),
+    );
+    await probe(
+      'SpecialistEnsemble.predict.candidates',
+      (b) => ensemble.predict(images, { candidates: b as number }),
+      25,
+    );
+    ensemble.dispose();
+    const grid = new PatchSamplerClass({ scales: 2, smallest: 0.5 }).grid({ height: 8, width: 8 });
+    await probe('predictPatches.images', (b) => predictPatches(cnn, b as tf.Tensor4D, grid, [8, 8]), 25);
+    await probe(
+      'predictPatches.images.shape',
+      (b) => predictPatches(cnn, b as tf.Tensor4D, grid, [8, 8]),
+      20,
+      badShapes(),
+    );
+    await probe(
+      'predictPatches.cropSize',
+      (b) => predictPatches(cnn, images, grid, b as [number, number]),
+      25,
+    );
+    await probe(
+      'evaluateClassifier.y',
+      (b) => evaluateClassifier(cnn, { x: images, labels: b as tf.Tensor1D }).then(() => undefined),
+      25,
+    );
+    await probe(
+      'evaluateClassifier.y.values',
+      (b) => evaluateClassifier(cnn, { x: images, labels: b as tf.Tensor1D }).then(() => undefined),
+      20,
+      badLabels(2, 3),
+    );
+    await probe(
+      'trainClassifier.y.values',
+      (b) => trainClassifier(cnn, images, b as tf.Tensor1D, { epochs: 1 }),
+      20,
+      badLabels(2, 3),
+    );
+    const x = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+    ]);
+    await probe(
+      'SoftmaxRegression.fit.y',
+      async (b) => {
+        const clf = new SoftmaxRegression({ epochs: 2 });
+        try {
+          await clf.fit(x, b as number[]);
+        } finally {
+          clf.dispose();
+        }
+      },
+      25,
+    );
+    await probe(
+      'SoftmaxRegression.fit.y.values',
+      async (b) => {
+        const clf = new SoftmaxRegression({ epochs: 2 });
+        try {
+          await clf.fit(x, b as number[]);
+        } finally {
+          clf.dispose();
+        }
+      },
+      20,
+      badLabels(2, 2),
+    );
+    await probe(
+      'LinearSvm.fit.y.values',
+      async (b) => {
+        const clf = new LinearSvm({ epochs: 2 });
+        try {
+          await clf.fit(x, b as number[]);
+        } finally {
+          clf.dispose();
+        }
+      },
+      20,
+      badLabels(2, 2),
+    );
+    const dn = new Deconvnet(cnn);
+    await probe(
+      'Deconvnet.projectUnits.units',
+      (b) => dn.projectUnits(images, b as never, { layer: 'conv1' }),
+      25,
+    );
+    tf.dispose([labels, x]);
+    teacher.dispose();
+  });
 });
 
 describe('fuzz: summary', () => {
@@ -430,5 +836,7 @@ describe('fuzz: summary', () => {
     expect(untypedSamples).toEqual([]);
     expect(stats.entries).toBeGreaterThanOrEqual(25);
     expect(stats.untyped + stats.leaks + stats.slow).toBe(0);
+    // check-then-allocate: no typed error after the engine ran a kernel or made a tensor
+    expect([...allocThenThrow.keys()]).toEqual([]);
   });
 });
