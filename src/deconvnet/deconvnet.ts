@@ -19,6 +19,7 @@ import {
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
 import { type LayerRef, resolveLayer } from '../model/layers.js';
+import { modelOutputShape } from '../model/output-kind.js';
 import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
 import { GraphProjector } from './graph-projection.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
@@ -117,6 +118,18 @@ export interface DeconvLayerInfo {
   receptiveField: ReceptiveField;
 }
 
+/** @internal A layer or graph node as topK and occlusion see it (see `Deconvnet.scanTarget`). */
+export interface ScanTarget {
+  /** Layer name (nested: `outer/inner`) or graph node name. */
+  name: string;
+  /** A reference `project`, `projectUnits` and `activations` resolve to it. */
+  ref: string;
+  /** Static output shape, batch first; `undefined` for a graph node. */
+  outputShape: (number | null)[] | undefined;
+  /** The layer-graph node (LayersModel only). */
+  node?: GraphNode;
+}
+
 /** Tensors of one forward pass (inside a tidy scope). */
 export interface ForwardState {
   values: Map<string, tf.Tensor>;
@@ -152,10 +165,10 @@ export class Deconvnet {
   private disposed = false;
 
   /**
-   * @param model a tfjs-layers model, or a GraphModel (tfjs-converter): then layers are node names, `project` and
-   * `activations` work (saliency through any op; deconvnet/guided through the ops of `GRAPH_PROJECTION_OPS`), and
-   * the methods that need layer geometry (`projectUnits`, `receptiveField`, `topK`, `occlusion`) throw a
-   * `GraphModelNotSupportedError`.
+   * @param model a tfjs-layers model, or a GraphModel (tfjs-converter): then layers are node names; `project`,
+   * `projectUnits`, `activations`, `topK` and `occlusion` work (saliency through any op; deconvnet/guided through
+   * the ops of `GRAPH_PROJECTION_OPS`). A GraphModel carries no layer geometry the Deconvnet reads, so `topK` crops
+   * nothing there (each unit's box is the whole image) and `receptiveField` throws a `GraphModelNotSupportedError`.
    */
   constructor(model: tfl.LayersModel | GraphModelLike, options?: DeconvnetOptions) {
     const opts = checkOptions('Deconvnet', 'options', options);
@@ -369,8 +382,8 @@ export class Deconvnet {
   projectUnits(images: tf.Tensor4D, units: UnitRef[], options: ProjectUnitsOptions): tf.Tensor4D {
     this.checkLive('projectUnits');
     const fn = 'Deconvnet.projectUnits';
-    if (this.gm !== undefined) throw this.gm.unsupported(fn, 'projectUnits');
     const opts = checkOptions(fn, 'options', options);
+    if (this.gm !== undefined) return this.projectUnitsGraph(this.gm, images, units, opts);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
@@ -432,6 +445,32 @@ export class Deconvnet {
     });
   }
 
+  private projectUnitsGraph(
+    gm: GraphProjector,
+    images: tf.Tensor4D,
+    units: UnitRef[],
+    opts: ProjectUnitsOptions,
+  ): tf.Tensor4D {
+    const fn = 'Deconvnet.projectUnits';
+    const node = gm.resolve(fn, opts.layer, 'options.layer');
+    gm.checkImages(fn, images);
+    if (!Array.isArray(units) || units.length === 0) {
+      throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
+    }
+    units.forEach((u, i) => {
+      checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
+      checkInteger(fn, `units[${i}].channel`, u.channel, 0);
+      if ((u.y === undefined) !== (u.x === undefined)) {
+        throw new InvalidArgumentError(fn, `units[${i}]`, 'both y and x, or neither', u);
+      }
+    });
+    const signalKind = opts.signal ?? 'activation';
+    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+    const strategy = opts.strategy ?? this.strategy;
+    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+    return gm.projectUnits(fn, images, node.name, units, strategy, signalKind);
+  }
+
   /**
    * The receptive field of `layer`'s units in input pixels, from the layer geometry (kernel, stride, padding).
    *
@@ -458,8 +497,6 @@ export class Deconvnet {
    * ```
    */
   topK(data: ImageSource, options: TopKOptions): Promise<TopKResult> {
-    if (this.gm !== undefined)
-      return Promise.reject(this.gm.unsupported('Deconvnet.topK', 'topK (receptive-field crops)'));
     return topKImpl(this, data, options);
   }
 
@@ -474,7 +511,6 @@ export class Deconvnet {
    * ```
    */
   occlusion(images: tf.Tensor4D, options: OcclusionOptions): Promise<OcclusionResult> {
-    if (this.gm !== undefined) return Promise.reject(this.gm.unsupported('Deconvnet.occlusion', 'occlusion'));
     return occlusionImpl(this, images, options);
   }
 
@@ -494,6 +530,72 @@ export class Deconvnet {
   /** @internal */
   checkLive(method: string): void {
     if (this.disposed) throw new DisposedError('Deconvnet', method);
+  }
+
+  /**
+   * @internal A layer (or graph node) as topK and occlusion use it: its name, a reference the public methods
+   * resolve to it, and its static output shape (`undefined` for a graph node: known once computed).
+   */
+  scanTarget(fn: string, layer: LayerRef, argument: string): ScanTarget {
+    if (this.gm !== undefined) {
+      const r = this.gm.resolve(fn, layer, argument);
+      return { name: r.name, ref: r.name, outputShape: undefined };
+    }
+    const node = this.graph.nodes[this.nodeIndex(fn, layer, argument)];
+    return { name: node.name, ref: node.name, outputShape: [...node.outputShape], node };
+  }
+
+  /**
+   * @internal The model's output and, with `target`, its activations, from one forward pass (call inside tidy).
+   */
+  outputAndActivations(x: tf.Tensor4D, target?: ScanTarget): { output: tf.Tensor; activations?: tf.Tensor } {
+    if (this.gm !== undefined) return this.gm.outputAndActivations(x, target?.name);
+    const order = Array.from({ length: this.graph.nodes.length }, (_, i) => i);
+    const fwd = this.forward(x, order, false);
+    const output = fwd.values.get(this.graph.output)!;
+    if (target?.node === undefined) return { output };
+    return { output, activations: fwd.values.get(target.node.output)! };
+  }
+
+  /**
+   * @internal The static output shape (`undefined` where a GraphModel's signature has none) and whether the output
+   * is probabilities (a LayersModel ending in softmax; a GraphModel whose output op is `Softmax`).
+   */
+  outputSpec(): { shape: (number | null)[] | undefined; probabilities: boolean } {
+    if (this.gm !== undefined) {
+      return { shape: modelOutputShape(this.gm.model), probabilities: this.gm.outputIsProbabilities };
+    }
+    const nodes = this.graph.nodes;
+    const last = nodes[nodes.length - 1].layer;
+    const act = (last as unknown as { activation?: { getClassName(): string } }).activation;
+    const probabilities = last.getClassName() === 'Softmax' || act?.getClassName?.() === 'softmax';
+    return { shape: [...nodes[nodes.length - 1].outputShape], probabilities };
+  }
+
+  /**
+   * @internal The receptive field topK crops to: the layer geometry's on a LayersModel; the whole `h x w` image on
+   * a GraphModel (its GraphDef carries no layer geometry the Deconvnet reads).
+   */
+  scanField(target: ScanTarget, h: number, w: number): ReceptiveField {
+    if (target.node === undefined) return globalField(h, w);
+    return this.fields.get(target.node.output)!;
+  }
+
+  /** @internal Checks channel indices against a channel count (the static one, or the activations' once known). */
+  checkChannelList(fn: string, channels: number[] | 'all', count: number): number[] {
+    if (channels === 'all') return Array.from({ length: count }, (_, i) => i);
+    if (!Array.isArray(channels) || channels.length === 0) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.channels',
+        `'all' or a non-empty array of channel indices`,
+        channels,
+      );
+    }
+    channels.forEach((ch, i) => {
+      checkInteger(fn, `options.channels[${i}]`, ch, 0, count - 1);
+    });
+    return channels;
   }
 
   /**
@@ -539,20 +641,7 @@ export class Deconvnet {
 
   /** @internal */
   checkChannels(fn: string, node: GraphNode, channels: number[] | 'all'): number[] {
-    const c = node.outputShape[node.outputShape.length - 1] ?? 0;
-    if (channels === 'all') return Array.from({ length: c }, (_, i) => i);
-    if (!Array.isArray(channels) || channels.length === 0) {
-      throw new InvalidArgumentError(
-        fn,
-        'options.channels',
-        `'all' or a non-empty array of channel indices`,
-        channels,
-      );
-    }
-    channels.forEach((ch, i) => {
-      checkInteger(fn, `options.channels[${i}]`, ch, 0, c - 1);
-    });
-    return channels;
+    return this.checkChannelList(fn, channels, node.outputShape[node.outputShape.length - 1] ?? 0);
   }
 
   /**
