@@ -458,7 +458,7 @@ export function maxPoolWithSwitches(
   pool: [number, number],
   strides: [number, number],
   padding: 'valid' | 'same',
-): { output: tf.Tensor4D; switches: tf.Tensor4D } {
+): { output: tf.Tensor4D; switches: tf.Tensor4D; window: tf.Tensor4D } {
   const [n, h, w, c] = x.shape;
   const outSize = (len: number, p: number, s: number) =>
     padding === 'same' ? Math.ceil(len / s) : Math.floor((len - p) / s) + 1;
@@ -503,7 +503,7 @@ export function maxPoolWithSwitches(
   const cols = tf.reshape(tf.sub(tf.mul(tf.range(0, wo, 1, dtype), num(strides[1])), num(pl)), [1, 1, wo, 1]);
   const chans = tf.reshape(tf.range(0, c, 1, dtype), [1, 1, 1, c]);
   const pos = tf.add(tf.mul(tf.add(tf.mul(tf.add(rows, i), num(w)), tf.add(cols, j)), num(c)), chans);
-  return { output, switches: tf.cast(pos, 'int32') as tf.Tensor4D };
+  return { output, switches: tf.cast(pos, 'int32') as tf.Tensor4D, window: k as tf.Tensor4D };
 }
 
 /**
@@ -520,15 +520,22 @@ const maxPoolRule: DeconvRule = {
         output: tf.maxPool(x, pair(l.poolSize, 2), pair(l.strides, 2), l.padding as 'valid' | 'same'),
       };
     }
-    const r = maxPoolWithSwitches(
-      inputs[0] as tf.Tensor4D,
-      pair(l.poolSize, 2),
-      pair(l.strides, 2),
-      l.padding as 'valid' | 'same',
-    );
+    const pool = pair(l.poolSize, 2);
+    const strides = pair(l.strides, 2);
+    const r = maxPoolWithSwitches(inputs[0] as tf.Tensor4D, pool, strides, l.padding as 'valid' | 'same');
+    // non-overlapping windows (the common 2x2 / stride 2): the one-hot of each window's switch, for unpoolWindows
+    if (pool[0] === strides[0] && pool[1] === strides[1]) {
+      return { output: r.output, saved: [tf.cast(tf.oneHot(r.window, pool[0] * pool[1]), 'float32')] };
+    }
     return { output: r.output, saved: [r.switches] };
   },
-  backward: ({ inputs, saved, signal, repeat }) => unpool(signal, saved[0], inputs[0].shape, repeat),
+  backward: ({ layer, inputs, saved, signal, repeat }) => {
+    if (saved[0].rank === 5) {
+      const l = layer as unknown as PoolLike;
+      return unpoolWindows(signal, saved[0], inputs[0].shape, repeat, pair(l.poolSize, 2), l.padding);
+    }
+    return unpool(signal, saved[0], inputs[0].shape, repeat);
+  },
   geometry: (layer, inputShape) => {
     const l = layer as unknown as PoolLike;
     return windowGeometry(pair(l.poolSize, 2), pair(l.strides, 2), l.padding, inputShape);
@@ -554,6 +561,50 @@ export function unpool(
   const flat = tf.reshape(tf.add(idx, base), [b * m, 1]);
   const out = tf.scatterND(flat, tf.reshape(signal, [b * m]), [b * hwc]);
   return tf.reshape(out, [b, h, w, c]);
+}
+
+/**
+ * Unpooling for non-overlapping windows (stride = pool size), without a scatter: each signal value times the one-hot
+ * of its window's switch (`[N, Ho, Wo, C, ph*pw]`), laid out window by window (a transpose, like depth-to-space),
+ * then cropped / zero-padded from the padded grid to the input. Exact (products by 1 and 0), the same result as
+ * {@link unpool}, and linear in the input size on every backend: webgl's `ScatterNd` compares every output element
+ * with every update (minutes for a batch of 28x28 maps on a software GPU).
+ */
+export function unpoolWindows(
+  signal: tf.Tensor,
+  windows: tf.Tensor,
+  inputShape: number[],
+  repeat: number,
+  pool: [number, number],
+  padding: string,
+): tf.Tensor {
+  const [n, h, w, c] = inputShape;
+  const [, ho, wo] = windows.shape as number[];
+  const [ph, pw] = pool;
+  const b = signal.shape[0];
+  // (+ 0 turns the -0 of a negative value times a zero of the one-hot into +0, as a scatter leaves it)
+  const placed = tf.add(
+    tf.mul(tf.reshape(signal, [n, repeat, ho, wo, c, 1]), tf.reshape(windows, [n, 1, ho, wo, c, ph * pw])),
+    0,
+  );
+  const grid = tf.reshape(tf.transpose(tf.reshape(placed, [b, ho, wo, c, ph, pw]), [0, 1, 4, 2, 5, 3]), [
+    b,
+    ho * ph,
+    wo * pw,
+    c,
+  ]);
+  const pt = padStart(padding, h, ph, ph);
+  const pl = padStart(padding, w, pw, pw);
+  const rows = Math.min(h, ho * ph - pt);
+  const cols = Math.min(w, wo * pw - pl);
+  const inner = tf.slice(grid, [0, pt, pl, 0], [b, rows, cols, c]);
+  if (rows === h && cols === w) return inner;
+  return tf.pad(inner, [
+    [0, 0],
+    [0, h - rows],
+    [0, w - cols],
+    [0, 0],
+  ]);
 }
 
 /** AveragePooling2D: spreads each value evenly over its window (the exact adjoint). */
