@@ -4,9 +4,9 @@
  * of the same model in the same run (gradients of every weight and of the input, softmax cross-entropy on the
  * model's head).
  *
- * - Deconvnet projection of 8 images x 8 channels of a late MobileNetV2 block (`block_13_expand`, 'max' position)
- *   (64 backward signals, batched 16 per call: 64 at once exceed the 4 GiB wasm heap). Goal: <= 3 forward +
- *   backward passes of the 8 images.
+ * - Deconvnet projection of 8 images x 8 channels of a late MobileNetV2 block (`block_13_expand`, 'max' position):
+ *   64 backward signals in one call. Goal: <= 3 forward + backward passes of the 8 images.
+ *   `npx tsx bench/profile-projection.ts` gives the per-kernel breakdown of the same projection.
  * - FeatureExtractor throughput (images/s) of the 1280-d / 2048-d `flatten_1` features of MobileNetV2 / InceptionV3,
  *   against the forward + backward pass of the same batch.
  *
@@ -69,12 +69,11 @@ async function projection(opts: BenchOptions, records: BenchRecord[]): Promise<v
       const dn = new Deconvnet(model, { strategy });
       const t = await timeMedian(
         async () => {
-          // 2 channels (16 signals) per call: 64 signals at 224x224 in one call exceed the 4 GiB wasm heap
-          for (let c = 0; c < channels.length; c += 2) {
-            const p = dn.project(x, { layer, channels: channels.slice(c, c + 2), position: 'max' });
-            await p.data();
-            p.dispose();
-          }
+          // all 8 channels (64 signals) in ONE backward pass: the backward frees each layer's signal as soon as the
+          // next one is computed, so the peak is a few layers' signals and fits the 4 GiB wasm heap
+          const p = dn.project(x, { layer, channels, position: 'max' });
+          await p.data();
+          p.dispose();
         },
         { samples },
       );

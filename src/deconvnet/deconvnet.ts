@@ -687,21 +687,38 @@ export class Deconvnet {
       signals.delete(node.output);
       const rule = ruleFor('Deconvnet', node.layer);
       const inputs = node.inputs.map((k) => fwd.values.get(k)!);
-      const back = rule.backward(
-        makeBackwardArgs({
-          layer: node.layer,
-          inputs,
-          output: fwd.values.get(node.output)!,
-          saved: fwd.saved.get(i) ?? [],
-          signal: g,
-          repeat,
-          strategy,
-        }),
+      // each layer's backward in its own scope, and the signal it consumed freed at once: the peak memory is a
+      // few layers' signals, not all of them (N * channels images of every feature map), so all the channels
+      // of a projection fit in one backward pass
+      const back = tf.tidy(() =>
+        rule.backward(
+          makeBackwardArgs({
+            layer: node.layer,
+            inputs,
+            output: fwd.values.get(node.output)!,
+            saved: fwd.saved.get(i) ?? [],
+            signal: g,
+            repeat,
+            strategy,
+          }),
+        ),
       );
-      const list = Array.isArray(back) ? back : [back];
+      const raw = Array.isArray(back) ? back : [back];
+      // every signal its own tensor (a rule may pass its signal through, or send one tensor to two inputs): a
+      // clone shares the data, so freeing one reference never frees another's
+      const list = raw.map((t, m) =>
+        t === g || raw.indexOf(t) !== m || inputs.includes(t) ? tf.clone(t) : t,
+      );
+      g.dispose();
       node.inputs.forEach((k, m) => {
         const prev = signals.get(k);
-        signals.set(k, prev === undefined ? list[m] : tf.add(prev, list[m]));
+        if (prev === undefined) {
+          signals.set(k, list[m]);
+        } else {
+          signals.set(k, tf.add(prev, list[m]));
+          prev.dispose();
+          list[m].dispose();
+        }
       });
     }
     const out = signals.get(this.graph.input);
