@@ -351,10 +351,10 @@ async function runCell(
     case 'transfer': {
       // the second valid cut (inside a residual or SE block is refused with InvalidCutError by design)
       if (!('layers' in model)) {
-        LayerTransfer.fromModel(model as never); // a typed refusal that names graphModelClassifier
+        new LayerTransfer(model as never); // a typed refusal that names graphModelClassifier
       }
       const cuts = listCuts(model as tfl.LayersModel);
-      const t = LayerTransfer.fromModel(model as tfl.LayersModel, {
+      const t = new LayerTransfer(model as tfl.LayersModel, {
         copy: cuts[Math.min(1, cuts.length - 1)].stages,
         head: { kind: 'replace', numClasses: 3 },
         seed: 1,
@@ -401,7 +401,7 @@ async function runCell(
           training: { epochs: 1, batchSize: xs.shape[0] },
         });
         try {
-          const q = await e.predict(x, { candidates: 1 });
+          const q = await e.predictProba(x, { candidates: 1 });
           expect(q.shape).toEqual([n, classes]);
           await finite(q);
           q.dispose();

@@ -37,7 +37,7 @@ async function trace(): Promise<Trace> {
     numClasses: 4,
     seed: 1,
   });
-  const t = tk.LayerTransfer.fromModel(base, {
+  const t = new tk.LayerTransfer(base, {
     copy: { name: 'conv2' },
     head: { kind: 'replace', numClasses: 3 },
     seed: 1,
@@ -73,7 +73,7 @@ async function trace(): Promise<Trace> {
       numClasses: 4,
       seed: 1,
     });
-    const t2 = tk.LayerTransfer.fromModel(base2, {
+    const t2 = new tk.LayerTransfer(base2, {
       copy: { name: 'conv2' },
       head: { kind: 'replace', numClasses: 3 },
       seed: 1,
@@ -100,7 +100,7 @@ async function trace(): Promise<Trace> {
         numClasses: 4,
         seed: 1,
       });
-      const t3 = tk.LayerTransfer.fromModel(base3, {
+      const t3 = new tk.LayerTransfer(base3, {
         copy: { name: 'conv2' },
         head: { kind: 'replace', numClasses: 3 },
         seed: 1,
