@@ -23,6 +23,14 @@ import { modelOutputShape } from '../model/output-kind.js';
 import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
 import { GraphProjector } from './graph-projection.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
+import type {
+  DeconvLayerInfo,
+  DeconvnetOptions,
+  ForwardState,
+  ProjectOptions,
+  ProjectUnitsOptions,
+  UnitRef,
+} from './options.js';
 import {
   checkLayerSupported,
   makeBackwardArgs,
@@ -30,111 +38,22 @@ import {
   type ProjectionStrategy,
   ruleFor,
 } from './rules.js';
+import type { ScanHost, ScanTarget } from './scan.js';
+import { initialSignal } from './signal.js';
+
+export type {
+  DeconvLayerInfo,
+  DeconvnetOptions,
+  ForwardState,
+  ProjectionPosition,
+  ProjectionSignal,
+  ProjectOptions,
+  ProjectUnitsOptions,
+  UnitRef,
+} from './options.js';
+export { initialSignal } from './signal.js';
+
 import { type ImageSource, type TopKOptions, type TopKResult, topKImpl } from './topk.js';
-
-/** What starts the backward pass at the selected activations. */
-export type ProjectionSignal = 'activation' | 'unit';
-
-/** Which activations of the selected channel are kept (all others of the layer are zeroed, Z&F section 2.1). */
-export type ProjectionPosition =
-  | 'max'
-  | 'all'
-  | {
-      /** Row in the feature map. */
-      y: number;
-      /** Column in the feature map. */
-      x: number;
-    };
-
-/** Options of {@link Deconvnet}. */
-export interface DeconvnetOptions {
-  /**
-   * The backward rule at ReLUs used when a call does not say otherwise.
-   * @default 'deconvnet'
-   */
-  strategy?: ProjectionStrategy;
-}
-
-/** Options of {@link Deconvnet.project}. */
-export interface ProjectOptions {
-  /** The layer whose activations are projected. */
-  layer: LayerRef;
-  /**
-   * Channels (feature maps, or neurons of a Dense layer) to project, each in its own projection.
-   * @default 'all'
-   */
-  channels?: number[] | 'all';
-  /**
-   * `'max'`: only the strongest activation of the channel in each image (the paper's top-activation figures);
-   * `'all'`: the whole feature map; `{y, x}`: one given position. Ignored for layers without spatial axes.
-   * @default 'max'
-   */
-  position?: ProjectionPosition;
-  /**
-   * `'activation'`: the kept activations themselves are sent back (Z&F); `'unit'`: ones at the kept positions, so
-   * the `'saliency'` strategy gives the gradient of the sum of the kept activations.
-   * @default 'activation'
-   */
-  signal?: ProjectionSignal;
-  /** @default the Deconvnet's strategy */
-  strategy?: ProjectionStrategy;
-}
-
-/** One unit to project with {@link Deconvnet.projectUnits}. */
-export interface UnitRef {
-  /** Index of the image in the batch. */
-  image: number;
-  /** Channel (or neuron) index. */
-  channel: number;
-  /** Row of the unit in the feature map; omit (with `x`) to keep the whole feature map. */
-  y?: number;
-  /** Column of the unit in the feature map. */
-  x?: number;
-}
-
-/** Options of {@link Deconvnet.projectUnits}. */
-export interface ProjectUnitsOptions {
-  /** The layer of the units. */
-  layer: LayerRef;
-  /** @default 'activation' */
-  signal?: ProjectionSignal;
-  /** @default the Deconvnet's strategy */
-  strategy?: ProjectionStrategy;
-}
-
-/** Facts about one layer of the model. */
-export interface DeconvLayerInfo {
-  /** Name (nested models: `outer/inner`). */
-  name: string;
-  /** `layer.getClassName()`. */
-  className: string;
-  /** Index in {@link Deconvnet.layerNames}. */
-  index: number;
-  /** Static output shape, batch first (`null` for the batch). */
-  outputShape: (number | null)[];
-  /** Channels (last axis) of the output. */
-  channels: number;
-  /** Receptive field of its units in input pixels. */
-  receptiveField: ReceptiveField;
-}
-
-/** @internal A layer or graph node as topK and occlusion see it (see `Deconvnet.scanTarget`). */
-export interface ScanTarget {
-  /** Layer name (nested: `outer/inner`) or graph node name. */
-  name: string;
-  /** A reference `project`, `projectUnits` and `activations` resolve to it. */
-  ref: string;
-  /** Static output shape, batch first; `undefined` for a graph node. */
-  outputShape: (number | null)[] | undefined;
-  /** The layer-graph node (LayersModel only). */
-  node?: GraphNode;
-}
-
-/** Tensors of one forward pass (inside a tidy scope). */
-export interface ForwardState {
-  values: Map<string, tf.Tensor>;
-  saved: Map<number, tf.Tensor[]>;
-}
 
 /**
  * Zeiler & Fergus (2013) deconvnet over a tfjs-layers model (Sequential or functional; nested models are flattened).
@@ -154,7 +73,7 @@ export interface ForwardState {
  * const guided = dn.project(images, { layer: 'conv2', channels: [0], strategy: 'guided' });
  * ```
  */
-export class Deconvnet {
+export class Deconvnet implements ScanHost {
   /** The flattened layer graph. */
   readonly graph: LayerGraph;
   /** The default strategy. */
@@ -743,39 +662,4 @@ export class Deconvnet {
     }
     return fields;
   }
-}
-
-/** @internal The signal that starts a projection: `[N*K, ...]`, activations of one channel (and position) per row. */
-export function initialSignal(
-  a: tf.Tensor,
-  channels: number[],
-  position: ProjectionPosition,
-  kind: ProjectionSignal,
-): tf.Tensor {
-  const n = a.shape[0];
-  const c = a.shape[a.rank - 1];
-  const k = channels.length;
-  const chan = tf.cast(tf.oneHot(tf.tensor1d(channels, 'int32'), c), 'float32'); // [K, C]
-  if (a.rank !== 4) {
-    const base = tf.mul(tf.expandDims(a, 1), tf.expandDims(chan, 0)); // [N, K, C]
-    const s = kind === 'activation' ? base : tf.broadcastTo(tf.expandDims(chan, 0), [n, k, c]);
-    return tf.reshape(s, [n * k, ...a.shape.slice(1)]);
-  }
-  const [, h, w] = a.shape;
-  const chan5 = tf.reshape(chan, [1, k, 1, 1, c]);
-  const a5 = tf.expandDims(a, 1); // [N, 1, h, w, C]
-  const kept = tf.mul(a5, chan5); // [N, K, h, w, C]
-  let pos: tf.Tensor | null = null;
-  if (position === 'max') {
-    const sel = tf.reshape(tf.sum(kept, -1), [n, k, h * w]);
-    // (a 1x1 map has one position: tf.oneHot refuses depth 1)
-    pos = h * w === 1 ? null : tf.reshape(tf.oneHot(tf.argMax(sel, 2), h * w), [n, k, h, w, 1]);
-  } else if (typeof position === 'object') {
-    const buf = new Float32Array(h * w);
-    buf[position.y * w + position.x] = 1;
-    pos = tf.tensor5d(buf, [1, 1, h, w, 1]);
-  }
-  let s: tf.Tensor = kind === 'activation' ? kept : tf.broadcastTo(chan5, [n, k, h, w, c]);
-  if (pos !== null) s = tf.mul(s, pos);
-  return tf.reshape(s, [n * k, h, w, c]);
 }

@@ -18,8 +18,8 @@ import {
 import { resolveGraphTap } from '../model/graph-model.js';
 import type { GraphModelLike } from '../model/kinds.js';
 import { outputKind } from '../model/output-kind.js';
-import type { ProjectionStrategy } from './rules.js';
-import { tileForward } from './rules.js';
+import type { ProjectionStrategy } from './rule-kit.js';
+import { tileForward } from './rule-kit.js';
 
 /** Position rule, as in `ProjectOptions.position`. */
 type Position = 'max' | 'all' | { y: number; x: number };

@@ -18,7 +18,7 @@ import {
   type ProgressCallback,
 } from '../core/index.js';
 import type { LayerRef } from '../model/layers.js';
-import type { Deconvnet } from './deconvnet.js';
+import type { ScanHost } from './scan.js';
 
 /** Options of {@link Deconvnet.occlusion}. */
 export interface OcclusionOptions {
@@ -110,7 +110,7 @@ function checkClassifierOutput(fn: string, shape: readonly (number | null)[]): v
 
 /** @internal Implementation of {@link Deconvnet.occlusion}. */
 export async function occlusionImpl(
-  dn: Deconvnet,
+  dn: ScanHost,
   images: tf.Tensor4D,
   options: OcclusionOptions,
 ): Promise<OcclusionResult> {

@@ -16,9 +16,9 @@ import {
 } from '../core/index.js';
 import type { ImageSource } from '../features/index.js';
 import type { LayerRef } from '../model/layers.js';
-import type { Deconvnet } from './deconvnet.js';
 import { type FieldBox, type ReceptiveField, unitBox } from './geometry.js';
-import { PROJECTION_STRATEGIES, type ProjectionStrategy } from './rules.js';
+import { PROJECTION_STRATEGIES, type ProjectionStrategy } from './rule-kit.js';
+import type { ScanHost } from './scan.js';
 
 export type { ImageSource };
 
@@ -140,7 +140,7 @@ async function* batchesOf(
 }
 
 /** @internal Implementation of {@link Deconvnet.topK}. */
-export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOptions): Promise<TopKResult> {
+export async function topKImpl(dn: ScanHost, data: ImageSource, options: TopKOptions): Promise<TopKResult> {
   const fn = 'Deconvnet.topK';
   dn.checkLive('topK');
   const opts = checkOptions(fn, 'options', options);
