@@ -38,7 +38,7 @@ import {
   type ProjectionStrategy,
   ruleFor,
 } from './rules.js';
-import type { ScanHost, ScanTarget } from './scan.js';
+import type { ScanTarget } from './scan.js';
 import { initialSignal } from './signal.js';
 
 export type {
@@ -73,7 +73,7 @@ import { type ImageSource, type TopKOptions, type TopKResult, topKImpl } from '.
  * const guided = dn.project(images, { layer: 'conv2', channels: [0], strategy: 'guided' });
  * ```
  */
-export class Deconvnet implements ScanHost {
+export class Deconvnet {
   /** The flattened layer graph. */
   readonly graph: LayerGraph;
   /** The default strategy. */
