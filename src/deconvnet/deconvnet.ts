@@ -12,9 +12,18 @@ import { checkFloatInput } from '../core/input-shape.js';
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
 import { type LayerRef, resolveLayer } from '../model/layers.js';
+import { modelOutputShape } from '../model/output-kind.js';
 import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
 import { GraphProjector } from './graph-projection.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
+import type {
+  DeconvLayerInfo,
+  DeconvnetOptions,
+  ForwardState,
+  ProjectOptions,
+  ProjectUnitsOptions,
+  UnitRef,
+} from './options.js';
 import {
   checkLayerSupported,
   makeBackwardArgs,
@@ -22,99 +31,22 @@ import {
   type ProjectionStrategy,
   ruleFor,
 } from './rules.js';
+import type { ScanTarget } from './scan.js';
+import { initialSignal } from './signal.js';
+
+export type {
+  DeconvLayerInfo,
+  DeconvnetOptions,
+  ForwardState,
+  ProjectionPosition,
+  ProjectionSignal,
+  ProjectOptions,
+  ProjectUnitsOptions,
+  UnitRef,
+} from './options.js';
+export { initialSignal } from './signal.js';
+
 import { type ImageSource, type TopKOptions, type TopKResult, topKImpl } from './topk.js';
-
-/** What starts the backward pass at the selected activations. */
-export type ProjectionSignal = 'activation' | 'unit';
-
-/** Which activations of the selected channel are kept (all others of the layer are zeroed, Z&F section 2.1). */
-export type ProjectionPosition =
-  | 'max'
-  | 'all'
-  | {
-      /** Row in the feature map. */
-      y: number;
-      /** Column in the feature map. */
-      x: number;
-    };
-
-/** Options of {@link Deconvnet}. */
-export interface DeconvnetOptions {
-  /**
-   * The backward rule at ReLUs used when a call does not say otherwise.
-   * @default 'deconvnet'
-   */
-  strategy?: ProjectionStrategy;
-}
-
-/** Options of {@link Deconvnet.project}. */
-export interface ProjectOptions {
-  /** The layer whose activations are projected. */
-  layer: LayerRef;
-  /**
-   * Channels (feature maps, or neurons of a Dense layer) to project, each in its own projection.
-   * @default 'all'
-   */
-  channels?: number[] | 'all';
-  /**
-   * `'max'`: only the strongest activation of the channel in each image (the paper's top-activation figures);
-   * `'all'`: the whole feature map; `{y, x}`: one given position. Ignored for layers without spatial axes.
-   * @default 'max'
-   */
-  position?: ProjectionPosition;
-  /**
-   * `'activation'`: the kept activations themselves are sent back (Z&F); `'unit'`: ones at the kept positions, so
-   * the `'saliency'` strategy gives the gradient of the sum of the kept activations.
-   * @default 'activation'
-   */
-  signal?: ProjectionSignal;
-  /** @default the Deconvnet's strategy */
-  strategy?: ProjectionStrategy;
-}
-
-/** One unit to project with {@link Deconvnet.projectUnits}. */
-export interface UnitRef {
-  /** Index of the image in the batch. */
-  image: number;
-  /** Channel (or neuron) index. */
-  channel: number;
-  /** Row of the unit in the feature map; omit (with `x`) to keep the whole feature map. */
-  y?: number;
-  /** Column of the unit in the feature map. */
-  x?: number;
-}
-
-/** Options of {@link Deconvnet.projectUnits}. */
-export interface ProjectUnitsOptions {
-  /** The layer of the units. */
-  layer: LayerRef;
-  /** @default 'activation' */
-  signal?: ProjectionSignal;
-  /** @default the Deconvnet's strategy */
-  strategy?: ProjectionStrategy;
-}
-
-/** Facts about one layer of the model. */
-export interface DeconvLayerInfo {
-  /** Name (nested models: `outer/inner`). */
-  name: string;
-  /** `layer.getClassName()`. */
-  className: string;
-  /** Index in {@link Deconvnet.layerNames}. */
-  index: number;
-  /** Static output shape, batch first (`null` for the batch). */
-  outputShape: (number | null)[];
-  /** Channels (last axis) of the output. */
-  channels: number;
-  /** Receptive field of its units in input pixels. */
-  receptiveField: ReceptiveField;
-}
-
-/** Tensors of one forward pass (inside a tidy scope). */
-export interface ForwardState {
-  values: Map<string, tf.Tensor>;
-  saved: Map<number, tf.Tensor[]>;
-}
 
 /**
  * Zeiler & Fergus (2013) deconvnet over a tfjs-layers model (Sequential or functional; nested models are flattened).
@@ -145,10 +77,10 @@ export class Deconvnet {
   private disposed = false;
 
   /**
-   * @param model a tfjs-layers model, or a GraphModel (tfjs-converter): then layers are node names, `project` and
-   * `activations` work (saliency through any op; deconvnet/guided through the ops of `GRAPH_PROJECTION_OPS`), and
-   * the methods that need layer geometry (`projectUnits`, `receptiveField`, `topK`, `occlusion`) throw a
-   * `GraphModelNotSupportedError`.
+   * @param model a tfjs-layers model, or a GraphModel (tfjs-converter): then layers are node names; `project`,
+   * `projectUnits`, `activations`, `topK` and `occlusion` work (saliency through any op; deconvnet/guided through
+   * the ops of `GRAPH_PROJECTION_OPS`). A GraphModel carries no layer geometry the Deconvnet reads, so `topK` crops
+   * nothing there (each unit's box is the whole image) and `receptiveField` throws a `GraphModelNotSupportedError`.
    */
   constructor(model: tfl.LayersModel | GraphModelLike, options?: DeconvnetOptions) {
     const opts = checkOptions('Deconvnet', 'options', options);
@@ -362,8 +294,8 @@ export class Deconvnet {
   projectUnits(images: tf.Tensor4D, units: UnitRef[], options: ProjectUnitsOptions): tf.Tensor4D {
     this.checkLive('projectUnits');
     const fn = 'Deconvnet.projectUnits';
-    if (this.gm !== undefined) throw this.gm.unsupported(fn, 'projectUnits');
     const opts = checkOptions(fn, 'options', options);
+    if (this.gm !== undefined) return this.projectUnitsGraph(this.gm, images, units, opts);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
@@ -425,6 +357,32 @@ export class Deconvnet {
     });
   }
 
+  private projectUnitsGraph(
+    gm: GraphProjector,
+    images: tf.Tensor4D,
+    units: UnitRef[],
+    opts: ProjectUnitsOptions,
+  ): tf.Tensor4D {
+    const fn = 'Deconvnet.projectUnits';
+    const node = gm.resolve(fn, opts.layer, 'options.layer');
+    gm.checkImages(fn, images);
+    if (!Array.isArray(units) || units.length === 0) {
+      throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
+    }
+    units.forEach((u, i) => {
+      checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
+      checkInteger(fn, `units[${i}].channel`, u.channel, 0);
+      if ((u.y === undefined) !== (u.x === undefined)) {
+        throw new InvalidArgumentError(fn, `units[${i}]`, 'both y and x, or neither', u);
+      }
+    });
+    const signalKind = opts.signal ?? 'activation';
+    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+    const strategy = opts.strategy ?? this.strategy;
+    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+    return gm.projectUnits(fn, images, node.name, units, strategy, signalKind);
+  }
+
   /**
    * The receptive field of `layer`'s units in input pixels, from the layer geometry (kernel, stride, padding).
    *
@@ -451,8 +409,6 @@ export class Deconvnet {
    * ```
    */
   topK(data: ImageSource, options: TopKOptions): Promise<TopKResult> {
-    if (this.gm !== undefined)
-      return Promise.reject(this.gm.unsupported('Deconvnet.topK', 'topK (receptive-field crops)'));
     return topKImpl(this, data, options);
   }
 
@@ -467,7 +423,6 @@ export class Deconvnet {
    * ```
    */
   occlusion(images: tf.Tensor4D, options: OcclusionOptions): Promise<OcclusionResult> {
-    if (this.gm !== undefined) return Promise.reject(this.gm.unsupported('Deconvnet.occlusion', 'occlusion'));
     return occlusionImpl(this, images, options);
   }
 
@@ -487,6 +442,72 @@ export class Deconvnet {
   /** @internal */
   checkLive(method: string): void {
     if (this.disposed) throw new DisposedError('Deconvnet', method);
+  }
+
+  /**
+   * @internal A layer (or graph node) as topK and occlusion use it: its name, a reference the public methods
+   * resolve to it, and its static output shape (`undefined` for a graph node: known once computed).
+   */
+  scanTarget(fn: string, layer: LayerRef, argument: string): ScanTarget {
+    if (this.gm !== undefined) {
+      const r = this.gm.resolve(fn, layer, argument);
+      return { name: r.name, ref: r.name, outputShape: undefined };
+    }
+    const node = this.graph.nodes[this.nodeIndex(fn, layer, argument)];
+    return { name: node.name, ref: node.name, outputShape: [...node.outputShape], node };
+  }
+
+  /**
+   * @internal The model's output and, with `target`, its activations, from one forward pass (call inside tidy).
+   */
+  outputAndActivations(x: tf.Tensor4D, target?: ScanTarget): { output: tf.Tensor; activations?: tf.Tensor } {
+    if (this.gm !== undefined) return this.gm.outputAndActivations(x, target?.name);
+    const order = Array.from({ length: this.graph.nodes.length }, (_, i) => i);
+    const fwd = this.forward(x, order, false);
+    const output = fwd.values.get(this.graph.output)!;
+    if (target?.node === undefined) return { output };
+    return { output, activations: fwd.values.get(target.node.output)! };
+  }
+
+  /**
+   * @internal The static output shape (`undefined` where a GraphModel's signature has none) and whether the output
+   * is probabilities (a LayersModel ending in softmax; a GraphModel whose output op is `Softmax`).
+   */
+  outputSpec(): { shape: (number | null)[] | undefined; probabilities: boolean } {
+    if (this.gm !== undefined) {
+      return { shape: modelOutputShape(this.gm.model), probabilities: this.gm.outputIsProbabilities };
+    }
+    const nodes = this.graph.nodes;
+    const last = nodes[nodes.length - 1].layer;
+    const act = (last as unknown as { activation?: { getClassName(): string } }).activation;
+    const probabilities = last.getClassName() === 'Softmax' || act?.getClassName?.() === 'softmax';
+    return { shape: [...nodes[nodes.length - 1].outputShape], probabilities };
+  }
+
+  /**
+   * @internal The receptive field topK crops to: the layer geometry's on a LayersModel; the whole `h x w` image on
+   * a GraphModel (its GraphDef carries no layer geometry the Deconvnet reads).
+   */
+  scanField(target: ScanTarget, h: number, w: number): ReceptiveField {
+    if (target.node === undefined) return globalField(h, w);
+    return this.fields.get(target.node.output)!;
+  }
+
+  /** @internal Checks channel indices against a channel count (the static one, or the activations' once known). */
+  checkChannelList(fn: string, channels: number[] | 'all', count: number): number[] {
+    if (channels === 'all') return Array.from({ length: count }, (_, i) => i);
+    if (!Array.isArray(channels) || channels.length === 0) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.channels',
+        `'all' or a non-empty array of channel indices`,
+        channels,
+      );
+    }
+    channels.forEach((ch, i) => {
+      checkInteger(fn, `options.channels[${i}]`, ch, 0, count - 1);
+    });
+    return channels;
   }
 
   /**
@@ -533,20 +554,7 @@ export class Deconvnet {
 
   /** @internal */
   checkChannels(fn: string, node: GraphNode, channels: number[] | 'all'): number[] {
-    const c = node.outputShape[node.outputShape.length - 1] ?? 0;
-    if (channels === 'all') return Array.from({ length: c }, (_, i) => i);
-    if (!Array.isArray(channels) || channels.length === 0) {
-      throw new InvalidArgumentError(
-        fn,
-        'options.channels',
-        `'all' or a non-empty array of channel indices`,
-        channels,
-      );
-    }
-    channels.forEach((ch, i) => {
-      checkInteger(fn, `options.channels[${i}]`, ch, 0, c - 1);
-    });
-    return channels;
+    return this.checkChannelList(fn, channels, node.outputShape[node.outputShape.length - 1] ?? 0);
   }
 
   /**
@@ -592,21 +600,38 @@ export class Deconvnet {
       signals.delete(node.output);
       const rule = ruleFor('Deconvnet', node.layer);
       const inputs = node.inputs.map((k) => fwd.values.get(k)!);
-      const back = rule.backward(
-        makeBackwardArgs({
-          layer: node.layer,
-          inputs,
-          output: fwd.values.get(node.output)!,
-          saved: fwd.saved.get(i) ?? [],
-          signal: g,
-          repeat,
-          strategy,
-        }),
+      // each layer's backward in its own scope, and the signal it consumed freed at once: the peak memory is a
+      // few layers' signals, not all of them (N * channels images of every feature map), so all the channels
+      // of a projection fit in one backward pass
+      const back = tf.tidy(() =>
+        rule.backward(
+          makeBackwardArgs({
+            layer: node.layer,
+            inputs,
+            output: fwd.values.get(node.output)!,
+            saved: fwd.saved.get(i) ?? [],
+            signal: g,
+            repeat,
+            strategy,
+          }),
+        ),
       );
-      const list = Array.isArray(back) ? back : [back];
+      const raw = Array.isArray(back) ? back : [back];
+      // every signal its own tensor (a rule may pass its signal through, or send one tensor to two inputs): a
+      // clone shares the data, so freeing one reference never frees another's
+      const list = raw.map((t, m) =>
+        t === g || raw.indexOf(t) !== m || inputs.includes(t) ? tf.clone(t) : t,
+      );
+      g.dispose();
       node.inputs.forEach((k, m) => {
         const prev = signals.get(k);
-        signals.set(k, prev === undefined ? list[m] : tf.add(prev, list[m]));
+        if (prev === undefined) {
+          signals.set(k, list[m]);
+        } else {
+          signals.set(k, tf.add(prev, list[m]));
+          prev.dispose();
+          list[m].dispose();
+        }
       });
     }
     const out = signals.get(this.graph.input);
@@ -631,39 +656,4 @@ export class Deconvnet {
     }
     return fields;
   }
-}
-
-/** @internal The signal that starts a projection: `[N*K, ...]`, activations of one channel (and position) per row. */
-export function initialSignal(
-  a: tf.Tensor,
-  channels: number[],
-  position: ProjectionPosition,
-  kind: ProjectionSignal,
-): tf.Tensor {
-  const n = a.shape[0];
-  const c = a.shape[a.rank - 1];
-  const k = channels.length;
-  const chan = tf.cast(tf.oneHot(tf.tensor1d(channels, 'int32'), c), 'float32'); // [K, C]
-  if (a.rank !== 4) {
-    const base = tf.mul(tf.expandDims(a, 1), tf.expandDims(chan, 0)); // [N, K, C]
-    const s = kind === 'activation' ? base : tf.broadcastTo(tf.expandDims(chan, 0), [n, k, c]);
-    return tf.reshape(s, [n * k, ...a.shape.slice(1)]);
-  }
-  const [, h, w] = a.shape;
-  const chan5 = tf.reshape(chan, [1, k, 1, 1, c]);
-  const a5 = tf.expandDims(a, 1); // [N, 1, h, w, C]
-  const kept = tf.mul(a5, chan5); // [N, K, h, w, C]
-  let pos: tf.Tensor | null = null;
-  if (position === 'max') {
-    const sel = tf.reshape(tf.sum(kept, -1), [n, k, h * w]);
-    // (a 1x1 map has one position: tf.oneHot refuses depth 1)
-    pos = h * w === 1 ? null : tf.reshape(tf.oneHot(tf.argMax(sel, 2), h * w), [n, k, h, w, 1]);
-  } else if (typeof position === 'object') {
-    const buf = new Float32Array(h * w);
-    buf[position.y * w + position.x] = 1;
-    pos = tf.tensor5d(buf, [1, 1, h, w, 1]);
-  }
-  let s: tf.Tensor = kind === 'activation' ? kept : tf.broadcastTo(chan5, [n, k, h, w, c]);
-  if (pos !== null) s = tf.mul(s, pos);
-  return tf.reshape(s, [n * k, h, w, c]);
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { LayerGeometry } from './rules.js';
+import type { LayerGeometry } from './rule-kit.js';
 
 /** The receptive field of the units of one layer, in input pixels (rows first). */
 export interface ReceptiveField {

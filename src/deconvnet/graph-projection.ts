@@ -17,8 +17,9 @@ import {
 } from '../model/graph-gradients.js';
 import { resolveGraphTap } from '../model/graph-model.js';
 import type { GraphModelLike } from '../model/kinds.js';
-import type { ProjectionStrategy } from './rules.js';
-import { tileForward } from './rules.js';
+import { outputKind } from '../model/output-kind.js';
+import type { ProjectionStrategy } from './rule-kit.js';
+import { tileForward } from './rule-kit.js';
 
 /** Position rule, as in `ProjectOptions.position`. */
 type Position = 'max' | 'all' | { y: number; x: number };
@@ -83,6 +84,92 @@ export class GraphProjector {
 
   activations(images: tf.Tensor4D, node: string): tf.Tensor {
     return tf.tidy(() => this.model.execute(images, node) as tf.Tensor);
+  }
+
+  /** Name of the graph's (first) output node, when the model lists it. */
+  get outputName(): string | undefined {
+    return (this.model as { outputs?: readonly { name?: string }[] }).outputs?.[0]?.name;
+  }
+
+  /** Whether the graph's output is probabilities (its output node is a `Softmax` op). */
+  get outputIsProbabilities(): boolean {
+    return outputKind(this.model) === 'probabilities';
+  }
+
+  /**
+   * The model's output and, with `node`, that node's activations, from one forward pass where the model names its
+   * output node (call inside a tidy scope).
+   */
+  outputAndActivations(x: tf.Tensor4D, node?: string): { output: tf.Tensor; activations?: tf.Tensor } {
+    if (node === undefined) return { output: this.model.execute(x) as tf.Tensor };
+    const out = this.outputName;
+    if (out === undefined) {
+      return {
+        output: this.model.execute(x) as tf.Tensor,
+        activations: this.model.execute(x, node) as tf.Tensor,
+      };
+    }
+    const [output, activations] = this.model.execute(x, [out, node]) as tf.Tensor[];
+    return { output, activations };
+  }
+
+  /**
+   * `[U, H, W, C]`: the strategy's backward pass of single units of `node` (image, channel, optional position), one
+   * per unit, in one batched `tf.grad` over the images the units refer to. Units are checked against the node's
+   * activations (their shape is known only once computed; the tensors are freed when a check throws).
+   */
+  projectUnits(
+    fn: string,
+    images: tf.Tensor4D,
+    node: string,
+    units: readonly { image: number; channel: number; y?: number; x?: number }[],
+    strategy: ProjectionStrategy,
+    signalKind: 'activation' | 'unit',
+  ): tf.Tensor4D {
+    if (strategy !== 'saliency') checkGraphProjection(fn, this.nodes, node);
+    return tf.tidy(() => {
+      const idx = tf.tensor1d(
+        units.map((u) => u.image),
+        'int32',
+      );
+      const x = tf.gather(images, idx) as tf.Tensor4D;
+      const a = this.model.execute(x, node) as tf.Tensor;
+      const spatial = a.rank === 4;
+      const c = a.shape[a.rank - 1];
+      const oh = spatial ? (a.shape[1] as number) : 1;
+      const ow = spatial ? (a.shape[2] as number) : 1;
+      units.forEach((u, i) => {
+        checkInteger(fn, `units[${i}].channel`, u.channel, 0, c - 1);
+        if (u.y !== undefined || u.x !== undefined) {
+          if (!spatial) {
+            throw new InvalidArgumentError(fn, `units[${i}]`, 'no y/x for a node without spatial axes', u);
+          }
+          checkInteger(fn, `units[${i}].y`, u.y, 0, oh - 1);
+          checkInteger(fn, `units[${i}].x`, u.x, 0, ow - 1);
+        }
+      });
+      const u = units.length;
+      const pos = new Float32Array(u * oh * ow);
+      units.forEach((unit, i) => {
+        if (unit.y === undefined) pos.fill(1, i * oh * ow, (i + 1) * oh * ow);
+        else pos[i * oh * ow + unit.y * ow + (unit.x as number)] = 1;
+      });
+      const chan = tf.oneHot(
+        tf.tensor1d(
+          units.map((un) => un.channel),
+          'int32',
+        ),
+        c,
+      );
+      const mask = spatial
+        ? tf.mul(tf.reshape(chan, [u, 1, 1, c]), tf.tensor4d(pos, [u, oh, ow, 1]))
+        : tf.reshape(chan, [u, ...new Array<number>(a.rank - 2).fill(1), c]);
+      const s =
+        signalKind === 'activation' ? tf.mul(a, mask) : tf.broadcastTo(tf.cast(mask, 'float32'), a.shape);
+      return withRectifierGradients(strategy, () =>
+        tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(this.model.execute(xi, node) as tf.Tensor, s)))(x),
+      ) as tf.Tensor4D;
+    });
   }
 
   /**

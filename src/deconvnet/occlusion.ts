@@ -17,7 +17,7 @@ import {
 import { InvalidArgumentError, type ProgressCallback } from '../core/index.js';
 import { LIMITS } from '../core/limits.js';
 import type { LayerRef } from '../model/layers.js';
-import type { Deconvnet } from './deconvnet.js';
+import type { ScanHost } from './scan.js';
 
 /** Options of {@link Deconvnet.occlusion}. */
 export interface OcclusionOptions {
@@ -95,17 +95,21 @@ export function occluderPositions(length: number, size: number, stride: number):
   return out;
 }
 
-function lastActivation(dn: Deconvnet): string {
-  const nodes = dn.graph.nodes;
-  const last = nodes[nodes.length - 1].layer;
-  if (last.getClassName() === 'Softmax') return 'softmax';
-  const act = (last as unknown as { activation?: { getClassName(): string } }).activation;
-  return act?.getClassName?.() ?? 'linear';
+/** A classifier's output is `[batch, classes]`. */
+function checkClassifierOutput(fn: string, shape: readonly (number | null)[]): void {
+  if (shape.length !== 2) {
+    throw new InvalidArgumentError(
+      fn,
+      'model',
+      'a classifier whose output is [batch, classes]',
+      `output shape [${shape.join(', ')}]`,
+    );
+  }
 }
 
 /** @internal Implementation of {@link Deconvnet.occlusion}. */
 export async function occlusionImpl(
-  dn: Deconvnet,
+  dn: ScanHost,
   images: tf.Tensor4D,
   options: OcclusionOptions,
 ): Promise<OcclusionResult> {
@@ -133,17 +137,11 @@ export async function occlusionImpl(
   if (fill !== 'mean') checkNumber(fn, 'options.fill', fill);
   const outputKind = opts.outputKind ?? 'auto';
   checkOneOf(fn, 'options.outputKind', outputKind, ['auto', 'probabilities', 'logits'] as const);
-  const layerIndex = opts.layer === undefined ? -1 : dn.nodeIndex(fn, opts.layer, 'options.layer');
-  const outShape = dn.graph.nodes[dn.graph.nodes.length - 1].outputShape;
-  if (outShape.length !== 2) {
-    throw new InvalidArgumentError(
-      fn,
-      'model',
-      'a classifier whose output is [batch, classes]',
-      `output shape [${outShape.join(', ')}]`,
-    );
-  }
-  const classes = outShape[1] ?? 0;
+  const target = opts.layer === undefined ? undefined : dn.scanTarget(fn, opts.layer, 'options.layer');
+  const spec = dn.outputSpec();
+  // a GraphModel's output signature may carry no shape: then it is checked on the unoccluded pass
+  if (spec.shape !== undefined) checkClassifierOutput(fn, spec.shape);
+  let classes = spec.shape?.[1] ?? Number.MAX_SAFE_INTEGER;
   let labels: number[];
   if (isTensor(opts.labels)) {
     if (opts.labels.rank !== 1 || opts.labels.shape[0] !== n) {
@@ -159,7 +157,7 @@ export async function occlusionImpl(
   labels.forEach((l, i) => {
     checkInteger(fn, `options.labels[${i}]`, l, 0, classes - 1);
   });
-  const probs = outputKind === 'probabilities' || (outputKind === 'auto' && lastActivation(dn) === 'softmax');
+  const probs = outputKind === 'probabilities' || (outputKind === 'auto' && spec.probabilities);
 
   const rows = occluderPositions(h, opts.size, stride);
   const cols = occluderPositions(w, opts.size, stride);
@@ -167,18 +165,22 @@ export async function occlusionImpl(
   const total = n * p;
   const prob = new Float32Array(total);
   const pred = new Int32Array(total);
-  const feat = layerIndex >= 0 ? new Float32Array(total) : null;
-  const order = Array.from({ length: dn.graph.nodes.length }, (_, i) => i);
+  const feat = target !== undefined ? new Float32Array(total) : null;
 
   // the unoccluded pass: baseline probability and the strongest channel of `layer`
   const [base, strongestT] = tf.tidy(() => {
-    const fwd = dn.forward(images, order, false);
-    const out = fwd.values.get(dn.graph.output)!;
+    const { output: out, activations: a } = dn.outputAndActivations(images, target);
+    if (spec.shape === undefined) {
+      checkClassifierOutput(fn, out.shape);
+      classes = out.shape[1] as number;
+      labels.forEach((l, i) => {
+        checkInteger(fn, `options.labels[${i}]`, l, 0, classes - 1);
+      });
+    }
     const pr = probs ? out : tf.softmax(out);
     const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
     const b = tf.sum(tf.mul(pr, onehot), 1);
-    if (layerIndex < 0) return [b, tf.zeros([n], 'int32')];
-    const a = fwd.values.get(dn.graph.nodes[layerIndex].output)!;
+    if (a === undefined) return [b, tf.zeros([n], 'int32')];
     const flat = tf.reshape(a, [n, -1, a.shape[a.rank - 1]]);
     return [b, tf.argMax(tf.max(flat, 1), 1)];
   });
@@ -209,14 +211,12 @@ export async function occlusionImpl(
         const idx = tf.tensor1d(img, 'int32');
         const x = tf.gather(images, idx);
         const occluded = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(fillT, m));
-        const fwd = dn.forward(occluded, order, false);
-        const out = fwd.values.get(dn.graph.output)!;
+        const { output: out, activations: a } = dn.outputAndActivations(occluded as tf.Tensor4D, target);
         const pr = probs ? out : tf.softmax(out);
         const lab = tf.gather(tf.tensor1d(labels, 'int32'), idx);
         const pTrue = tf.sum(tf.mul(pr, tf.oneHot(lab, classes)), 1);
         const predicted = tf.argMax(pr, 1);
-        if (layerIndex < 0) return [pTrue, predicted, tf.zeros([b])];
-        const a = fwd.values.get(dn.graph.nodes[layerIndex].output)!;
+        if (a === undefined) return [pTrue, predicted, tf.zeros([b])];
         const ch = a.shape[a.rank - 1];
         const sel = tf.oneHot(tf.gather(tf.tensor1d(strongest, 'int32'), idx), ch); // [b, ch]
         const flatA = tf.reshape(a, [b, -1, ch]);

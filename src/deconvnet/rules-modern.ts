@@ -21,7 +21,7 @@ import {
   pair,
   tileForward,
   windowGeometry,
-} from './rules.js';
+} from './rule-kit.js';
 
 interface DepthwiseLike {
   depthwiseKernel: { read(): tf.Tensor };

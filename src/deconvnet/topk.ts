@@ -10,9 +10,9 @@ import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, isTensor } fro
 import { InvalidArgumentError, type ProgressCallback } from '../core/index.js';
 import type { ImageSource } from '../features/index.js';
 import type { LayerRef } from '../model/layers.js';
-import type { Deconvnet } from './deconvnet.js';
 import { type FieldBox, type ReceptiveField, unitBox } from './geometry.js';
-import { PROJECTION_STRATEGIES, type ProjectionStrategy } from './rules.js';
+import { PROJECTION_STRATEGIES, type ProjectionStrategy } from './rule-kit.js';
+import type { ScanHost } from './scan.js';
 
 export type { ImageSource };
 
@@ -113,7 +113,7 @@ export class TopKList {
 }
 
 /** @internal Implementation of {@link Deconvnet.topK}. */
-export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOptions): Promise<TopKResult> {
+export async function topKImpl(dn: ScanHost, data: ImageSource, options: TopKOptions): Promise<TopKResult> {
   const fn = 'Deconvnet.topK';
   dn.checkLive('topK');
   const opts = checkOptions(fn, 'options', options);
@@ -127,8 +127,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
     'onProgress',
     'keepBatches',
   ] satisfies (keyof TopKOptions)[]);
-  const index = dn.nodeIndex(fn, opts.layer, 'options.layer');
-  const node = dn.graph.nodes[index];
+  const target = dn.scanTarget(fn, opts.layer, 'options.layer');
   const k = opts.k ?? 9;
   checkInteger(fn, 'options.k', k, 1, 10_000);
   const batchSize = opts.batchSize ?? 32;
@@ -136,7 +135,15 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   const strategy = opts.strategy ?? dn.strategy;
   checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
   const crop = opts.crop ?? true;
-  const channels = dn.checkChannels(fn, node, opts.channels ?? 'all');
+  const wanted = opts.channels ?? 'all';
+  // a graph node's channel count is known once its activations are: checked in full on the first batch
+  const shape = target.outputShape;
+  let chanT =
+    shape !== undefined
+      ? dn.checkChannelList(fn, wanted, shape[shape.length - 1] ?? 0)
+      : wanted === 'all'
+        ? []
+        : dn.checkChannelList(fn, wanted, Number.MAX_SAFE_INTEGER);
   const isData = isBatchSource(data);
   if (!isData) {
     throw new InvalidArgumentError(
@@ -148,12 +155,11 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
   }
   if (isTensor(data)) dn.checkImages(fn, data as tf.Tensor4D);
 
-  const rf = dn.layerInfo(index).receptiveField;
-  const spatial = node.outputShape.length === 4;
-  const lists = channels.map(() => new TopKList(k));
+  let spatial = shape !== undefined && shape.length === 4;
+  let ow = spatial ? (shape?.[2] ?? 1) : 1;
+  let lists = chanT.map(() => new TopKList(k));
   const store = new Map<number, Float32Array>();
   let imageShape: [number, number, number] | null = null;
-  const chanT = channels;
   let seen = 0;
   const total = isTensor(data) ? data.shape[0] : 0;
 
@@ -169,7 +175,13 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
       dn.checkImages(fn, batch);
       imageShape = [batch.shape[1], batch.shape[2], batch.shape[3]];
       const [maxT, argT] = tf.tidy(() => {
-        const a = dn.activations(batch, index);
+        const a = dn.activations(batch, target.ref);
+        if (seen === 0) {
+          chanT = dn.checkChannelList(fn, wanted, a.shape[a.rank - 1]);
+          if (lists.length === 0) lists = chanT.map(() => new TopKList(k));
+          spatial = a.rank === 4;
+          ow = spatial ? (a.shape[2] as number) : 1;
+        }
         const n = a.shape[0];
         const sel = tf.gather(a, tf.tensor1d(chanT, 'int32'), a.rank - 1);
         if (!spatial) return [tf.reshape(sel, [n, chanT.length]), tf.zeros([n, chanT.length], 'int32')];
@@ -180,7 +192,6 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
       maxT.dispose();
       argT.dispose();
       const n = batch.shape[0];
-      const ow = spatial ? (node.outputShape[2] ?? 1) : 1;
       const accepted = new Set<number>();
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < chanT.length; j++) {
@@ -213,6 +224,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
 
   // project every kept unit, batchSize units at a time, and crop to the receptive field
   const [h, w, c] = imageShape;
+  const rf = dn.scanField(target, h, w);
   const units: TopKUnit[][] = lists.map((l, j) =>
     l.items.map((e, r) => ({
       channel: chanT[j],
@@ -247,7 +259,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
             channel: u.channel,
             ...(spatial ? { y: u.y, x: u.x } : {}),
           })),
-          { layer: index, strategy },
+          { layer: target.ref, strategy },
         );
         const src = tf.gather(
           imgs,
@@ -288,7 +300,7 @@ export async function topKImpl(dn: Deconvnet, data: ImageSource, options: TopKOp
         tf.reshape(tf.gather(tf.concat([allQ, pad], 0), gi), shape) as tf.Tensor5D,
       ];
     });
-    return { layer: node.name, channels: chanT, k, units, projections, patches, receptiveField: rf };
+    return { layer: target.name, channels: chanT, k, units, projections, patches, receptiveField: rf };
   } finally {
     tf.dispose([...projParts, ...patchParts]);
   }

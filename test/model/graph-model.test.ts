@@ -134,7 +134,21 @@ describe.runIf(backendName() === 'wasm')('GraphModels (the real nsfwjs mobilenet
       UnsupportedLayerError,
       /Softmax.*Softmax.*use strategy 'saliency'/,
     );
-    await expect(dn.topK(x, { layer: CONV1, k: 1 })).rejects.toThrow(GraphModelNotSupportedError);
+    // topK on the graph: the strongest unit of channel 3 (oracle: a scan of the node's activations), projected
+    // like `project` at that position
+    const top = await dn.topK(x, { layer: CONV1, k: 1, channels: [3] });
+    const a = gm.execute(x, CONV1) as tf.Tensor4D;
+    const av = await a.data();
+    const [, , aw, ac] = a.shape;
+    let best = 0;
+    for (let i = 1; i < av.length / ac; i++) if (av[i * ac + 3] > av[best * ac + 3]) best = i;
+    const u = top.units[0][0];
+    expect([u.y, u.x]).toEqual([Math.floor(best / aw), best % aw]);
+    expect(u.score).toBeCloseTo(av[best * ac + 3], 5);
+    const want = dn.project(x, { layer: CONV1, channels: [3], position: { y: u.y, x: u.x } });
+    expectClose(await top.projections.data(), await want.data(), 1e-5, 1e-4);
+    tf.dispose([a, want, top.projections, top.patches]);
+    expect(() => dn.receptiveField(CONV1)).toThrow(GraphModelNotSupportedError);
   });
 
   it('is a Distiller teacher and a SpecialistEnsemble generalist (output kind read from its Softmax op)', async () => {

@@ -35,15 +35,17 @@ export const TOLERANCE = {
   trained: { rtol: 5e-3, atol: 1e-5 },
 };
 /**
- * Deviations measured and not yet explained, by `cell/backend`: the cell runs and is reported with its error, but
- * does not fail the test. Each entry says what is known. Remove an entry once it is fixed (the test then checks the
+ * Deviations measured and traced to a cause outside transferkit, by `cell/backend`: the cell runs and is reported
+ * with its error, but does not fail the test. Each entry says what is known. Remove an entry once it is fixed (the test then checks the
  * cell again).
  */
 export const KNOWN_DEVIATIONS = {
   'transfer/webgl':
-    'after two SGD steps of LayerTransfer.fineTune the weights differ from cpu by ~1e-4 (the logits by ~1e-2 relative), ' +
-    'although the loss and every gradient of the same step match cpu to 1e-7 on webgl, and the Distiller SGD cell and ' +
-    'webgpu match; the difference lies in the grouped-optimizer update on webgl, not yet pinned down',
+    'a tfjs-webgl 4.22 bug in its packed binary ops (WEBGL_PACK_BINARY_OPERATIONS, on by default): after the first SGD ' +
+    'update, the backward pass of the same model below the new head is wrong by ~1e-2 of the gradient (the loss, ' +
+    'the forward pass and the head gradient still match cpu to 1e-7); the same weights uploaded into a fresh model, ' +
+    'or WEBGL_PACK_BINARY_OPERATIONS = false set before the backend starts, give cpu gradients to 1e-7 ' +
+    '(test/browser/diagnose/transfer.mjs)',
 };
 
 /** The cells whose numbers come out of training steps. */
@@ -107,7 +109,8 @@ export function compare(name, backend, got, ref) {
   }
   if (problems.length === 0) return { verdict: 'ok', maxRelError: worst };
   const known = KNOWN_DEVIATIONS[`${name}/${backend}`];
-  if (known)
+  // a known deviation is bounded: the explained one is ~1e-2 relative; anything past 1e-1 is something else
+  if (known && worst <= 0.1)
     return { verdict: 'deviates', detail: `${known} (this run: ${problems.join('; ')})`, maxRelError: worst };
   return { verdict: 'failed', detail: problems.join('; '), maxRelError: worst };
 }
