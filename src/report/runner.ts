@@ -78,6 +78,8 @@ export interface SectionOutcome {
   seconds?: number;
   /** The error message when `status` is `'failed'`. */
   error?: string;
+  /** Why the section was skipped (e.g. it belongs to the other mode). */
+  reason?: string;
   /** The section's headline figures, when it has any. */
   headlines?: Headline[];
 }
@@ -215,8 +217,16 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       let cached = opts.fresh ? undefined : await readCache(cacheFile, section.id, sectionVersion);
       let status: RenderedSection['status'] = cached ? 'cached' : 'ran';
       let error: string | undefined;
+      let reason: string | undefined;
+      // A section outside this mode runs only when named in `only`.
+      const inMode = (section.modes ?? ['quick', 'full']).includes(mode) || opts.only?.includes(section.id);
       if (!cached && opts.rerender) status = 'skipped';
-      if (!cached && !opts.rerender) {
+      else if (!cached && !inMode) {
+        status = 'skipped';
+        reason = `${(section.modes ?? []).join(' / ')} mode only (run with --${section.modes?.[0] ?? 'full'}, or name it in --only)`;
+        sink.log(`- ${section.id}: skipped (${reason})`);
+      }
+      if (!cached && status !== 'skipped') {
         sink.log(`▶ ${section.id}: ${section.title}`);
         const ctx: ReportContext = {
           mode,
@@ -274,6 +284,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         title: section.title,
         html,
         status,
+        reason,
         seconds: cached?.seconds,
         backend: cached?.backend,
         headlines,
@@ -281,6 +292,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       const outcome: SectionOutcome = { id: section.id, title: section.title, status };
       if (cached) outcome.seconds = cached.seconds;
       if (error !== undefined) outcome.error = error;
+      if (reason !== undefined) outcome.reason = reason;
       if (headlines !== undefined && status !== 'failed') outcome.headlines = headlines;
       outcomes.push(outcome);
     }

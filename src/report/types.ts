@@ -45,6 +45,12 @@ export interface ReportSection<R = unknown> {
    * @default 1
    */
   readonly version?: number;
+  /**
+   * The modes whose default run computes the section. In another mode it is computed only when named in `--only`
+   * (else its cached result is re-rendered, or it is listed as skipped with the reason).
+   * @default ['quick', 'full']
+   */
+  readonly modes?: readonly ReportMode[];
   /** Does the experiment; returns JSON-serialisable results. */
   run(ctx: ReportContext): Promise<R>;
   /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */

@@ -146,6 +146,25 @@ describe('runReport', () => {
     expect(reportPaths('x/y.HTML').dir).toBe('x');
   });
 
+  it('skips a section outside the mode unless --only names it', async () => {
+    const f = fakeSections();
+    const fullOnly = { ...f.sections[1], modes: ['full'] as const };
+    const out = path.join(tmp, 'r4');
+    const run = await runReport({ sections: [f.sections[0], fullOnly], out, progress: f.progress });
+    expect(run.sections.map((s) => s.status)).toEqual(['ran', 'skipped']);
+    expect(run.sections[1].reason).toMatch(/full mode only/);
+    expect(f.counts.b).toBe(0);
+    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('not computed: full mode only');
+    const named = await runReport({
+      sections: [f.sections[0], fullOnly],
+      only: ['beta'],
+      out,
+      progress: f.progress,
+    });
+    expect(named.sections.map((s) => `${s.id} ${s.status}`)).toEqual(['beta ran']);
+    expect(f.counts.b).toBe(1);
+  });
+
   it('rejects unknown ids and bad options before running anything', async () => {
     const f = fakeSections();
     await expect(

@@ -23,6 +23,7 @@ import {
   zeilerFergusCnn,
 } from '../../index.js';
 import { type ImageSplit, loadFullMnist } from '../../node/datasets.js';
+import { imagesOf, labelsOf } from '../data.js';
 import { claimsTable, figure, note, paragraph, table } from '../html.js';
 import { formatInterval, type Interval, pairedInterval, tInterval, verdict } from '../stats.js';
 import type { ReportContext, ReportMode, ReportSection } from '../types.js';
@@ -93,24 +94,6 @@ export interface DistillMnistResult {
 }
 
 const CHUNK = 5000;
-
-/** Float tensors `[n, 28, 28, 1]` of the given rows of a part, built from its bytes (a new tensor). */
-function imagesOf(part: ImageSplit['train'], rows: readonly number[]): tf.Tensor4D {
-  const src = part.source.images;
-  const out = new Float32Array(rows.length * 784);
-  rows.forEach((r, i) => {
-    const from = part.indices[r] * 784;
-    for (let k = 0; k < 784; k++) out[i * 784 + k] = src[from + k] / 255;
-  });
-  return tf.tensor4d(out, [rows.length, 28, 28, 1]);
-}
-
-function labelsOf(part: ImageSplit['train'], rows: readonly number[]): tf.Tensor1D {
-  return tf.tensor1d(
-    rows.map((r) => part.labels[r]),
-    'int32',
-  );
-}
 
 /** Test errors of a model over the whole test part, evaluated chunk by chunk (the test set is never all float). */
 async function testErrors(
