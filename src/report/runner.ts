@@ -76,6 +76,11 @@ export interface SectionOutcome {
   status: RenderedSection['status'];
   /** Seconds of `run` (now, or when the cached result was made). */
   seconds?: number;
+  /**
+   * CPU seconds (user + system) of the process during `run`: on a machine shared with other work, a better estimate
+   * of the section's time on an idle machine than the wall clock.
+   */
+  cpuSeconds?: number;
   /** The error message when `status` is `'failed'`. */
   error?: string;
   /** Why the section was skipped (e.g. it belongs to the other mode). */
@@ -106,6 +111,8 @@ export interface CachedResult<R = unknown> {
   backend: string;
   createdAt: string;
   seconds: number;
+  /** CPU seconds (user + system) of the process during `run` (absent in caches of older versions). */
+  cpuSeconds?: number;
   /** The section's `version` when the result was computed. */
   sectionVersion: number;
   result: R;
@@ -238,9 +245,12 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           shared,
         };
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         try {
           const result = await section.run(ctx);
           const seconds = (performance.now() - t0) / 1000;
+          const cpu = process.cpuUsage(cpu0);
+          const cpuSeconds = (cpu.user + cpu.system) / 1e6;
           cached = {
             format: 'transferkit-report-cache',
             version: 1,
@@ -250,6 +260,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
             backend: tf.getBackend(),
             createdAt: new Date().toISOString(),
             seconds,
+            cpuSeconds,
             sectionVersion,
             result,
           };
@@ -257,7 +268,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           // Live tensors after the section (shared models included): a growing count points at a leak.
           const mem = tf.memory();
           sink.log(
-            `✔ ${section.id} in ${seconds.toFixed(1)} s (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
+            `✔ ${section.id} in ${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} s CPU (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
           );
         } catch (e) {
           status = 'failed';
@@ -291,6 +302,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       });
       const outcome: SectionOutcome = { id: section.id, title: section.title, status };
       if (cached) outcome.seconds = cached.seconds;
+      if (cached?.cpuSeconds !== undefined) outcome.cpuSeconds = cached.cpuSeconds;
       if (error !== undefined) outcome.error = error;
       if (reason !== undefined) outcome.reason = reason;
       if (headlines !== undefined && status !== 'failed') outcome.headlines = headlines;
