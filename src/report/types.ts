@@ -9,7 +9,7 @@
  */
 import type { ProgressCallback } from '../index.js';
 
-/** How much work a report run does. `quick` must finish all sections on 2 cores within ~10 minutes. */
+/** How much work a report run does. `quick` must finish all sections within ~6 minutes on an idle 2-core machine. */
 export type ReportMode = 'quick' | 'full';
 
 /** What every section receives from the runner. */

@@ -4,7 +4,7 @@
  * gap between a student trained on hard labels and the teacher, tested with several seeds and a 95% interval.
  *
  * The paper's own MNIST setting (a 1200-1200 MLP teacher with dropout and jitter, an 800-800 student, 60,000
- * transfer digits) cannot show the effect within the quick budget on 2 cores (see the `distill` section, which runs
+ * transfer digits) cannot show the effect within the quick budget on 2 cores (see the `distill` section, full mode only, which runs
  * it at small scale): there the teacher is barely better than the student. This section isolates the claim with a
  * teacher that is clearly better than the student (the zoo CNN) and a student that has little data (the first 3,000
  * training digits), where soft targets carry the most information.
@@ -336,7 +336,7 @@ export function renderDistillMnist(r: DistillMnistResult): string {
       `Test errors of ${n.toLocaleString('en')} (teacher: ${r.teacher.errors}, trained in ${r.teacher.seconds.toFixed(0)} s)`,
     ),
     note(
-      `Beside the paper's setting: Hinton et al. distil a 1200-1200 MLP teacher (dropout, +-2 px jitter; 67 errors) into an 800-800 student on all 60,000 digits (146 -> 74 errors, 91% of the gap). That setting needs hours of training on 2 cores; the distill section runs it at small scale, where an MLP teacher is too close to its student to leave a gap worth closing. Here the teacher is a CNN and the student sees ${c.studentTrain.toLocaleString('en')} digits, which isolates the claim (soft targets carry what hard labels do not) at a cost of seconds per run. Intervals: 95% Student-t over seeds; the errors saved are paired per seed. ${r.mode === 'quick' ? 'Quick mode; run with --full for 800-800 students, the teacher on all 60,000 digits and 5 seeds.' : 'Full mode.'} Backend: ${r.backend}; the section took ${r.seconds.toFixed(0)} s.`,
+      `Beside the paper's setting: Hinton et al. distil a 1200-1200 MLP teacher (dropout, +-2 px jitter; 67 errors) into an 800-800 student on all 60,000 digits (146 -> 74 errors, 91% of the gap). That setting needs hours of training on 2 cores; the distill section (full mode, or --only distill) runs it at a smaller scale, where an MLP teacher is too close to its student to leave a gap worth closing. Here the teacher is a CNN and the student sees ${c.studentTrain.toLocaleString('en')} digits, which isolates the claim (soft targets carry what hard labels do not) at a cost of seconds per run. Intervals: 95% Student-t over seeds; the errors saved are paired per seed. ${r.mode === 'quick' ? 'Quick mode; run with --full for 800-800 students, the teacher on all 60,000 digits and 5 seeds.' : 'Full mode.'} Backend: ${r.backend}; the section took ${r.seconds.toFixed(0)} s.`,
     ),
   ].join('\n');
 }
