@@ -94,7 +94,7 @@ async function runSeed(
     await trainClassifier(generalist, xTrain, yTrain, {
       epochs: cfg.generalistEpochs,
       batchSize: cfg.batchSize,
-      lr: cfg.learningRate,
+      learningRate: cfg.learningRate,
       seed,
       onProgress: (e) =>
         e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: generalist ${tag}` }),
@@ -138,12 +138,12 @@ async function runSeed(
 
     // 4. The control: the generalist trained as many more epochs on all its training data.
     const tc = performance.now();
-    const control = LayerTransfer.fromModel(generalist, { seed });
+    const control = new LayerTransfer(generalist, { seed });
     models.push(control);
     await trainClassifier(control.model, xTrain, yTrain, {
       epochs: cfg.extraEpochs,
       batchSize: cfg.batchSize,
-      lr: cfg.learningRate,
+      learningRate: cfg.learningRate,
       seed: seed + 2,
       onProgress: (e) => e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: control ${tag}` }),
     });
