@@ -79,13 +79,14 @@ function result(): TransferSectionResult {
 }
 
 describe('report section: transfer (similar and dissimilar tasks)', () => {
-  it('has >= 6 transferable stages and >= 3 seeds in quick mode', () => {
-    const c = transferSectionConfig('quick');
+  it('has >= 6 transferable stages in full mode and >= 3 seeds', () => {
+    const c = transferSectionConfig('full');
     expect(
       (c.architecture.filters?.length ?? 0) + (c.architecture.hidden?.length ?? 0),
     ).toBeGreaterThanOrEqual(6);
-    expect(c.seeds).toBeGreaterThanOrEqual(3);
+    expect(transferSectionConfig('quick').seeds).toBeGreaterThanOrEqual(3);
     expect(transferRegions(NS)).toEqual({ middle: [3, 4], upper: [4, 5, 6] });
+    expect(transferRegions([1, 2, 3])).toEqual({ middle: [2], upper: [2, 3] });
   });
 
   it('computes its intervals from per-seed differences (oracle: tInterval by hand)', () => {

@@ -17,7 +17,7 @@ export { runSpecialists } from './run.js';
 export const specialists: ReportSection<SpecialistsResult> = {
   id: 'specialists',
   title: 'Specialist ensembles on Fashion-MNIST (Hinton, Vinyals & Dean 2015, section 5)',
-  version: 2,
+  version: 3,
   run: (ctx) => runSpecialists(ctx),
   render: renderSpecialists,
   headlines: specialistsHeadlines,

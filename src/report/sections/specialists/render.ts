@@ -100,7 +100,7 @@ export function clusterHeatMap(run: SpecialistsRun, names: readonly string[]): s
     rowLabels: labels,
     colLabels: labels,
     blocks,
-    title: `Generalist's confusions on held-out images (seed ${run.seed})`,
+    title: `Generalist's confusions on held-out images`,
     cellSize: 30,
     colormap: 'viridis',
     min: lo,
@@ -128,7 +128,7 @@ export function renderSpecialists(result: SpecialistsResult): string {
   const parts: string[] = [];
   parts.push(
     paragraph(
-      `Hinton, Vinyals & Dean (2015, section 5) train specialists on subsets of classes that a generalist confuses and combine them at test time by minimising KL(p_g, q) + Σ_m KL(p_m, q) over the full distribution q (eq. 5). Here on Fashion-MNIST (the optional fashion-mnist package, seeded stratified split), whose classes are genuinely confusable. Per seed: a ${arch} generalist trained ${c.generalistEpochs} epochs on ${first.sizes.train.toLocaleString('en')} images; its confusion matrix on ${first.sizes.heldOut.toLocaleString('en')} held-out training images, symmetrised and clustered (k searched in 2..${c.kMax}); one specialist per multi-class cluster (a copy of the generalist with a new head over its classes + a dustbin, trained ${c.extraEpochs} epochs on a sample ${Math.round(c.subsetFraction * 100)}% from its classes); and the control, a copy of the generalist trained the same ${c.extraEpochs} extra epochs on all its training data. ${first.sizes.test.toLocaleString('en')} test images choose nothing.`,
+      `Hinton, Vinyals & Dean (2015, section 5) train specialists on subsets of classes that a generalist confuses and combine them at test time by minimising KL(p_g, q) + Σ_m KL(p_m, q) over the full distribution q (eq. 5). Here on Fashion-MNIST (the optional fashion-mnist package, seeded stratified split), whose classes are genuinely confusable. One ${arch} generalist (as in the paper) trained ${c.generalistEpochs} epochs on ${first.sizes.train.toLocaleString('en')} images; its confusion matrix on ${first.sizes.heldOut.toLocaleString('en')} held-out training images, symmetrised and clustered (k searched in 2..${c.kMax}); then per seed one specialist per multi-class cluster (a copy of the generalist with a new head over its classes + a dustbin, trained ${c.extraEpochs} epochs on a sample ${Math.round(c.subsetFraction * 100)}% from its classes), and the control, a copy of the generalist trained the same ${c.extraEpochs} extra epochs on all its training data (the seeds vary the sampling, the new heads and the batch orders, so each seed's ensemble and control pair up). ${first.sizes.test.toLocaleString('en')} test images choose nothing.`,
     ),
   );
   parts.push(
@@ -167,13 +167,13 @@ export function renderSpecialists(result: SpecialistsResult): string {
         `${((r.ensemble.accuracy - r.control.accuracy) * 100).toFixed(2)} points`,
         r.specialists.map((s) => setName(s.classes)).join(' '),
       ]),
-      `Test accuracy on ${first.sizes.test.toLocaleString('en')} images per seed (each seed: its own held-out draw, initialisations, batch orders and clusters).`,
+      `Test accuracy on ${first.sizes.test.toLocaleString('en')} images per seed (one generalist; each seed: its own specialists and control).`,
     ),
   );
   parts.push(
     figure(
       clusterHeatMap(first, names),
-      `Seed ${first.seed}: (M + Mᵀ)/2 of the generalist's row-normalised confusion matrix on held-out training images (off-diagonal colour range; the diagonal is drawn at the top), classes reordered by cluster, the clusters that got a specialist outlined.`,
+      `(M + Mᵀ)/2 of the generalist's row-normalised confusion matrix on held-out training images (off-diagonal colour range; the diagonal is drawn at the top), classes reordered by cluster, the clusters that got a specialist outlined.`,
     ),
   );
   parts.push(
@@ -215,7 +215,7 @@ export function renderSpecialists(result: SpecialistsResult): string {
   const secs = (f: (r: SpecialistsRun) => number) => mean(runs.map(f)).toFixed(1);
   parts.push(
     note(
-      `What differs: 10 classes instead of 15,000, so a specialist's classes are a large share of the data; batch K-means with restarts on the confusion matrix instead of on-line K-means on the covariance of predictions; specialists of the generalist's own size. Verdicts: 95% Student-t intervals of the per-seed paired differences over ${runs.length} seed(s). The recipe (generalist epochs and learning rate, k searched up to 9) was chosen on a development split of the training part, one seed, never on these test images. Per seed: generalist ${secs((r) => r.seconds.generalist)} s, specialists ${secs((r) => r.seconds.specialists)} s, control ${secs((r) => r.seconds.control)} s; the section took ${result.seconds.toFixed(0)} s on ${result.backend} (${result.mode} mode${result.mode === 'quick' ? '; --full: all 70,000 images, 5 seeds' : ''}).`,
+      `What differs: 10 classes instead of 15,000, so a specialist's classes are a large share of the data; batch K-means with restarts on the confusion matrix instead of on-line K-means on the covariance of predictions; specialists of the generalist's own size. Verdicts: 95% Student-t intervals of the per-seed paired differences over ${runs.length} seed(s). The recipe (generalist epochs and learning rate, k searched up to 9) was chosen on a development split of the training part, one seed, never on these test images. Generalist ${first.seconds.generalist.toFixed(1)} s; per seed: specialists ${secs((r) => r.seconds.specialists)} s, control ${secs((r) => r.seconds.control)} s; the section took ${result.seconds.toFixed(0)} s on ${result.backend} (${result.mode} mode${result.mode === 'quick' ? '; --full: all 70,000 images, 5 seeds' : ''}).`,
     ),
   );
   return parts.join('\n');

@@ -66,64 +66,101 @@ function scores(pred: readonly number[], labels: readonly number[], covered: (i:
   return { accuracy: accuracyOn(pred, labels) ?? 0, covered: accuracyOn(pred, labels, covered) };
 }
 
-async function runSeed(
+/** The generalist, trained once per section run, and what every seed shares with it. */
+interface Generalist {
+  model: tfl.LayersModel;
+  xTrain: tf.Tensor4D;
+  yTrain: tf.Tensor1D;
+  trainLabels: number[];
+  nHeld: number;
+  clustering: ReturnType<typeof clusterClasses>;
+  seconds: number;
+  dispose(): void;
+}
+
+/** Trains the generalist on the training part minus a held-out draw, and clusters its held-out confusions. */
+async function trainGeneralist(
   ctx: ReportContext,
   cfg: SpecialistsConfig,
   data: ImageSplit,
-  xTest: tf.Tensor4D,
   seed: number,
-): Promise<SpecialistsRun> {
-  const t0 = performance.now();
-  const numClasses = data.numClasses;
-  const testLabels = data.test.labels;
+): Promise<Generalist> {
+  const tg = performance.now();
   const order = new Rng(seed + 8).permutation(data.train.size);
   const nHeld = Math.round(cfg.heldOutFraction * data.train.size);
   const heldRows = order.slice(0, nHeld);
   const trainRows = order.slice(nHeld);
   const trainLabels = trainRows.map((r) => data.train.labels[r]);
   const heldLabels = heldRows.map((r) => data.train.labels[r]);
-  const models: { dispose(): void }[] = [];
   const xTrain = imagesOf(data.train, trainRows);
   const yTrain = tf.tensor1d(trainLabels, 'int32');
+  const model = hintonMlp({ hidden: cfg.hidden, dropout: 0, inputDropout: 0, seed });
+  const dispose = () => {
+    tf.dispose([xTrain, yTrain]);
+    model.dispose();
+  };
   try {
-    const tag = `s${seed}`;
-    // 1. The generalist.
-    const tg = performance.now();
-    const generalist = hintonMlp({ hidden: cfg.hidden, dropout: 0, inputDropout: 0, seed });
-    models.push(generalist);
-    await trainClassifier(generalist, xTrain, yTrain, {
+    await trainClassifier(model, xTrain, yTrain, {
       epochs: cfg.generalistEpochs,
       batchSize: cfg.batchSize,
       learningRate: cfg.learningRate,
       seed,
-      onProgress: (e) =>
-        e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: generalist ${tag}` }),
+      onProgress: (e) => e.phase === 'train' && ctx.progress({ ...e, phase: 'specialists: generalist' }),
     });
-    const generalistSeconds = (performance.now() - tg) / 1000;
-
-    // 2. Its confusions on held-out training images, clustered.
+    // Its confusions on held-out training images, clustered.
     const xHeld = imagesOf(data.train, heldRows);
     let held: Float32Array | Int32Array | Uint8Array;
     try {
-      const probs = tf.tidy(() => tf.softmax(generalist.predict(xHeld) as tf.Tensor));
+      const probs = tf.tidy(() => tf.softmax(model.predict(xHeld) as tf.Tensor));
       held = await probs.data();
       probs.dispose();
     } finally {
       xHeld.dispose();
     }
-    const clustering = clusterClasses(held, numClasses, {
+    const clustering = clusterClasses(held, data.numClasses, {
       method: 'confusion',
       labels: heldLabels,
       k: { min: 2, max: cfg.kMax },
       seed,
     });
     ctx.log(
-      `specialists: ${tag} clusters ${clustering.clusters
+      `specialists: clusters ${clustering.clusters
         .filter((c) => c.classes.length > 1)
         .map((c) => `{${c.classes.map((k) => data.classNames[k]).join(', ')}}`)
         .join(' ')}`,
     );
+    return {
+      model,
+      xTrain,
+      yTrain,
+      trainLabels,
+      nHeld,
+      clustering,
+      seconds: (performance.now() - tg) / 1000,
+      dispose,
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
 
+async function runSeed(
+  ctx: ReportContext,
+  cfg: SpecialistsConfig,
+  data: ImageSplit,
+  xTest: tf.Tensor4D,
+  g: Generalist,
+  seed: number,
+): Promise<SpecialistsRun> {
+  const t0 = performance.now();
+  const numClasses = data.numClasses;
+  const testLabels = data.test.labels;
+  const { model: generalist, xTrain, yTrain, trainLabels, clustering, nHeld } = g;
+  const generalistSeconds = g.seconds;
+  const models: { dispose(): void }[] = [];
+  try {
+    const tag = `s${seed}`;
     // 3. Specialists: copies of the generalist with a new head, trained on enriched samples.
     const ts = performance.now();
     const ensemble = await SpecialistEnsemble.train(generalist, xTrain, trainLabels, {
@@ -172,7 +209,7 @@ async function runSeed(
     return {
       seed,
       sizes: {
-        train: trainRows.length,
+        train: trainLabels.length,
         heldOut: nHeld,
         test: testLabels.length,
         covered: testLabels.filter((_, i) => covered(i)).length,
@@ -201,7 +238,6 @@ async function runSeed(
       },
     };
   } finally {
-    tf.dispose([xTrain, yTrain]);
     for (const m of models.reverse()) m.dispose();
   }
 }
@@ -223,10 +259,13 @@ export async function runSpecialists(
   const cfg = config ?? specialistsConfig(ctx.mode);
   const data = await sharedFashion(ctx, { limitPerClass: cfg.limitPerClass, testFraction: cfg.testFraction });
   const xTest = imagesOf(data.test, range(data.test.size));
+  let generalist: Generalist | undefined;
   try {
+    // One generalist (as in the paper); the seeds vary the specialists' and the control's training.
+    generalist = await trainGeneralist(ctx, cfg, data, ctx.seed + 300);
     const runs: SpecialistsRun[] = [];
     for (let i = 0; i < cfg.seeds; i++) {
-      const run = await runSeed(ctx, cfg, data, xTest, ctx.seed + 300 + i);
+      const run = await runSeed(ctx, cfg, data, xTest, generalist, ctx.seed + 301 + i);
       runs.push(run);
       ctx.log(
         `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%`,
@@ -242,5 +281,6 @@ export async function runSpecialists(
     };
   } finally {
     xTest.dispose();
+    generalist?.dispose();
   }
 }

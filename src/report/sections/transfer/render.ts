@@ -48,11 +48,21 @@ function pts(iv: Interval | null): string {
   return iv === null ? 'n/a (one seed)' : `${formatInterval(iv, { scale: 100, signed: true })} pts`;
 }
 
-/** The middle values of n (where the paper's BnB dip sits) and the upper half (where specialisation shows). */
+/**
+ * The middle values of n (where the paper's BnB dip sits: the central one or two of the interior n, those strictly
+ * between the first and the last) and the upper half (where specialisation shows).
+ *
+ * @example
+ * ```ts
+ * transferRegions([1, 2, 3, 4, 5, 6]); // { middle: [3, 4], upper: [4, 5, 6] }
+ * ```
+ */
 export function transferRegions(ns: readonly number[]): { middle: number[]; upper: number[] } {
   const k = Math.max(...ns);
-  const lo = Math.ceil(k / 2);
-  return { middle: ns.filter((n) => n === lo || n === lo + 1), upper: ns.filter((n) => n > k / 2) };
+  const interior = ns.filter((n) => n > ns[0] && n < k);
+  const c = Math.floor((interior.length - 1) / 2);
+  const middle = interior.length <= 2 ? interior : interior.slice(c, c + 2);
+  return { middle, upper: ns.filter((n) => n > k / 2) };
 }
 
 /** The intervals behind the section's verdicts (null with fewer than two seeds). */
@@ -302,7 +312,7 @@ export function renderTransfer(r: TransferSectionResult): string {
   }
   parts.push(
     note(
-      `What differs at this scale: 5-class tasks instead of 500 ImageNet classes, a ${r.stageNames.length}-stage CNN instead of 8 layers, ${c.epochs} epoch(s) on ${c.perClass} images per class instead of training to convergence on ~645k images per task. With short training, frozen layers from a trained net give the upper stages a head start, which works against a BnB dip. Intervals: 95% Student-t over the seeds of per-seed differences to baseB (the same seed's baseB). Median time per network: ${r.medianRunSeconds.toFixed(1)} s; section: ${r.seconds.toFixed(0)} s (${r.mode} mode${r.mode === 'quick' ? '; --full: twice the width, 600 per class, 2 epochs, 5 seeds' : ''}).`,
+      `What differs at this scale: 5-class tasks instead of 500 ImageNet classes, a ${r.stageNames.length}-stage CNN instead of 8 layers, ${c.epochs} epoch(s) on ${c.perClass} images per class instead of training to convergence on ~645k images per task. With short training, frozen layers from a trained net give the upper stages a head start, which works against a BnB dip. Intervals: 95% Student-t over the seeds of per-seed differences to baseB (the same seed's baseB). Median time per network: ${r.medianRunSeconds.toFixed(1)} s; section: ${r.seconds.toFixed(0)} s (${r.mode} mode${r.mode === 'quick' ? '; --full: a 7-stage CNN (n = 1..6), 600 per class, 3 epochs, 5 seeds. A 7-stage net in quick mode (one epoch, 225 training images per class) left its bases under-trained (baseB 49-64%), so quick mode keeps 4 stages' : ''}).`,
     ),
   );
   return parts.join('\n');
