@@ -77,6 +77,9 @@ describe('runReport', () => {
     expect(run.file).toBe(path.join(out, 'index.html'));
     expect(run.sections.map((s) => s.status)).toEqual(['ran', 'ran', 'failed']);
     expect(run.sections[2].error).toMatch(/boom/);
+    // CPU seconds are recorded beside the wall time (never more than the cores allow over the wall time).
+    expect(run.sections[0].cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(run.sections[0].cpuSeconds).toBeLessThan((run.sections[0].seconds ?? 0) * 4 + 1);
     expect(f.counts).toEqual({ a: 1, b: 1, shared: 1, disposed: 1 });
     expect(tf.memory().numTensors).toBe(before);
     expect(f.events).toEqual([{ phase: 'work', done: 1, total: 1 }]);
