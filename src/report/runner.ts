@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkOptions, InvalidArgumentError } from '../index.js';
+import { checkInteger, checkOneOf, checkOptions, escapeXml, InvalidArgumentError } from '../index.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
 import { sections as registry } from './sections/index.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
@@ -279,7 +279,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       let html = '';
       let headlines: Headline[] | undefined;
       if (status === 'failed') {
-        html = `<pre class="error">${escapeHtml(error ?? '')}</pre>`;
+        html = `<pre class="error">${escapeXml(error ?? '')}</pre>`;
       } else if (cached) {
         try {
           html = section.render(cached.result, { mode, seed, backend: cached.backend });
@@ -287,7 +287,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         } catch (e) {
           status = 'failed';
           error = `render: ${errorText(e)}`;
-          html = `<pre class="error">${escapeHtml(error)}</pre>`;
+          html = `<pre class="error">${escapeXml(error)}</pre>`;
         }
       }
       rendered.push({
@@ -332,8 +332,4 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
   await mkdir(dir, { recursive: true });
   await writeFile(file, html);
   return { file, cacheDir, sections: outcomes, seconds };
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
