@@ -155,7 +155,7 @@ function fig3(o: TransferSplitOutcome, stageNames: readonly string[]): string {
     Number.isFinite,
   );
   return lineChart({
-    title: `${o.name === 'similar' ? 'Similar' : 'Dissimilar'} tasks: A = ${o.taskA}, B = digits 5-9`,
+    title: `${o.name === 'similar' ? 'Similar tasks: A = digits 0-4' : 'Dissimilar tasks: A = clothes'}, B = digits 5-9`,
     xLabel: `n = stages copied (${ns.map((n) => `${n}: ${stageNames[n - 1]}`).join(', ')})`,
     yLabel: 'test accuracy on B',
     xTicks: ns,
