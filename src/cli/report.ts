@@ -86,7 +86,7 @@ export function reportCommand(): Command {
       );
       if (lines.length > 0) process.stderr.write(`\nAt a glance:\n${lines.join('\n')}\n`);
       process.stderr.write(
-        `\nReport written to ${run.file} in ${run.seconds.toFixed(1)} s: ${run.sections.map((s) => `${s.id} ${s.status}`).join(', ')}\n`,
+        `\nReport written to ${run.file} in ${run.seconds.toFixed(1)} s: ${run.sections.map((s) => `${s.id} ${s.status}${s.seconds === undefined ? '' : ` ${s.seconds.toFixed(0)} s${s.cpuSeconds === undefined ? '' : ` (${s.cpuSeconds.toFixed(0)} s CPU)`}`}`).join(', ')}\n`,
       );
       if (failed.length > 0) {
         for (const f of failed) process.stderr.write(`\n${f.id} failed:\n${f.error}\n`);

@@ -13,7 +13,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../index.js';
-import { checkInteger, checkOneOf, checkOptions } from '../internal.js';
+import { checkInteger, checkOneOf, checkOptions, escapeXml } from '../internal.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
 import { sections as registry } from './sections/index.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
@@ -77,8 +77,15 @@ export interface SectionOutcome {
   status: RenderedSection['status'];
   /** Seconds of `run` (now, or when the cached result was made). */
   seconds?: number;
+  /**
+   * CPU seconds (user + system) of the process during `run`: on a machine shared with other work, a better estimate
+   * of the section's time on an idle machine than the wall clock.
+   */
+  cpuSeconds?: number;
   /** The error message when `status` is `'failed'`. */
   error?: string;
+  /** Why the section was skipped (e.g. it belongs to the other mode). */
+  reason?: string;
   /** The section's headline figures, when it has any. */
   headlines?: Headline[];
 }
@@ -105,6 +112,8 @@ export interface CachedResult<R = unknown> {
   backend: string;
   createdAt: string;
   seconds: number;
+  /** CPU seconds (user + system) of the process during `run` (absent in caches of older versions). */
+  cpuSeconds?: number;
   /** The section's `version` when the result was computed. */
   sectionVersion: number;
   result: R;
@@ -216,8 +225,16 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       let cached = opts.fresh ? undefined : await readCache(cacheFile, section.id, sectionVersion);
       let status: RenderedSection['status'] = cached ? 'cached' : 'ran';
       let error: string | undefined;
+      let reason: string | undefined;
+      // A section outside this mode runs only when named in `only`.
+      const inMode = (section.modes ?? ['quick', 'full']).includes(mode) || opts.only?.includes(section.id);
       if (!cached && opts.rerender) status = 'skipped';
-      if (!cached && !opts.rerender) {
+      else if (!cached && !inMode) {
+        status = 'skipped';
+        reason = `${(section.modes ?? []).join(' / ')} mode only (run with --${section.modes?.[0] ?? 'full'}, or name it in --only)`;
+        sink.log(`- ${section.id}: skipped (${reason})`);
+      }
+      if (!cached && status !== 'skipped') {
         sink.log(`▶ ${section.id}: ${section.title}`);
         const ctx: ReportContext = {
           mode,
@@ -229,9 +246,12 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           shared,
         };
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         try {
           const result = await section.run(ctx);
           const seconds = (performance.now() - t0) / 1000;
+          const cpu = process.cpuUsage(cpu0);
+          const cpuSeconds = (cpu.user + cpu.system) / 1e6;
           cached = {
             format: 'transferkit-report-cache',
             version: 1,
@@ -241,6 +261,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
             backend: tf.getBackend(),
             createdAt: new Date().toISOString(),
             seconds,
+            cpuSeconds,
             sectionVersion,
             result,
           };
@@ -248,7 +269,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           // Live tensors after the section (shared models included): a growing count points at a leak.
           const mem = tf.memory();
           sink.log(
-            `✔ ${section.id} in ${seconds.toFixed(1)} s (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
+            `✔ ${section.id} in ${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} s CPU (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
           );
         } catch (e) {
           status = 'failed';
@@ -259,7 +280,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
       let html = '';
       let headlines: Headline[] | undefined;
       if (status === 'failed') {
-        html = `<pre class="error">${escapeHtml(error ?? '')}</pre>`;
+        html = `<pre class="error">${escapeXml(error ?? '')}</pre>`;
       } else if (cached) {
         try {
           html = section.render(cached.result, { mode, seed, backend: cached.backend });
@@ -267,7 +288,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         } catch (e) {
           status = 'failed';
           error = `render: ${errorText(e)}`;
-          html = `<pre class="error">${escapeHtml(error)}</pre>`;
+          html = `<pre class="error">${escapeXml(error)}</pre>`;
         }
       }
       rendered.push({
@@ -275,13 +296,16 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
         title: section.title,
         html,
         status,
+        reason,
         seconds: cached?.seconds,
         backend: cached?.backend,
         headlines,
       });
       const outcome: SectionOutcome = { id: section.id, title: section.title, status };
       if (cached) outcome.seconds = cached.seconds;
+      if (cached?.cpuSeconds !== undefined) outcome.cpuSeconds = cached.cpuSeconds;
       if (error !== undefined) outcome.error = error;
+      if (reason !== undefined) outcome.reason = reason;
       if (headlines !== undefined && status !== 'failed') outcome.headlines = headlines;
       outcomes.push(outcome);
     }
@@ -309,8 +333,4 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
   await mkdir(dir, { recursive: true });
   await writeFile(file, html);
   return { file, cacheDir, sections: outcomes, seconds };
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

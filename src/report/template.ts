@@ -14,6 +14,8 @@ export interface RenderedSection {
   html: string;
   /** `ran` (computed now), `cached` (re-rendered from the cache), `failed`, `skipped` (no cache with --rerender). */
   status: 'ran' | 'cached' | 'failed' | 'skipped';
+  /** Why a `skipped` section was not computed. @default no cached results with --rerender */
+  reason?: string;
   /** Seconds the section's `run` took (when it ran, or when the cached result was made). */
   seconds?: number;
   /** The backend that produced the results. */
@@ -81,7 +83,7 @@ function statusLine(s: RenderedSection): string {
     case 'failed':
       return 'failed: see the error below';
     default:
-      return 'not computed: no cached results (run without --rerender)';
+      return `not computed: ${escapeXml(s.reason ?? 'no cached results (run without --rerender)')}`;
   }
 }
 

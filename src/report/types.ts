@@ -9,7 +9,7 @@
  */
 import type { ProgressCallback } from '../index.js';
 
-/** How much work a report run does. `quick` must finish all sections on 2 cores within ~10 minutes. */
+/** How much work a report run does. `quick` must finish all sections within ~6 minutes on an idle 2-core machine. */
 export type ReportMode = 'quick' | 'full';
 
 /** What every section receives from the runner. */
@@ -45,6 +45,12 @@ export interface ReportSection<R = unknown> {
    * @default 1
    */
   readonly version?: number;
+  /**
+   * The modes whose default run computes the section. In another mode it is computed only when named in `--only`
+   * (else its cached result is re-rendered, or it is listed as skipped with the reason).
+   * @default ['quick', 'full']
+   */
+  readonly modes?: readonly ReportMode[];
   /** Does the experiment; returns JSON-serialisable results. */
   run(ctx: ReportContext): Promise<R>;
   /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */

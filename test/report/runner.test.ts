@@ -77,6 +77,9 @@ describe('runReport', () => {
     expect(run.file).toBe(path.join(out, 'index.html'));
     expect(run.sections.map((s) => s.status)).toEqual(['ran', 'ran', 'failed']);
     expect(run.sections[2].error).toMatch(/boom/);
+    // CPU seconds are recorded beside the wall time (never more than the cores allow over the wall time).
+    expect(run.sections[0].cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(run.sections[0].cpuSeconds).toBeLessThan((run.sections[0].seconds ?? 0) * 4 + 1);
     expect(f.counts).toEqual({ a: 1, b: 1, shared: 1, disposed: 1 });
     expect(tf.memory().numTensors).toBe(before);
     expect(f.events).toEqual([{ phase: 'work', done: 1, total: 1 }]);
@@ -144,6 +147,25 @@ describe('runReport', () => {
     expect(existsSync(path.join(cacheDir, 'full-seed0', 'alpha.json'))).toBe(true);
     expect(readFileSync(file, 'utf8')).toContain('mode full');
     expect(reportPaths('x/y.HTML').dir).toBe('x');
+  });
+
+  it('skips a section outside the mode unless --only names it', async () => {
+    const f = fakeSections();
+    const fullOnly = { ...f.sections[1], modes: ['full'] as const };
+    const out = path.join(tmp, 'r4');
+    const run = await runReport({ sections: [f.sections[0], fullOnly], out, progress: f.progress });
+    expect(run.sections.map((s) => s.status)).toEqual(['ran', 'skipped']);
+    expect(run.sections[1].reason).toMatch(/full mode only/);
+    expect(f.counts.b).toBe(0);
+    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('not computed: full mode only');
+    const named = await runReport({
+      sections: [f.sections[0], fullOnly],
+      only: ['beta'],
+      out,
+      progress: f.progress,
+    });
+    expect(named.sections.map((s) => `${s.id} ${s.status}`)).toEqual(['beta ran']);
+    expect(f.counts.b).toBe(1);
   });
 
   it('rejects unknown ids and bad options before running anything', async () => {

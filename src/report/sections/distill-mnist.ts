@@ -4,7 +4,7 @@
  * gap between a student trained on hard labels and the teacher, tested with several seeds and a 95% interval.
  *
  * The paper's own MNIST setting (a 1200-1200 MLP teacher with dropout and jitter, an 800-800 student, 60,000
- * transfer digits) cannot show the effect within the quick budget on 2 cores (see the `distill` section, which runs
+ * transfer digits) cannot show the effect within the quick budget on 2 cores (see the `distill` section, full mode only, which runs
  * it at small scale): there the teacher is barely better than the student. This section isolates the claim with a
  * teacher that is clearly better than the student (the zoo CNN) and a student that has little data (the first 3,000
  * training digits), where soft targets carry the most information.
@@ -23,6 +23,7 @@ import {
   zeilerFergusCnn,
 } from '../../index.js';
 import { type ImageSplit, loadFullMnist } from '../../node/datasets.js';
+import { imagesOf, labelsOf } from '../data.js';
 import { claimsTable, figure, note, paragraph, table } from '../html.js';
 import { formatInterval, type Interval, pairedInterval, tInterval, verdict } from '../stats.js';
 import type { ReportContext, ReportMode, ReportSection } from '../types.js';
@@ -93,24 +94,6 @@ export interface DistillMnistResult {
 }
 
 const CHUNK = 5000;
-
-/** Float tensors `[n, 28, 28, 1]` of the given rows of a part, built from its bytes (a new tensor). */
-function imagesOf(part: ImageSplit['train'], rows: readonly number[]): tf.Tensor4D {
-  const src = part.source.images;
-  const out = new Float32Array(rows.length * 784);
-  rows.forEach((r, i) => {
-    const from = part.indices[r] * 784;
-    for (let k = 0; k < 784; k++) out[i * 784 + k] = src[from + k] / 255;
-  });
-  return tf.tensor4d(out, [rows.length, 28, 28, 1]);
-}
-
-function labelsOf(part: ImageSplit['train'], rows: readonly number[]): tf.Tensor1D {
-  return tf.tensor1d(
-    rows.map((r) => part.labels[r]),
-    'int32',
-  );
-}
 
 /** Test errors of a model over the whole test part, evaluated chunk by chunk (the test set is never all float). */
 async function testErrors(
@@ -353,7 +336,7 @@ export function renderDistillMnist(r: DistillMnistResult): string {
       `Test errors of ${n.toLocaleString('en')} (teacher: ${r.teacher.errors}, trained in ${r.teacher.seconds.toFixed(0)} s)`,
     ),
     note(
-      `Beside the paper's setting: Hinton et al. distil a 1200-1200 MLP teacher (dropout, +-2 px jitter; 67 errors) into an 800-800 student on all 60,000 digits (146 -> 74 errors, 91% of the gap). That setting needs hours of training on 2 cores; the distill section runs it at small scale, where an MLP teacher is too close to its student to leave a gap worth closing. Here the teacher is a CNN and the student sees ${c.studentTrain.toLocaleString('en')} digits, which isolates the claim (soft targets carry what hard labels do not) at a cost of seconds per run. Intervals: 95% Student-t over seeds; the errors saved are paired per seed. ${r.mode === 'quick' ? 'Quick mode; run with --full for 800-800 students, the teacher on all 60,000 digits and 5 seeds.' : 'Full mode.'} Backend: ${r.backend}; the section took ${r.seconds.toFixed(0)} s.`,
+      `Beside the paper's setting: Hinton et al. distil a 1200-1200 MLP teacher (dropout, +-2 px jitter; 67 errors) into an 800-800 student on all 60,000 digits (146 -> 74 errors, 91% of the gap). That setting needs hours of training on 2 cores; the distill section (full mode, or --only distill) runs it at a smaller scale, where an MLP teacher is too close to its student to leave a gap worth closing. Here the teacher is a CNN and the student sees ${c.studentTrain.toLocaleString('en')} digits, which isolates the claim (soft targets carry what hard labels do not) at a cost of seconds per run. Intervals: 95% Student-t over seeds; the errors saved are paired per seed. ${r.mode === 'quick' ? 'Quick mode; run with --full for 800-800 students, the teacher on all 60,000 digits and 5 seeds.' : 'Full mode.'} Backend: ${r.backend}; the section took ${r.seconds.toFixed(0)} s.`,
     ),
   ].join('\n');
 }

@@ -11,8 +11,8 @@ import { distillMnist } from './distill-mnist.js';
 import { features } from './features.js';
 import { foundation } from './foundation.js';
 import { patches } from './patches.js';
-import { specialists } from './specialists.js';
-import { transfer } from './transfer.js';
+import { specialists } from './specialists/index.js';
+import { transfer } from './transfer/index.js';
 
 /** Every section of the report, in order. */
 export const sections: ReportSection<any>[] = [

@@ -28,7 +28,7 @@ import {
   type Scene,
   scenesToTensor,
 } from '../../index.js';
-import { colormap, pngDataUri } from '../../internal.js';
+import { colormap, escapeXml, pngDataUri } from '../../internal.js';
 import { sharedMnist, sharedReferenceCnn } from '../shared.js';
 import type { ReportContext, ReportSection } from '../types.js';
 
@@ -404,10 +404,6 @@ async function run(ctx: ReportContext): Promise<PatchesResult> {
   }
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');
 
 /** The paper's headline figure (Oquab et al. 2014, patches with the power mean), in the text and the headline. */
@@ -426,7 +422,7 @@ function render(r: PatchesResult): string {
   const rows = r.methods
     .map(
       (m) =>
-        `<tr><td>${esc(m.name)}</td><td><b>${pct(m.map)}</b></td>${m.ap.map((a) => `<td>${pct(a)}</td>`).join('')}</tr>`,
+        `<tr><td>${escapeXml(m.name)}</td><td><b>${pct(m.map)}</b></td>${m.ap.map((a) => `<td>${pct(a)}</td>`).join('')}</tr>`,
     )
     .join('');
   const head = `<tr><th>image scores from</th><th>mAP</th>${Array.from({ length: NUM_CLASSES }, (_, c) => `<th>${c}</th>`).join('')}</tr>`;
@@ -476,7 +472,7 @@ The mechanism is the same: a source network trained on centred objects transfers
 when it is trained and evaluated on patches that look like its source images, and the power mean turns patch scores
 into image scores. The whole-image baseline sees each digit shrunk by ${(r.canvas / 28).toFixed(1)}×, the "capture
 bias" Oquab et al. describe. Dropout masks are not seeded in tfjs-layers, so mAPs move by a few points between
-runs; the ordering of the rows has been stable in our runs. AP: ${esc(r.apSource)}. Run time ${r.seconds.toFixed(0)} s (${r.mode}).</p>`;
+runs; the ordering of the rows has been stable in our runs. AP: ${escapeXml(r.apSource)}. Run time ${r.seconds.toFixed(0)} s (${r.mode}).</p>`;
 }
 
 /** The `patches` section of the report. */

@@ -1,0 +1,352 @@
+/**
+ * Renders the transfer section: figures like Yosinski et al.'s fig. 3 (every treatment on B against n, per split)
+ * and fig. 4 (AnB relative to baseB, similar vs dissimilar), with 95% intervals over seeds, and the claims whose
+ * verdicts are read from those intervals.
+ *
+ * @module
+ */
+import { lineChart, TRANSFER_KINDS, type TransferKind, type TransferResults } from '../../../index.js';
+import { claimsTable, figure, note, paragraph, table } from '../../html.js';
+import { formatInterval, type Interval, mean, tInterval, type Verdict, verdict } from '../../stats.js';
+import type { Headline } from '../../types.js';
+import type { TransferSectionResult, TransferSplitOutcome } from './config.js';
+
+/** Accuracy of `kind` at `n` (n = 0 for the bases) per seed, in the order of `results.seeds`. */
+function perSeed(results: TransferResults, kind: string, n: number): number[] {
+  return results.seeds.map((seed) => {
+    const run = results.runs.find((r) => r.kind === kind && r.n === n && r.seed === seed);
+    return run === undefined ? Number.NaN : run.accuracy;
+  });
+}
+
+/** `kind(n) - baseB` per seed. */
+function relative(results: TransferResults, kind: TransferKind, n: number): number[] {
+  const base = perSeed(results, 'baseB', 0);
+  return perSeed(results, kind, n).map((v, i) => v - base[i]);
+}
+
+/** Per seed, the mean over `ns` of `kind(n) - baseB`. */
+function meanRelative(results: TransferResults, kind: TransferKind, ns: readonly number[]): number[] {
+  const rows = ns.map((n) => relative(results, kind, n));
+  return results.seeds.map((_, i) => mean(rows.map((r) => r[i])));
+}
+
+/** A t interval, or null with fewer than two finite values. */
+function interval(xs: readonly number[]): Interval | null {
+  return xs.length >= 2 && xs.every(Number.isFinite) ? tInterval(xs) : null;
+}
+
+/** Equivalence verdict: the whole interval within +-margin holds, entirely outside does not, else inconclusive. */
+function within(iv: Interval | null, margin: number): Verdict {
+  if (iv === null) return 'inconclusive';
+  if (iv.lo > -margin && iv.hi < margin) return 'holds';
+  if (iv.hi < -margin || iv.lo > margin) return 'does not hold';
+  return 'inconclusive';
+}
+
+function pts(iv: Interval | null): string {
+  return iv === null ? 'n/a (one seed)' : `${formatInterval(iv, { scale: 100, signed: true })} pts`;
+}
+
+/**
+ * The middle values of n (where the paper's BnB dip sits: the central one or two of the interior n, those strictly
+ * between the first and the last) and the upper half (where specialisation shows).
+ *
+ * @example
+ * ```ts
+ * transferRegions([1, 2, 3, 4, 5, 6]); // { middle: [3, 4], upper: [4, 5, 6] }
+ * ```
+ */
+export function transferRegions(ns: readonly number[]): { middle: number[]; upper: number[] } {
+  const k = Math.max(...ns);
+  const interior = ns.filter((n) => n > ns[0] && n < k);
+  const c = Math.floor((interior.length - 1) / 2);
+  const middle = interior.length <= 2 ? interior : interior.slice(c, c + 2);
+  return { middle, upper: ns.filter((n) => n > k / 2) };
+}
+
+/** The intervals behind the section's verdicts (null with fewer than two seeds). */
+export interface TransferIntervals {
+  /** Similar split: mean over the middle n of BnB - baseB (the co-adaptation dip: below 0). */
+  bnbDip: Interval | null;
+  /** Similar split: AnB at the first n minus AnB at the last n (specialisation: above 0). */
+  anbFall: Interval | null;
+  /** Mean over the upper n of AnB(similar) - AnB(dissimilar) (above 0: transfer falls with dissimilarity). */
+  dissimilarity: Interval | null;
+  /** Similar split: mean over all n of AnB+ - baseB (above 0). */
+  anbPlus: Interval | null;
+  /** Dissimilar split: mean over all n of AnB+ - baseB. */
+  anbPlusDissimilar: Interval | null;
+  /** Similar split: mean over all n of BnB+ - baseB (within +-1 point). */
+  bnbPlus: Interval | null;
+}
+
+/**
+ * The section's intervals: 95% Student-t over seeds of per-seed differences (the seeds are shared by both splits).
+ *
+ * @example
+ * ```ts
+ * verdict(transferIntervals(result).bnbDip!, 0, 'below');
+ * ```
+ */
+export function transferIntervals(r: TransferSectionResult): TransferIntervals {
+  const sim = r.splits.find((s) => s.name === 'similar')?.results;
+  const dis = r.splits.find((s) => s.name === 'dissimilar')?.results;
+  const none = null;
+  if (sim === undefined) {
+    return {
+      bnbDip: none,
+      anbFall: none,
+      dissimilarity: none,
+      anbPlus: none,
+      anbPlusDissimilar: none,
+      bnbPlus: none,
+    };
+  }
+  const ns = sim.ns;
+  const { middle, upper } = transferRegions(ns);
+  const first = perSeed(sim, 'AnB', ns[0]);
+  const last = perSeed(sim, 'AnB', ns[ns.length - 1]);
+  let dissimilarity: Interval | null = null;
+  if (dis !== undefined && dis.seeds.join() === sim.seeds.join()) {
+    const a = meanRelative(sim, 'AnB', upper);
+    const b = meanRelative(dis, 'AnB', upper);
+    dissimilarity = interval(a.map((v, i) => v - b[i]));
+  }
+  return {
+    bnbDip: interval(meanRelative(sim, 'BnB', middle)),
+    anbFall: interval(first.map((v, i) => v - last[i])),
+    dissimilarity,
+    anbPlus: interval(meanRelative(sim, 'AnB+', ns)),
+    anbPlusDissimilar: dis === undefined ? null : interval(meanRelative(dis, 'AnB+', dis.ns)),
+    bnbPlus: interval(meanRelative(sim, 'BnB+', ns)),
+  };
+}
+
+const COLORS: Record<TransferKind, string> = {
+  BnB: '#1f77b4',
+  'BnB+': '#6baed6',
+  AnB: '#d62728',
+  'AnB+': '#ff9896',
+};
+
+/** Mean and 95% half-width of a list of per-seed values (half-width 0 with one seed). */
+function meanHalf(xs: readonly number[]): { m: number; h: number } {
+  const iv = interval(xs);
+  return iv === null ? { m: mean(xs), h: 0 } : { m: iv.estimate, h: iv.hi - iv.estimate };
+}
+
+/** Fig. 3-like: every treatment's accuracy on B against n, error bars = 95% CI half-width; baseB dashed. */
+function fig3(o: TransferSplitOutcome, stageNames: readonly string[]): string {
+  const ns = o.results.ns;
+  const offset: Record<TransferKind, number> = { BnB: -0.09, 'BnB+': -0.03, AnB: 0.03, 'AnB+': 0.09 };
+  const series = TRANSFER_KINDS.map((k) => {
+    const pts = ns.map((n) => meanHalf(perSeed(o.results, k, n)));
+    return {
+      name: k,
+      x: ns.map((n) => n + offset[k]),
+      y: pts.map((p) => p.m),
+      err: pts.map((p) => p.h),
+      color: COLORS[k],
+    };
+  });
+  const base = meanHalf(perSeed(o.results, 'baseB', 0));
+  const lows = [...series.flatMap((s) => s.y.map((v, i) => v - s.err[i])), base.m - base.h].filter(
+    Number.isFinite,
+  );
+  return lineChart({
+    title: `${o.name === 'similar' ? 'Similar tasks: A = digits 0-4' : 'Dissimilar tasks: A = clothes'}, B = digits 5-9`,
+    xLabel: `n = stages copied (${ns.map((n) => `${n}: ${stageNames[n - 1]}`).join(', ')})`,
+    yLabel: 'test accuracy on B',
+    xTicks: ns,
+    xMin: ns[0] - 0.3,
+    xMax: ns[ns.length - 1] + 0.3,
+    yMin: Math.max(0, Math.floor(Math.min(...lows) * 20) / 20),
+    yMax: 1,
+    width: 560,
+    height: 320,
+    series: [
+      ...series,
+      {
+        name: 'baseB',
+        x: [ns[0] - 0.3, ns[ns.length - 1] + 0.3],
+        y: [base.m, base.m],
+        color: '#333333',
+        dashed: true,
+      },
+    ],
+  });
+}
+
+/** Fig. 4-like: AnB and AnB+ relative to baseB against n, similar vs dissimilar, with 95% CI bars. */
+function fig4(r: TransferSectionResult): string {
+  const styles: Record<string, { color: string; dx: number }> = {
+    'AnB similar': { color: '#d62728', dx: -0.06 },
+    'AnB dissimilar': { color: '#9467bd', dx: 0.06 },
+    'AnB+ similar': { color: '#ff9896', dx: -0.02 },
+    'AnB+ dissimilar': { color: '#c5b0d5', dx: 0.02 },
+  };
+  const ns = r.splits[0].results.ns;
+  const series = r.splits.flatMap((o) =>
+    (['AnB', 'AnB+'] as const).map((k) => {
+      const name = `${k} ${o.name}`;
+      const p = ns.map((n) => meanHalf(relative(o.results, k, n)));
+      return {
+        name,
+        x: ns.map((n) => n + styles[name].dx),
+        y: p.map((v) => v.m * 100),
+        err: p.map((v) => v.h * 100),
+        color: styles[name].color,
+      };
+    }),
+  );
+  return lineChart({
+    title: 'Transfer relative to baseB: similar vs dissimilar A',
+    xLabel: 'n = stages copied',
+    yLabel: 'accuracy on B − baseB (points)',
+    xTicks: ns,
+    xMin: ns[0] - 0.3,
+    xMax: ns[ns.length - 1] + 0.3,
+    width: 560,
+    height: 320,
+    series: [
+      ...series,
+      { name: 'baseB', x: [ns[0] - 0.3, ns[ns.length - 1] + 0.3], y: [0, 0], color: '#333333', dashed: true },
+    ],
+  });
+}
+
+function splitTable(o: TransferSplitOutcome, stageNames: readonly string[]): string {
+  const cell = (xs: number[]) => {
+    const { m, h } = meanHalf(xs);
+    return `${(m * 100).toFixed(1)} ± ${(h * 100).toFixed(1)}`;
+  };
+  return table(
+    ['n (stage)', ...TRANSFER_KINDS.map((k) => `${k} − baseB (pts)`)],
+    o.results.ns.map((n) => [
+      `${n} (${stageNames[n - 1]})`,
+      ...TRANSFER_KINDS.map((k) => cell(relative(o.results, k, n))),
+    ]),
+    `${o.name === 'similar' ? 'Similar' : 'Dissimilar'} split (A = ${o.taskA}): accuracy on B minus baseB (${(100 * mean(perSeed(o.results, 'baseB', 0))).toFixed(1)}%), mean ± 95% CI half-width over ${o.results.seeds.length} seeds; baseA on A: ${(100 * mean(perSeed(o.results, 'baseA', 0))).toFixed(1)}%.`,
+  );
+}
+
+/** The paper's figures, shared by the claims table and the headlines. */
+const PAPER = {
+  dip: 'BnB drops at n = 3-6 (worst at 4-5, about −3 to −5 pts), recovers at 6-7',
+  fall: 'AnB ≈ baseB at n = 1-2, slightly worse at 3, clearly worse at 4-7',
+  dissimilar: 'the man-made → natural split drops more with n than random splits (fig. 4)',
+  anbPlus: '+1.6 pts on average over n = 1..7',
+  bnbPlus: 'BnB+ ≈ baseB at every n',
+} as const;
+
+/**
+ * Renders the section's results as HTML.
+ *
+ * @example
+ * ```ts
+ * const html = renderTransfer(result);
+ * ```
+ */
+export function renderTransfer(r: TransferSectionResult): string {
+  const c = r.config;
+  const a = c.architecture;
+  const iv = transferIntervals(r);
+  const sim = r.splits[0];
+  const { middle, upper } = transferRegions(sim.results.ns);
+  const arch = `${(a.filters ?? []).map((f, i) => `conv ${a.kernelSizes?.[i]}x${a.kernelSizes?.[i]}x${f} - pool`).join(' - ')} - ${(a.hidden ?? []).map((h) => `fc ${h}`).join(' - ')} - 5`;
+  const parts: string[] = [
+    paragraph(
+      `Yosinski et al. train baseA and baseB on two tasks, then build networks whose first n stages come from baseA (AnB) or baseB (BnB, the "selfer" control), frozen, or fine-tuned (AnB+, BnB+), with the upper stages re-initialised and trained on B. Here B is always digits 5-9 (the mnist package); A is digits 0-4 (similar tasks) or five Fashion-MNIST clothes (dissimilar tasks). ${r.trainPerTask} training and ${r.testPerTask} test images per task; a CNN with ${r.stageNames.length} weight-bearing stages (${arch}), so n = ${sim.results.ns[0]}..${sim.results.ns[sim.results.ns.length - 1]}; ${c.epochs} epoch(s) of Adam (lr ${c.learningRate}, batch ${c.batchSize}) for every network; ${c.seeds} seeds shared by both splits; built with LayerTransfer and TransferExperiment on the ${r.backend} backend.`,
+    ),
+    claimsTable([
+      {
+        claim: `BnB dips in the middle (fragile co-adaptation): BnB − baseB, mean over n = ${middle.join(', ')}, below 0`,
+        paper: PAPER.dip,
+        ours: pts(iv.bnbDip),
+        verdict: iv.bnbDip === null ? 'inconclusive' : verdict(iv.bnbDip, 0, 'below'),
+        note: 'similar split; the middle n were fixed before the runs',
+      },
+      {
+        claim: `AnB falls with depth: AnB at n = ${sim.results.ns[0]} minus AnB at n = ${sim.results.ns[sim.results.ns.length - 1]}, above 0`,
+        paper: PAPER.fall,
+        ours: pts(iv.anbFall),
+        verdict: iv.anbFall === null ? 'inconclusive' : verdict(iv.anbFall, 0),
+        note: 'similar split (digits share strokes; the fc stages encode A’s classes)',
+      },
+      {
+        claim: `Transferability falls with dissimilarity: AnB(similar) − AnB(dissimilar), mean over n = ${upper.join(', ')}, above 0`,
+        paper: PAPER.dissimilar,
+        ours: pts(iv.dissimilarity),
+        verdict: iv.dissimilarity === null ? 'inconclusive' : verdict(iv.dissimilarity, 0),
+        note: 'paired per seed across the two splits (same B, same seeds)',
+      },
+      {
+        claim: 'AnB+ beats baseB (transfer + fine-tuning), mean over n, above 0',
+        paper: PAPER.anbPlus,
+        ours: `similar ${pts(iv.anbPlus)}; dissimilar ${pts(iv.anbPlusDissimilar)}`,
+        verdict: iv.anbPlus === null ? 'inconclusive' : verdict(iv.anbPlus, 0),
+        note: 'verdict on the similar split; one short schedule for every net',
+      },
+      {
+        claim: 'BnB+ recovers baseB: BnB+ − baseB, mean over n, within ±1 pt',
+        paper: PAPER.bnbPlus,
+        ours: pts(iv.bnbPlus),
+        verdict: within(iv.bnbPlus, 0.01),
+        note: 'an equivalence claim: holds when the whole interval lies within ±1 point',
+      },
+    ]),
+    figure(
+      fig4(r),
+      `Like the paper's fig. 4: AnB and AnB+ minus baseB on B against n, for similar and dissimilar A; error bars: 95% CI half-widths over ${c.seeds} seeds.`,
+    ),
+  ];
+  for (const o of r.splits) {
+    parts.push(
+      figure(
+        fig3(o, r.stageNames),
+        `Like the paper's fig. 3: mean test accuracy on B over ${o.results.seeds.length} seeds (error bars: 95% CI half-widths); dashed: baseB.`,
+      ),
+      splitTable(o, r.stageNames),
+    );
+  }
+  parts.push(
+    note(
+      `What differs at this scale: 5-class tasks instead of 500 ImageNet classes, a ${r.stageNames.length}-stage CNN instead of 8 layers, ${c.epochs} epoch(s) on ${c.perClass} images per class instead of training to convergence on ~645k images per task. With short training, frozen layers from a trained net give the upper stages a head start, which works against a BnB dip. Intervals: 95% Student-t over the seeds of per-seed differences to baseB (the same seed's baseB). Median time per network: ${r.medianRunSeconds.toFixed(1)} s; section: ${r.seconds.toFixed(0)} s (${r.mode} mode${r.mode === 'quick' ? '; --full: a 7-stage CNN (n = 1..6), 600 per class, 3 epochs, 5 seeds. A 7-stage net in quick mode (one epoch, 225 training images per class) left its bases under-trained (baseB 49-64%), so quick mode keeps 4 stages' : ''}).`,
+    ),
+  );
+  return parts.join('\n');
+}
+
+function tag(v: Verdict): string {
+  return `(${v})`;
+}
+
+/**
+ * The section's "At a glance" lines.
+ *
+ * @example
+ * ```ts
+ * transferHeadlines(result).length; // 3
+ * ```
+ */
+export function transferHeadlines(r: TransferSectionResult): Headline[] {
+  const iv = transferIntervals(r);
+  return [
+    {
+      claim: `BnB − baseB in the middle stages, digits 0-4 → 5-9 ${tag(iv.bnbDip === null ? 'inconclusive' : verdict(iv.bnbDip, 0, 'below'))}`,
+      paper: 'about −3 to −5 pts at n = 4-5',
+      ours: pts(iv.bnbDip),
+    },
+    {
+      claim: `AnB similar − dissimilar (clothes → digits), upper stages ${tag(iv.dissimilarity === null ? 'inconclusive' : verdict(iv.dissimilarity, 0))}`,
+      paper: 'transfer falls with dissimilarity',
+      ours: pts(iv.dissimilarity),
+    },
+    {
+      claim: `AnB+ − baseB, mean over n, digits 0-4 → 5-9 ${tag(iv.anbPlus === null ? 'inconclusive' : verdict(iv.anbPlus, 0))}`,
+      paper: PAPER.anbPlus,
+      ours: pts(iv.anbPlus),
+    },
+  ];
+}

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  renderSpecialists,
+  runSpecialists,
+  type SpecialistsResult,
+  type SpecialistsRun,
+  specialists,
+  specialistsConfig,
+  specialistsIntervals,
+} from '../../src/report/sections/specialists/index.js';
+import { pairedInterval } from '../../src/report/stats.js';
+import type { ReportContext } from '../../src/report/types.js';
+import { checkXml } from '../render/xml.js';
+
+const NAMES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
+function affinity(): number[][] {
+  const m = Array.from({ length: 10 }, () => new Array<number>(10).fill(0.002));
+  const set = (a: number, b: number, v: number) => {
+    m[a][b] = v;
+    m[b][a] = v;
+  };
+  set(0, 6, 0.12);
+  set(2, 4, 0.1);
+  set(2, 6, 0.08);
+  set(5, 7, 0.05);
+  set(7, 9, 0.04);
+  for (let i = 0; i < 10; i++) m[i][i] = 0.9;
+  return m;
+}
+
+function run(seed: number, g: number, c: number, e: number): SpecialistsRun {
+  return {
+    seed,
+    sizes: { train: 27000, heldOut: 3000, test: 5000, covered: 3500 },
+    generalist: { accuracy: g, covered: g - 0.05 },
+    control: { accuracy: c, covered: c - 0.05 },
+    ensemble: { accuracy: e, covered: e - 0.04 },
+    affinity: affinity(),
+    clusters: [
+      { classes: [0, 2, 4, 6], score: 0.07 },
+      { classes: [5, 7, 9], score: 0.03 },
+      { classes: [1], score: 0 },
+      { classes: [3], score: 0 },
+      { classes: [8], score: 0 },
+    ],
+    specialists: [
+      { classes: [0, 2, 4, 6], score: 0.07, dustbinLogitShift: 0.2 },
+      { classes: [5, 7, 9], score: 0.03, dustbinLogitShift: -0.1 },
+    ],
+    active: { rows: 2400, generalist: 0.7, ensemble: 0.73 },
+    solve: { iterations: 40, converged: true },
+    seconds: { generalist: 5, specialists: 8, control: 5, total: 20 },
+  };
+}
+
+function result(runs: SpecialistsRun[]): SpecialistsResult {
+  return {
+    mode: 'quick',
+    backend: 'wasm',
+    config: specialistsConfig('quick'),
+    classNames: NAMES,
+    runs,
+    seconds: 60,
+  };
+}
+
+describe('the specialists section (Fashion-MNIST)', () => {
+  it('uses >= 3 seeds and a control trained as many extra epochs as the specialists', () => {
+    expect(specialistsConfig('quick').seeds).toBeGreaterThanOrEqual(3);
+    expect(specialistsConfig('full').limitPerClass).toBe(7000);
+  });
+
+  it('reads its verdict from the paired interval over seeds (oracle: pairedInterval of the arms)', () => {
+    const r = result([run(1, 0.85, 0.855, 0.87), run(2, 0.852, 0.858, 0.871), run(3, 0.849, 0.853, 0.869)]);
+    const { vsControl, vsGeneralist } = specialistsIntervals(r);
+    const oracle = pairedInterval([0.87, 0.871, 0.869], [0.855, 0.858, 0.853]);
+    expect(vsControl?.estimate).toBeCloseTo(oracle.estimate, 12);
+    expect(vsControl?.lo).toBeCloseTo(oracle.lo, 12);
+    expect(vsControl?.lo).toBeGreaterThan(0);
+    expect(vsGeneralist?.lo).toBeGreaterThan(0);
+    expect(specialists.headlines?.(r)[0].claim).toContain('(holds)');
+    // One seed where the control wins by far: the interval straddles zero.
+    const mixed = result([run(1, 0.85, 0.855, 0.87), run(2, 0.85, 0.9, 0.86), run(3, 0.849, 0.853, 0.869)]);
+    expect(specialists.headlines?.(mixed)[0].claim).toContain('(inconclusive)');
+    // The control better on every seed by a steady margin: does not hold.
+    const worse = result([run(1, 0.85, 0.87, 0.86), run(2, 0.85, 0.871, 0.861), run(3, 0.85, 0.869, 0.859)]);
+    expect(specialists.headlines?.(worse)[0].claim).toContain('(does not hold)');
+    // One seed: no interval, inconclusive.
+    expect(specialistsIntervals(result([run(1, 0.85, 0.86, 0.87)])).vsControl).toBeNull();
+    expect(specialists.headlines?.(result([run(1, 0.85, 0.86, 0.87)]))[0].claim).toContain('(inconclusive)');
+  });
+
+  it('renders a well-formed fragment with the verdicts, the per-seed table and a heat map with class names', () => {
+    const r = result([run(1, 0.85, 0.855, 0.87), run(2, 0.852, 0.858, 0.871), run(3, 0.849, 0.853, 0.869)]);
+    const html = renderSpecialists(r);
+    expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
+    expect(html).toContain('<span class="ok">holds</span>');
+    expect(html).toContain('<svg');
+    // Class names, escaped, in the heat map and in the specialists' sets, in cluster order.
+    expect(html).toContain('T-shirt/top');
+    expect(html).toContain('{Sandal, Sneaker, Ankle boot}');
+    const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
+    expect(svg.indexOf('Pullover')).toBeLessThan(svg.indexOf('Sandal'));
+    expect(svg).toContain('cluster 1');
+    // Per-seed differences.
+    expect(html).toContain('1.50 points');
+  });
+
+  it('runs end to end with a tiny recipe on Fashion-MNIST and frees its tensors (wasm)', async ({ skip }) => {
+    if (tf.getBackend() !== 'wasm') skip(); // trains networks: wasm only, to keep the cpu project fast
+    const ctx: ReportContext = {
+      mode: 'quick',
+      seed: 0,
+      backend: tf.getBackend(),
+      cacheDir: '/tmp',
+      progress: () => {},
+      log: () => {},
+      shared: <T>(_key: string, create: () => Promise<T>) => create(),
+    };
+    const before = tf.memory().numTensors;
+    const r = await runSpecialists(ctx, {
+      ...specialistsConfig('quick'),
+      limitPerClass: 120,
+      hidden: [16],
+      generalistEpochs: 2,
+      extraEpochs: 1,
+      seeds: 2,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.runs).toHaveLength(2);
+    expect(r.classNames).toEqual(NAMES);
+    for (const x of r.runs) {
+      expect(x.sizes.test).toBeGreaterThan(100);
+      expect(x.generalist.accuracy).toBeGreaterThan(0.3); // chance is 0.1
+      expect(x.specialists.length).toBeGreaterThan(0);
+      // Every class in exactly one cluster.
+      expect(x.clusters.flatMap((c) => c.classes).sort((a, b) => a - b)).toEqual([
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+      ]);
+    }
+    expect(renderSpecialists(r)).toContain('Fashion-MNIST');
+  });
+});
