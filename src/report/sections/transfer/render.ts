@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { lineChart, TRANSFER_KINDS, type TransferKind, type TransferResults } from '../../../index.js';
+import { lineChart, type TransferKind, type TransferResults } from '../../../index.js';
+import { TRANSFER_KINDS } from '../../../internal.js';
 import { claimsTable, figure, note, paragraph, table } from '../../html.js';
 import { formatInterval, type Interval, mean, tInterval, type Verdict, verdict } from '../../stats.js';
 import type { Headline } from '../../types.js';
