@@ -13,6 +13,8 @@ import {
   TransferExperiment,
   type TransferExperimentOptions,
   type TransferResults,
+  type ZeilerFergusCnnOptions,
+  zeilerFergusCnn,
 } from '../index.js';
 import { initBackend } from './backend.js';
 
@@ -26,16 +28,26 @@ export interface PlainLabeledData {
   labels: Int32Array;
 }
 
-/** Where a worker finds the model factory: an ES module and one of its exports. */
-export interface ModelFactoryRef {
-  /** Absolute path or file URL of an ES module (a .ts module needs tsx in the parent process). */
-  module: string;
-  /**
-   * Export of that module: a {@link ModelFactory}.
-   * @default 'default'
-   */
-  exportName?: string;
-}
+/**
+ * Where a worker finds the model factory: an ES module and one of its exports, or the zoo's Zeiler-Fergus CNN
+ * with some options (`numClasses` and `seed` set per network).
+ */
+export type ModelFactoryRef =
+  | {
+      /** Absolute path or file URL of an ES module (a .ts module needs tsx in the parent process). */
+      module: string;
+      /**
+       * Export of that module: a {@link ModelFactory}.
+       * @default 'default'
+       */
+      exportName?: string;
+    }
+  | {
+      /** The zoo architecture. */
+      zoo: 'zeilerFergusCnn';
+      /** Its options. @default the zoo's defaults */
+      options?: Omit<ZeilerFergusCnnOptions, 'numClasses' | 'seed'>;
+    };
 
 /** One task: the seeds' part of a TransferExperiment. */
 export interface TransferTask {
@@ -58,6 +70,10 @@ function backendReady(task: TransferTask): Promise<string> {
 }
 
 async function loadFactory(ref: ModelFactoryRef): Promise<ModelFactory> {
+  if ('zoo' in ref) {
+    const options = ref.options ?? {};
+    return (numClasses, seed) => zeilerFergusCnn({ ...options, numClasses, seed });
+  }
   const url = ref.module.startsWith('file:') ? ref.module : pathToFileURL(ref.module).href;
   const mod = (await import(url)) as Record<string, unknown>;
   const f = mod[ref.exportName ?? 'default'];

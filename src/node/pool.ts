@@ -34,9 +34,18 @@ export type { ModelFactoryRef } from './pool-worker.js';
 
 /** Options of {@link runTransferExperimentInWorkers}: a TransferExperiment's, with the factory as a module. */
 export interface ParallelTransferOptions
-  extends Omit<TransferExperimentOptions, 'modelFactory' | 'onRun' | 'onProgress' | 'resume'> {
-  /** The model factory as an ES module export, which every worker imports (functions cannot cross threads). */
+  extends Omit<TransferExperimentOptions, 'modelFactory' | 'onRun' | 'onProgress'> {
+  /**
+   * The model factory as an ES module export, which every worker imports (functions cannot cross threads), or
+   * `{ zoo: 'zeilerFergusCnn', options }`.
+   */
   modelFactory: ModelFactoryRef;
+  /**
+   * Called in the calling thread for every run a seed's worker finished (when that seed's task ends), with the
+   * results so far (e.g. to save them as JSON; pass them back as `resume`).
+   * @default undefined
+   */
+  onRun?: (run: TransferRun, results: TransferResults) => void | Promise<void>;
   /**
    * Worker threads (at most one per seed). 1 still runs in one worker, off the calling thread.
    * @default the number of cores (`os.availableParallelism()`)
@@ -108,19 +117,27 @@ export async function runTransferExperimentInWorkers(
 ): Promise<TransferResults> {
   const fn = 'runTransferExperimentInWorkers';
   const opts = checkOptions(fn, 'options', options);
-  const { modelFactory, workers: w, onProgress, ...rest } = opts;
-  if (
-    modelFactory === null ||
-    typeof modelFactory !== 'object' ||
-    typeof modelFactory.module !== 'string' ||
-    modelFactory.module.length === 0
-  ) {
+  const { modelFactory, workers: w, onProgress, onRun, resume, ...rest } = opts;
+  const isZoo =
+    modelFactory !== null && typeof modelFactory === 'object' && 'zoo' in modelFactory
+      ? modelFactory.zoo === 'zeilerFergusCnn'
+      : false;
+  const isModule =
+    modelFactory !== null &&
+    typeof modelFactory === 'object' &&
+    'module' in modelFactory &&
+    typeof modelFactory.module === 'string' &&
+    modelFactory.module.length > 0;
+  if (!isZoo && !isModule) {
     throw new InvalidArgumentError(
       fn,
       'options.modelFactory',
-      '{ module: string, exportName?: string }',
+      "{ module: string, exportName?: string } or { zoo: 'zeilerFergusCnn', options? }",
       modelFactory,
     );
+  }
+  if (resume !== undefined && (resume?.version !== 1 || !Array.isArray(resume.runs))) {
+    throw new InvalidArgumentError(fn, 'options.resume', 'TransferResults (version 1)', resume);
   }
   const workers = w ?? defaultWorkers();
   checkInteger(fn, 'options.workers', workers, 1);
@@ -150,7 +167,7 @@ export async function runTransferExperimentInWorkers(
     test,
     classesA: [...data.classesA],
     classesB: [...data.classesB],
-    factory: { ...modelFactory },
+    factory: structuredClone(modelFactory),
   };
   const pool = new Tinypool({
     filename: workerEntry(),
@@ -160,27 +177,37 @@ export async function runTransferExperimentInWorkers(
   });
   let done = 0;
   const total = seeds.length;
+  const finished = new Map<number, TransferResults>();
+  const assemble = (first: TransferResults): TransferResults => ({
+    version: 1,
+    classesA: first.classesA,
+    classesB: first.classesB,
+    stages: first.stages,
+    ns: first.ns,
+    seeds,
+    kinds: first.kinds,
+    // Seed order, each seed's runs in the order its experiment recorded them (a resumed seed's earlier runs first).
+    runs: seeds.flatMap((s) => finished.get(s)?.runs ?? resume?.runs.filter((r) => r.seed === s) ?? []),
+  });
   try {
     const parts = await Promise.all(
       seeds.map(async (seed) => {
-        const r = (await pool.run({ ...base, options: { ...rest, seeds: [seed] } })) as TransferResults;
+        const mine = resume ? { ...resume, runs: resume.runs.filter((r) => r.seed === seed) } : undefined;
+        const r = (await pool.run({
+          ...base,
+          options: { ...rest, seeds: [seed], resume: mine },
+        })) as TransferResults;
+        finished.set(seed, r);
         done++;
         onProgress?.({ phase: 'transfer', done, total, metrics: { seed } });
+        if (onRun) {
+          const so = assemble(r);
+          for (const run of r.runs.slice(mine?.runs.length ?? 0)) await onRun(run, so);
+        }
         return r;
       }),
     );
-    const runs: TransferRun[] = parts.flatMap((p) => p.runs);
-    const first = parts[0];
-    return {
-      version: 1,
-      classesA: first.classesA,
-      classesB: first.classesB,
-      stages: first.stages,
-      ns: first.ns,
-      seeds,
-      kinds: first.kinds,
-      runs,
-    };
+    return assemble(parts[0]);
   } finally {
     await pool.destroy();
   }

@@ -22,6 +22,7 @@ import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { evaluateAccuracy, type LabeledData, trainWithGroups } from '../transfer/train.js';
 import { zeilerFergusCnn } from '../zoo/cnn.js';
 import type {
+  TransferDataSpec,
   TransferGridSpec,
   TransferJobData,
   TransferJobResult,
@@ -36,9 +37,18 @@ interface GridData {
   dispose(): void;
 }
 
-/** Loads a grid's data split: x `[count, h, w, c]` in [0, 1] (uint8) or as stored (float), and labels. */
-async function loadGridData(grid: TransferGridSpec): Promise<{ x: tf.Tensor4D; labels: number[] }[]> {
-  const d = grid.data;
+/**
+ * Loads a grid's data: the seeded, stratified train/test split of the MNIST digits or of an IDX pair, x
+ * `[count, h, w, c]` in [0, 1] (uint8) or as stored (float). The caller disposes the two `x` tensors.
+ *
+ * @example
+ * ```ts
+ * const [train, test] = await loadTransferGridData({ source: 'mnist', seed: 0, testFraction: 0.25, limitPerClass: 400 });
+ * ```
+ */
+export async function loadTransferGridData(
+  d: TransferDataSpec,
+): Promise<[{ x: tf.Tensor4D; labels: number[] }, { x: tf.Tensor4D; labels: number[] }]> {
   let pixels: Float32Array;
   let labels: ArrayLike<number>;
   let shape: [number, number, number];
@@ -81,7 +91,7 @@ async function loadGridData(grid: TransferGridSpec): Promise<{ x: tf.Tensor4D; l
 }
 
 async function gridData(grid: TransferGridSpec): Promise<GridData> {
-  const [train, test] = await loadGridData(grid);
+  const [train, test] = await loadTransferGridData(grid.data);
   const subsets: ClassSubset[] = [];
   try {
     for (const [d, classes] of [

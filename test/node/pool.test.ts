@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/index.js';
 import { defaultWorkers, runTransferExperimentInWorkers } from '../../src/node/pool.js';
-import { TransferExperiment } from '../../src/transfer/index.js';
+import { TransferExperiment, type TransferResults } from '../../src/transfer/index.js';
+import { zeilerFergusCnn } from '../../src/zoo/index.js';
 import { blobs } from '../transfer/models.js';
 import { makeMlp } from './pool-factory.js';
 
@@ -33,6 +34,52 @@ describe('runTransferExperimentInWorkers', () => {
     expect(par.runs.length).toBe(2 * (2 + 4 * 2)); // baseA, baseB and 4 treatments at n = 1, 2, per seed
     expect({ ...par, runs: [] }).toEqual({ ...seq, runs: [] });
     expect(seen.sort()).toEqual([1, 2]);
+    tf.dispose([train.x, test.x]);
+  });
+
+  it('a zoo CNN factory, resumed from seed 1, onRun per new run: the sequential numbers', async () => {
+    // 8x8 grey images of 4 classes: a seeded pattern per class plus noise.
+    const images = (n: number, seed: number) => {
+      const labels = Array.from({ length: n }, (_, i) => i % 4);
+      const x = tf.tidy(() =>
+        tf.add(
+          tf.gather(tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 11), tf.tensor1d(labels, 'int32')),
+          tf.randomNormal([n, 8, 8, 1], 0, 0.2, 'float32', seed),
+        ),
+      );
+      return { x, labels };
+    };
+    const train = images(16, 1);
+    const test = images(8, 2);
+    const data = { train, test, classesA: [0, 1], classesB: [2, 3] };
+    const arch = {
+      inputShape: [8, 8, 1] as [number, number, number],
+      filters: [2],
+      kernelSizes: [3],
+      hidden: [4],
+    };
+    const common = { seeds: [1, 2], ns: [1, 2], training: { epochs: 1, batchSize: 8, learningRate: 0.05 } };
+    const seq = await new TransferExperiment(data, {
+      ...common,
+      modelFactory: (k, seed) => zeilerFergusCnn({ ...arch, numClasses: k, seed }),
+    }).run();
+    const resume = { ...seq, runs: seq.runs.filter((r) => r.seed === 1) };
+    const onRun: number[] = [];
+    let last: TransferResults | undefined;
+    const par = await runTransferExperimentInWorkers(data, {
+      ...common,
+      modelFactory: { zoo: 'zeilerFergusCnn', options: arch },
+      resume,
+      workers: 2,
+      onRun: (run, so) => {
+        onRun.push(run.seed);
+        last = so;
+      },
+    });
+    const strip = (r: TransferResults) => r.runs.map(({ ms: _ms, ...rest }) => rest);
+    expect(strip(par)).toEqual(strip(seq));
+    expect(onRun).toEqual(Array(10).fill(2)); // seed 2's networks only: seed 1's came from resume
+    expect(strip(last as TransferResults)).toEqual(strip(seq));
     tf.dispose([train.x, test.x]);
   });
 
