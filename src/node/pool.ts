@@ -1,26 +1,9 @@
-/**
- * Independent trainings on every core: a `TransferExperiment`'s seeds in worker threads (tinypool), each
- * worker with its own tfjs engine, backend and training kernels.
- *
- * WebAssembly threads do not start in Node (tfjs creates its pthread workers from blob: URLs), and one tfjs
- * engine runs one kernel at a time, so a process uses one core. Independent runs (seeds) share nothing, so they
- * run side by side in separate engines; each seed's numbers are the same as in a sequential run, because each
- * run derives everything from its seed and the kernels are the same.
- *
- * @module
- */
-import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import Tinypool from 'tinypool';
 import {
   checkInteger,
   checkOptions,
   InvalidArgumentError,
-  type LabeledData,
   type ProgressCallback,
   type TransferExperimentData,
   type TransferExperimentOptions,
@@ -28,7 +11,8 @@ import {
   type TransferRun,
   trainingKernelsRegistered,
 } from '../index.js';
-import type { ModelFactoryRef, PlainLabeledData, TransferTask } from './pool-worker.js';
+import { openPool, plain } from './pool-entry.js';
+import type { ModelFactoryRef, TransferTask } from './pool-worker.js';
 
 export type { ModelFactoryRef } from './pool-worker.js';
 
@@ -61,39 +45,6 @@ export interface ParallelTransferOptions
 /** The number of cores, the default worker count. */
 export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
-/**
- * The worker entry next to this module: the built .js; or, when this module runs as TypeScript source (tsx,
- * vitest), a small ES module in the temp folder that registers tsx in the worker thread and re-exports the .ts
- * worker (worker threads do not inherit the parent's loader hooks).
- */
-function workerEntry(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./pool-worker.js', here));
-  // tsx's ES-module API (require.resolve finds its CommonJS twin next to it).
-  const tsxApi = pathToFileURL(
-    createRequire(here)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const worker = new URL('./pool-worker.ts', here).href;
-  const file = path.join(os.tmpdir(), `transferkit-pool-worker-${process.pid}.mjs`);
-  writeFileSync(
-    file,
-    `const { register } = await import(${JSON.stringify(tsxApi)});\nregister();\n` +
-      `const m = await import(${JSON.stringify(worker)});\nexport default m.default;\n`,
-  );
-  return file;
-}
-
-async function plain(fn: string, name: string, d: LabeledData): Promise<PlainLabeledData> {
-  if (d === null || typeof d !== 'object' || !(d.x instanceof tf.Tensor)) {
-    throw new InvalidArgumentError(fn, name, '{ x: Tensor, labels }', d);
-  }
-  const labels =
-    d.labels instanceof tf.Tensor ? Int32Array.from(await d.labels.data()) : Int32Array.from(d.labels);
-  return { x: Float32Array.from(await d.x.data()), shape: [...d.x.shape], labels };
 }
 
 /**
@@ -169,12 +120,7 @@ export async function runTransferExperimentInWorkers(
     classesB: [...data.classesB],
     factory: structuredClone(modelFactory),
   };
-  const pool = new Tinypool({
-    filename: workerEntry(),
-    minThreads: 1,
-    maxThreads: Math.min(workers, seeds.length),
-    isolateWorkers: false,
-  });
+  const pool = openPool(Math.min(workers, seeds.length));
   let done = 0;
   const total = seeds.length;
   const finished = new Map<number, TransferResults>();
