@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { evaluateAccuracy, type FinetuneResult, trainWithGroups, zeilerFergusCnn } from '../src/index.js';
+import { evaluateClassifier, type FinetuneResult, trainWithGroups, zeilerFergusCnn } from '../src/index.js';
 import { finetuneFolder, loadMnistDigits, readImageFolder, writePng } from '../src/node.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, makeRecord, median } from './util.js';
@@ -133,7 +133,7 @@ export const suite: BenchSuite = {
             onEpochEnd: async () => {
               best = Math.max(
                 best,
-                await evaluateAccuracy(net, { x: xVal, labels: valIdx.map((i) => labels[i]) }),
+                (await evaluateClassifier(net, { x: xVal, labels: valIdx.map((i) => labels[i]) })).accuracy,
               );
               epochMs.push(performance.now() - te);
               te = performance.now();

@@ -75,18 +75,18 @@ export const suite: BenchSuite = {
         );
         const copy = await timeMedian(
           () => {
-            const t = LayerTransfer.fromModel(base, { head: { kind: 'replace', numClasses: 5 }, seed: 3 });
+            const t = new LayerTransfer(base, { head: { kind: 'replace', numClasses: 5 }, seed: 3 });
             t.dispose();
           },
           { samples, warmUp: 1 },
         );
         const copyRec = addRatios(
-          makeRecord(`${s.name}: LayerTransfer.fromModel (copy n = stages - 1, new head)`, copy.medianMs, {
+          makeRecord(`${s.name}: new LayerTransfer (copy n = stages - 1, new head)`, copy.medianMs, {
             extra: { params },
           }),
           epochRec,
         );
-        const t = LayerTransfer.fromModel(base, { head: { kind: 'replace', numClasses: 5 }, seed: 3 });
+        const t = new LayerTransfer(base, { head: { kind: 'replace', numClasses: 5 }, seed: 3 });
         const freeze = await timeMedian(
           () => {
             t.freeze();

@@ -17,7 +17,7 @@ const mnist = await loadMnist({ seed: 0, testFraction: 0.2 });
 const model = zeilerFergusCnn({ seed: 1 }); // conv1 5x5x16, pool1, conv2 3x3x32, pool2, fc1 128, logits
 const x = tf.slice(mnist.train.x, 0, 3000);
 const y = tf.slice(mnist.train.y, 0, 3000);
-await trainClassifier(model, x, y, { epochs: 1, batchSize: 64, lr: 2e-3 });
+await trainClassifier(model, x, y, { epochs: 1, batchSize: 64, learningRate: 2e-3 });
 
 // 1. Top-9 per feature map over 1,000 test digits, cropped to the receptive field of conv2's units.
 const dn = new Deconvnet(model); // strategy 'deconvnet' by default

@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   DistillationLoss,
   Distiller,
+  evaluateClassifier,
   hintonMlp,
   InvalidArgumentError,
-  scoreClassifier,
   softTargets,
   trainClassifier,
 } from 'transferkit';
@@ -26,9 +26,9 @@ const yVal = tf.slice(mnist.train.y, 3000, 500);
 
 // A teacher (Hinton's preset shrunk to 256-256 to keep the example short) and a small student, both output logits.
 const teacher = hintonMlp({ preset: 'teacher', hidden: [256, 256], seed: 1 });
-await trainClassifier(teacher, x, y, { epochs: 4, batchSize: 128, lr: 2e-3 });
+await trainClassifier(teacher, x, y, { epochs: 4, batchSize: 128, learningRate: 2e-3 });
 const report = async (name: string, model: typeof teacher) => {
-  const s = await scoreClassifier(model, mnist.test.x, mnist.test.y);
+  const s = await evaluateClassifier(model, { x: mnist.test.x, labels: mnist.test.y });
   console.log(`${name}: ${s.errors} test errors of ${mnist.test.size} (${(s.errorRate * 100).toFixed(2)}%)`);
 };
 await report('teacher 784-256-256-10', teacher);

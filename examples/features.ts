@@ -35,7 +35,7 @@ await initBackend(); // wasm (or tfjs-node) with transferkit's training kernels
 // 1. A source CNN trained on digits 0-4 only.
 const source = await loadMnist({ seed: 0, testFraction: 0.2, classes: [0, 1, 2, 3, 4], relabel: true });
 const cnn = zeilerFergusCnn({ filters: [16, 32], hidden: [128], numClasses: 5, seed: 1 });
-await trainClassifier(cnn, source.train.x, source.train.y, { epochs: 1, batchSize: 64, lr: 2e-3 });
+await trainClassifier(cnn, source.train.x, source.train.y, { epochs: 1, batchSize: 64, learningRate: 2e-3 });
 source.dispose();
 
 // 2. Discover the taps (no guessing of layer names), then read several layers in ONE forward pass.
@@ -87,7 +87,7 @@ const classifiers: FeatureClassifier[] = [
 ];
 for (const clf of classifiers) {
   await clf.fit(fc1Train, trainY);
-  const restored = loadClassifier(JSON.parse(JSON.stringify(await clf.save())));
+  const restored = await loadClassifier(JSON.parse(JSON.stringify(await clf.save())));
   const yhat = await restored.predict(test[2]);
   console.log(
     clf.kind,

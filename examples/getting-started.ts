@@ -27,14 +27,14 @@ const cnn = zeilerFergusCnn({ inputShape: [28, 28, 1], numClasses: 10, seed: 0 }
 const history = await trainClassifier(cnn, mnist.train.x, mnist.train.y, {
   epochs: 3,
   batchSize: 64,
-  lr: 2e-3,
+  learningRate: 2e-3,
   seed: 0,
   validation: { x: mnist.test.x, y: mnist.test.y },
   onProgress: (e) => {
     if (e.phase === 'epoch') console.log(`epoch ${e.done}/${e.total}`, e.metrics);
   },
 });
-const { accuracy } = await evaluateClassifier(cnn, mnist.test.x, mnist.test.y);
+const { accuracy } = await evaluateClassifier(cnn, { x: mnist.test.x, labels: mnist.test.y });
 console.log(`test accuracy ${(accuracy * 100).toFixed(1)}%`);
 
 // 5. Figures: an SVG learning curve and a PNG grid of the first test digits.

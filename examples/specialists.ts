@@ -26,7 +26,7 @@ const heldLabels = mnist.train.labels.slice(6400);
 
 // A weak generalist: 784-8-10, logits.
 const generalist = hintonMlp({ hidden: [8], dropout: 0, inputDropout: 0, seed: 1 });
-await trainClassifier(generalist, x, y, { epochs: 6, batchSize: 64, lr: 3e-3 });
+await trainClassifier(generalist, x, y, { epochs: 6, batchSize: 64, learningRate: 3e-3 });
 
 // 1. Confusable classes from its predictions on held-out digits (covariance method, k searched).
 const probs = tf.softmax(generalist.predict(xHeld) as tf.Tensor);
@@ -62,14 +62,14 @@ const accuracy = async (pred: tf.Tensor) => {
   return v;
 };
 console.log('generalist', await accuracy(generalist.predict(mnist.test.x) as tf.Tensor));
-console.log('ensemble  ', await accuracy(await ensemble.predict(mnist.test.x, { candidates: 1 })));
+console.log('ensemble  ', await accuracy(await ensemble.predictProba(mnist.test.x, { candidates: 1 })));
 
 // 4. Save and load the whole ensemble through tf.io handlers (here in memory; in a browser use
 //    (name) => `indexeddb://mnist-${name}`).
 const store = memoryEnsembleStore();
 await ensemble.save(store.handler);
 const loaded = await SpecialistEnsemble.load(store.handler);
-console.log('loaded    ', await accuracy(await loaded.predict(mnist.test.x)));
+console.log('loaded    ', await accuracy(await loaded.predictProba(mnist.test.x)));
 loaded.dispose();
 
 // 5. Distil the ensemble back into one model of the generalist's size.

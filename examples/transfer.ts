@@ -47,22 +47,22 @@ const baseA = cnn(5, 1);
 await trainWithGroups(baseA, a, { learningRate: 0.01, seed: 1 });
 
 // AnB+ with discriminative rates: copy conv1 + conv2, new head for 5 classes, copied layers at a 10x lower rate.
-const anb = LayerTransfer.fromModel(baseA, {
+const anb = new LayerTransfer(baseA, {
   copy: { name: 'conv2' },
   head: { kind: 'replace', numClasses: 5 },
 });
 console.log('copied', anb.copiedLayers, 're-initialised', anb.newLayers);
 await anb.fineTune(b, { learningRate: 1e-2, copiedLearningRate: 1e-3, seed: 1 });
-console.log(`AnB+ (n = 2, lr 1e-3 / 1e-2): ${(100 * (await anb.evaluate(bTest))).toFixed(1)}% on B`);
+console.log(`AnB+ (n = 2, lr 1e-3 / 1e-2): ${(100 * (await anb.evaluate(bTest)).accuracy).toFixed(1)}% on B`);
 
 // Oquab et al.: keep every layer but the last, frozen, and train an adaptation block FCa-ReLU-dropout-FCb.
-const oquab = LayerTransfer.fromModel(baseA, {
+const oquab = new LayerTransfer(baseA, {
   head: { kind: 'adaptation', numClasses: 5, hiddenUnits: 128, dropout: 0.5 },
 });
 oquab.freeze(); // frozen BatchNormalization layers (none here) would run in inference mode
 await oquab.fineTune(b, { learningRate: 1e-2, seed: 1 });
 console.log(
-  `adaptation block ${oquab.newLayers.join(' + ')} on frozen A features: ${(100 * (await oquab.evaluate(bTest))).toFixed(1)}% on B`,
+  `adaptation block ${oquab.newLayers.join(' + ')} on frozen A features: ${(100 * (await oquab.evaluate(bTest)).accuracy).toFixed(1)}% on B`,
 );
 
 for (const t of [a.x, b.x, bTest.x, anb, oquab, baseA, mnist]) t.dispose();

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const history = await trainClassifier(model, xSource, ySource, {
     epochs: 6,
     batchSize: 50,
-    lr: 3e-3,
+    learningRate: 3e-3,
     seed: 1,
     onProgress: (e) => {
       if (e.phase === 'train')

@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+export { type EvaluateOptions, type Evaluation, evaluateClassifier } from './evaluate.js';
 export {
   LinearSvm,
   type LinearSvmOptions,

@@ -15,6 +15,7 @@ import {
   isTensor,
 } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
 import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
@@ -28,7 +29,6 @@ import {
   type FitOptions,
   type FitReport,
   type LabelInput,
-  readLabels,
   type SavedClassifier,
 } from './types.js';
 
@@ -227,7 +227,10 @@ abstract class TfLinearClassifier implements FeatureClassifier {
     try {
       const [n, d] = xs.shape;
       if (n === 0) throw new InvalidArgumentError(`${this.fn}.fit`, 'x', 'at least one example', '0 rows');
-      const labels = await readLabels(`${this.fn}.fit`, y, n, this.opts.numClasses);
+      const labels = await readLabels(`${this.fn}.fit`, 'y', y, {
+        count: n,
+        numClasses: this.opts.numClasses,
+      });
       const k = classCount(labels, this.opts.numClasses);
       const cw = classWeights(this.fn, this.opts.classWeight, labels, k);
       tf.dispose([this.W, this.b]);
@@ -651,7 +654,7 @@ export class LinearSvm extends TfLinearClassifier {
   }
 
   /** Restores a LinearSvm saved with `save()`. */
-  static load(saved: SavedClassifier): LinearSvm {
+  static async load(saved: SavedClassifier): Promise<LinearSvm> {
     const s = checkSaved('LinearSvm.load', saved, 'linear-svm');
     return new LinearSvm(s.options as LinearSvmOptions).restore(s);
   }
@@ -713,7 +716,7 @@ export class SoftmaxRegression extends TfLinearClassifier {
   }
 
   /** Restores a SoftmaxRegression saved with `save()`. */
-  static load(saved: SavedClassifier): SoftmaxRegression {
+  static async load(saved: SavedClassifier): Promise<SoftmaxRegression> {
     const s = checkSaved('SoftmaxRegression.load', saved, 'softmax');
     return new SoftmaxRegression(s.options as SoftmaxRegressionOptions).restore(s);
   }

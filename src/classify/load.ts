@@ -9,15 +9,16 @@ import { MlSvmClassifier } from './ml-svm.js';
 import type { FeatureClassifier, SavedClassifier } from './types.js';
 
 /**
- * Restores a classifier saved with `save()` (any kind), e.g. after `JSON.parse` of a file.
+ * Restores a classifier saved with `save()` (any kind), e.g. after `JSON.parse` of a file. Async like every `load`
+ * of transferkit; a bad saved object rejects with a typed error.
  *
  * @example
  * ```ts
- * const clf = loadClassifier(JSON.parse(text));
+ * const clf = await loadClassifier(JSON.parse(text));
  * const yhat = await clf.predict(features);
  * ```
  */
-export function loadClassifier(saved: SavedClassifier): FeatureClassifier {
+export async function loadClassifier(saved: SavedClassifier): Promise<FeatureClassifier> {
   switch (saved?.kind) {
     case 'linear-svm':
       return LinearSvm.load(saved);

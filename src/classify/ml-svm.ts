@@ -17,6 +17,7 @@ import {
   ShapeMismatchError,
   TransferkitError,
 } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
 import { type FeatureInput, toFeatureMatrix } from '../features/matrix.js';
 import { checkSavedClassifier } from './linear.js';
@@ -27,7 +28,6 @@ import {
   type FitOptions,
   type FitReport,
   type LabelInput,
-  readLabels,
   type SavedClassifier,
 } from './types.js';
 
@@ -174,7 +174,10 @@ export class MlSvmClassifier implements FeatureClassifier {
     const fm = await toFeatureMatrix(`${FN}.fit`, 'x', x);
     if (fm.rows < 2)
       throw new InvalidArgumentError(`${FN}.fit`, 'x', 'at least 2 examples', `${fm.rows} rows`);
-    const labels = await readLabels(`${FN}.fit`, y, fm.rows, this.opts.numClasses);
+    const labels = await readLabels(`${FN}.fit`, 'y', y, {
+      count: fm.rows,
+      numClasses: this.opts.numClasses,
+    });
     const k = classCount(labels, this.opts.numClasses);
     const rows = fm.toArrays();
     const rng = new Rng(this.opts.seed);
@@ -267,7 +270,7 @@ export class MlSvmClassifier implements FeatureClassifier {
   }
 
   /** Restores an MlSvmClassifier saved with `save()`. */
-  static load(saved: SavedClassifier): MlSvmClassifier {
+  static async load(saved: SavedClassifier): Promise<MlSvmClassifier> {
     const s = checkSavedClassifier('MlSvmClassifier.load', saved, 'ml-svm');
     const models = (s.state as { models?: SVM.SVMModel[] }).models;
     if (!Array.isArray(models) || models.length !== s.numClasses) {

@@ -5,9 +5,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { isTensor } from '../core/checks.js';
-import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { LIMITS } from '../core/limits.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import type { FeatureInput } from '../features/matrix.js';
 
@@ -16,7 +14,7 @@ import type { FeatureInput } from '../features/matrix.js';
  *
  * @example
  * ```ts
- * const clf = loadClassifier(saved);
+ * const clf = await loadClassifier(saved);
  * if (clf.kind === 'ml-svm') console.log('SMO one-vs-rest');
  * ```
  */
@@ -78,7 +76,7 @@ export interface FitReport {
  * @example
  * ```ts
  * const saved: SavedClassifier = await svm.save();
- * const again = loadClassifier(JSON.parse(JSON.stringify(saved)));
+ * const again = await loadClassifier(JSON.parse(JSON.stringify(saved)));
  * ```
  */
 export interface SavedClassifier {
@@ -129,36 +127,6 @@ export interface FeatureClassifier {
   save(): Promise<SavedClassifier>;
   /** Frees its tensors; later calls throw DisposedError. */
   dispose(): void;
-}
-
-/** Reads labels (awaiting a tensor's data) and validates them: integers in [0, numClasses), one per row. */
-export async function readLabels(
-  fn: string,
-  y: unknown,
-  rows: number,
-  numClasses?: number,
-): Promise<Int32Array> {
-  let arr: ArrayLike<number>;
-  if (isTensor(y)) {
-    if (y.rank !== 1) throw new ShapeMismatchError(fn, 'y', 'a rank-1 tensor of labels', y.shape);
-    arr = await y.data();
-  } else if (y !== null && typeof y === 'object' && typeof (y as ArrayLike<number>).length === 'number') {
-    arr = y as ArrayLike<number>;
-  } else {
-    throw new InvalidArgumentError(fn, 'y', 'integer labels (an array, typed array or rank-1 tensor)', y);
-  }
-  if (arr.length !== rows)
-    throw new ShapeMismatchError(fn, 'y', `${rows} labels (one per feature row)`, [arr.length]);
-  const out = new Int32Array(arr.length);
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    const limit = numClasses ?? LIMITS.maxClasses;
-    if (!Number.isInteger(v) || v < 0 || v >= limit) {
-      throw new InvalidArgumentError(fn, `y[${i}]`, `an integer label in [0, ${limit - 1}]`, v);
-    }
-    out[i] = v;
-  }
-  return out;
 }
 
 /** Number of classes: the option when given, else max label + 1 (at least 2). */

@@ -13,9 +13,9 @@ import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 
 import {
   Distiller,
   decodeFeatures,
+  evaluateClassifier,
   hintonMlp,
   InvalidArgumentError,
-  scoreClassifier,
   stratifiedSplit,
 } from '../index.js';
 import { initBackend, loadLayersModelFrom, readImageFolder, saveLayersModelTo } from '../node.js';
@@ -219,8 +219,8 @@ export async function runDistillCommand(opts: DistillCliOptions): Promise<Record
     if (valIdx.length > 0 && labelsT !== undefined) {
       const xVal = take(data.x, valIdx);
       const yVal = take(labelsT, valIdx) as tf.Tensor1D;
-      const t = await scoreClassifier(teacher, xVal, yVal);
-      const s = await scoreClassifier(student, xVal, yVal);
+      const t = await evaluateClassifier(teacher, { x: xVal, labels: yVal });
+      const s = await evaluateClassifier(student, { x: xVal, labels: yVal });
       metrics.teacherErrors = t.errors;
       metrics.studentErrors = s.errors;
       sink.log(

@@ -4,9 +4,24 @@
  *
  * @module
  */
-import type { NamedTensorMap, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import { isTensor } from './checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
+
+/**
+ * Labeled data: inputs and their class indices, the one shape every fit / evaluate / split function takes.
+ *
+ * @example
+ * ```ts
+ * const test: LabeledData = { x: images, labels: [3, 1, 4] };
+ * ```
+ */
+export interface LabeledData {
+  /** Inputs, `[count, ...inputShape]` (e.g. NHWC images). Never disposed by transferkit. */
+  readonly x: Tensor;
+  /** Class indices in `[0, numClasses)`, one per input: an int32/float32 `Tensor1D` or a plain array. */
+  readonly labels: Tensor1D | ArrayLike<number>;
+}
 
 /** A batch of images in NHWC layout: `[batch, height, width, channels]`, float32. */
 export type ImageBatch = Tensor4D;

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type Evaluation, predictLogits, scoreLogits } from '../classify/evaluate.js';
 import {
   checkInteger,
   checkNonEmptyArray,
@@ -15,25 +16,12 @@ import {
   checkTensor,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { type PredictModel, predict2d } from '../core/types.js';
-import { inferOutputKind } from './teacher.js';
+import { readLabels } from '../core/labels.js';
+import type { PredictModel } from '../core/types.js';
+import { outputKind } from '../model/output-kind.js';
 
 /** What {@link fitBiasShift} minimises on the validation data. */
 export type BiasObjective = 'nll' | 'error';
-
-/** Errors and mean negative log-likelihood of a classifier on a labelled set. */
-export interface ClassifierScore {
-  /** Misclassified examples. */
-  errors: number;
-  /** `errors / N`. */
-  errorRate: number;
-  /** Mean negative log-likelihood of the true labels (cross-entropy at `T = 1`). */
-  nll: number;
-  /** Errors per class (indexed by the true label). */
-  perClassErrors: number[];
-  /** Examples per class. */
-  perClassCounts: number[];
-}
 
 /** Result of {@link fitBiasShift}. */
 export interface BiasShiftFit {
@@ -44,9 +32,9 @@ export interface BiasShiftFit {
   /** What was minimised. */
   objective: BiasObjective;
   /** The score on the validation data without the shift. */
-  before: ClassifierScore;
+  before: Evaluation;
   /** The score with the shift. */
-  after: ClassifierScore;
+  after: Evaluation;
 }
 
 /** Options of {@link fitBiasShift}. */
@@ -66,7 +54,7 @@ export interface FitBiasShiftOptions {
   range?: readonly [number, number];
   /**
    * Whether the model outputs logits or probabilities (probabilities are shifted as `log p`).
-   * @default inferred with inferOutputKind
+   * @default inferred with {@link outputKind}
    */
   outputKind?: 'logits' | 'probabilities';
   /**
@@ -74,142 +62,6 @@ export interface FitBiasShiftOptions {
    * @default 512
    */
   batchSize?: number;
-}
-
-/**
- * The student's logits on `x`, as one flat array (row-major `[N, K]`), read asynchronously in batches.
- * Probabilities are converted to log-probabilities.
- */
-export async function predictLogits(
-  fn: string,
-  model: PredictModel,
-  x: tf.Tensor,
-  kind: 'logits' | 'probabilities',
-  batchSize: number,
-): Promise<{ values: Float32Array; k: number }> {
-  const n = x.shape[0] as number;
-  let values: Float32Array | undefined;
-  let k = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const out = tf.tidy(() => {
-      const y = predict2d(fn, 'model', model, tf.slice(x, start, size));
-      return kind === 'logits' ? y : tf.log(y);
-    });
-    try {
-      if (values === undefined) {
-        k = out.shape[1] as number;
-        values = new Float32Array(n * k);
-      }
-      values.set((await out.data()) as Float32Array, start * k);
-    } finally {
-      out.dispose();
-    }
-  }
-  return { values: values ?? new Float32Array(0), k };
-}
-
-/** Scores flat logits against labels, with `shift` added to the logits of `mask` classes. Plain JS. */
-export function scoreLogits(
-  logits: Float32Array,
-  k: number,
-  labels: ArrayLike<number>,
-  mask: readonly boolean[],
-  shift: number,
-): ClassifierScore {
-  const n = labels.length;
-  const perClassErrors = new Array<number>(k).fill(0);
-  const perClassCounts = new Array<number>(k).fill(0);
-  let errors = 0;
-  let nll = 0;
-  for (let r = 0; r < n; r++) {
-    let best = 0;
-    let max = -Infinity;
-    for (let c = 0; c < k; c++) {
-      const v = logits[r * k + c] + (mask[c] ? shift : 0);
-      if (v > max) {
-        max = v;
-        best = c;
-      }
-    }
-    let s = 0;
-    for (let c = 0; c < k; c++) s += Math.exp(logits[r * k + c] + (mask[c] ? shift : 0) - max);
-    const y = labels[r];
-    nll += max + Math.log(s) - (logits[r * k + y] + (mask[y] ? shift : 0));
-    perClassCounts[y]++;
-    if (best !== y) {
-      errors++;
-      perClassErrors[y]++;
-    }
-  }
-  return {
-    errors,
-    errorRate: n > 0 ? errors / n : 0,
-    nll: n > 0 ? nll / n : 0,
-    perClassErrors,
-    perClassCounts,
-  };
-}
-
-/** Reads int labels and checks they are in `[0, k)`. */
-export async function readLabels(
-  fn: string,
-  argument: string,
-  labels: tf.Tensor,
-  k: number,
-): Promise<Int32Array> {
-  const v = (await labels.data()) as Int32Array;
-  for (let i = 0; i < v.length; i++) {
-    if (!(v[i] >= 0 && v[i] < k)) {
-      throw new InvalidArgumentError(fn, argument, `class indices in [0, ${k - 1}]`, v[i]);
-    }
-  }
-  return v;
-}
-
-/** Options of {@link scoreClassifier}. */
-export interface ScoreClassifierOptions {
-  /**
-   * Examples per forward pass.
-   * @default 512
-   */
-  batchSize?: number;
-  /**
-   * Whether the model outputs logits or probabilities (only the NLL depends on it).
-   * @default inferred with inferOutputKind
-   */
-  outputKind?: 'logits' | 'probabilities';
-}
-
-/**
- * Errors, error rate and NLL of a classifier on a labelled set (its argmax at `T = 1`), with per-class counts.
- *
- * @param model anything with `predict` returning `[N, classes]` logits or probabilities
- * @param x inputs, first axis = examples
- * @param labels class indices `[N]`, int32
- * @throws {@link InvalidArgumentError} for labels out of range; {@link ShapeMismatchError} for mismatched sizes
- *
- * @example
- * ```ts
- * const { errors, errorRate, perClassErrors } = await scoreClassifier(student, xTest, yTest);
- * ```
- */
-export async function scoreClassifier(
-  model: PredictModel,
-  x: tf.Tensor,
-  labels: tf.Tensor,
-  options?: ScoreClassifierOptions,
-): Promise<ClassifierScore> {
-  const fn = 'scoreClassifier';
-  checkTensor(fn, 'x', x);
-  checkLabelVector(fn, 'labels', labels, x.shape[0] as number);
-  const opts = checkOptions(fn, 'options', options);
-  const batchSize = opts.batchSize ?? 512;
-  checkInteger(fn, 'options.batchSize', batchSize, 1);
-  const kind = opts.outputKind ?? inferOutputKind(model);
-  const { values, k } = await predictLogits(fn, model, x, kind, batchSize);
-  const y = await readLabels(fn, 'labels', labels, k);
-  return scoreLogits(values, k, y, new Array<boolean>(k).fill(false), 0);
 }
 
 /** Checks an int32 label vector of length `n`. */
@@ -264,7 +116,7 @@ export async function fitBiasShift(
   }
   const batchSize = opts.batchSize ?? 512;
   checkInteger(fn, 'options.batchSize', batchSize, 1);
-  const kind = opts.outputKind ?? inferOutputKind(model);
+  const kind = opts.outputKind ?? outputKind(model);
   checkOneOf(fn, 'options.outputKind', kind, ['logits', 'probabilities'] as const);
 
   const { values, k } = await predictLogits(fn, model, x, kind, batchSize);
@@ -272,7 +124,7 @@ export async function fitBiasShift(
   classes.forEach((c, i) => {
     if (c >= k) throw new InvalidArgumentError(fn, `options.classes[${i}]`, `a class index < ${k}`, c);
   });
-  const y = await readLabels(fn, 'labels', labels, k);
+  const y = await readLabels(fn, 'labels', labels, { numClasses: k });
   const mask = Array.from({ length: k }, (_, c) => classes.includes(c));
   const score = (s: number) => scoreLogits(values, k, y, mask, s);
 
@@ -283,32 +135,32 @@ export async function fitBiasShift(
     let [a, b] = range;
     let c = b - g * (b - a);
     let d = a + g * (b - a);
-    let fc = score(c).nll;
-    let fd = score(d).nll;
+    let fc = score(c).loss;
+    let fd = score(d).loss;
     while (b - a > 1e-4) {
       if (fc < fd) {
         b = d;
         d = c;
         fd = fc;
         c = b - g * (b - a);
-        fc = score(c).nll;
+        fc = score(c).loss;
       } else {
         a = c;
         c = d;
         fc = fd;
         d = a + g * (b - a);
-        fd = score(d).nll;
+        fd = score(d).loss;
       }
     }
     shift = (a + b) / 2;
   } else {
-    let best = { errors: Infinity, nll: Infinity, s: 0 };
+    let best = { errors: Infinity, loss: Infinity, s: 0 };
     const steps = Math.round((range[1] - range[0]) / 0.05);
     for (let i = 0; i <= steps; i++) {
       const s = range[0] + (i * (range[1] - range[0])) / steps;
       const r = score(s);
-      if (r.errors < best.errors || (r.errors === best.errors && r.nll < best.nll)) {
-        best = { errors: r.errors, nll: r.nll, s };
+      if (r.errors < best.errors || (r.errors === best.errors && r.loss < best.loss)) {
+        best = { errors: r.errors, loss: r.loss, s };
       }
     }
     shift = best.s;

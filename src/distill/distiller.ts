@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { type Evaluation, evaluateClassifier } from '../classify/evaluate.js';
 import {
   checkInRange,
   checkInteger,
@@ -18,17 +19,16 @@ import {
   checkTensor,
 } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
-import type { PredictModel, ProgressCallback } from '../core/types.js';
+import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';
+import { outputKind } from '../model/output-kind.js';
 import {
   applyBiasShift,
   type BiasObjective,
   type BiasShiftFit,
-  type ClassifierScore,
   checkLabelVector,
   fitBiasShift,
-  readLabels,
-  scoreClassifier,
 } from './bias.js';
 import { jitterImages } from './jitter.js';
 import {
@@ -38,7 +38,7 @@ import {
   weightedLoss,
   weightTargets,
 } from './loss.js';
-import { checkTeacher, inferOutputKind, predictSoftTargets, type Teacher } from './teacher.js';
+import { checkTeacher, predictSoftTargets, type Teacher } from './teacher.js';
 import type { EnsembleCombine } from './temperature.js';
 
 /** How the teacher's soft targets are obtained during training. */
@@ -87,14 +87,6 @@ export interface DistillerOptions {
    * @default 256
    */
   teacherBatchSize?: number;
-}
-
-/** Labelled data: inputs and their class indices. */
-export interface LabelledData {
-  /** Inputs, first axis = examples. */
-  x: tf.Tensor;
-  /** Class indices `[N]`, int32. */
-  labels: tf.Tensor1D;
 }
 
 /** The resolved configuration of a {@link Distiller}. */
@@ -154,7 +146,7 @@ export interface DistillerFitOptions {
   /** Seed of the shuffling and the jitter. @default 0 */
   seed?: number;
   /** Validation data, scored after every epoch (errors at `T = 1`). @default undefined */
-  validation?: LabelledData;
+  validation?: LabeledData;
   /** Stop when the validation score stops improving (needs `validation`). @default undefined (no early stopping) */
   earlyStopping?: EarlyStoppingOptions;
   /** Progress: phase `'teacher'` (cache filling, batches), then `'train'` (steps over all epochs). */
@@ -194,7 +186,7 @@ export interface CorrectBiasOptions {
   /** A given shift (Hinton et al.: 3.5 for the 3s); when omitted it is fitted on `validation`. @default undefined */
   shift?: number;
   /** Labelled data to fit the shift on (required without `shift`). @default undefined */
-  validation?: LabelledData;
+  validation?: LabeledData;
   /** See {@link fitBiasShift}. @default 'nll' */
   objective?: BiasObjective;
   /** The layer whose bias is shifted. @default the last layer with a bias */
@@ -285,7 +277,7 @@ export class Distiller {
     ) {
       throw new InvalidArgumentError(fn, 'student', 'a tfjs-layers model (LayersModel)', student);
     }
-    if (inferOutputKind(student) === 'probabilities') {
+    if (outputKind(student) === 'probabilities') {
       throw new InvalidArgumentError(
         fn,
         'student',
@@ -457,10 +449,10 @@ export class Distiller {
     }
     let labelValues: Int32Array | undefined;
     if (opts.labels !== undefined) {
-      labelValues = await readLabels(fn, 'options.labels', opts.labels, numClasses);
+      labelValues = await readLabels(fn, 'options.labels', opts.labels, { numClasses });
     }
     if (opts.validation !== undefined) {
-      await readLabels(fn, 'options.validation.labels', opts.validation.labels, numClasses);
+      await readLabels(fn, 'options.validation.labels', opts.validation.labels, { numClasses });
     }
     this.absent = await absentClasses(labelValues, q, numClasses);
 
@@ -549,10 +541,8 @@ export class Distiller {
         lossSum.dispose();
         const record: DistillEpoch = { epoch, loss, ms: Date.now() - t0 };
         if (opts.validation !== undefined) {
-          const v = await scoreClassifier(this.student, opts.validation.x, opts.validation.labels, {
-            outputKind: 'logits',
-          });
-          record.validation = { errors: v.errors, errorRate: v.errorRate, loss: v.nll };
+          const v = await evaluateClassifier(this.student, opts.validation, { outputKind: 'logits' });
+          record.validation = { errors: v.errors, errorRate: v.errorRate, loss: v.loss };
         }
         history.epochs.push(record);
         const metrics: Record<string, number> = { epoch, loss };
@@ -591,16 +581,16 @@ export class Distiller {
   }
 
   /**
-   * Errors, error rate and NLL of the student at `T = 1` on labelled data.
+   * The student at `T = 1` on labeled data, with {@link evaluateClassifier}: accuracy, errors, loss, per-class errors.
    *
    * @example
    * ```ts
-   * const { errors, perClassErrors } = await distiller.evaluate(xTest, yTest);
+   * const { errors, perClassErrors } = await distiller.evaluate({ x: xTest, labels: yTest });
    * ```
    */
-  async evaluate(x: tf.Tensor, labels: tf.Tensor1D): Promise<ClassifierScore> {
+  async evaluate(data: LabeledData): Promise<Evaluation> {
     this.assertLive('evaluate');
-    return scoreClassifier(this.student, x, labels, { outputKind: 'logits' });
+    return evaluateClassifier(this.student, data, { outputKind: 'logits' });
   }
 
   /**
@@ -643,7 +633,7 @@ export class Distiller {
         undefined,
       );
     }
-    const fit = await fitBiasShift(this.student, opts.validation.x, opts.validation.labels, {
+    const fit = await fitBiasShift(this.student, opts.validation.x, opts.validation.labels as tf.Tensor1D, {
       classes,
       objective: opts.objective,
       outputKind: 'logits',
@@ -673,7 +663,7 @@ export class Distiller {
       models.length === 0
         ? teacher
         : models.map((m): PredictModel & { outputKind: 'logits' | 'probabilities' } => ({
-            outputKind: inferOutputKind(m),
+            outputKind: outputKind(m),
             predict: (xb: tf.Tensor) => {
               this.passes++;
               return m.predict(xb);

@@ -10,12 +10,9 @@ export {
   applyBiasShift,
   type BiasObjective,
   type BiasShiftFit,
-  type ClassifierScore,
   type FitBiasShiftOptions,
   fitBiasShift,
   type LayeredModel,
-  type ScoreClassifierOptions,
-  scoreClassifier,
 } from './bias.js';
 export {
   DistillationLoss,
@@ -34,7 +31,6 @@ export {
   type DistillerOptions,
   type DistillHistory,
   type EarlyStoppingOptions,
-  type LabelledData,
   type TeacherOutputMode,
 } from './distiller.js';
 export { jitterImages, randomShifts, shiftImages } from './jitter.js';
@@ -48,7 +44,6 @@ export {
   type TeacherInput,
 } from './loss.js';
 export {
-  inferOutputKind,
   type PredictSoftTargetsOptions,
   predictSoftTargets,
   type Teacher,
@@ -61,5 +56,4 @@ export {
   type SoftTargetsOptions,
   softmaxWithTemperature,
   softTargets,
-  type TeacherOutputKind,
 } from './temperature.js';

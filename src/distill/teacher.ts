@@ -15,13 +15,12 @@ import {
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { isPredictModel, type PredictModel, predict2d } from '../core/types.js';
-import { outputKind } from '../model/output-kind.js';
+import { type OutputKind, outputKind } from '../model/output-kind.js';
 import {
   checkProbabilities,
   checkTeacherTensors,
   combineSoftTargets,
   type EnsembleCombine,
-  type TeacherOutputKind,
 } from './temperature.js';
 
 /**
@@ -35,7 +34,7 @@ export interface TeacherOutputs {
    * What they hold; probabilities are checked to sum to 1 by the async entries.
    * @default 'logits'
    */
-  readonly outputKind?: TeacherOutputKind;
+  readonly outputKind?: OutputKind;
 }
 
 /** A teacher: a model (anything with `predict`, e.g. a `tf.LayersModel`), an ensemble of models, or its outputs. */
@@ -48,28 +47,14 @@ export function isTeacherOutputs(t: unknown): t is TeacherOutputs {
   return isTensor(o) || (Array.isArray(o) && o.length > 0 && o.every(isTensor));
 }
 
-/**
- * What a model's `predict` returns: its own `outputKind` if it declares one (see `Classifier`), `'probabilities'`
- * for a tfjs-layers model whose last layer has a softmax activation, else `'logits'`.
- *
- * @example
- * ```ts
- * inferOutputKind(tfl.sequential({ layers: [tfl.layers.dense({ units: 10, inputShape: [4], activation: 'softmax' })] }));
- * // 'probabilities'
- * ```
- */
-export function inferOutputKind(model: PredictModel): TeacherOutputKind {
-  return outputKind(model);
-}
-
 /** Options of {@link predictSoftTargets}. */
 export interface PredictSoftTargetsOptions {
   /**
-   * What the models return. By default inferred per model with {@link inferOutputKind}; for {@link TeacherOutputs}
+   * What the models return. By default inferred per model with {@link outputKind}; for {@link TeacherOutputs}
    * their own `outputKind` applies.
    * @default inferred
    */
-  outputKind?: TeacherOutputKind;
+  outputKind?: OutputKind;
   /**
    * How the members of an ensemble are combined (see {@link softTargets}).
    * @default 'arithmetic'
@@ -145,7 +130,7 @@ export async function predictSoftTargets(
     return tf.tidy(() => combineSoftTargets(members, temperature, kind, combine));
   }
 
-  const kinds = models.map((m) => opts.outputKind ?? inferOutputKind(m));
+  const kinds = models.map((m) => opts.outputKind ?? outputKind(m));
   const parts: tf.Tensor2D[] = [];
   let done = false;
   try {

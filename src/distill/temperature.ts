@@ -7,9 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, rawValue, ShapeMismatchError } from '../core/errors.js';
-
-/** What a teacher's output tensor holds. */
-export type TeacherOutputKind = 'logits' | 'probabilities';
+import type { OutputKind } from '../model/output-kind.js';
 
 /** How the members of an ensemble are combined into one distribution. */
 export type EnsembleCombine = 'arithmetic' | 'geometric';
@@ -46,7 +44,7 @@ export function softmaxWithTemperature(logits: tf.Tensor, temperature: number): 
  * to a per-row constant and the softmax ignores that constant. Zero probabilities stay exactly zero (`log 0 = -inf`).
  * Internal: call inside a scope.
  */
-export function logSoftTargets(output: tf.Tensor, temperature: number, kind: TeacherOutputKind): tf.Tensor {
+export function logSoftTargets(output: tf.Tensor, temperature: number, kind: OutputKind): tf.Tensor {
   const logits = kind === 'logits' ? output : tf.log(output);
   return tf.logSoftmax(tf.div(logits, temperature));
 }
@@ -58,7 +56,7 @@ export interface SoftTargetsOptions {
    * summing to 1; this function does not read tensor values, so use {@link checkProbabilities} to verify them).
    * @default 'logits'
    */
-  outputKind?: TeacherOutputKind;
+  outputKind?: OutputKind;
   /**
    * How an ensemble (several tensors) is combined. `'arithmetic'`: the mean of the members' soft targets at `T`
    * (Hinton et al. average the predictions of the ensemble). `'geometric'`: the normalised geometric mean of the
@@ -139,7 +137,7 @@ export function checkTeacherTensors(
 export function combineSoftTargets(
   members: readonly tf.Tensor[],
   temperature: number,
-  kind: TeacherOutputKind,
+  kind: OutputKind,
   combine: EnsembleCombine,
 ): tf.Tensor2D {
   if (members.length === 1) return tf.exp(logSoftTargets(members[0], temperature, kind)) as tf.Tensor2D;

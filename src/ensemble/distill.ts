@@ -61,14 +61,14 @@ export async function distillEnsemble(
 ): Promise<DistillHistory> {
   const fn = 'distillEnsemble';
   const opts = checkOptions(fn, 'options', options);
-  if (typeof ensemble !== 'object' || ensemble === null || typeof ensemble.predict !== 'function') {
+  if (typeof ensemble !== 'object' || ensemble === null || typeof ensemble.predictProba !== 'function') {
     throw new InvalidArgumentError(fn, 'ensemble', 'a SpecialistEnsemble', ensemble);
   }
   if (ensemble.isDisposed) throw new DisposedError('SpecialistEnsemble', 'distill');
   checkTensor(fn, 'x', x);
   // The Distiller validates the student, temperature, alpha and the labels before anything is trained.
   opts.onProgress?.({ phase: 'ensemble', done: 0, total: 1 });
-  const q = await ensemble.predict(x, opts.predict);
+  const q = await ensemble.predictProba(x, opts.predict);
   let distiller: Distiller | undefined;
   try {
     distiller = new Distiller(

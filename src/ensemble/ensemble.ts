@@ -2,6 +2,12 @@
  * SpecialistEnsemble: a generalist plus specialists on confusable classes, combined at inference by the KL rule of
  * Hinton, Vinyals & Dean (2015, section 5).
  *
+ * Construction follows the library's convention: `new SpecialistEnsemble(generalist, specialists, options)` wraps
+ * models you already have (synchronously, like every constructor of transferkit); the async static factories are
+ * for construction that must await work: `SpecialistEnsemble.train` (clusters, samples and trains the specialists
+ * first) and `SpecialistEnsemble.load` (reads saved models). `predict` returns class labels like every classifier
+ * of transferkit; `predictProba` returns the combined distributions q.
+ *
  * @module
  */
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
@@ -14,7 +20,7 @@ import { LIMITS } from '../core/limits.js';
 import type { PredictModel, ProgressCallback } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
 import { isGraphModel, isLayersModel } from '../model/kinds.js';
-import { modelOutputShape, outputKind } from '../model/output-kind.js';
+import { modelOutputShape, type OutputKind, outputKind } from '../model/output-kind.js';
 import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import type { CombineKLOptions } from './combine.js';
@@ -24,11 +30,10 @@ import type { EnrichedSampleOptions } from './sampling.js';
 import { enrichedSample } from './sampling.js';
 import type {
   CreateSpecialistOptions,
-  EnsembleOutputKind,
   SpecialistTrainHistory,
   TrainSpecialistOptions,
 } from './specialist.js';
-import { createSpecialist, detectOutputKind, trainSpecialist } from './specialist.js';
+import { createSpecialist, trainSpecialist } from './specialist.js';
 
 /** One specialist of an ensemble. */
 export interface Specialist {
@@ -37,7 +42,7 @@ export interface Specialist {
   /** Its subset S of the generalist's classes; output column `j` is class `classes[j]`. */
   classes: number[];
   /** Whether `model` returns probabilities or logits. */
-  outputKind: EnsembleOutputKind;
+  outputKind: OutputKind;
   /** Added to the dustbin's log-probability before combining (see {@link dustbinLogitShift}). @default 0 */
   dustbinLogitShift: number;
 }
@@ -47,7 +52,7 @@ export interface SpecialistEnsembleOptions {
   /** The generalist's class count. @default read from the generalist's output shape (LayersModel) */
   numClasses?: number;
   /** What the generalist returns. @default detected from a LayersModel's last layer, else 'probabilities' */
-  generalistOutput?: EnsembleOutputKind;
+  generalistOutput?: OutputKind;
   /** Which models `dispose()` frees: the specialists only, or the generalist too. @default 'specialists' */
   owns?: 'specialists' | 'all';
   /** The clustering the specialists came from (kept with the ensemble and saved with it). */
@@ -111,7 +116,7 @@ export interface TrainEnsembleOptions {
   /** Builds each specialist instead of {@link createSpecialist} (then the generalist may be any PredictModel). */
   modelFactory?: SpecialistFactory;
   /** What factory-made specialists output (copies of the generalist output what it does). @default 'probabilities' */
-  specialistOutput?: EnsembleOutputKind;
+  specialistOutput?: OutputKind;
   /** How {@link createSpecialist} initialises the new head. @default 'generalist' */
   headInit?: CreateSpecialistOptions['headInit'];
   /** Progress: phase `'specialists'`, one unit per training batch over all specialists. */
@@ -119,7 +124,7 @@ export interface TrainEnsembleOptions {
   /** Class count, when the generalist is not a LayersModel. */
   numClasses?: number;
   /** What the generalist returns. @default detected */
-  generalistOutput?: EnsembleOutputKind;
+  generalistOutput?: OutputKind;
 }
 
 /** The JSON saved with an ensemble (in the generalist's user-defined metadata). */
@@ -131,7 +136,7 @@ export interface EnsembleManifest {
   /** The generalist's class count. */
   numClasses: number;
   /** Whether the generalist returns probabilities or logits. */
-  generalistOutput: EnsembleOutputKind;
+  generalistOutput: OutputKind;
   /** One entry per specialist, in ensemble order. */
   specialists: {
     /** The handler name its model is saved under (`'specialist-<index>'`). */
@@ -139,7 +144,7 @@ export interface EnsembleManifest {
     /** Its subset of the generalist's classes; output column `j` is class `classes[j]`. */
     classes: number[];
     /** Whether its model returns probabilities or logits. */
-    outputKind: EnsembleOutputKind;
+    outputKind: OutputKind;
     /** Added to the dustbin's log-probability before combining. */
     dustbinLogitShift: number;
   }[];
@@ -162,7 +167,7 @@ const MANIFEST_KEY = 'transferkitSpecialistEnsemble';
  * ```ts
  * const found = clusterClasses(await generalist.predict(xHeld).data(), 10, { k: 4 });
  * const ensemble = await SpecialistEnsemble.train(generalist, xTrain, yTrain, { clusters: found });
- * const q = await ensemble.predict(xTest, { candidates: 1 });
+ * const q = await ensemble.predictProba(xTest, { candidates: 1 });
  * await ensemble.save((name) => `indexeddb://mnist-${name}`);
  * ensemble.dispose();
  * ```
@@ -171,7 +176,7 @@ export class SpecialistEnsemble {
   /** The generalist's class count. */
   readonly numClasses: number;
   /** What the generalist returns. */
-  readonly generalistOutput: EnsembleOutputKind;
+  readonly generalistOutput: OutputKind;
   /** The clustering the specialists came from, if known. */
   readonly clustering: ClassClustering | undefined;
   private readonly generalistModel: PredictModel;
@@ -352,8 +357,8 @@ export class SpecialistEnsemble {
               seed: samplingSeed + m,
             });
         // A copy of the generalist outputs what the generalist does; a factory's model what the options say.
-        const outputKind = opts.modelFactory ? specialistOutput : detectOutputKind(model);
-        made.push({ model, classes, outputKind, dustbinLogitShift: samples[m].dustbinLogitShift });
+        const kind = opts.modelFactory ? specialistOutput : outputKind(model);
+        made.push({ model, classes, outputKind: kind, dustbinLogitShift: samples[m].dustbinLogitShift });
         const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(samples[m].indices, 'int32')));
         const base = doneBefore;
         try {
@@ -362,7 +367,7 @@ export class SpecialistEnsemble {
               ...trainOpts,
               epochs,
               batchSize,
-              outputKind,
+              outputKind: kind,
               onProgress: opts.onProgress
                 ? (e) =>
                     opts.onProgress?.({
@@ -392,15 +397,36 @@ export class SpecialistEnsemble {
   }
 
   /**
-   * The combined distributions q (Hinton et al. 2015, eq. 5) for a batch; see {@link predictDetailed}.
+   * The predicted class of each row: the arg-max of the combined distribution q (see {@link predictProba}).
    *
    * @example
    * ```ts
-   * const q = await ensemble.predict(xTest, { candidates: 2, maxIterations: 300 });
+   * const labels = await ensemble.predict(xTest, { candidates: 2 }); // Int32Array, one class per row
    * ```
    */
-  async predict(x: Tensor, options?: EnsemblePredictOptions): Promise<Tensor2D> {
+  async predict(x: Tensor, options?: EnsemblePredictOptions): Promise<Int32Array> {
     const r = await this.predictDetailedImpl('predict', x, options);
+    tf.dispose([r.generalist, r.active]);
+    const labels = tf.argMax(r.probabilities, 1);
+    r.probabilities.dispose();
+    try {
+      return Int32Array.from(await labels.data());
+    } finally {
+      labels.dispose();
+    }
+  }
+
+  /**
+   * The combined distributions q (Hinton et al. 2015, eq. 5) for a batch, `[N, numClasses]` (yours to dispose); see
+   * {@link predictDetailed}.
+   *
+   * @example
+   * ```ts
+   * const q = await ensemble.predictProba(xTest, { candidates: 2, maxIterations: 300 });
+   * ```
+   */
+  async predictProba(x: Tensor, options?: EnsemblePredictOptions): Promise<Tensor2D> {
+    const r = await this.predictDetailedImpl('predictProba', x, options);
     tf.dispose([r.generalist, r.active]);
     return r.probabilities;
   }
@@ -529,7 +555,7 @@ export class SpecialistEnsemble {
     argument: string,
     model: PredictModel,
     x: Tensor,
-    kind: EnsembleOutputKind,
+    kind: OutputKind,
   ): Tensor2D {
     const y = predict2d(fn, argument, model, x);
     return (kind === 'logits' ? tf.softmax(y) : y) as Tensor2D;
@@ -731,11 +757,7 @@ function resolveNumClasses(fn: string, generalist: PredictModel, given: number |
   );
 }
 
-function resolveOutputKind(
-  fn: string,
-  generalist: PredictModel,
-  given: EnsembleOutputKind | undefined,
-): EnsembleOutputKind {
+function resolveOutputKind(fn: string, generalist: PredictModel, given: OutputKind | undefined): OutputKind {
   if (given !== undefined) {
     checkOneOf(fn, 'options.generalistOutput', given, ['probabilities', 'logits'] as const);
     return given;

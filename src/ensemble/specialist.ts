@@ -15,29 +15,10 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { type ContainerLike, isLayersModel } from '../model/kinds.js';
 import { resolveLayer } from '../model/layers.js';
-import { outputKind } from '../model/output-kind.js';
+import { type OutputKind, outputKind } from '../model/output-kind.js';
 import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { validateClusters } from './clustering.js';
 import { checkLabelsPerRow } from './internal.js';
-
-/** What a model's `predict` returns: `'probabilities'` (rows sum to 1) or `'logits'`. */
-export type EnsembleOutputKind = 'probabilities' | 'logits';
-
-/**
- * Tells whether a LayersModel ends in a softmax (`'probabilities'`) or not (`'logits'`), from its last layer's
- * `activation` config (a `Dense` with `activation: 'softmax'`, or a `Softmax`/`Activation('softmax')` layer).
- *
- * @example
- * ```ts
- * detectOutputKind(model); // 'probabilities' for tfl.layers.dense({ units: 10, activation: 'softmax' })
- * ```
- */
-export function detectOutputKind(model: tfl.LayersModel): EnsembleOutputKind {
-  if (!isLayersModel(model)) {
-    throw new InvalidArgumentError('detectOutputKind', 'model', 'a tfjs-layers LayersModel', model);
-  }
-  return outputKind(model);
-}
 
 /** Options of {@link createSpecialist}. */
 export interface CreateSpecialistOptions {
@@ -58,7 +39,7 @@ export interface CreateSpecialistOptions {
  * the last copied (new variables holding the generalist's values), and the head replaced by a `Dense` layer of
  * `classes.length + 1` units (the subset's classes in the order given, then the dustbin) with the generalist head's
  * activation, so the specialist returns logits or probabilities like the generalist (see
- * {@link detectOutputKind}). The generalist's last layer must be a `Dense` layer; for other architectures plug in a
+ * {@link outputKind}). The generalist's last layer must be a `Dense` layer; for other architectures plug in a
  * `modelFactory` (see {@link SpecialistEnsemble.train}).
  *
  * The caller owns the returned model (dispose it with `model.dispose()`).
@@ -96,7 +77,7 @@ export async function createSpecialist(
   const seed = opts.seed ?? 0;
   checkInteger(fn, 'options.seed', seed);
 
-  const transfer = LayerTransfer.fromModel(generalist, {
+  const transfer = new LayerTransfer(generalist, {
     head: { kind: 'replace', numClasses: set.length + 1 },
     seed,
   });
@@ -142,7 +123,7 @@ export interface TrainSpecialistOptions {
   /** Adam's learning rate. @default 0.001 */
   learningRate?: number;
   /** What the model's output is (`'logits'` trains with softmax cross-entropy on them). @default 'probabilities' */
-  outputKind?: EnsembleOutputKind;
+  outputKind?: OutputKind;
   /** Progress per batch, phase `'specialist'`, with the running loss. */
   onProgress?: ProgressCallback;
   /** Phase name in progress events. @default 'specialist' */

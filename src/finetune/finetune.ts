@@ -611,7 +611,7 @@ export async function finetune(
     const headSeconds = (performance.now() - tHead) / 1000;
 
     // --- The full model: backbone (copied) + pooling + the trained head.
-    transfer = LayerTransfer.fromModel(composed.model, {
+    transfer = new LayerTransfer(composed.model, {
       copy: backboneStages,
       head: { kind: 'keep' },
       seed: opts.seed,

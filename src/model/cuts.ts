@@ -21,7 +21,7 @@ import { type ModelStructure, modelStructure } from './structure.js';
  * ```
  */
 export interface CutInfo {
-  /** Number of stages copied by this cut (what `LayerTransfer.fromModel(m, { copy: stages })` takes). */
+  /** Number of stages copied by this cut (what `new LayerTransfer(m, { copy: stages })` takes). */
   readonly stages: number;
   /** The last layer before the cut (`{ copy: { layer } }` selects this cut). */
   readonly layer: string;
@@ -87,7 +87,7 @@ function describeCut(structure: ModelStructure, n: number): CutInfo {
  * @example
  * ```ts
  * listCuts(resnet).map((c) => c.layer); // ['stem_relu', 'block1_out', 'block2_out', ...]
- * LayerTransfer.fromModel(resnet, { copy: { layer: listCuts(resnet)[1].layer } });
+ * new LayerTransfer(resnet, { copy: { layer: listCuts(resnet)[1].layer } });
  * ```
  */
 export function listCuts(model: tfl.LayersModel): CutInfo[] {

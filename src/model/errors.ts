@@ -12,7 +12,7 @@ import { InvalidArgumentError, rawValue } from '../core/errors.js';
  *
  * @example
  * ```ts
- * try { LayerTransfer.fromModel(graphModel); } catch (e) {
+ * try { new LayerTransfer(graphModel); } catch (e) {
  *   if (e instanceof GraphModelNotSupportedError) console.log(e.instead); // 'graphModelClassifier(...)'
  * }
  * ```
@@ -42,7 +42,7 @@ export class GraphModelNotSupportedError extends InvalidArgumentError {
  *
  * @example
  * ```ts
- * try { LayerTransfer.fromModel(resnet, { copy: { layer: 'block1_conv1' } }); } catch (e) {
+ * try { new LayerTransfer(resnet, { copy: { layer: 'block1_conv1' } }); } catch (e) {
  *   if (e instanceof InvalidCutError) console.log(e.block, e.before, e.after);
  * }
  * ```

@@ -10,4 +10,4 @@ export { GraphModelNotSupportedError, InvalidCutError } from './errors.js';
 export { GRAPH_PROJECTION_OPS } from './graph-gradients.js';
 export { type GraphModelLike, isGraphModel, isLayersModel, type ModelKind, modelKind } from './kinds.js';
 export { type LayerInfo, type LayerRef, listLayers } from './layers.js';
-export { outputKind } from './output-kind.js';
+export { type OutputKind, outputKind } from './output-kind.js';

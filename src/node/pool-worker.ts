@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  type EnsembleOutputKind,
   type ModelFactory,
+  type OutputKind,
   SpecialistEnsemble,
   type TrainEnsembleOptions,
   type TrainingKernelName,
@@ -92,7 +92,7 @@ export interface SpecialistTask {
 /** What a specialist task returns: the trained model and what the ensemble records with it. */
 export interface SpecialistTaskResult {
   artifacts: tf.io.ModelArtifacts;
-  outputKind: EnsembleOutputKind;
+  outputKind: OutputKind;
   dustbinLogitShift: number;
 }
 

@@ -9,8 +9,10 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { evaluateClassifier } from '../classify/evaluate.js';
 import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import type { LabeledData } from '../core/types.js';
 import { stratifiedSplit } from '../data/split.js';
 import { modelStructure } from '../model/structure.js';
 import { readIdx } from '../node/idx.js';
@@ -19,7 +21,7 @@ import { deriveSeed } from '../transfer/config.js';
 import { type ClassSubset, selectClasses } from '../transfer/data.js';
 import type { ModelFactory } from '../transfer/experiment.js';
 import { LayerTransfer } from '../transfer/layer-transfer.js';
-import { evaluateAccuracy, type LabeledData, trainWithGroups } from '../transfer/train.js';
+import { trainWithGroups } from '../transfer/train.js';
 import { zeilerFergusCnn } from '../zoo/cnn.js';
 import type {
   TransferDataSpec,
@@ -203,7 +205,7 @@ export class TransferJobCache {
       const history = transfer
         ? await transfer.fineTune(d, { ...training, seed, copiedLearningRate: copiedLr })
         : await trainWithGroups(model, d, { ...training, seed });
-      const accuracy = await evaluateAccuracy(model, t);
+      const { accuracy } = await evaluateClassifier(model, t);
       return { accuracy, trainLoss: history.loss[history.loss.length - 1], ms: now() - t0 };
     };
     const key = `${job.runId}|${seed}|${side}`;
@@ -248,7 +250,7 @@ export class TransferJobCache {
       return { run: { kind: run.kind, n: 0, seed, ...result }, stages, pid: process.pid, trainedBase };
     }
     checkInteger('transfer job', 'grid.ns[]', run.n, 1, stages - 1);
-    const t = LayerTransfer.fromModel(model, {
+    const t = new LayerTransfer(model, {
       copy: run.n,
       head: { kind: 'replace', numClasses: grid.classesB.length },
       seed: deriveSeed(seed, 'transfer'),

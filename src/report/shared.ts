@@ -136,7 +136,7 @@ export function sharedReferenceCnn(ctx: ReportContext): Promise<ReferenceCnn> {
       const history = await trainClassifier(model, mnist.train.x, mnist.train.y, {
         epochs: config.epochs,
         batchSize: config.batchSize,
-        lr: config.lr,
+        learningRate: config.lr,
         seed: ctx.seed,
         validation: { x: mnist.test.x, y: mnist.test.y },
         onProgress: (e) => {
@@ -150,7 +150,7 @@ export function sharedReferenceCnn(ctx: ReportContext): Promise<ReferenceCnn> {
           }
         },
       });
-      const test = await evaluateClassifier(model, mnist.test.x, mnist.test.y);
+      const test = await evaluateClassifier(model, { x: mnist.test.x, labels: mnist.test.y });
       const meta: CnnMeta = { config, history, test, backend: ctx.backend, curve };
       await saveLayersModelTo(model, dir);
       await mkdir(dir, { recursive: true });

@@ -8,8 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkNonEmptyArray, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
-import { type LabeledData, readLabels } from './train.js';
+import type { LabeledData } from '../core/types.js';
 
 /** A labelled subset with plain labels; `x` is a new tensor the caller owns. */
 export interface ClassSubset {

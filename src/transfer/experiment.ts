@@ -7,6 +7,7 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { evaluateClassifier } from '../classify/evaluate.js';
 import {
   checkInteger,
   checkNonEmptyArray,
@@ -17,13 +18,13 @@ import {
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
-import type { ProgressCallback } from '../core/types.js';
+import type { LabeledData, ProgressCallback } from '../core/types.js';
 import { modelStructure } from '../model/structure.js';
 import type { BatchNormPolicy } from './batchnorm.js';
 import { deriveSeed } from './config.js';
 import { type ClassSubset, selectClasses } from './data.js';
 import { LayerTransfer } from './layer-transfer.js';
-import { evaluateAccuracy, type GroupTrainOptions, type LabeledData, trainWithGroups } from './train.js';
+import { type GroupTrainOptions, trainWithGroups } from './train.js';
 
 /** The four transfer treatments of the paper. */
 export type TransferKind = 'AnB' | 'BnB' | 'AnB+' | 'BnB+';
@@ -334,7 +335,7 @@ export class TransferExperiment {
               copiedLearningRate: copiedLr,
             })
           : await trainWithGroups(model, train, { ...training, seed, onProgress: opts.onProgress });
-        const accuracy = await evaluateAccuracy(model, test);
+        const { accuracy } = await evaluateClassifier(model, test);
         return { accuracy, trainLoss: history.loss[history.loss.length - 1], ms: now() - t0 };
       };
 
@@ -403,7 +404,7 @@ export class TransferExperiment {
         }
         for (const { n, k } of todo) {
           const base = k.startsWith('A') ? baseA : baseB;
-          const t = LayerTransfer.fromModel(base, {
+          const t = new LayerTransfer(base, {
             copy: n,
             head: { kind: 'replace', numClasses: classesB.length },
             seed: deriveSeed(seed, 'transfer'),

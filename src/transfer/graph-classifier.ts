@@ -118,7 +118,7 @@ export class GraphModelClassifier implements Classifier {
 
 /**
  * Builds frozen GraphModel features + a new trainable head in one call: what `LayerTransfer` does for a LayersModel,
- * for a GraphModel (which has no layers to copy; `LayerTransfer.fromModel(graphModel)` throws a
+ * for a GraphModel (which has no layers to copy; `new LayerTransfer(graphModel)` throws a
  * `GraphModelNotSupportedError` pointing here). The feature dimension is measured with one forward pass of a
  * zero image.
  *
@@ -138,7 +138,7 @@ export function graphModelClassifier(
     throw new InvalidArgumentError(
       fn,
       'model',
-      'a GraphModel (for a LayersModel use LayerTransfer.fromModel)',
+      'a GraphModel (for a LayersModel use new LayerTransfer)',
       model,
     );
   }

@@ -48,13 +48,4 @@ export {
   LayerTransfer,
   type LayerTransferOptions,
 } from './layer-transfer.js';
-export {
-  type EvaluateOptions,
-  evaluateAccuracy,
-  type GroupTrainHistory,
-  type GroupTrainOptions,
-  type LabeledData,
-  type OutputKind,
-  outputKindOf,
-  trainWithGroups,
-} from './train.js';
+export { type GroupTrainHistory, type GroupTrainOptions, trainWithGroups } from './train.js';

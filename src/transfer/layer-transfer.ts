@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { type EvaluateOptions, type Evaluation, evaluateClassifier } from '../classify/evaluate.js';
 import {
   checkInRange,
   checkInteger,
@@ -26,6 +27,7 @@ import {
   TransferkitError,
   UnsupportedLayerError,
 } from '../core/errors.js';
+import type { LabeledData } from '../core/types.js';
 import { checkCut } from '../model/cuts.js';
 import { graphModelError } from '../model/errors.js';
 import { isGraphModel } from '../model/kinds.js';
@@ -48,14 +50,7 @@ import {
   zeroInitializers,
 } from './config.js';
 import type { ParameterGroup } from './grouped-optimizer.js';
-import {
-  type EvaluateOptions,
-  evaluateAccuracy,
-  type GroupTrainHistory,
-  type GroupTrainOptions,
-  type LabeledData,
-  trainWithGroups,
-} from './train.js';
+import { type GroupTrainHistory, type GroupTrainOptions, trainWithGroups } from './train.js';
 
 /**
  * What replaces the base's last layer (its head):
@@ -86,7 +81,7 @@ export type HeadSpec =
       readonly dropout?: number;
     };
 
-/** Options of {@link LayerTransfer.fromModel}. */
+/** Options of {@link LayerTransfer}. */
 export interface LayerTransferOptions {
   /**
    * Which layers to copy: a number of stages n (a stage is a weight-bearing layer with the weightless and
@@ -126,7 +121,7 @@ export interface FineTuneOptions extends Omit<GroupTrainOptions, 'groups'> {
   copiedLearningRate?: number;
 }
 
-const FN = 'LayerTransfer.fromModel';
+const FN = 'LayerTransfer';
 
 function checkBase(base: unknown): asserts base is tfl.LayersModel {
   const m = base as tfl.LayersModel;
@@ -222,10 +217,10 @@ function restoreInitializers(base: tfl.layers.Layer, target: tfl.layers.Layer): 
  * @example
  * ```ts
  * // AnB with n = 2 (Yosinski et al. 2014): copy the first two stages of baseA, freeze them, train the rest on B.
- * const t = LayerTransfer.fromModel(baseA, { copy: 2, head: { kind: 'replace', numClasses: 5 }, seed: 1 });
+ * const t = new LayerTransfer(baseA, { copy: 2, head: { kind: 'replace', numClasses: 5 }, seed: 1 });
  * t.freeze();
  * await t.fineTune({ x: imagesB, labels: labelsB }, { epochs: 2, learningRate: 1e-3 });
- * const acc = await t.evaluate({ x: testB, labels: testLabelsB });
+ * const { accuracy } = await t.evaluate({ x: testB, labels: testLabelsB });
  * t.dispose();
  * ```
  */
@@ -246,12 +241,17 @@ export class LayerTransfer {
   private frozen = 0;
   private disposed = false;
 
-  private constructor(
-    model: tfl.LayersModel,
-    copied: number,
-    copiedLayers: string[],
-    batchNorm: BatchNormPolicy,
-  ) {
+  /**
+   * Builds the target model from `base` (which is left untouched and may be disposed afterwards).
+   *
+   * @param base a built tfjs-layers model (Sequential or functional, nested models allowed)
+   * @param options see {@link LayerTransferOptions}
+   * @throws {@link InvalidArgumentError} for n out of range or an unknown layer name;
+   * {@link ShapeMismatchError} when `inputShape` makes a copied layer's weights differ from the base's;
+   * {@link UnsupportedLayerError} when the head to replace is not a Dense layer
+   */
+  constructor(base: tfl.LayersModel, options?: LayerTransferOptions) {
+    const { model, copied, copiedLayers, batchNorm } = LayerTransfer.build(base, options);
     this.model = model;
     this.structure = modelStructure(model);
     this.stages = this.structure.stages;
@@ -263,16 +263,11 @@ export class LayerTransfer {
     this.batchNorm = batchNorm;
   }
 
-  /**
-   * Builds the target model from `base` (which is left untouched and may be disposed afterwards).
-   *
-   * @param base a built tfjs-layers model (Sequential or functional, nested models allowed)
-   * @param options see {@link LayerTransferOptions}
-   * @throws {@link InvalidArgumentError} for n out of range or an unknown layer name;
-   * {@link ShapeMismatchError} when `inputShape` makes a copied layer's weights differ from the base's;
-   * {@link UnsupportedLayerError} when the head to replace is not a Dense layer
-   */
-  static fromModel(base: tfl.LayersModel, options?: LayerTransferOptions): LayerTransfer {
+  /** The target model, checked and built (the constructor's work; the base is left untouched). */
+  private static build(
+    base: tfl.LayersModel,
+    options: LayerTransferOptions | undefined,
+  ): { model: tfl.LayersModel; copied: number; copiedLayers: string[]; batchNorm: BatchNormPolicy } {
     checkBase(base);
     const opts = checkOptions(FN, 'options', options);
     checkOptionKeys(FN, 'options', opts, [
@@ -398,7 +393,7 @@ export class LayerTransfer {
       }
       for (const l of targetLeaves.values())
         if (isBatchNorm(l.layer)) applyBatchNormPolicy(l.layer, batchNorm);
-      return new LayerTransfer(target, n, copied, batchNorm);
+      return { model: target, copied: n, copiedLayers: copied, batchNorm };
     } catch (e) {
       target.dispose();
       throw e;
@@ -507,16 +502,16 @@ export class LayerTransfer {
   }
 
   /**
-   * Top-1 accuracy of the target model on a labelled data set.
+   * The target model on labeled data, with {@link evaluateClassifier}: accuracy, errors, loss, per-class errors.
    *
    * @example
    * ```ts
-   * const acc = await t.evaluate({ x: testImages, labels: testLabels });
+   * const { accuracy } = await t.evaluate({ x: testImages, labels: testLabels });
    * ```
    */
-  evaluate(data: LabeledData, options?: EvaluateOptions): Promise<number> {
+  evaluate(data: LabeledData, options?: EvaluateOptions): Promise<Evaluation> {
     this.check('evaluate');
-    return evaluateAccuracy(this.model, data, options);
+    return evaluateClassifier(this.model, data, options);
   }
 
   /** Frees the target model's variables. Further calls throw {@link DisposedError}. */

@@ -7,35 +7,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  checkInteger,
-  checkOneOf,
-  checkOptions,
-  checkPositive,
-  checkTensor,
-  isTensor,
-} from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { readLabels } from '../core/labels.js';
 import { Rng } from '../core/rng.js';
-import type { ProgressCallback } from '../core/types.js';
-import { outputKind } from '../model/output-kind.js';
+import type { LabeledData, ProgressCallback } from '../core/types.js';
+import { type OutputKind, outputKind } from '../model/output-kind.js';
 import {
   GroupedOptimizer,
   OPTIMIZER_KINDS,
   type OptimizerKind,
   type ParameterGroup,
 } from './grouped-optimizer.js';
-
-/** Images (or any inputs) with integer class labels. */
-export interface LabeledData {
-  /** Inputs, `[count, ...inputShape]` (e.g. NHWC images). Never disposed by transferkit. */
-  readonly x: tf.Tensor;
-  /** Class indices in `[0, numClasses)`, one per input: an int32/float32 `Tensor1D` or a plain array. */
-  readonly labels: tf.Tensor1D | ArrayLike<number>;
-}
-
-/** What a classifier's output is: scores before softmax, or probabilities. */
-export type OutputKind = 'logits' | 'probabilities';
 
 /** Options of {@link trainWithGroups}. */
 export interface GroupTrainOptions {
@@ -99,36 +82,6 @@ export interface GroupTrainHistory {
   steps: number;
 }
 
-/** Reads labels into an Int32Array (no tensor is left behind). */
-export async function readLabels(fn: string, argument: string, labels: unknown): Promise<Int32Array> {
-  if (isTensor(labels)) {
-    checkTensor(fn, argument, labels, { rank: 1 });
-    return Int32Array.from(await labels.data());
-  }
-  if (
-    labels === null ||
-    typeof labels !== 'object' ||
-    typeof (labels as ArrayLike<number>).length !== 'number' ||
-    typeof labels === 'string'
-  ) {
-    throw new InvalidArgumentError(fn, argument, 'a Tensor1D or an array of class indices', labels);
-  }
-  return Int32Array.from(labels as ArrayLike<number>);
-}
-
-/**
- * Whether a classifier outputs probabilities (its output layer is a softmax) or logits.
- *
- * @example
- * ```ts
- * outputKindOf(tfl.sequential({ layers: [tfl.layers.dense({ units: 3, inputShape: [4], activation: 'softmax' })] }));
- * // 'probabilities'
- * ```
- */
-export function outputKindOf(model: tfl.LayersModel): OutputKind {
-  return outputKind(model);
-}
-
 /**
  * Validates a data set against a single-input, single-output classifier and returns its labels and class count.
  *
@@ -172,22 +125,7 @@ export async function checkClassificationData(
     );
   }
   const numClasses = outShape[1];
-  const labels = await readLabels(fn, `${argument}.labels`, rawLabels);
-  if (labels.length !== x.shape[0]) {
-    throw new ShapeMismatchError(fn, `${argument}.labels`, `${x.shape[0]} labels (one per input)`, [
-      labels.length,
-    ]);
-  }
-  for (let i = 0; i < labels.length; i++) {
-    if (!(labels[i] >= 0 && labels[i] < numClasses)) {
-      throw new InvalidArgumentError(
-        fn,
-        `${argument}.labels[${i}]`,
-        `a class index in [0, ${numClasses - 1}]`,
-        labels[i],
-      );
-    }
-  }
+  const labels = await readLabels(fn, `${argument}.labels`, rawLabels, { count: x.shape[0], numClasses });
   return { labels, numClasses };
 }
 
@@ -237,7 +175,7 @@ export async function trainWithGroups(
   const kindOpt = opts.outputKind ?? 'auto';
   checkOneOf(fn, 'options.outputKind', kindOpt, ['auto', 'logits', 'probabilities'] as const);
   const { labels, numClasses } = await checkClassificationData(fn, 'data', model, data);
-  const kind: OutputKind = kindOpt === 'auto' ? outputKindOf(model) : kindOpt;
+  const kind: OutputKind = kindOpt === 'auto' ? outputKind(model) : kindOpt;
   const groups = opts.groups ?? [{ name: 'all', variables: trainableVariables(model), learningRate }];
   if (!groups.some((g) => g.variables.some((v) => v.trainable))) {
     throw new InvalidArgumentError(
@@ -284,48 +222,4 @@ export async function trainWithGroups(
     grouped.dispose();
   }
   return history;
-}
-
-/** Options of {@link evaluateAccuracy}. */
-export interface EvaluateOptions {
-  /**
-   * Inputs per forward pass.
-   * @default 256
-   */
-  batchSize?: number;
-}
-
-/**
- * Top-1 accuracy of a classifier on a labelled data set, computed in batches (inference mode).
- *
- * @throws {@link ShapeMismatchError} when the inputs do not fit the model
- * @example
- * ```ts
- * const acc = await evaluateAccuracy(model, { x: testImages, labels: testLabels }); // in [0, 1]
- * ```
- */
-export async function evaluateAccuracy(
-  model: tfl.LayersModel,
-  data: LabeledData,
-  options?: EvaluateOptions,
-): Promise<number> {
-  const fn = 'evaluateAccuracy';
-  const opts = checkOptions(fn, 'options', options);
-  const batchSize = opts.batchSize ?? 256;
-  checkInteger(fn, 'options.batchSize', batchSize, 1);
-  const { labels } = await checkClassificationData(fn, 'data', model, data);
-  const count = labels.length;
-  if (count === 0) return Number.NaN;
-  let correct = 0;
-  for (let start = 0; start < count; start += batchSize) {
-    const size = Math.min(batchSize, count - start);
-    const pred = tf.tidy(() => {
-      const xb = tf.slice(data.x, start, size);
-      return tf.argMax(model.predict(xb) as tf.Tensor, -1);
-    });
-    const p = await pred.data();
-    pred.dispose();
-    for (let i = 0; i < size; i++) if (p[i] === labels[start + i]) correct++;
-  }
-  return correct / count;
 }

@@ -48,7 +48,7 @@ export interface TrainClassifierOptions {
    * Learning rate of the optimizer.
    * @default 0.001
    */
-  lr?: number;
+  learningRate?: number;
   /**
    * `'adam'`, `'sgd'`, `'momentum'` (0.9), or an optimizer of your own (not disposed by the call).
    * @default 'adam'
@@ -99,8 +99,8 @@ export interface TrainHistory {
   examplesPerSecond: number;
 }
 
-/** The result of {@link evaluateClassifier}. */
-export interface Evaluation {
+/** Validation metrics of one epoch (soft targets allowed, unlike the public evaluateClassifier). */
+interface TargetEvaluation {
   /** Mean softmax cross-entropy on the logits. */
   loss: number;
   /** Fraction of examples whose arg-max logit is the target's arg-max class. */
@@ -165,7 +165,7 @@ function batchLoss(logits: Tensor2D, y: Tensor, numClasses: number): { loss: Sca
 const TRAIN_OPTION_KEYS = [
   'epochs',
   'batchSize',
-  'lr',
+  'learningRate',
   'optimizer',
   'seed',
   'onProgress',
@@ -192,7 +192,7 @@ function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer
  * ```ts
  * const cnn = zeilerFergusCnn({ seed: 1 });
  * const history = await trainClassifier(cnn, mnist.train.x, mnist.train.y, {
- *   epochs: 2, batchSize: 64, lr: 1e-3, seed: 1,
+ *   epochs: 2, batchSize: 64, learningRate: 1e-3, seed: 1,
  *   validation: { x: mnist.test.x, y: mnist.test.y },
  *   onProgress: (e) => console.log(e.phase, e.done, e.total, e.metrics),
  * });
@@ -211,13 +211,13 @@ export async function trainClassifier(
   checkOptionKeys(fn, 'options', opts, TRAIN_OPTION_KEYS);
   const epochs = opts.epochs ?? 1;
   const batchSize = opts.batchSize ?? 64;
-  const lr = opts.lr ?? 1e-3;
+  const learningRate = opts.learningRate ?? 1e-3;
   const seed = opts.seed ?? 0;
   const evalBatchSize = opts.evalBatchSize ?? 256;
   checkInteger(fn, 'options.epochs', epochs, 1);
   checkInteger(fn, 'options.batchSize', batchSize, 1);
   checkInteger(fn, 'options.evalBatchSize', evalBatchSize, 1);
-  checkPositive(fn, 'options.lr', lr);
+  checkPositive(fn, 'options.learningRate', learningRate);
   checkInteger(fn, 'options.seed', seed);
   const given = opts.optimizer;
   if (typeof given === 'string' || given === undefined) {
@@ -243,7 +243,9 @@ export async function trainClassifier(
   }
 
   const optimizer =
-    typeof given === 'object' ? given : makeOptimizer((given as 'adam' | 'sgd' | 'momentum') ?? 'adam', lr);
+    typeof given === 'object'
+      ? given
+      : makeOptimizer((given as 'adam' | 'sgd' | 'momentum') ?? 'adam', learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as Variable);
   const rng = new Rng(seed);
   const stepsPerEpoch = Math.ceil(n / batchSize);
@@ -290,7 +292,7 @@ export async function trainClassifier(
       trainSeconds += (performance.now() - t0) / 1000;
       const record: EpochRecord = { epoch, loss: lossSum / n, acc: correctSum / n, seconds: 0 };
       if (opts.validation !== undefined) {
-        const ev = await evaluateClassifier(model, opts.validation.x, opts.validation.y, {
+        const ev = await evaluateTargets(model, opts.validation.x, opts.validation.y, {
           batchSize: evalBatchSize,
         });
         record.valLoss = ev.loss;
@@ -313,22 +315,14 @@ export async function trainClassifier(
   };
 }
 
-/**
- * Evaluates a logits classifier in batches (inference mode): mean softmax cross-entropy and accuracy.
- *
- * @param y int32 class indices `[n]` or targets `[n, classes]`
- * @example
- * ```ts
- * const { accuracy } = await evaluateClassifier(cnn, mnist.test.x, mnist.test.y);
- * ```
- */
-export async function evaluateClassifier(
+/** Loss and accuracy of a logits classifier on (soft) targets, in batches (inference mode): the validation pass. */
+async function evaluateTargets(
   model: tfl.LayersModel,
   x: Tensor,
   y: ClassifierTargets,
   options: { batchSize?: number } = {},
-): Promise<Evaluation> {
-  const fn = 'evaluateClassifier';
+): Promise<TargetEvaluation> {
+  const fn = 'trainClassifier';
   const numClasses = checkModelAndData(fn, model, x, y);
   checkOptionKeys(fn, 'options', checkOptions(fn, 'options', options), ['batchSize']);
   const batchSize = options.batchSize ?? 256;
@@ -355,7 +349,7 @@ export async function evaluateClassifier(
 }
 
 /**
- * The checks shared by {@link trainClassifier} and {@link evaluateClassifier}, before anything is allocated.
+ * The checks shared by {@link trainClassifier} and its validation pass, before anything is allocated.
  * Returns the model's number of classes.
  */
 function checkModelAndData(fn: string, model: tfl.LayersModel, x: Tensor, y: ClassifierTargets): number {

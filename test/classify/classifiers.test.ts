@@ -107,7 +107,7 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
     const bFree = (await freeSvm.save()).state.bias as number[];
     freeSvm.dispose();
     expect(norm(b)).toBeLessThan(0.9 * norm(bFree));
-    const back = loadClassifier(JSON.parse(JSON.stringify(saved)));
+    const back = await loadClassifier(JSON.parse(JSON.stringify(saved)));
     expect((await back.save()).options.penalizeBias).toBe(true);
     back.dispose();
     svm.dispose();
@@ -122,7 +122,7 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
     const xt = x.toTensor();
     await expectNoLeak(() => svm.fit(xt, y).then(() => undefined));
     const s1 = await svm.predictScores(xt);
-    const back = loadClassifier(JSON.parse(JSON.stringify(await svm.save())));
+    const back = await loadClassifier(JSON.parse(JSON.stringify(await svm.save())));
     expect(back).toBeInstanceOf(LinearSvm);
     const s2 = await back.predictScores(x);
     expectClose(await values(s2), await values(s1), 1e-6);
@@ -165,7 +165,7 @@ describe('SoftmaxRegression (tfjs)', () => {
     const p = await lr.predictScores(x);
     const sums = await values(tf.sum(p, 1));
     expectClose(sums, new Array(45).fill(1), 1e-5);
-    const back = loadClassifier(await lr.save());
+    const back = await loadClassifier(await lr.save());
     expect(back.kind).toBe('softmax');
     const p2 = await back.predictScores(x);
     expectClose(await values(p2), await values(p), 1e-6);
@@ -190,7 +190,7 @@ describe('ml-svm adapter (one-vs-rest over two-class SMO)', () => {
     expect(Array.from(a)).toEqual(Array.from(b));
     const scores = await ml.predictScores(test.x);
     expect(scores.shape).toEqual([30, 3]);
-    const back = loadClassifier(JSON.parse(JSON.stringify(await ml.save())));
+    const back = await loadClassifier(JSON.parse(JSON.stringify(await ml.save())));
     expect(Array.from(await back.predict(test.x))).toEqual(Array.from(a));
     tf.dispose(scores);
     tfSvm.dispose();

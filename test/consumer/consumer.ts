@@ -50,7 +50,7 @@ check((await svm.predict(f2)).length === 12, 'LinearSvm.predict');
 svm.dispose();
 extractor.dispose();
 
-const transfer = LayerTransfer.fromModel(model, {
+const transfer = new LayerTransfer(model, {
   copy: { name: 'conv1' },
   head: { kind: 'replace', numClasses: 5 },
 });
@@ -71,8 +71,8 @@ check(Number.isFinite((await value.data())[0]), 'DistillationLoss.compute');
 const probs = tf.softmax(teacherLogits);
 const clusters = clusterClasses(await probs.data(), 4, { k: 2, seed: 1 });
 const ensemble = await SpecialistEnsemble.train(model, x, labels, { clusters, training: { epochs: 1 } });
-const q = await ensemble.predict(x);
-check(q.shape.join() === '12,4', `SpecialistEnsemble.predict shape ${q.shape}`);
+const q = await ensemble.predictProba(x);
+check(q.shape.join() === '12,4', `SpecialistEnsemble.predictProba shape ${q.shape}`);
 ensemble.dispose();
 
 let typed = false;

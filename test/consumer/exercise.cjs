@@ -33,7 +33,7 @@ module.exports = async function exercise(tf, tk, label) {
   svm.dispose();
   extractor.dispose();
 
-  const transfer = tk.LayerTransfer.fromModel(model, {
+  const transfer = new tk.LayerTransfer(model, {
     copy: { name: 'conv1' },
     head: { kind: 'replace', numClasses: 5 },
   });
@@ -54,8 +54,8 @@ module.exports = async function exercise(tf, tk, label) {
   const probs = tf.softmax(teacherLogits);
   const clusters = tk.clusterClasses(await probs.data(), 4, { k: 2, seed: 1 });
   const ensemble = await tk.SpecialistEnsemble.train(model, x, labels, { clusters, training: { epochs: 1 } });
-  const q = await ensemble.predict(x);
-  check(q.shape.join() === '12,4', `SpecialistEnsemble.predict shape ${q.shape}`);
+  const q = await ensemble.predictProba(x);
+  check(q.shape.join() === '12,4', `SpecialistEnsemble.predictProba shape ${q.shape}`);
   ensemble.dispose();
 
   let typed = false;

@@ -130,8 +130,8 @@ describe('Distiller', () => {
     expect(h.epochs.length).toBeLessThan(30);
     const bestLoss = Math.min(...h.epochs.map((e) => e.validation?.loss ?? Infinity));
     expect(h.epochs[h.bestEpoch - 1].validation?.loss).toBe(bestLoss);
-    const now = await d.evaluate(xv, yv);
-    expect(now.nll).toBeCloseTo(bestLoss, 4);
+    const now = await d.evaluate({ x: xv, labels: yv });
+    expect(now.loss).toBeCloseTo(bestLoss, 4);
     d.dispose();
     tf.dispose([x, y, xv, yv]);
     teacher.dispose();
@@ -164,7 +164,7 @@ describe('Distiller', () => {
       'int32',
     );
     const fitted = await d.correctBias({ validation: { x, labels: yv } });
-    expect(fitted.fit?.after.nll).toBeLessThanOrEqual(fitted.fit?.before.nll ?? 0);
+    expect(fitted.fit?.after.loss).toBeLessThanOrEqual(fitted.fit?.before.loss ?? 0);
     await expectThrowsNoLeak(() => d.correctBias({}), InvalidArgumentError, /validation/);
     d.dispose();
     tf.dispose([x, y, yv, probe]);
@@ -183,7 +183,7 @@ describe('Distiller', () => {
     const start = tf.memory().numTensors;
     const d = new Distiller(student, teacher, { temperature: 2 });
     await expectNoLeak(() => d.fit(x, { labels: y, epochs: 1, batchSize: 8, validation: { x, labels: y } }));
-    await expectNoLeak(() => d.evaluate(x, y));
+    await expectNoLeak(() => d.evaluate({ x, labels: y }));
     d.dispose();
     expect(tf.memory().numTensors).toBe(start);
     await expectThrowsNoLeak(
@@ -220,7 +220,9 @@ describe('Distiller', () => {
       /validation data when earlyStopping/,
     );
     const before = await values(tf.tidy(() => student.predict(x) as tf.Tensor));
-    await expect(d.fit(x, { labels: y })).rejects.toThrow(/class indices in \[0, 3\].*Received: 9/);
+    await expect(d.fit(x, { labels: y })).rejects.toThrow(
+      /`options.labels\[7\]`.*class index in \[0, 3\].*Received: 9/,
+    );
     expectClose(await values(tf.tidy(() => student.predict(x) as tf.Tensor)), before, 0); // not trained
     d.dispose();
     // Precomputed teacher probabilities that do not sum to 1.

@@ -3,13 +3,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
   applyBiasShift,
+  evaluateClassifier,
   fitBiasShift,
   InvalidArgumentError,
   jitterImages,
   Rng,
   randomShifts,
   ShapeMismatchError,
-  scoreClassifier,
   shiftImages,
 } from '../../src/index.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak, values } from '../helpers.js';
@@ -156,7 +156,7 @@ describe('bias correction', () => {
       1e-5,
     );
     const y = tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32');
-    const score = await scoreClassifier(model, x, y);
+    const score = await evaluateClassifier(model, { x, labels: y });
     expect(score.perClassCounts).toEqual([2, 2, 1, 1]);
     expect(() => applyBiasShift(model, [4], 1)).toThrow(InvalidArgumentError);
     expect(() => applyBiasShift(model, [0], 1, { layer: 'nope' })).toThrow(/layer with a bias/);

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSpecialist,
   DisposedError,
-  detectOutputKind,
   distillEnsemble,
   InvalidArgumentError,
   memoryEnsembleStore,
+  outputKind,
   type ProgressEvent,
   Rng,
   ShapeMismatchError,
@@ -85,7 +85,7 @@ describe('createSpecialist', () => {
   it('deep-copies the body and starts the new head from the generalist head', async () => {
     const s = await createSpecialist(generalist, [1, 2]);
     expect(s.outputs[0].shape).toEqual([null, 3]);
-    expect(detectOutputKind(s)).toBe('probabilities');
+    expect(outputKind(s)).toBe('probabilities');
     // Body weights equal, but not shared.
     const gw = generalist.getLayer('hidden').getWeights();
     const sw = s.getLayer('hidden').getWeights();
@@ -114,7 +114,7 @@ describe('createSpecialist', () => {
   it("keeps a logits generalist's output kind, with its logits for the subset and LSE-style dustbin", async () => {
     const g = makeGeneralist(21, 'linear');
     const s = await createSpecialist(g, [0, 3]);
-    expect(detectOutputKind(s)).toBe('logits');
+    expect(outputKind(s)).toBe('logits');
     const zg = (await (g.predict(test.x) as tf.Tensor).array()) as number[][];
     const zs = (await (s.predict(test.x) as tf.Tensor).array()) as number[][];
     for (let i = 0; i < 5; i++) {
@@ -230,7 +230,7 @@ describe('SpecialistEnsemble', () => {
     ]);
     // 60 of 300 examples are class 1 or 2; the sample is half subset: shift = log(0.6 / 0.5) - log(0.4 / 0.5).
     expect(specs[0].dustbinLogitShift).toBeCloseTo(Math.log(0.6 / 0.5) - Math.log(0.4 / 0.5), 6);
-    const q = await ensemble.predict(test.x, { candidates: 5, tolerance: 1e-6 });
+    const q = await ensemble.predictProba(test.x, { candidates: 5, tolerance: 1e-6 });
     // Oracle: single-row closed form is not available with two specialists; check the optimality condition
     // (zero gradient of eq. 5 in q's logits) in plain JS instead.
     const pg = (await (generalist.predict(test.x) as tf.Tensor).array()) as number[][];
@@ -263,7 +263,7 @@ describe('SpecialistEnsemble', () => {
 
   it('distils the ensemble back into one model that agrees with it', async () => {
     const student = makeGeneralist(9, 'linear');
-    const q = await ensemble.predict(train.x);
+    const q = await ensemble.predictProba(train.x);
     const before = tf.memory().numTensors;
     const events: ProgressEvent[] = [];
     const h = await distillEnsemble(ensemble, student, train.x, {
@@ -303,9 +303,13 @@ describe('SpecialistEnsemble', () => {
     expect(loaded.specialists.map((s) => s.dustbinLogitShift)).toEqual(
       ensemble.specialists.map((s) => s.dustbinLogitShift),
     );
-    const a = await ensemble.predict(test.x, { candidates: 2 });
-    const b = await loaded.predict(test.x, { candidates: 2 });
+    const a = await ensemble.predictProba(test.x, { candidates: 2 });
+    const b = await loaded.predictProba(test.x, { candidates: 2 });
     expectClose(await b.data(), await a.data(), 1e-6);
+    // predict: the arg-max of each row of q (plain-JS oracle), as labels.
+    const rowsA = (await a.array()) as number[][];
+    const argmax = rowsA.map((r) => r.indexOf(Math.max(...r)));
+    expect(Array.from(await loaded.predict(test.x, { candidates: 2 }))).toEqual(argmax);
     tf.dispose([a, b]);
     const before = tf.memory().numTensors;
     loaded.dispose();
@@ -374,7 +378,7 @@ describe('SpecialistEnsemble with a model factory and a logits generalist', () =
     expect(e.generalistOutput).toBe('logits');
     expect(events.at(-1)?.done).toBe(events.at(-1)?.total);
     expect(events.every((ev) => ev.phase === 'specialists')).toBe(true);
-    const q = await e.predict(test.x);
+    const q = await e.predictProba(test.x);
     const sums = tf.sum(q, 1);
     expectClose(await sums.data(), new Array(60).fill(1), 1e-5);
     tf.dispose([q, sums]);

@@ -226,14 +226,10 @@ describe('fuzz: public entries with bad arguments', () => {
           .then((r) => Object.values(r).filter((v) => v instanceof tf.Tensor)),
       25,
     );
-    await probe(
-      'LayerTransfer.copy',
-      (b) => LayerTransfer.fromModel(cnn, { copy: b as number }).dispose(),
-      25,
-    );
+    await probe('LayerTransfer.copy', (b) => new LayerTransfer(cnn, { copy: b as number }).dispose(), 25);
     await probe(
       'LayerTransfer.inputShape',
-      (b) => LayerTransfer.fromModel(cnn, { copy: 1, inputShape: b as number[] }).dispose(),
+      (b) => new LayerTransfer(cnn, { copy: 1, inputShape: b as number[] }).dispose(),
       25,
     );
     await probe('PatchSampler.scales', (b) => new PatchSampler({ scales: b as number }));
@@ -386,7 +382,7 @@ describe('fuzz: corrupt files for every loader', () => {
         const before = tf.memory().numTensors;
         stats.cases++;
         try {
-          loadClassifier(copy as never).dispose();
+          (await loadClassifier(copy as never)).dispose();
           stats.accepted++;
         } catch (e) {
           if (!isTransferkitError(e)) {

@@ -321,7 +321,7 @@ async function runCell(
     case 'transfer': {
       // the second valid cut (inside a residual or SE block is refused with InvalidCutError by design)
       const cuts = listCuts(model);
-      const t = LayerTransfer.fromModel(model, {
+      const t = new LayerTransfer(model, {
         copy: cuts[Math.min(1, cuts.length - 1)].stages,
         head: { kind: 'replace', numClasses: 3 },
         seed: 1,
@@ -368,7 +368,7 @@ async function runCell(
           training: { epochs: 1, batchSize: xs.shape[0] },
         });
         try {
-          const q = await e.predict(x, { candidates: 1 });
+          const q = await e.predictProba(x, { candidates: 1 });
           expect(q.shape).toEqual([n, classes]);
           await finite(q);
           q.dispose();

@@ -58,7 +58,7 @@ describe('transfer cuts on residual nets', () => {
     await expectThrowsNoLeak(
       () => {
         try {
-          LayerTransfer.fromModel(model, { copy: { layer: 'b1a' } });
+          new LayerTransfer(model, { copy: { layer: 'b1a' } });
         } catch (e) {
           caught = e;
           throw e;
@@ -74,7 +74,7 @@ describe('transfer cuts on residual nets', () => {
     expect([err.before, err.after]).toEqual(['stem_relu', 'b1_out']);
     // a count of stages inside the second block: the nearest cuts are the block's ends
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(model, { copy: 4 }),
+      () => new LayerTransfer(model, { copy: 4 }),
       InvalidCutError,
       /nearest valid cuts: 'b1_out', 'gap'/,
     );
@@ -84,7 +84,7 @@ describe('transfer cuts on residual nets', () => {
   it('a listed cut transfers: copied weights equal, the rest re-initialised, a forward pass runs', async () => {
     const model = tinyResNet();
     const cut = listCuts(model)[1];
-    const t = LayerTransfer.fromModel(model, {
+    const t = new LayerTransfer(model, {
       copy: { layer: cut.layer },
       head: { kind: 'replace', numClasses: 3 },
     });

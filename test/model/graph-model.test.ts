@@ -149,14 +149,14 @@ describe.runIf(backendName() === 'wasm')('GraphModels (the real nsfwjs mobilenet
     const ens = new SpecialistEnsemble(gm, [], { numClasses: 5 });
     expect(ens.numClasses).toBe(5);
     expect(ens.generalistOutput).toBe('probabilities');
-    const r = await ens.predict(xs);
+    const r = await ens.predictProba(xs);
     expectClose(await r.data(), await p.data(), 1e-5);
     tf.dispose([xs, p, q, want, r]);
   });
 
   it('LayerTransfer says why it cannot use a GraphModel; graphModelClassifier builds frozen features + a head', async () => {
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(gm as never),
+      () => new LayerTransfer(gm as never),
       GraphModelNotSupportedError,
       /no layers.*graphModelClassifier/,
     );

@@ -57,7 +57,7 @@ describe('one meaning of a layer reference', () => {
       expect(fx.taps[0].name, `FeatureExtractor ${String(ref)}`).toBe(name);
       fx.dispose();
       expect(dn.layerInfo(ref as string).name, `Deconvnet ${String(ref)}`).toBe(name);
-      const t = LayerTransfer.fromModel(model, { copy: { layer: ref as string }, head: { kind: 'keep' } });
+      const t = new LayerTransfer(model, { copy: { layer: ref as string }, head: { kind: 'keep' } });
       // Every reference above is a weight-bearing layer: the copy ends with it.
       expect(t.copiedLayers[t.copiedLayers.length - 1], `LayerTransfer ${String(ref)}`).toBe(name);
       t.dispose();
@@ -94,7 +94,7 @@ describe('one meaning of a layer reference', () => {
     );
     await expectThrowsNoLeak(() => dn.layerInfo('c3'), InvalidArgumentError, close);
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(model, { copy: { layer: 'c3' }, head: { kind: 'keep' } }),
+      () => new LayerTransfer(model, { copy: { layer: 'c3' }, head: { kind: 'keep' } }),
       InvalidArgumentError,
       close,
     );
@@ -102,7 +102,7 @@ describe('one meaning of a layer reference', () => {
     await expectThrowsNoLeak(() => new FeatureExtractor(model, { taps: [5] }), InvalidArgumentError, range);
     await expectThrowsNoLeak(() => dn.layerInfo(-6), InvalidArgumentError, range);
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(model, { copy: { index: 5 }, head: { kind: 'keep' } }),
+      () => new LayerTransfer(model, { copy: { index: 5 }, head: { kind: 'keep' } }),
       InvalidArgumentError,
       range,
     );

@@ -153,7 +153,7 @@ describe('runTransferExperimentInWorkers', () => {
           dustbinLogitShift,
         })),
       );
-      const [p, q] = [await par.predict(x), await seq.predict(x)];
+      const [p, q] = [await par.predictProba(x), await seq.predictProba(x)];
       expect(Array.from(await p.data())).toEqual(Array.from(await q.data()));
       tf.dispose([p, q]);
       expect(done.sort()).toEqual([1, 2, 3]);

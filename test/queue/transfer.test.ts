@@ -28,6 +28,8 @@ import {
 import { backendName } from '../helpers.js';
 import { hasRedisServer, startRedis, type TestRedis } from './redis.js';
 
+/** Redis answers slowly on a loaded machine: a generous connect timeout (the fail-fast case is tested in queue.test.ts). */
+const SLOW = 15_000;
 const runHere = backendName() === 'cpu' && (hasRedisServer() || process.env.CI === 'true');
 
 const arch = {
@@ -88,18 +90,31 @@ describe.runIf(runHere)('a TransferExperiment grid on transferkit/queue (real re
     const resume = { ...sequential, runs: sequential.runs.filter((r) => r.seed === 1) };
     const before = tf.memory().numTensors;
     const workers = [
-      await runWorker({ connection: redis.url, queue: 'grid' }),
-      await runWorker({ connection: redis.url, queue: 'grid' }),
+      await runWorker({ connection: redis.url, queue: 'grid', connectTimeoutMs: SLOW }),
+      await runWorker({ connection: redis.url, queue: 'grid', connectTimeoutMs: SLOW }),
     ];
     const out = path.join(dir, 'grid.json');
     try {
-      const run = await enqueueTransferGrid({ connection: redis.url, queue: 'grid', grid, resume });
+      const run = await enqueueTransferGrid({
+        connection: redis.url,
+        queue: 'grid',
+        grid,
+        resume,
+        connectTimeoutMs: SLOW,
+      });
       expect(run.runs.map((r) => r.seed)).toEqual(Array(10).fill(2));
-      const again = await enqueueTransferGrid({ connection: redis.url, queue: 'grid', grid, resume });
+      const again = await enqueueTransferGrid({
+        connection: redis.url,
+        queue: 'grid',
+        grid,
+        resume,
+        connectTimeoutMs: SLOW,
+      });
       expect(again.jobIds).toEqual(run.jobIds); // same ids: nothing added twice
       const seen: number[] = [];
       const { results, summary } = await followTransferGrid({
         connection: redis.url,
+        connectTimeoutMs: SLOW,
         run,
         out,
         timeoutMs: 120_000,
@@ -130,7 +145,7 @@ describe.runIf(runHere)('a TransferExperiment grid on transferkit/queue (real re
         runs: sequential.runs.filter((r) => !(r.seed === 2 && r.kind === 'AnB+')),
       }),
     );
-    const worker = await runWorker({ connection: redis.url, queue: 'cli' });
+    const worker = await runWorker({ connection: redis.url, queue: 'cli', connectTimeoutMs: SLOW });
     const lines: string[] = [];
     const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
       lines.push(String(s));

@@ -31,7 +31,7 @@ async function fitSome(model: tfl.LayersModel, epochs = 3): Promise<void> {
 describe('freeze / unfreeze', () => {
   it("keeps frozen layers, BatchNormalization's moving statistics included, fixed in fit()", async () => {
     const base = nested();
-    const t = LayerTransfer.fromModel(base, { copy: 2, head: { kind: 'replace', numClasses: 3 }, seed: 3 });
+    const t = new LayerTransfer(base, { copy: 2, head: { kind: 'replace', numClasses: 3 }, seed: 3 });
     base.dispose();
     expect(t.freeze()).toEqual(['block/b1', 'block/bn', 'd2']);
     expect(t.frozenStages).toBe(2);
@@ -54,7 +54,7 @@ describe('freeze / unfreeze', () => {
 
   it("with batchNorm: 'batch-stats', a frozen BN keeps tfjs's behaviour: moving statistics move in fit()", async () => {
     const base = nested();
-    const t = LayerTransfer.fromModel(base, {
+    const t = new LayerTransfer(base, {
       copy: 2,
       head: { kind: 'replace', numClasses: 3 },
       batchNorm: 'batch-stats',
@@ -73,7 +73,7 @@ describe('freeze / unfreeze', () => {
 
   it('freezes a conv net up to a named layer; the BN of a frozen stage stays fixed', async () => {
     const base = tinyCnn();
-    const t = LayerTransfer.fromModel(base, { copy: 2, head: { kind: 'replace', numClasses: 2 }, seed: 1 });
+    const t = new LayerTransfer(base, { copy: 2, head: { kind: 'replace', numClasses: 2 }, seed: 1 });
     base.dispose();
     expect(t.freeze({ name: 'c2' })).toEqual(['c1', 'bn1', 'r1', 'p1', 'c2', 'f']);
     const before = await Promise.all(
@@ -93,7 +93,7 @@ describe('freeze / unfreeze', () => {
 
   it('unfreeze makes every layer train again (after recompiling for fit())', async () => {
     const base = nested();
-    const t = LayerTransfer.fromModel(base, { copy: 2, head: { kind: 'replace', numClasses: 3 } });
+    const t = new LayerTransfer(base, { copy: 2, head: { kind: 'replace', numClasses: 3 } });
     base.dispose();
     t.freeze();
     t.unfreeze();
@@ -108,7 +108,7 @@ describe('freeze / unfreeze', () => {
 
   it('rejects a freeze beyond the model', async () => {
     const base = nested();
-    const t = LayerTransfer.fromModel(base, { copy: 1 });
+    const t = new LayerTransfer(base, { copy: 1 });
     await expectThrowsNoLeak(() => t.freeze(4), InvalidArgumentError, /\[0, 3\]/);
     await expectThrowsNoLeak(() => t.freeze({ name: 'nope' }), InvalidArgumentError, /nope/);
     // Everything frozen: nothing to train is a clear error, not a silent no-op.

@@ -133,7 +133,7 @@ describe('GroupedOptimizer (discriminative learning rates)', () => {
     const base = nested();
     const data = toyData(8);
     const deltas = async (copiedLr: number) => {
-      const t = LayerTransfer.fromModel(base, { copy: 2, head: { kind: 'replace', numClasses: 3 }, seed: 5 });
+      const t = new LayerTransfer(base, { copy: 2, head: { kind: 'replace', numClasses: 3 }, seed: 5 });
       const layer = t.model.getLayer('d2');
       const w0 = await weightValues(layer);
       const h0 = await weightValues(t.model.getLayer('head'));

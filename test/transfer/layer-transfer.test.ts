@@ -39,7 +39,7 @@ describe('modelStructure', () => {
   });
 });
 
-describe('LayerTransfer.fromModel', () => {
+describe('new LayerTransfer', () => {
   let base: tfl.LayersModel;
   beforeAll(() => {
     base = nested();
@@ -47,7 +47,7 @@ describe('LayerTransfer.fromModel', () => {
   afterAll(() => base.dispose());
 
   it('copies the first n stages: equal values in new, independent variables', async () => {
-    const t = LayerTransfer.fromModel(base, { copy: 2, seed: 4 });
+    const t = new LayerTransfer(base, { copy: 2, seed: 4 });
     expect(t.copiedLayers).toEqual(['block/b1', 'block/bn', 'd2']);
     expect(t.newLayers).toEqual(['head']);
     for (const key of ['b1', 'bn', 'd2']) {
@@ -86,7 +86,7 @@ describe('LayerTransfer.fromModel', () => {
   it('keeps working after the base is disposed', async () => {
     const b = mlp();
     const expected = await weightValues(b.getLayer('d1'));
-    const t = LayerTransfer.fromModel(b, { copy: 1, head: { kind: 'replace', numClasses: 2 } });
+    const t = new LayerTransfer(b, { copy: 1, head: { kind: 'replace', numClasses: 2 } });
     b.dispose();
     expectClose(await weightValues(t.model.getLayer('d1')), expected, 0);
     const y = t.model.predict(tf.ones([2, 4])) as tf.Tensor;
@@ -96,10 +96,10 @@ describe('LayerTransfer.fromModel', () => {
   });
 
   it('re-initialises the other layers with their declared initializers, following the seed', async () => {
-    const a = LayerTransfer.fromModel(base, { copy: 1, seed: 11 });
-    const b = LayerTransfer.fromModel(base, { copy: 1, seed: 11 });
-    const c = LayerTransfer.fromModel(base, { copy: 1, seed: 12 });
-    const d = LayerTransfer.fromModel(base, { copy: 2, seed: 11 });
+    const a = new LayerTransfer(base, { copy: 1, seed: 11 });
+    const b = new LayerTransfer(base, { copy: 1, seed: 11 });
+    const c = new LayerTransfer(base, { copy: 1, seed: 12 });
+    const d = new LayerTransfer(base, { copy: 2, seed: 11 });
     const baseD2 = await weightValues(base.getLayer('d2'));
     const [ka, kb, kc] = await Promise.all([a, b, c].map((t) => weightValues(t.model.getLayer('d2'))));
     expect(ka.some((v, i) => v !== baseD2[i])).toBe(true); // differs from the base
@@ -124,7 +124,7 @@ describe('LayerTransfer.fromModel', () => {
   it('replaces the head with a new one for a new number of classes (Sequential and functional)', () => {
     for (const make of [() => mlp(3), () => nested(3)]) {
       const m = make();
-      const t = LayerTransfer.fromModel(m, { copy: 2, head: { kind: 'replace', numClasses: 7 }, seed: 1 });
+      const t = new LayerTransfer(m, { copy: 2, head: { kind: 'replace', numClasses: 7 }, seed: 1 });
       const out = t.model.predict(tf.ones([5, 4])) as tf.Tensor;
       expect(out.shape).toEqual([5, 7]);
       out.dispose();
@@ -145,7 +145,7 @@ describe('LayerTransfer.fromModel', () => {
   it('puts Oquab adaptation layers (FCa-ReLU-dropout-FCb) in place of the head', () => {
     for (const make of [() => mlp(3), () => nested(3)]) {
       const m = make();
-      const t = LayerTransfer.fromModel(m, {
+      const t = new LayerTransfer(m, {
         copy: 2,
         head: { kind: 'adaptation', numClasses: 4, hiddenUnits: 10, dropout: 0.25 },
       });
@@ -172,7 +172,7 @@ describe('LayerTransfer.fromModel', () => {
 
   it('selects layers by name (leaf, nested path, nested model) and by index', () => {
     const by = (copy: unknown) => {
-      const t = LayerTransfer.fromModel(base, {
+      const t = new LayerTransfer(base, {
         copy: copy as never,
         head: { kind: 'replace', numClasses: 2 },
       });
@@ -192,63 +192,63 @@ describe('LayerTransfer.fromModel', () => {
   it('rejects n out of range, unknown names and incompatible input shapes with clear errors, leaking nothing', async () => {
     const m = mlp();
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { copy: 3, head: { kind: 'replace', numClasses: 2 } }),
+      () => new LayerTransfer(m, { copy: 3, head: { kind: 'replace', numClasses: 2 } }),
       InvalidArgumentError,
       /Invalid `options.copy`.*\[0, 2\].*3 weight-bearing stages.*Received: 3/,
     );
-    await expectThrowsNoLeak(() => LayerTransfer.fromModel(m, { copy: 4 }), InvalidArgumentError, /\[0, 3\]/);
-    await expectThrowsNoLeak(() => LayerTransfer.fromModel(m, { copy: -1 }), InvalidArgumentError);
-    await expectThrowsNoLeak(() => LayerTransfer.fromModel(m, { copy: 1.5 }), InvalidArgumentError);
+    await expectThrowsNoLeak(() => new LayerTransfer(m, { copy: 4 }), InvalidArgumentError, /\[0, 3\]/);
+    await expectThrowsNoLeak(() => new LayerTransfer(m, { copy: -1 }), InvalidArgumentError);
+    await expectThrowsNoLeak(() => new LayerTransfer(m, { copy: 1.5 }), InvalidArgumentError);
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { copy: { name: 'conv9' } }),
+      () => new LayerTransfer(m, { copy: { name: 'conv9' } }),
       InvalidArgumentError,
       /`options.copy.name`.*closest: '.*listLayers\(model\) lists all.*Received: "conv9"/,
     );
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { copy: { name: 'd3' }, head: { kind: 'replace', numClasses: 2 } }),
+      () => new LayerTransfer(m, { copy: { name: 'd3' }, head: { kind: 'replace', numClasses: 2 } }),
       InvalidArgumentError,
       /head/,
     );
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { copy: { index: 9 } }),
+      () => new LayerTransfer(m, { copy: { index: 9 } }),
       InvalidArgumentError,
       /index/,
     );
     // A wider input changes d1's kernel from [4, 8] to [5, 8]: it cannot be copied.
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { copy: 1, inputShape: [5] }),
+      () => new LayerTransfer(m, { copy: 1, inputShape: [5] }),
       ShapeMismatchError,
       /layer 'd1'.*\[4,8\].*\[5,8\]/,
     );
     // ... but it can when d1 is re-initialised.
-    const ok = LayerTransfer.fromModel(m, { copy: 0, inputShape: [5] });
+    const ok = new LayerTransfer(m, { copy: 0, inputShape: [5] });
     expect(ok.model.inputs[0].shape).toEqual([null, 5]);
     ok.dispose();
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { inputShape: [4, 1] }),
+      () => new LayerTransfer(m, { inputShape: [4, 1] }),
       InvalidArgumentError,
       /rank 1/,
     );
     const cnn = tinyCnn();
     // Three channels instead of one: c1's kernel differs.
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(cnn, { copy: 1, inputShape: [8, 8, 3] }),
+      () => new LayerTransfer(cnn, { copy: 1, inputShape: [8, 8, 3] }),
       ShapeMismatchError,
       /layer 'c1'/,
     );
     // 2x2 images cannot go through a 3x3 valid convolution after pooling.
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(cnn, { copy: 1, inputShape: [2, 2, 1] }),
+      () => new LayerTransfer(cnn, { copy: 1, inputShape: [2, 2, 1] }),
       ShapeMismatchError,
       /options.inputShape/,
     );
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(cnn, { head: { kind: 'replace', numClasses: 0 } }),
+      () => new LayerTransfer(cnn, { head: { kind: 'replace', numClasses: 0 } }),
       InvalidArgumentError,
       /numClasses/,
     );
-    await expectThrowsNoLeak(() => LayerTransfer.fromModel({} as never), InvalidArgumentError, /LayersModel/);
-    const t = LayerTransfer.fromModel(m, { copy: 1, head: { kind: 'replace', numClasses: 3 } });
+    await expectThrowsNoLeak(() => new LayerTransfer({} as never), InvalidArgumentError, /LayersModel/);
+    const t = new LayerTransfer(m, { copy: 1, head: { kind: 'replace', numClasses: 3 } });
     const wrong = { x: tf.zeros([4, 5]), labels: [0, 1, 2, 0] };
     await expectThrowsNoLeak(() => t.fineTune(wrong), ShapeMismatchError, /\[\*, 4\].*\[4, 5\]/);
     const badLabels = { x: tf.zeros([2, 4]), labels: [0, 3] };
@@ -266,7 +266,7 @@ describe('LayerTransfer.fromModel', () => {
       layers: [tfl.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3 })],
     });
     await expectThrowsNoLeak(
-      () => LayerTransfer.fromModel(m, { head: { kind: 'replace', numClasses: 2 } }),
+      () => new LayerTransfer(m, { head: { kind: 'replace', numClasses: 2 } }),
       UnsupportedLayerError,
       /Conv2D/,
     );
@@ -276,13 +276,13 @@ describe('LayerTransfer.fromModel', () => {
   it('leaks nothing: build + dispose, fine-tune, evaluate', async () => {
     const data = toyData(16);
     await expectNoLeak(() => {
-      const t = LayerTransfer.fromModel(base, {
+      const t = new LayerTransfer(base, {
         copy: 1,
         head: { kind: 'adaptation', numClasses: 3, hiddenUnits: 4 },
       });
       t.dispose();
     });
-    const t = LayerTransfer.fromModel(base, { copy: 2, head: { kind: 'replace', numClasses: 3 } });
+    const t = new LayerTransfer(base, { copy: 2, head: { kind: 'replace', numClasses: 3 } });
     t.freeze();
     await expectNoLeak(() => t.fineTune(data, { batchSize: 8, seed: 2 }).then(() => undefined));
     await expectNoLeak(() => t.evaluate(data).then(() => undefined));
@@ -318,7 +318,7 @@ describe('heads in other places', () => {
         { kind: 'replace', numClasses: 7 },
         { kind: 'adaptation', numClasses: 7, hiddenUnits: 9 },
       ] as const) {
-        const t = LayerTransfer.fromModel(m, { copy: 1, head });
+        const t = new LayerTransfer(m, { copy: 1, head });
         const y = t.model.predict(tf.ones([2, 4])) as tf.Tensor;
         expect(y.shape).toEqual([2, 7]);
         if (m === seq) {

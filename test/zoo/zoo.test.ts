@@ -128,7 +128,7 @@ describe('trainClassifier', () => {
       const h = await trainClassifier(m, x, y, {
         epochs: 3,
         batchSize: 16,
-        lr: 0.05,
+        learningRate: 0.05,
         seed: 5,
         validation: { x, y },
         onProgress: (e) => events.push(`${e.phase}:${e.done}/${e.total}`),
@@ -158,11 +158,11 @@ describe('trainClassifier', () => {
     m.getLayer('fc1').trainable = false;
     const before = [await weightsOf(m.getLayer('fc1')), await weightsOf(m.getLayer('logits'))];
     const oneHot = tf.cast(tf.oneHot(y, 2), 'float32') as tf.Tensor2D;
-    await trainClassifier(m, x, oneHot, { epochs: 1, batchSize: 8, lr: 0.1 });
+    await trainClassifier(m, x, oneHot, { epochs: 1, batchSize: 8, learningRate: 0.1 });
     const after = [await weightsOf(m.getLayer('fc1')), await weightsOf(m.getLayer('logits'))];
     expect(after[0]).toEqual(before[0]);
     expect(after[1][0]).not.toEqual(before[1][0]);
-    const ev = await evaluateClassifier(m, x, y, { batchSize: 5 });
+    const ev = await evaluateClassifier(m, { x, labels: y }, { batchSize: 5 });
     expect(ev.count).toBe(32);
     // The evaluation's accuracy agrees with a plain loop over the model's predictions.
     const logits = (await (m.predict(x) as tf.Tensor).array()) as number[][];
@@ -185,7 +185,7 @@ describe('trainClassifier', () => {
     });
     const x = tf.tidy(() => tf.concat([tf.zeros([4, 12, 12, 1]), tf.ones([4, 12, 12, 1])]));
     const y = tf.tensor1d([0, 0, 0, 0, 1, 1, 1, 1], 'int32');
-    const h = await trainClassifier(m, x, y, { epochs: 8, batchSize: 8, lr: 0.05 });
+    const h = await trainClassifier(m, x, y, { epochs: 8, batchSize: 8, learningRate: 0.05 });
     expect(h.epochs[7].loss).toBeLessThan(h.epochs[0].loss);
     m.dispose();
     tf.dispose([x, y]);
@@ -217,7 +217,10 @@ describe('trainClassifier', () => {
       ShapeMismatchError,
       /\[\*, 4\].*\[6, 5\]/,
     );
-    await expectThrowsNoLeak(() => evaluateClassifier(m, xWide, yInt as tf.Tensor1D), ShapeMismatchError);
+    await expectThrowsNoLeak(
+      () => evaluateClassifier(m, { x: xWide, labels: yInt as tf.Tensor1D }),
+      ShapeMismatchError,
+    );
     xWide.dispose();
     await expectThrowsNoLeak(
       () => trainClassifier({} as never, x, yShort as tf.Tensor1D),

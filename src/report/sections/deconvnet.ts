@@ -292,11 +292,11 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
       await trainClassifier(sceneModel, trX, trY, {
         epochs,
         batchSize: 64,
-        lr: 2e-3,
+        learningRate: 2e-3,
         seed: ctx.seed,
         onProgress: (e) => ctx.progress({ ...e, phase: `deconvnet scene head ${e.phase}` }),
       });
-      const ev = await evaluateClassifier(sceneModel, teX, teY);
+      const ev = await evaluateClassifier(sceneModel, { x: teX, labels: teY });
       const sdn = new Deconvnet(sceneModel);
       const size = 10;
       const stride = 3;

@@ -16,9 +16,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   barChart,
   Distiller,
+  evaluateClassifier,
   hintonMlp,
   Rng,
-  scoreClassifier,
   trainClassifier,
   zeilerFergusCnn,
 } from '../../index.js';
@@ -124,7 +124,7 @@ async function testErrors(
     const x = imagesOf(data.test, rows);
     const y = labelsOf(data.test, rows);
     try {
-      errors += (await scoreClassifier(model, x, y, { outputKind })).errors;
+      errors += (await evaluateClassifier(model, { x, labels: y }, { outputKind })).errors;
     } finally {
       tf.dispose([x, y]);
     }

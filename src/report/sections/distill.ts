@@ -11,12 +11,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   applyBiasShift,
   barChart,
-  type ClassifierScore,
   Distiller,
+  type Evaluation,
+  evaluateClassifier,
   fitBiasShift,
   hintonMlp,
   lineChart,
-  scoreClassifier,
   stratifiedSplit,
   type TeacherOutputs,
 } from '../../index.js';
@@ -128,7 +128,7 @@ export interface DistillResult {
 
 const THREE = 3;
 
-function toScore(s: ClassifierScore): ModelScore {
+function toScore(s: Evaluation): ModelScore {
   return { errors: s.errors, rate: s.errorRate, perClassErrors: s.perClassErrors };
 }
 
@@ -194,7 +194,7 @@ async function train(a: TrainArgs): Promise<{ model: tfl.LayersModel; seconds: n
 
 async function scoreAndDispose(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor1D): Promise<ModelScore> {
   try {
-    return toScore(await scoreClassifier(model, x, y, { outputKind: 'logits' }));
+    return toScore(await evaluateClassifier(model, { x: x, labels: y }, { outputKind: 'logits' }));
   } finally {
     model.dispose();
   }
@@ -260,7 +260,7 @@ export async function runDistill(ctx: ReportContext, config?: DistillConfig): Pr
     });
     const teacherLogits = keep(await logitsOf(teacherRun.model, xTrain));
     const teacher = {
-      ...toScore(await scoreClassifier(teacherRun.model, xTest, yTest)),
+      ...toScore(await evaluateClassifier(teacherRun.model, { x: xTest, labels: yTest })),
       seconds: teacherRun.seconds,
     };
     teacherRun.model.dispose();
@@ -333,13 +333,13 @@ export async function runDistill(ctx: ReportContext, config?: DistillConfig): Pr
     });
     let noThrees: DistillResult['noThrees'];
     try {
-      const before = toScore(await scoreClassifier(no3Run.model, xTest, yTest));
+      const before = toScore(await evaluateClassifier(no3Run.model, { x: xTest, labels: yTest }));
       applyBiasShift(no3Run.model, [THREE], 3.5);
-      const paperShift = toScore(await scoreClassifier(no3Run.model, xTest, yTest));
+      const paperShift = toScore(await evaluateClassifier(no3Run.model, { x: xTest, labels: yTest }));
       applyBiasShift(no3Run.model, [THREE], -3.5);
       const fit = await fitBiasShift(no3Run.model, xVal, yVal, { classes: [THREE] });
       applyBiasShift(no3Run.model, [THREE], fit.shift);
-      const fitted = toScore(await scoreClassifier(no3Run.model, xTest, yTest));
+      const fitted = toScore(await evaluateClassifier(no3Run.model, { x: xTest, labels: yTest }));
       noThrees = { before, paperShift, fitted, fittedShift: fit.shift };
     } finally {
       no3Run.model.dispose();

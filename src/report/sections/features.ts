@@ -307,11 +307,11 @@ async function sourceCnn(
     await trainClassifier(model, x, y, {
       epochs: cfg.epochs,
       batchSize: cfg.batchSize,
-      lr: cfg.lr,
+      learningRate: cfg.lr,
       seed: ctx.seed,
       onProgress: (e) => ctx.progress({ ...e, phase: `features: cnn 0-4 ${e.phase}` }),
     });
-    const ev = await evaluateClassifier(model, testX, testY);
+    const ev = await evaluateClassifier(model, { x: testX, labels: testY });
     await saveLayersModelTo(model, dir);
     await mkdir(dir, { recursive: true });
     await writeFile(metaFile, JSON.stringify({ key, accuracy: ev.accuracy }));

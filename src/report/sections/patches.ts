@@ -137,7 +137,7 @@ function adaptedModel(
   numClasses: number,
   seed: number,
 ): { model: tfl.LayersModel; owner: { dispose(): void }; viaTransfer: boolean } {
-  const t = LayerTransfer.fromModel(cnn, {
+  const t = new LayerTransfer(cnn, {
     head: { kind: 'adaptation', numClasses, hiddenUnits: 256, dropout: 0.2 },
     seed,
   });

@@ -226,7 +226,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
     await trainClassifier(generalist, xTrain, yTrain, {
       epochs: cfg.generalistEpochs,
       batchSize: cfg.batchSize,
-      lr: cfg.lr,
+      learningRate: cfg.lr,
       seed: seed,
       onProgress: (e) => ctx.progress({ ...e, phase: `generalist ${e.phase}` }),
     });
@@ -325,13 +325,13 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
     // 5. Control: the generalist trained longer on hard labels. Then the ensemble distilled into a copy of the
     //    generalist for the same number of epochs (same size, same start, soft targets instead of labels).
     const tl = performance.now();
-    const longerCopy = LayerTransfer.fromModel(generalist, { seed });
+    const longerCopy = new LayerTransfer(generalist, { seed });
     owned.push(longerCopy);
     const longerModel = longerCopy.model;
     await trainClassifier(longerModel, xTrain, yTrain, {
       epochs: cfg.distillEpochs,
       batchSize: cfg.batchSize,
-      lr: cfg.lr,
+      learningRate: cfg.lr,
       seed: seed + 2,
       onProgress: (e) => ctx.progress({ ...e, phase: `longer ${e.phase}` }),
     });
@@ -342,7 +342,7 @@ async function runOnce(ctx: ReportContext, cfg: SpecialistsConfig, seed: number)
       seconds: (performance.now() - tl) / 1000,
     };
     const td = performance.now();
-    const studentCopy = LayerTransfer.fromModel(generalist, { seed: seed + 1 });
+    const studentCopy = new LayerTransfer(generalist, { seed: seed + 1 });
     owned.push(studentCopy);
     const student = studentCopy.model;
     await distillEnsemble(ensemble, student, xTrain, {

@@ -148,7 +148,7 @@ export async function runCells(
     async transfer() {
       const x = images();
       const model = cnn();
-      const t = tk.LayerTransfer.fromModel(model, {
+      const t = new tk.LayerTransfer(model, {
         copy: { name: 'conv2' },
         head: { kind: 'replace', numClasses: 3 },
         seed: 1,
@@ -231,7 +231,7 @@ export async function runCells(
         training: { epochs: 1, batchSize: 3, learningRate: 1e-4 },
         sampling: { seed: 1 },
       });
-      const q = await ensemble.predict(x, { candidates: 2 });
+      const q = await ensemble.predictProba(x, { candidates: 2 });
       const pg = tf.tensor2d([0.5, 0.3, 0.1, 0.1, 0.1, 0.2, 0.3, 0.4], [2, 4]);
       const pm = tf.tensor2d([0.6, 0.3, 0.1, 0.2, 0.2, 0.6], [2, 3]);
       const active = tf.tensor2d([1, 0], [2, 1]);
