@@ -24,5 +24,6 @@ export { packageRoot } from './node/optional.js';
 export * from './node/png.js';
 export * from './node/pool.js';
 export * from './node/pool-ensemble.js';
+export * from './node/pool-extract.js';
 export * from './node/pretrained.js';
 export * from './node/shards.js';

@@ -29,6 +29,7 @@ export {
   type EnqueuedTransferGrid,
   type EnqueueTransferGridOptions,
   enqueueTransferGrid,
+  type FollowedTransferGrid,
   type FollowTransferGridOptions,
   followTransferGrid,
   planTransferGrid,

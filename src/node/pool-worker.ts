@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   type ModelFactory,
   type OutputKind,
+  type ShardSpec,
   SpecialistEnsemble,
   type TrainEnsembleOptions,
   type TrainingKernelName,
@@ -21,6 +22,8 @@ import {
   zeilerFergusCnn,
 } from '../index.js';
 import { initBackend } from './backend.js';
+import { type ExtractionSpec, extractFeatures } from './extraction.js';
+import { saveFeatureShard } from './shards.js';
 
 /** A labelled set as plain arrays (what crosses the thread boundary). */
 export interface PlainLabeledData {
@@ -96,9 +99,19 @@ export interface SpecialistTaskResult {
   dustbinLogitShift: number;
 }
 
+/** One task: one shard of a feature extraction, written into `outDir` with its manifest. */
+export interface ExtractTask {
+  kind: 'extract';
+  backend: 'wasm' | 'cpu';
+  kernels: TrainingKernelName[];
+  spec: ExtractionSpec;
+  shard: ShardSpec;
+  outDir: string;
+}
+
 let ready: Promise<string> | undefined;
 
-function backendReady(task: TransferTask | SpecialistTask): Promise<string> {
+function backendReady(task: TransferTask | SpecialistTask | ExtractTask): Promise<string> {
   ready ??= initBackend(task.backend, { trainingKernels: task.kernels });
   return ready;
 }
@@ -161,9 +174,14 @@ async function runSpecialist(task: SpecialistTask): Promise<SpecialistTaskResult
 
 /** Runs one task in this worker's engine; the tensors it makes are freed before it returns. */
 export default async function runTask(
-  task: TransferTask | SpecialistTask,
-): Promise<TransferResults | SpecialistTaskResult> {
+  task: TransferTask | SpecialistTask | ExtractTask,
+): Promise<TransferResults | SpecialistTaskResult | number> {
   await backendReady(task);
+  if (task.kind === 'extract') {
+    const r = await extractFeatures(task.spec, { shard: task.shard });
+    await saveFeatureShard(task.outDir, task.shard, r.matrices, r);
+    return r.end - r.start;
+  }
   if (task.kind === 'specialist') return runSpecialist(task);
   const modelFactory = await loadFactory(task.factory);
   const make = (d: PlainLabeledData) => ({ x: tf.tensor(d.x, d.shape), labels: Array.from(d.labels) });

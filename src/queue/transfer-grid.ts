@@ -381,6 +381,14 @@ export interface FollowTransferGridOptions extends QueueTarget {
   timeoutMs?: number;
 }
 
+/** What {@link followTransferGrid} returns. */
+export interface FollowedTransferGrid {
+  /** The grid's results so far, as `TransferExperiment.run()` returns them (resumable). */
+  results: TransferResults;
+  /** The jobs' summary (completed, failed with reasons, every job's result). */
+  summary: RunSummary<TransferJobResult>;
+}
+
 /**
  * Follows an enqueued grid until every job finished and returns its results as `TransferExperiment.run()` would
  * (the resumed runs and the jobs' runs, in the sequential order), saving them to `out` after each network: an
@@ -393,9 +401,7 @@ export interface FollowTransferGridOptions extends QueueTarget {
  * summarizeTransfer(results);
  * ```
  */
-export async function followTransferGrid(
-  options: FollowTransferGridOptions,
-): Promise<{ results: TransferResults; summary: RunSummary<TransferJobResult> }> {
+export async function followTransferGrid(options: FollowTransferGridOptions): Promise<FollowedTransferGrid> {
   const { run } = options;
   const runs: TransferRun[] = [...(run.resume?.runs ?? [])];
   let stages = run.resume?.stages ?? 0;

@@ -1,10 +1,17 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SpecialistEnsemble } from '../../src/index.js';
+import { writePng } from '../../src/node/png.js';
 import { defaultWorkers, runTransferExperimentInWorkers } from '../../src/node/pool.js';
 import { trainSpecialistsInWorkers } from '../../src/node/pool-ensemble.js';
+import { extractFeaturesInWorkers } from '../../src/node/pool-extract.js';
+import { saveLayersModelTo } from '../../src/node/pretrained.js';
+import { extractFeatures, saveFeatures } from '../../src/node.js';
 import { TransferExperiment, type TransferResults } from '../../src/transfer/index.js';
 import { zeilerFergusCnn } from '../../src/zoo/index.js';
 import { backendName } from '../helpers.js';
@@ -165,6 +172,66 @@ describe('runTransferExperimentInWorkers', () => {
       );
       generalist.dispose();
       x.dispose();
+    },
+  );
+
+  it.runIf(backendName() === 'cpu')(
+    'extracts shards in 2 workers: the single-process file, byte for byte',
+    async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'tk-pool-extract-'));
+      try {
+        const model = tfl.sequential({
+          layers: [
+            tfl.layers.conv2d({
+              inputShape: [6, 6, 3],
+              filters: 3,
+              kernelSize: 3,
+              activation: 'relu',
+              name: 'conv',
+              kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+            }),
+            tfl.layers.flatten({ name: 'flat' }),
+          ],
+        });
+        await saveLayersModelTo(model, path.join(dir, 'model'));
+        for (let i = 0; i < 10; i++) {
+          const data = new Uint8ClampedArray(6 * 6 * 4).map((_, k) =>
+            k % 4 === 3 ? 255 : (k * (i + 3) * 7) % 256,
+          );
+          await writePng(path.join(dir, 'img', `c${i % 2}`, `${i}.png`), { width: 6, height: 6, data });
+        }
+        const spec = {
+          model: path.join(dir, 'model', 'model.json'),
+          images: path.join(dir, 'img'),
+          taps: ['conv'],
+          pool: 'avg' as const,
+        };
+        const single = await extractFeatures(spec, { loaded: { model } });
+        await saveFeatures(path.join(dir, 'single.tkf'), single.matrices, {
+          labels: single.labels,
+          meta: single.meta,
+        });
+        model.dispose();
+        const done: number[] = [];
+        await extractFeaturesInWorkers(spec, {
+          out: path.join(dir, 'par.tkf'),
+          workers: 2,
+          shards: 3,
+          onProgress: (e) => done.push(e.done),
+        });
+        expect(
+          Buffer.compare(
+            await readFile(path.join(dir, 'par.tkf')),
+            await readFile(path.join(dir, 'single.tkf')),
+          ),
+        ).toBe(0);
+        expect(Math.max(...done)).toBe(10);
+        await expect(
+          extractFeaturesInWorkers(spec, { out: path.join(dir, 'x.tkf'), shards: 11 }),
+        ).rejects.toThrow(/options\.shards/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   );
 });
