@@ -8,6 +8,12 @@
 import type { Queue } from 'bullmq';
 import { InvalidArgumentError, MissingDependencyError, TransferkitError } from '../core/errors.js';
 
+/**
+ * How long to wait for Redis to answer, ms, by default. A refused connection fails at once; this bounds a silent
+ * host, and is generous because a loaded machine can take seconds to answer.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** The default queue name. */
 export const DEFAULT_QUEUE = 'transferkit';
 
@@ -84,7 +90,7 @@ export function connectionOptions(fn: string, url: string) {
  * await pingRedis('redis://127.0.0.1:6379');
  * ```
  */
-export async function pingRedis(url: string, timeoutMs = 3000): Promise<void> {
+export async function pingRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   const opts = connectionOptions('pingRedis', url);
   const { Redis } = await loadIORedis();
   const r = new Redis({
@@ -121,14 +127,14 @@ export interface QueueTarget {
   connection: string;
   /** Queue name (BullMQ key prefix `bull:<queue>`). @default 'transferkit' */
   queue?: string;
-  /** How long to wait for Redis to answer before failing with {@link QueueConnectionError}, ms. @default 3000 */
+  /** How long to wait for Redis to answer before failing with {@link QueueConnectionError}, ms. @default 10000 */
   connectTimeoutMs?: number;
 }
 
 /** Checks that Redis answers, then opens the queue (the caller closes it). */
 export async function openQueue(fn: string, target: QueueTarget): Promise<{ bull: Bull; queue: Queue }> {
   const opts = connectionOptions(fn, target.connection);
-  await pingRedis(target.connection, target.connectTimeoutMs ?? 3000);
+  await pingRedis(target.connection, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   const bull = await loadBull();
   const queue = new bull.Queue(target.queue ?? DEFAULT_QUEUE, { connection: opts });
   queue.on('error', () => {});

@@ -8,7 +8,14 @@
 import type { Job, Worker } from 'bullmq';
 import { InvalidArgumentError, type ShardSpec, TransferkitError } from '../index.js';
 import type { LoadedModel } from '../node.js';
-import { connectionOptions, DEFAULT_QUEUE, loadBull, pingRedis, type QueueTarget } from './connection.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  connectionOptions,
+  DEFAULT_QUEUE,
+  loadBull,
+  pingRedis,
+  type QueueTarget,
+} from './connection.js';
 import { type ExtractionJobData, runExtractionJob, type ShardJobResult } from './extraction.js';
 import type { TransferJobData, TransferJobResult } from './transfer-grid.js';
 import { TransferJobCache } from './transfer-jobs.js';
@@ -96,7 +103,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
       throw new InvalidArgumentError(fn, `options.${k}`, `an integer >= ${min}`, v);
     }
   }
-  await pingRedis(options.connection, options.connectTimeoutMs ?? 3000);
+  await pingRedis(options.connection, options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   const bull = await loadBull();
   const models = new Map<string, Promise<LoadedModel>>();
   const transfers = new TransferJobCache(options.maxBases ?? 4);
