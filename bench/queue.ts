@@ -7,6 +7,8 @@
  * serve queue `duo`. Each round enqueues the same extraction on `solo` then on `duo` (interleaved, so a shared,
  * noisy machine slows both alike) and times enqueue -> every job completed. Worker start-up is not timed; the
  * first model load of each worker is (in the warm-up round). Goal on an idle 2-core machine: duo >= 1.7x solo.
+ * Each round also reads the worker processes' CPU time (/proc) and the load average; the suite prints the measured
+ * speed-up and an idle-machine ESTIMATE (CPU time of the solo worker / CPU time of the busier duo worker).
  * Needs `redis-server` on the PATH (the suite reports a failed record without it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,6 +20,7 @@ import { writePng } from '../src/node/png.js';
 import { saveLayersModelTo } from '../src/node/pretrained.js';
 import { enqueueExtraction, watchRun } from '../src/queue.js';
 import { hasRedisServer, startRedis } from '../test/queue/redis.js';
+import { loadNow, pidCpuSeconds, type ScaleFigures, scaleLines } from './cpu.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, failedRecord, makeRecord, median } from './util.js';
 
@@ -107,7 +110,15 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
     ];
     procs.push(...workers.map((w) => w.proc));
     await Promise.all(workers.map((w) => w.ready));
+    const cpuOf = (queue: string) =>
+      (queue === 'solo' ? [workers[0]] : workers.slice(1)).map((w) => pidCpuSeconds(w.proc.pid as number));
+    const figures: Record<string, { wall: number[]; cpu: number[]; max: number[]; load: number[] }> = {
+      solo: { wall: [], cpu: [], max: [], load: [] },
+      duo: { wall: [], cpu: [], max: [], load: [] },
+    };
     const once = async (queue: string, tag: string): Promise<number> => {
+      const load1 = loadNow().load1;
+      const c0 = cpuOf(queue);
       const t0 = performance.now();
       const r = await enqueueExtraction({
         connection: redis.url,
@@ -118,7 +129,16 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       });
       const s = await watchRun({ connection: redis.url, queue, jobIds: r.jobIds, timeoutMs: 600_000 });
       if (s.completed !== shards) throw new Error(`${queue}: ${s.completed}/${shards} jobs completed`);
-      return performance.now() - t0;
+      const wall = performance.now() - t0;
+      const used = cpuOf(queue).map((c, i) => c - c0[i]);
+      if (tag !== 'warm') {
+        const f = figures[queue];
+        f.wall.push(wall);
+        f.cpu.push(used.reduce((a, b) => a + b, 0));
+        f.max.push(Math.max(...used));
+        f.load.push(load1);
+      }
+      return wall;
     };
     // Warm-up: every worker loads the model once.
     await once('solo', 'warm');
@@ -129,17 +149,32 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       solo.push(await once('solo', `r${r}`));
       duo.push(await once('duo', `r${r}`));
     }
-    const extra = { images: n, shards, rounds, load1m: os.loadavg()[0].toFixed(1) };
+    const fig = (q: string): ScaleFigures => ({
+      wallMs: median(figures[q].wall),
+      cpuS: median(figures[q].cpu),
+      maxWorkerCpuS: median(figures[q].max),
+      load1: median(figures[q].load),
+    });
+    const [f1, f2] = [fig('solo'), fig('duo')];
+    const extra = (f: ScaleFigures) => ({
+      images: n,
+      shards,
+      rounds,
+      cpuS: +f.cpuS.toFixed(1),
+      coresUsed: +(f.cpuS / (f.wallMs / 1000)).toFixed(2),
+      load1: f.load1,
+    });
     const one = makeRecord(`queue: ${n} images, 16 shards, 1 worker process (wasm)`, median(solo), {
       unit: 'image',
       perOp: n,
-      extra,
+      extra: extra(f1),
     });
     const two = makeRecord(`queue: ${n} images, 16 shards, 2 worker processes (wasm)`, median(duo), {
       unit: 'image',
       perOp: n,
-      extra,
+      extra: { ...extra(f2), idleEstimate: +(f1.cpuS / f2.maxWorkerCpuS).toFixed(2) },
     });
+    console.log(`\n${scaleLines('queue (sharded extraction, worker processes)', f1, f2)}\n`);
     return [one, addRatios(two, one)];
   } catch (e) {
     return [failedRecord('queue: 1 vs 2 workers', e, 'image')];

@@ -16,6 +16,7 @@ import { predictCommand } from './cli/predict.js';
 import { enqueueCommand, statusCommand, workerCommand } from './cli/queue.js';
 import { reportCommand } from './cli/report.js';
 import { svmCommand } from './cli/svm.js';
+import { transferCommand } from './cli/transfer.js';
 
 const program = new Command('transferkit')
   .description(
@@ -31,6 +32,7 @@ const program = new Command('transferkit')
   .addCommand(workerCommand())
   .addCommand(statusCommand())
   .addCommand(svmCommand())
+  .addCommand(transferCommand())
   .addCommand(finetuneCommand())
   .addCommand(predictCommand())
   .addCommand(modelsCommand())

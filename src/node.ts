@@ -47,6 +47,10 @@ export type { DecodeImageOptions } from './node/png.js';
 export { decodePng, encodePng, readPng, writePng } from './node/png.js';
 export type { ModelFactoryRef, ParallelTransferOptions } from './node/pool.js';
 export { runTransferExperimentInWorkers } from './node/pool.js';
+export type { ParallelSpecialistOptions } from './node/pool-ensemble.js';
+export { trainSpecialistsInWorkers } from './node/pool-ensemble.js';
+export type { ParallelExtractOptions } from './node/pool-extract.js';
+export { extractFeaturesInWorkers } from './node/pool-extract.js';
 export type { PretrainedInfo, PretrainedName } from './node/pretrained.js';
 export {
   loadLayersModelFrom,

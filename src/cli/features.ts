@@ -48,6 +48,11 @@ export function featuresCommand(): Command {
     .option('--images <dir>', 'folder of PNG/JPEG images, one sub-folder per class')
     .option('--list <file>', "text file of images, one 'path' or 'path<TAB>label' per line")
     .option(
+      '--idx <file>',
+      'IDX file of images [count, h, w(, c)] (MNIST format); --idx-labels <file> for labels',
+    )
+    .option('--idx-labels <file>', 'with --idx: IDX file of the labels')
+    .option(
       '--tap <layer>',
       'layer name or index (negative from the end); repeatable (default: the feature layer of a pretrained model, else -2)',
       parseTap,
@@ -81,8 +86,10 @@ export function featuresCommand(): Command {
           }
           return;
         }
-        if (typeof opts.images !== 'string' && typeof opts.list !== 'string')
-          cmd.error('error: --images <dir> or --list <file> is required (or --list-taps)', { exitCode: 2 });
+        if (typeof opts.images !== 'string' && typeof opts.list !== 'string' && typeof opts.idx !== 'string')
+          cmd.error('error: --images <dir>, --list <file> or --idx <file> is required (or --list-taps)', {
+            exitCode: 2,
+          });
         if (typeof opts.out !== 'string') cmd.error('error: --out <file> is required', { exitCode: 2 });
         const shard = shardOf(opts);
         const spec = extractionSpecOf(opts);

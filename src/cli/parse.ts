@@ -73,6 +73,8 @@ export function extractionSpecOf(opts: Record<string, unknown>): ExtractionSpec 
     model: opts.model as string,
     images: opts.images as string | undefined,
     list: opts.list as string | undefined,
+    idx: opts.idx as string | undefined,
+    idxLabels: opts.idxLabels as string | undefined,
     taps: opts.tap as (string | number)[] | undefined,
     pool: opts.pool as PoolMode,
     norm: opts.norm as NormMode,

@@ -24,6 +24,7 @@ import { runTrainingLoop } from '../core/train-loop.js';
 import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';
 import { outputKind } from '../model/output-kind.js';
 import { applyBiasShift, fitBiasShift } from './bias.js';
+import { checkDistillerInputs, checkDistillerLabels } from './checks.js';
 import { absentClasses, checkFitOptions, outputClasses } from './distiller-checks.js';
 import type {
   BiasCorrection,
@@ -35,7 +36,6 @@ import type {
   DistillHistory,
   TeacherOutputMode,
 } from './distiller-types.js';
-import { checkDistillerInputs, checkDistillerLabels } from './checks.js';
 import { jitterImages } from './jitter.js';
 import { resolveDistillationConfig, weightedLoss, weightTargets } from './loss.js';
 import { checkTeacher, predictSoftTargets, type Teacher } from './teacher.js';

@@ -25,6 +25,7 @@ import {
   type ResizeMode,
   type ShardSpec,
 } from '../index.js';
+import { type IdxArray, readIdx } from './idx.js';
 import { decodeImageFile, listImageFolder } from './images.js';
 import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS } from './pretrained.js';
 
@@ -43,6 +44,13 @@ export interface ExtractionSpec {
   images?: string;
   /** A text file listing images, one per line as `path` or `path<TAB>label` (paths relative to the list's folder). */
   list?: string;
+  /**
+   * An IDX file of images (MNIST's format, raw or gzip): `[count, height, width]` (grey) or
+   * `[count, height, width, channels]`; uint8 values are scaled to [0, 1], float values taken as they are.
+   */
+  idx?: string;
+  /** With `idx`: an IDX file of `count` integer labels. @default every row labelled 0 */
+  idxLabels?: string;
   /** Layer names or indices (negative from the end). @default the pretrained model's feature layer, else `[-2]` */
   taps?: (string | number)[];
   /** Pooling of conv maps. @default 'flatten' */
@@ -76,8 +84,10 @@ export interface ExtractionInputs {
   labels: number[];
   /** Class names (index = label). */
   classes: string[];
-  /** Row ids written in the feature file's `meta.files` (paths relative to the folder or as listed). */
+  /** Row ids written in the feature file's `meta.files` (paths relative to the folder or as listed; `<file>#<row>` for IDX). */
   ids: string[];
+  /** The images, for an IDX input (`files` then holds the IDX file once per row). */
+  idx?: IdxArray;
 }
 
 /** A loaded model and the tap to use when none is given. */
@@ -180,8 +190,16 @@ function checkSpec(spec: ExtractionSpec): void {
   if (typeof spec.model !== 'string' || spec.model.length === 0) {
     throw new InvalidArgumentError(FN, 'spec.model', "'pretrained:<name>' or a model.json path", spec.model);
   }
-  if ((spec.images === undefined) === (spec.list === undefined)) {
-    throw new InvalidArgumentError(FN, 'spec', 'exactly one of `images` (a folder) or `list` (a file)', spec);
+  if ([spec.images, spec.list, spec.idx].filter((v) => v !== undefined).length !== 1) {
+    throw new InvalidArgumentError(
+      FN,
+      'spec',
+      'exactly one of `images` (a folder), `list` (a file) or `idx` (an IDX file)',
+      spec,
+    );
+  }
+  if (spec.idxLabels !== undefined && spec.idx === undefined) {
+    throw new InvalidArgumentError(FN, 'spec.idxLabels', 'labels together with `idx`', spec.idxLabels);
   }
   const oneOf = (k: keyof ExtractionSpec, values: readonly string[]) => {
     if (spec[k] !== undefined && !values.includes(spec[k] as string)) {
@@ -213,7 +231,9 @@ function checkSpec(spec: ExtractionSpec): void {
 export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs> {
   checkSpec(spec);
   let out: ExtractionInputs;
-  if (spec.images !== undefined) {
+  if (spec.idx !== undefined) {
+    out = await listIdx(spec.idx, spec.idxLabels);
+  } else if (spec.images !== undefined) {
     const { files, labels, classes } = await listImages(spec.images, {
       fn: 'transferkit features',
       argument: '--images',
@@ -240,12 +260,71 @@ export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs
   if (out.files.length === 0) {
     throw new InvalidArgumentError(
       'transferkit features',
-      spec.images !== undefined ? '--images' : '--list',
-      'a folder or list with PNG/JPEG images',
-      spec.images ?? spec.list,
+      spec.images !== undefined ? '--images' : spec.list !== undefined ? '--list' : '--idx',
+      'a folder, list or IDX file with images',
+      spec.images ?? spec.list ?? spec.idx,
     );
   }
   return out;
+}
+
+/** The rows of an IDX image file (and its labels). */
+async function listIdx(file: string, labelsFile: string | undefined): Promise<ExtractionInputs> {
+  const idx = await readIdx(file);
+  if (idx.dims.length !== 3 && idx.dims.length !== 4) {
+    throw new InvalidArgumentError(
+      FN,
+      'spec.idx',
+      'an IDX file of images [count, height, width] or [count, height, width, channels]',
+      `${file} with dims [${idx.dims.join(', ')}]`,
+    );
+  }
+  const count = idx.dims[0];
+  let labels: number[] = new Array(count).fill(0);
+  if (labelsFile !== undefined) {
+    const l = await readIdx(labelsFile);
+    if (
+      l.dims.length !== 1 ||
+      l.dims[0] !== count ||
+      !Array.from(l.data).every((v) => Number.isInteger(v) && v >= 0)
+    ) {
+      throw new InvalidArgumentError(
+        FN,
+        'spec.idxLabels',
+        `an IDX file of ${count} integer labels >= 0 (one per image of ${path.basename(file)})`,
+        `${labelsFile} with dims [${l.dims.join(', ')}]`,
+      );
+    }
+    labels = Array.from(l.data);
+  }
+  const base = path.basename(file);
+  const k = Math.max(0, ...labels) + 1;
+  return {
+    files: new Array(count).fill(file),
+    labels,
+    classes: Array.from({ length: k }, (_, c) => String(c)),
+    ids: Array.from({ length: count }, (_, i) => `${base}#${i}`),
+    idx,
+  };
+}
+
+/** Row `i` of an IDX image array as `[H, W, channels]` float32 (grey repeated for 3 channels, RGB averaged for 1). */
+function idxImage(idx: IdxArray, i: number, channels: number): tf.Tensor3D {
+  const [, h, w] = idx.dims;
+  const c = idx.dims[3] ?? 1;
+  const scale = idx.type === 'uint8' ? 1 / 255 : 1;
+  const src = idx.data.subarray(i * h * w * c, (i + 1) * h * w * c);
+  const out = new Float32Array(h * w * channels);
+  for (let p = 0; p < h * w; p++) {
+    if (channels === 1 && c > 1) {
+      // Mean of R, G, B, as readImageFile does.
+      out[p] = ((src[p * c] + src[p * c + 1] + src[p * c + 2]) / 3) * scale;
+    } else {
+      for (let q = 0; q < channels; q++)
+        out[p * channels + q] = src[p * c + (c === 1 ? 0 : Math.min(q, c - 1))] * scale;
+    }
+  }
+  return tf.tensor3d(out, [h, w, channels]);
 }
 
 /**
@@ -258,9 +337,13 @@ export async function listInputs(spec: ExtractionSpec): Promise<ExtractionInputs
  * ```
  */
 export function inputFingerprint(inputs: ExtractionInputs): string {
-  return createHash('sha256')
-    .update(JSON.stringify([inputs.ids, inputs.labels, inputs.classes]))
-    .digest('hex');
+  const h = createHash('sha256').update(JSON.stringify([inputs.ids, inputs.labels, inputs.classes]));
+  // An IDX input's rows are its content, not files: hash the values too.
+  if (inputs.idx !== undefined) {
+    const d = inputs.idx.data;
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return h.digest('hex');
 }
 
 /**
@@ -353,6 +436,11 @@ export async function extractFeatures(
     try {
       const channels = (model.inputs[0].shape[3] as number | null) ?? 3;
       const files = inputs.files.slice(start, end);
+      const { idx } = inputs;
+      const read = (row: number): Promise<tf.Tensor3D> =>
+        idx !== undefined
+          ? Promise.resolve(idxImage(idx, start + row, channels))
+          : readImageFile(files[row], channels);
       // Batches of same-size images, read lazily, at the batch size the memory budget allows.
       async function* batches(bs: number): AsyncGenerator<tf.Tensor4D> {
         let pending: tf.Tensor3D[] = [];
@@ -363,8 +451,8 @@ export async function extractFeatures(
           return b;
         };
         try {
-          for (const f of files) {
-            const img = await readImageFile(f, channels);
+          for (let row = 0; row < files.length; row++) {
+            const img = await read(row);
             if (
               pending.length > 0 &&
               (pending.length >= bs || pending[0].shape.some((d, i) => d !== img.shape[i]))

@@ -1,25 +1,8 @@
-/**
- * Independent trainings on every core: a `TransferExperiment`'s seeds in worker threads (tinypool), each
- * worker with its own tfjs engine, backend and training kernels.
- *
- * WebAssembly threads do not start in Node (tfjs creates its pthread workers from blob: URLs), and one tfjs
- * engine runs one kernel at a time, so a process uses one core. Independent runs (seeds) share nothing, so they
- * run side by side in separate engines; each seed's numbers are the same as in a sequential run, because each
- * run derives everything from its seed and the kernels are the same.
- *
- * @module
- */
-import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import Tinypool from 'tinypool';
 import { checkInteger, checkOptions } from '../core/checks.js';
 import {
   InvalidArgumentError,
-  type LabeledData,
   type ProgressCallback,
   type TransferExperimentData,
   type TransferExperimentOptions,
@@ -27,15 +10,25 @@ import {
   type TransferRun,
   trainingKernelsRegistered,
 } from '../index.js';
-import type { ModelFactoryRef, PlainLabeledData, TransferTask } from './pool-worker.js';
+import { openPool, plain } from './pool-entry.js';
+import type { ModelFactoryRef, TransferTask } from './pool-worker.js';
 
 export type { ModelFactoryRef } from './pool-worker.js';
 
 /** Options of {@link runTransferExperimentInWorkers}: a TransferExperiment's, with the factory as a module. */
 export interface ParallelTransferOptions
-  extends Omit<TransferExperimentOptions, 'modelFactory' | 'onRun' | 'onProgress' | 'resume'> {
-  /** The model factory as an ES module export, which every worker imports (functions cannot cross threads). */
+  extends Omit<TransferExperimentOptions, 'modelFactory' | 'onRun' | 'onProgress'> {
+  /**
+   * The model factory as an ES module export, which every worker imports (functions cannot cross threads), or
+   * `{ zoo: 'zeilerFergusCnn', options }`.
+   */
   modelFactory: ModelFactoryRef;
+  /**
+   * Called in the calling thread for every run a seed's worker finished (when that seed's task ends), with the
+   * results so far (e.g. to save them as JSON; pass them back as `resume`).
+   * @default undefined
+   */
+  onRun?: (run: TransferRun, results: TransferResults) => void | Promise<void>;
   /**
    * Worker threads (at most one per seed). 1 still runs in one worker, off the calling thread.
    * @default the number of cores (`os.availableParallelism()`)
@@ -51,39 +44,6 @@ export interface ParallelTransferOptions
 /** The number of cores, the default worker count. */
 export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
-/**
- * The worker entry next to this module: the built .js; or, when this module runs as TypeScript source (tsx,
- * vitest), a small ES module in the temp folder that registers tsx in the worker thread and re-exports the .ts
- * worker (worker threads do not inherit the parent's loader hooks).
- */
-function workerEntry(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./pool-worker.js', here));
-  // tsx's ES-module API (require.resolve finds its CommonJS twin next to it).
-  const tsxApi = pathToFileURL(
-    createRequire(here)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const worker = new URL('./pool-worker.ts', here).href;
-  const file = path.join(os.tmpdir(), `transferkit-pool-worker-${process.pid}.mjs`);
-  writeFileSync(
-    file,
-    `const { register } = await import(${JSON.stringify(tsxApi)});\nregister();\n` +
-      `const m = await import(${JSON.stringify(worker)});\nexport default m.default;\n`,
-  );
-  return file;
-}
-
-async function plain(fn: string, name: string, d: LabeledData): Promise<PlainLabeledData> {
-  if (d === null || typeof d !== 'object' || !(d.x instanceof tf.Tensor)) {
-    throw new InvalidArgumentError(fn, name, '{ x: Tensor, labels }', d);
-  }
-  const labels =
-    d.labels instanceof tf.Tensor ? Int32Array.from(await d.labels.data()) : Int32Array.from(d.labels);
-  return { x: Float32Array.from(await d.x.data()), shape: [...d.x.shape], labels };
 }
 
 /**
@@ -107,19 +67,27 @@ export async function runTransferExperimentInWorkers(
 ): Promise<TransferResults> {
   const fn = 'runTransferExperimentInWorkers';
   const opts = checkOptions(fn, 'options', options);
-  const { modelFactory, workers: w, onProgress, ...rest } = opts;
-  if (
-    modelFactory === null ||
-    typeof modelFactory !== 'object' ||
-    typeof modelFactory.module !== 'string' ||
-    modelFactory.module.length === 0
-  ) {
+  const { modelFactory, workers: w, onProgress, onRun, resume, ...rest } = opts;
+  const isZoo =
+    modelFactory !== null && typeof modelFactory === 'object' && 'zoo' in modelFactory
+      ? modelFactory.zoo === 'zeilerFergusCnn'
+      : false;
+  const isModule =
+    modelFactory !== null &&
+    typeof modelFactory === 'object' &&
+    'module' in modelFactory &&
+    typeof modelFactory.module === 'string' &&
+    modelFactory.module.length > 0;
+  if (!isZoo && !isModule) {
     throw new InvalidArgumentError(
       fn,
       'options.modelFactory',
-      '{ module: string, exportName?: string }',
+      "{ module: string, exportName?: string } or { zoo: 'zeilerFergusCnn', options? }",
       modelFactory,
     );
+  }
+  if (resume !== undefined && (resume?.version !== 1 || !Array.isArray(resume.runs))) {
+    throw new InvalidArgumentError(fn, 'options.resume', 'TransferResults (version 1)', resume);
   }
   const workers = w ?? defaultWorkers();
   checkInteger(fn, 'options.workers', workers, 1);
@@ -149,37 +117,42 @@ export async function runTransferExperimentInWorkers(
     test,
     classesA: [...data.classesA],
     classesB: [...data.classesB],
-    factory: { ...modelFactory },
+    factory: structuredClone(modelFactory),
   };
-  const pool = new Tinypool({
-    filename: workerEntry(),
-    minThreads: 1,
-    maxThreads: Math.min(workers, seeds.length),
-    isolateWorkers: false,
-  });
+  const pool = openPool(Math.min(workers, seeds.length));
   let done = 0;
   const total = seeds.length;
+  const finished = new Map<number, TransferResults>();
+  const assemble = (first: TransferResults): TransferResults => ({
+    version: 1,
+    classesA: first.classesA,
+    classesB: first.classesB,
+    stages: first.stages,
+    ns: first.ns,
+    seeds,
+    kinds: first.kinds,
+    // Seed order, each seed's runs in the order its experiment recorded them (a resumed seed's earlier runs first).
+    runs: seeds.flatMap((s) => finished.get(s)?.runs ?? resume?.runs.filter((r) => r.seed === s) ?? []),
+  });
   try {
     const parts = await Promise.all(
       seeds.map(async (seed) => {
-        const r = (await pool.run({ ...base, options: { ...rest, seeds: [seed] } })) as TransferResults;
+        const mine = resume ? { ...resume, runs: resume.runs.filter((r) => r.seed === seed) } : undefined;
+        const r = (await pool.run({
+          ...base,
+          options: { ...rest, seeds: [seed], resume: mine },
+        })) as TransferResults;
+        finished.set(seed, r);
         done++;
         onProgress?.({ phase: 'transfer', done, total, metrics: { seed } });
+        if (onRun) {
+          const so = assemble(r);
+          for (const run of r.runs.slice(mine?.runs.length ?? 0)) await onRun(run, so);
+        }
         return r;
       }),
     );
-    const runs: TransferRun[] = parts.flatMap((p) => p.runs);
-    const first = parts[0];
-    return {
-      version: 1,
-      classesA: first.classesA,
-      classesB: first.classesB,
-      stages: first.stages,
-      ns: first.ns,
-      seeds,
-      kinds: first.kinds,
-      runs,
-    };
+    return assemble(parts[0]);
   } finally {
     await pool.destroy();
   }

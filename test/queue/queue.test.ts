@@ -11,9 +11,17 @@ import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { enqueueCommand, statusCommand } from '../../src/cli/queue.js';
+import { listInputs } from '../../src/internal.js';
 import { writePng } from '../../src/node/png.js';
 import { saveLayersModelTo } from '../../src/node/pretrained.js';
-import { type ExtractionSpec, extractFeatures, mergeFeatures, saveFeatures } from '../../src/node.js';
+import {
+  type ExtractionSpec,
+  encodeIdx,
+  extractFeatures,
+  loadFeatures,
+  mergeFeatures,
+  saveFeatures,
+} from '../../src/node.js';
 import {
   enqueueExtraction,
   QueueConnectionError,
@@ -33,6 +41,11 @@ if (backendName() === 'cpu' && !runHere) {
 }
 
 let dir = '';
+/** Image i's RGBA bytes (8 x 8, class i % 3). */
+const pixels = (i: number) =>
+  new Uint8ClampedArray(8 * 8 * 4).map((_, k) =>
+    k % 4 === 3 ? 255 : ((i % 3) * 60 + ((k * (i + 5) * 13 + i) % 120)) % 256,
+  );
 let spec: ExtractionSpec;
 let reference: Buffer;
 const procs: ChildProcess[] = [];
@@ -144,11 +157,8 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     await saveLayersModelTo(model, path.join(dir, 'model'));
     const images = path.join(dir, 'images');
     for (let i = 0; i < IMAGES; i++) {
-      const c = i % 3;
-      const data = new Uint8ClampedArray(8 * 8 * 4).map((_, k) =>
-        k % 4 === 3 ? 255 : (c * 60 + ((k * (i + 5) * 13 + i) % 120)) % 256,
-      );
-      await writePng(path.join(images, `c${c}`, `img${String(i).padStart(4, '0')}.png`), {
+      const data = pixels(i);
+      await writePng(path.join(images, `c${i % 3}`, `img${String(i).padStart(4, '0')}.png`), {
         width: 8,
         height: 8,
         data,
@@ -333,6 +343,75 @@ describe.runIf(runHere)('transferkit/queue on a real redis-server', () => {
     expect(text).toMatch(/3\/3 jobs completed, 0 failed, 600 rows/);
     expect(text).toMatch(/queue cli: 0 waiting, 0 active, 0 delayed, 3 completed, 0 failed/);
     expect(Buffer.compare(await readFile(merged), reference)).toBe(0);
+  });
+
+  it('an IDX file as input: shard jobs whose merge equals one process and the same pixels as PNG files', async () => {
+    // The PNG folder's images, in its row order, as one IDX file [600, 8, 8, 3] and an IDX file of labels.
+    const inputs = await listInputs(spec);
+    const order = inputs.files.map((f) => Number(/img(\d+)\.png$/.exec(f)?.[1]));
+    const rgb = new Uint8Array(IMAGES * 8 * 8 * 3);
+    order.forEach((i, row) => {
+      const px = pixels(i);
+      for (let p = 0; p < 64; p++) for (let q = 0; q < 3; q++) rgb[(row * 64 + p) * 3 + q] = px[p * 4 + q];
+    });
+    const idx = path.join(dir, 'images-idx3-ubyte');
+    const idxLabels = path.join(dir, 'labels-idx1-ubyte');
+    await writeFile(idx, encodeIdx({ type: 'uint8', dims: [IMAGES, 8, 8, 3], data: rgb }));
+    await writeFile(
+      idxLabels,
+      encodeIdx({ type: 'uint8', dims: [IMAGES], data: Uint8Array.from(inputs.labels) }),
+    );
+    const idxSpec: ExtractionSpec = { ...spec, images: undefined, idx, idxLabels };
+    const worker = await runWorker({ connection: redis.url, queue: 'idx' });
+    try {
+      const run = await enqueueExtraction({
+        connection: redis.url,
+        queue: 'idx',
+        spec: idxSpec,
+        shards: 3,
+        outDir: path.join(dir, 'idx-shards'),
+      });
+      const summary = await watchRun({
+        connection: redis.url,
+        queue: 'idx',
+        jobIds: run.jobIds,
+        timeoutMs: 60_000,
+      });
+      expect(summary.completed).toBe(3);
+    } finally {
+      await worker.close();
+    }
+    const merged = path.join(dir, 'idx-merged.tkf');
+    await mergeFeatures(path.join(dir, 'idx-shards'), { out: merged });
+    const single = await extractFeatures(idxSpec);
+    await saveFeatures(path.join(dir, 'idx-single.tkf'), single.matrices, {
+      labels: single.labels,
+      meta: single.meta,
+    });
+    expect(Buffer.compare(await readFile(merged), await readFile(path.join(dir, 'idx-single.tkf')))).toBe(0);
+    // The same pixels as the PNG files: the same features and labels; rows named <file>#<row>.
+    const a = await loadFeatures(merged);
+    const b = await loadFeatures(path.join(dir, 'single.tkf'));
+    expect(a.labels).toEqual(b.labels);
+    expect(a.matrices.map((m) => Array.from(m.data))).toEqual(b.matrices.map((m) => Array.from(m.data)));
+    expect((a.meta.files as string[])[5]).toBe('images-idx3-ubyte#5');
+    // Bad input fails before anything is enqueued.
+    await expect(
+      enqueueExtraction({
+        connection: redis.url,
+        spec: { ...idxSpec, idxLabels: idx },
+        shards: 2,
+        outDir: dir,
+      }),
+    ).rejects.toThrow(/idxLabels.*600 integer labels/);
+    await expect(
+      enqueueExtraction({
+        connection: redis.url,
+        spec: { ...idxSpec, images: spec.images },
+        shards: 2,
+        outDir: dir,
+      }),
+    ).rejects.toThrow(/exactly one of/);
   });
 
   it('with AOF on, jobs enqueued before Redis is killed and restarted are all done after', async () => {
