@@ -6,7 +6,7 @@
  */
 
 import type { Queue } from 'bullmq';
-import { InvalidArgumentError, MissingDependencyError, TransferkitError } from '../core/errors.js';
+import { InvalidArgumentError, MissingDependencyError, TransferkitError } from '../index.js';
 
 /**
  * How long to wait for Redis to answer, ms, by default. A refused connection fails at once; this bounds a silent

@@ -10,17 +10,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { checkInteger, checkNonEmptyArray } from '../core/checks.js';
-import { InvalidArgumentError } from '../core/errors.js';
 import { canonicalJson } from '../features/shards.js';
+import type { TransferKind, TransferResults, TransferRun, TransferRunKind } from '../index.js';
+import { InvalidArgumentError } from '../index.js';
+import { TRANSFER_KINDS } from '../internal.js';
 import { writeFileAtomic } from '../node/shards.js';
 import type { BatchNormPolicy } from '../transfer/batchnorm.js';
-import {
-  TRANSFER_KINDS,
-  type TransferKind,
-  type TransferResults,
-  type TransferRun,
-  type TransferRunKind,
-} from '../transfer/experiment.js';
 import type { OptimizerKind } from '../transfer/grouped-optimizer.js';
 import type { ZeilerFergusCnnOptions } from '../zoo/cnn.js';
 import { openQueue, type QueueTarget } from './connection.js';

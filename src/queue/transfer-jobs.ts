@@ -11,16 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { evaluateClassifier } from '../classify/evaluate.js';
 import { checkInteger } from '../core/checks.js';
-import { InvalidArgumentError } from '../core/errors.js';
 import type { LabeledData } from '../core/types.js';
 import { stratifiedSplit } from '../data/split.js';
+import { InvalidArgumentError, LayerTransfer, type ModelFactory } from '../index.js';
 import { modelStructure } from '../model/structure.js';
-import { readIdx } from '../node/idx.js';
 import { loadMnistDigits } from '../node/mnist.js';
+import { readIdx } from '../node.js';
 import { deriveSeed } from '../transfer/config.js';
 import { type ClassSubset, selectClasses } from '../transfer/data.js';
-import type { ModelFactory } from '../transfer/experiment.js';
-import { LayerTransfer } from '../transfer/layer-transfer.js';
 import { trainWithGroups } from '../transfer/train.js';
 import { zeilerFergusCnn } from '../zoo/cnn.js';
 import type {
