@@ -13,7 +13,6 @@ export type {
   ClassClustering,
   ClusterClassesOptions,
   ClusterMethod,
-  KMeansResult,
   ValidateClustersOptions,
 } from './clustering.js';
 export { clusterClasses } from './clustering.js';
@@ -31,6 +30,7 @@ export type {
   TrainEnsembleOptions,
 } from './ensemble.js';
 export { SpecialistEnsemble } from './ensemble.js';
+export type { KMeansResult } from './kmeans.js';
 export type { EnsembleHandlers, EnsembleManifest } from './persistence.js';
 export { memoryEnsembleStore } from './persistence.js';
 export type { EnrichedSample, EnrichedSampleOptions } from './sampling.js';
