@@ -171,5 +171,3 @@ export function checkSquare(fn: string, argument: string, m: unknown): asserts m
     );
   }
 }
-
-/** Result of `kMeansColumns`. */

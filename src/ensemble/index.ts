@@ -30,7 +30,6 @@ export type {
   TrainEnsembleOptions,
 } from './ensemble.js';
 export { SpecialistEnsemble } from './ensemble.js';
-export type { KMeansResult } from './kmeans.js';
 export type { EnsembleHandlers, EnsembleManifest } from './persistence.js';
 export { memoryEnsembleStore } from './persistence.js';
 export type { EnrichedSample, EnrichedSampleOptions } from './sampling.js';

@@ -8,6 +8,7 @@ import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
+/** Result of `kMeansColumns`. */
 export interface KMeansResult {
   /** Cluster index of each column. */
   assignment: number[];
