@@ -39,15 +39,10 @@ export { mapsToArrays } from './deconvnet/render.js';
 export { getDeconvRule, PROJECTION_STRATEGIES, registeredDeconvLayers } from './deconvnet/rules.js';
 export { LABEL_OFFSET } from './distill/distillation-loss.js';
 export { randomShifts, shiftImages } from './distill/jitter.js';
-export {
-  columnSilhouette,
-  confusionAffinity,
-  covarianceToCorrelation,
-  kMeansColumns,
-  predictionCovariance,
-  validateClusters,
-} from './ensemble/clustering.js';
+export { confusionAffinity, covarianceToCorrelation, predictionCovariance } from './ensemble/affinity.js';
+export { validateClusters } from './ensemble/clustering.js';
 export { dustbinMatrix } from './ensemble/combine.js';
+export { columnSilhouette, kMeansColumns } from './ensemble/kmeans.js';
 export { dustbinLogitShift, enrichedSample, remapLabels } from './ensemble/sampling.js';
 export { FEATURES_MAGIC } from './features/format.js';
 export { l2Normalize, NORM_MODES, POOL_MODES, poolFeatures, powerNormalize } from './features/normalize.js';

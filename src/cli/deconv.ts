@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { Deconvnet, InvalidArgumentError, type ProjectionStrategy, topKFigure } from '../index.js';
-import { toRgbaGrid } from '../internal.js';
+import { toRgbaGrid, withTracked } from '../internal.js';
 import { initBackend, loadLayersModelFrom, readImageFolder, writePng } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 
@@ -63,84 +63,85 @@ export async function runDeconvCommand(opts: DeconvCliOptions): Promise<Record<s
   const sink = terminalProgress({ bars: opts.progress });
   let model: tfl.LayersModel | undefined;
   let dn: Deconvnet | undefined;
-  const owned: tf.Tensor[] = [];
   try {
-    model = await loadLayersModelFrom(opts.model);
-    dn = new Deconvnet(model, { strategy: opts.strategy });
-    const [, h, w, c] = dn.graph.inputShape;
-    if (typeof h !== 'number' || typeof w !== 'number' || (c !== 1 && c !== 3)) {
-      throw new InvalidArgumentError(
-        CMD,
-        '--model',
-        'a model with a fixed [h, w, 1|3] image input',
-        dn.graph.inputShape,
-      );
-    }
-    const info = dn.layerInfo(opts.layer);
-    const { x, labels } = await readImageFolder(opts.images, {
-      size: [h, w],
-      channels: c,
-      caller: { fn: CMD, argument: '--images' },
-    });
-    owned.push(x);
-    sink.log(
-      `${CMD}: ${x.shape[0]} images, layer ${info.name} (${info.className}, ${info.channels} channels), ${backend}`,
-    );
-    await mkdir(opts.out, { recursive: true });
-    const top = await dn.topK(x, {
-      layer: opts.layer,
-      k: opts.k,
-      channels: opts.channels ?? 'all',
-      onProgress: (e) => sink.update('deconv', e),
-    });
-    owned.push(top.projections, top.patches);
-    const topFile = path.join(opts.out, `topk-${info.name.replace(/[^\w.-]+/g, '_')}.png`);
-    await writePng(topFile, await topKFigure(top, { scale: opts.scale }));
-    const result: Record<string, unknown> = {
-      layer: info.name,
-      className: info.className,
-      strategy: opts.strategy,
-      images: x.shape[0],
-      receptiveField: info.receptiveField,
-      topK: top.units,
-      files: [topFile],
-    };
-    if (opts.occlusion) {
-      let cls = labels;
-      if (cls === undefined) {
-        const p = tf.tidy(() => tf.argMax(model!.predict(x) as tf.Tensor, 1));
-        cls = Array.from(await p.data());
-        p.dispose();
+    // The tensors of the run are freed when it ends, by returning or throwing (the one ownership helper).
+    return await withTracked(async (track) => {
+      model = await loadLayersModelFrom(opts.model);
+      dn = new Deconvnet(model, { strategy: opts.strategy });
+      const [, h, w, c] = dn.graph.inputShape;
+      if (typeof h !== 'number' || typeof w !== 'number' || (c !== 1 && c !== 3)) {
+        throw new InvalidArgumentError(
+          CMD,
+          '--model',
+          'a model with a fixed [h, w, 1|3] image input',
+          dn.graph.inputShape,
+        );
       }
-      const occ = await dn.occlusion(x, {
-        labels: cls,
-        size: Math.min(opts.occluder, h, w),
-        stride: opts.stride,
+      const info = dn.layerInfo(opts.layer);
+      const { x, labels } = await readImageFolder(opts.images, {
+        size: [h, w],
+        channels: c,
+        caller: { fn: CMD, argument: '--images' },
+      });
+      track(x);
+      sink.log(
+        `${CMD}: ${x.shape[0]} images, layer ${info.name} (${info.className}, ${info.channels} channels), ${backend}`,
+      );
+      await mkdir(opts.out, { recursive: true });
+      const top = await dn.topK(x, {
         layer: opts.layer,
+        k: opts.k,
+        channels: opts.channels ?? 'all',
         onProgress: (e) => sink.update('deconv', e),
       });
-      owned.push(occ.probability, occ.predicted, occ.featureActivity!);
-      const [n, r, cc] = occ.probability.shape;
-      const grid = toRgbaGrid(
-        { data: await occ.probability.data(), count: n, height: r, width: cc, channels: 1 },
-        { normalize: 'none', colormap: 'viridis', scale: Math.max(1, Math.round((opts.scale * h) / r)) },
-      );
-      const occFile = path.join(opts.out, 'occlusion.png');
-      await writePng(occFile, grid);
-      (result.files as string[]).push(occFile);
-      result.occlusion = {
-        classes: cls,
-        baseline: occ.baseline,
-        rows: occ.rows,
-        cols: occ.cols,
-        size: occ.size,
+      track([top.projections, top.patches]);
+      const topFile = path.join(opts.out, `topk-${info.name.replace(/[^\w.-]+/g, '_')}.png`);
+      await writePng(topFile, await topKFigure(top, { scale: opts.scale }));
+      const result: Record<string, unknown> = {
+        layer: info.name,
+        className: info.className,
+        strategy: opts.strategy,
+        images: x.shape[0],
+        receptiveField: info.receptiveField,
+        topK: top.units,
+        files: [topFile],
       };
-    }
-    await writeFile(path.join(opts.out, 'deconv.json'), JSON.stringify(result, null, 1));
-    sink.log(`wrote ${(result.files as string[]).join(', ')}`);
-    return result;
+      if (opts.occlusion) {
+        let cls = labels;
+        if (cls === undefined) {
+          const p = tf.tidy(() => tf.argMax(model!.predict(x) as tf.Tensor, 1));
+          cls = Array.from(await p.data());
+          p.dispose();
+        }
+        const occ = await dn.occlusion(x, {
+          labels: cls,
+          size: Math.min(opts.occluder, h, w),
+          stride: opts.stride,
+          layer: opts.layer,
+          onProgress: (e) => sink.update('deconv', e),
+        });
+        track([occ.probability, occ.predicted, occ.featureActivity!]);
+        const [n, r, cc] = occ.probability.shape;
+        const grid = toRgbaGrid(
+          { data: await occ.probability.data(), count: n, height: r, width: cc, channels: 1 },
+          { normalize: 'none', colormap: 'viridis', scale: Math.max(1, Math.round((opts.scale * h) / r)) },
+        );
+        const occFile = path.join(opts.out, 'occlusion.png');
+        await writePng(occFile, grid);
+        (result.files as string[]).push(occFile);
+        result.occlusion = {
+          classes: cls,
+          baseline: occ.baseline,
+          rows: occ.rows,
+          cols: occ.cols,
+          size: occ.size,
+        };
+      }
+      await writeFile(path.join(opts.out, 'deconv.json'), JSON.stringify(result, null, 1));
+      sink.log(`wrote ${(result.files as string[]).join(', ')}`);
+      return result;
+    });
   } finally {
-    tf.dispose(owned);
     dn?.dispose();
     model?.dispose();
     sink.stop();

@@ -18,6 +18,7 @@ import {
   InvalidArgumentError,
   stratifiedSplit,
 } from '../index.js';
+import { withTracked } from '../internal.js';
 import { initBackend, loadLayersModelFrom, readImageFolder, saveLayersModelTo } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 
@@ -119,125 +120,125 @@ export async function runDistillCommand(opts: DistillCliOptions): Promise<Record
   if (opts.student !== undefined) requireFile('--student', opts.student, 'file');
   const backend = await initBackend(opts.backend);
   const sink = terminalProgress({ bars: opts.progress });
-  const owned: tf.Tensor[] = [];
   let teacher: tfl.LayersModel | undefined;
   let student: tfl.LayersModel | undefined;
   let distiller: Distiller | undefined;
   try {
-    teacher = await loadLayersModelFrom(opts.teacher);
-    const inShape = teacher.inputs[0].shape.slice(1) as number[];
-    const k = teacher.outputs[0].shape[teacher.outputs[0].shape.length - 1] as number;
-    let data: DataSet;
-    if (opts.images !== undefined) {
-      let imageShape: [number, number, number];
-      if (inShape.length === 3) imageShape = inShape as [number, number, number];
-      else if (opts.size !== undefined) {
-        const [h, w] = opts.size;
-        const c = inShape.reduce((a, b) => a * b, 1) / (h * w);
-        if (c !== 1 && c !== 3) {
+    // The run's tensors are freed when it ends, by returning or throwing (the one ownership helper).
+    return await withTracked(async (track) => {
+      teacher = await loadLayersModelFrom(opts.teacher);
+      const inShape = teacher.inputs[0].shape.slice(1) as number[];
+      const k = teacher.outputs[0].shape[teacher.outputs[0].shape.length - 1] as number;
+      let data: DataSet;
+      if (opts.images !== undefined) {
+        let imageShape: [number, number, number];
+        if (inShape.length === 3) imageShape = inShape as [number, number, number];
+        else if (opts.size !== undefined) {
+          const [h, w] = opts.size;
+          const c = inShape.reduce((a, b) => a * b, 1) / (h * w);
+          if (c !== 1 && c !== 3) {
+            throw new InvalidArgumentError(
+              'transferkit distill',
+              '--size',
+              `H x W with H * W * (1 or 3) = ${inShape.join(' x ')} (the teacher's input)`,
+              opts.size.join('x'),
+            );
+          }
+          imageShape = [h, w, c];
+        } else {
           throw new InvalidArgumentError(
             'transferkit distill',
             '--size',
-            `H x W with H * W * (1 or 3) = ${inShape.join(' x ')} (the teacher's input)`,
-            opts.size.join('x'),
+            `the image size HxW (the teacher takes flat inputs of ${inShape.join(' x ')})`,
+            undefined,
           );
         }
-        imageShape = [h, w, c];
+        const [h, w, c] = imageShape;
+        data = await readImageFolder(opts.images, {
+          size: [h, w],
+          channels: c as 1 | 3,
+          caller: { fn: 'transferkit distill', argument: '--images' },
+        });
+        if (inShape.length !== 3) data.x = track(tf.reshape(data.x, [-1, ...inShape]));
       } else {
+        data = await readFeatureFile(opts.features as string, opts.matrix);
+      }
+      track(data.x);
+      const n = data.x.shape[0] as number;
+      if (opts.alpha < 1 && data.labels === undefined) {
         throw new InvalidArgumentError(
           'transferkit distill',
-          '--size',
-          `the image size HxW (the teacher takes flat inputs of ${inShape.join(' x ')})`,
-          undefined,
+          '--alpha',
+          '1 for unlabelled data (no class sub-folders / no labels in the feature file)',
+          opts.alpha,
         );
       }
-      const [h, w, c] = imageShape;
-      data = await readImageFolder(opts.images, {
-        size: [h, w],
-        channels: c as 1 | 3,
-        caller: { fn: 'transferkit distill', argument: '--images' },
+      // Hold out a validation part (stratified when labelled) to report teacher and student errors.
+      let trainIdx = Array.from({ length: n }, (_, i) => i);
+      let valIdx: number[] = [];
+      if (data.labels !== undefined && opts.valFraction > 0) {
+        const split = stratifiedSplit(data.labels, { seed: opts.seed, testFraction: opts.valFraction });
+        trainIdx = split.trainIndices;
+        valIdx = split.testIndices;
+      }
+      const take = (t: tf.Tensor, idx: number[]) =>
+        track(tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32'))));
+      const labelsT = data.labels === undefined ? undefined : track(tf.tensor1d(data.labels, 'int32'));
+      const xTrain = take(data.x, trainIdx);
+      const yTrain = labelsT === undefined ? undefined : (take(labelsT, trainIdx) as tf.Tensor1D);
+      student =
+        opts.student !== undefined
+          ? await loadLayersModelFrom(opts.student)
+          : hintonMlp({ hidden: opts.hidden, inputShape: inShape, numClasses: k, seed: opts.seed });
+      distiller = new Distiller(student, teacher, {
+        temperature: opts.temperature,
+        alpha: opts.alpha,
+        learningRate: opts.lr,
       });
-      if (inShape.length !== 3) data.x = owned[owned.push(tf.reshape(data.x, [-1, ...inShape])) - 1];
-    } else {
-      data = await readFeatureFile(opts.features as string, opts.matrix);
-    }
-    owned.push(data.x);
-    const n = data.x.shape[0] as number;
-    if (opts.alpha < 1 && data.labels === undefined) {
-      throw new InvalidArgumentError(
-        'transferkit distill',
-        '--alpha',
-        '1 for unlabelled data (no class sub-folders / no labels in the feature file)',
-        opts.alpha,
-      );
-    }
-    // Hold out a validation part (stratified when labelled) to report teacher and student errors.
-    let trainIdx = Array.from({ length: n }, (_, i) => i);
-    let valIdx: number[] = [];
-    if (data.labels !== undefined && opts.valFraction > 0) {
-      const split = stratifiedSplit(data.labels, { seed: opts.seed, testFraction: opts.valFraction });
-      trainIdx = split.trainIndices;
-      valIdx = split.testIndices;
-    }
-    const take = (t: tf.Tensor, idx: number[]) =>
-      owned[owned.push(tf.tidy(() => tf.gather(t, tf.tensor1d(idx, 'int32')))) - 1];
-    const labelsT =
-      data.labels === undefined ? undefined : owned[owned.push(tf.tensor1d(data.labels, 'int32')) - 1];
-    const xTrain = take(data.x, trainIdx);
-    const yTrain = labelsT === undefined ? undefined : (take(labelsT, trainIdx) as tf.Tensor1D);
-    student =
-      opts.student !== undefined
-        ? await loadLayersModelFrom(opts.student)
-        : hintonMlp({ hidden: opts.hidden, inputShape: inShape, numClasses: k, seed: opts.seed });
-    distiller = new Distiller(student, teacher, {
-      temperature: opts.temperature,
-      alpha: opts.alpha,
-      learningRate: opts.lr,
-    });
-    sink.log(
-      `transferkit distill: ${n} examples (${trainIdx.length} transfer, ${valIdx.length} validation), T = ${opts.temperature}, alpha = ${opts.alpha}, backend ${backend}`,
-    );
-    const history = await distiller.fit(xTrain, {
-      labels: yTrain,
-      epochs: opts.epochs,
-      batchSize: opts.batchSize,
-      jitter: opts.jitter,
-      seed: opts.seed,
-      onProgress: (e) => sink.update('distill', e),
-    });
-    const metrics: Record<string, unknown> = {
-      examples: n,
-      transfer: trainIdx.length,
-      validation: valIdx.length,
-      temperature: opts.temperature,
-      alpha: opts.alpha,
-      epochs: history.epochs,
-      absentClasses: history.absentClasses,
-      classNames: data.classNames,
-      backend,
-    };
-    if (valIdx.length > 0 && labelsT !== undefined) {
-      const xVal = take(data.x, valIdx);
-      const yVal = take(labelsT, valIdx) as tf.Tensor1D;
-      const t = await evaluateClassifier(teacher, { x: xVal, labels: yVal });
-      const s = await evaluateClassifier(student, { x: xVal, labels: yVal });
-      metrics.teacherErrors = t.errors;
-      metrics.studentErrors = s.errors;
       sink.log(
-        `validation errors: teacher ${t.errors} / ${valIdx.length} (${(t.errorRate * 100).toFixed(2)}%), student ${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`,
+        `transferkit distill: ${n} examples (${trainIdx.length} transfer, ${valIdx.length} validation), T = ${opts.temperature}, alpha = ${opts.alpha}, backend ${backend}`,
       );
-    }
-    await mkdir(opts.out, { recursive: true });
-    await saveLayersModelTo(student, opts.out);
-    await writeFile(path.join(opts.out, 'distill.json'), JSON.stringify(metrics, null, 2));
-    sink.log(`student saved to ${path.join(opts.out, 'model.json')}`);
-    return metrics;
+      const history = await distiller.fit(xTrain, {
+        labels: yTrain,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        jitter: opts.jitter,
+        seed: opts.seed,
+        onProgress: (e) => sink.update('distill', e),
+      });
+      const metrics: Record<string, unknown> = {
+        examples: n,
+        transfer: trainIdx.length,
+        validation: valIdx.length,
+        temperature: opts.temperature,
+        alpha: opts.alpha,
+        epochs: history.epochs,
+        absentClasses: history.absentClasses,
+        classNames: data.classNames,
+        backend,
+      };
+      if (valIdx.length > 0 && labelsT !== undefined) {
+        const xVal = take(data.x, valIdx);
+        const yVal = take(labelsT, valIdx) as tf.Tensor1D;
+        const t = await evaluateClassifier(teacher, { x: xVal, labels: yVal });
+        const s = await evaluateClassifier(student, { x: xVal, labels: yVal });
+        metrics.teacherErrors = t.errors;
+        metrics.studentErrors = s.errors;
+        sink.log(
+          `validation errors: teacher ${t.errors} / ${valIdx.length} (${(t.errorRate * 100).toFixed(2)}%), student ${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`,
+        );
+      }
+      await mkdir(opts.out, { recursive: true });
+      await saveLayersModelTo(student, opts.out);
+      await writeFile(path.join(opts.out, 'distill.json'), JSON.stringify(metrics, null, 2));
+      sink.log(`student saved to ${path.join(opts.out, 'model.json')}`);
+      return metrics;
+    });
   } finally {
     sink.stop();
     distiller?.dispose();
     student?.dispose();
     teacher?.dispose();
-    tf.dispose(owned);
   }
 }
 

@@ -29,7 +29,8 @@ export function scoped<A extends unknown[], R extends TensorContainer>(
 
 /**
  * Runs async tensor work with a tracker: every tensor passed to `track` is disposed when the work ends, by
- * returning or throwing. Tensors that are returned must not be tracked (or must be `keep`-ed by the body).
+ * returning or throwing; `release()` frees what was tracked so far earlier (between the stages of long work).
+ * Tensors that are returned must not be tracked. The one ownership helper of async code: no hand-made lists.
  *
  * @example
  * ```ts
@@ -40,18 +41,21 @@ export function scoped<A extends unknown[], R extends TensorContainer>(
  * ```
  */
 export async function withTracked<T>(
-  body: (track: <X extends Tensor | Tensor[]>(t: X) => X) => Promise<T>,
+  body: (track: <X extends Tensor | Tensor[]>(t: X) => X, release: () => void) => Promise<T>,
 ): Promise<T> {
-  const owned: Tensor[] = [];
+  const tracked: Tensor[] = [];
   const track = <X extends Tensor | Tensor[]>(t: X): X => {
-    if (Array.isArray(t)) owned.push(...t);
-    else owned.push(t);
+    if (Array.isArray(t)) tracked.push(...t);
+    else tracked.push(t);
     return t;
   };
+  const release = (): void => {
+    for (const t of tracked.splice(0)) if (!t.isDisposed) t.dispose();
+  };
   try {
-    return await body(track);
+    return await body(track, release);
   } finally {
-    for (const t of owned) if (!t.isDisposed) t.dispose();
+    release();
   }
 }
 

@@ -11,10 +11,11 @@
  *
  * @module
  */
-import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import type { Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkOptions, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { withTracked } from '../core/memory.js';
 import { validateClusters } from './clustering.js';
 import { resolveCombineOptions } from './internal.js';
 
@@ -160,8 +161,9 @@ export async function combineKL(
     return { probabilities, iterations: 0, maxGradient: 0, converged: true };
   }
 
-  const owned: Tensor[] = [logPg];
-  try {
+  // Everything below is freed when the descent ends, by returning or throwing (the one ownership helper).
+  return withTracked(async (track) => {
+    track(logPg);
     // Concatenated projection A [N, D], its transpose, the stacked specialist targets masked by activity [B, D].
     const widths = sets.map((s) => s.length + 1);
     const total = widths.reduce((a, b) => a + b, 0);
@@ -195,7 +197,7 @@ export async function combineKL(
       const pg = tf.cast(generalist, 'float32') as Tensor2D;
       return { a, at, target, onePlusN, step, pg };
     });
-    owned.push(...Object.values(consts));
+    track(Object.values(consts));
     const { a, at, target, onePlusN, step, pg } = consts;
     const gradient = (z: Tensor2D): { q: Tensor2D; g: Tensor2D } =>
       tf.tidy(() => {
@@ -242,7 +244,5 @@ export async function combineKL(
       z.dispose();
       velocity.dispose();
     }
-  } finally {
-    for (const t of owned) if (!t.isDisposed) t.dispose();
-  }
+  });
 }

@@ -13,7 +13,6 @@ export type {
   ClassClustering,
   ClusterClassesOptions,
   ClusterMethod,
-  KMeansResult,
   ValidateClustersOptions,
 } from './clustering.js';
 export { clusterClasses } from './clustering.js';
@@ -22,8 +21,6 @@ export { combineKL } from './combine.js';
 export type { DistillEnsembleOptions } from './distill.js';
 export { distillEnsemble } from './distill.js';
 export type {
-  EnsembleHandlers,
-  EnsembleManifest,
   EnsemblePrediction,
   EnsemblePredictOptions,
   Specialist,
@@ -32,7 +29,9 @@ export type {
   SpecialistFactoryContext,
   TrainEnsembleOptions,
 } from './ensemble.js';
-export { memoryEnsembleStore, SpecialistEnsemble } from './ensemble.js';
+export { SpecialistEnsemble } from './ensemble.js';
+export type { EnsembleHandlers, EnsembleManifest } from './persistence.js';
+export { memoryEnsembleStore } from './persistence.js';
 export type { EnrichedSample, EnrichedSampleOptions } from './sampling.js';
 export type {
   CreateSpecialistOptions,

@@ -64,4 +64,18 @@ describe('withTracked', () => {
     ).rejects.toThrow('late failure');
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('release() frees what was tracked so far, and tensors tracked later at the end', async () => {
+    const before = tf.memory().numTensors;
+    await withTracked(async (track, release) => {
+      const a = track(tf.ones([2]));
+      const b = track([tf.zeros([3]), tf.zeros([1])]);
+      release();
+      expect([a.isDisposed, b[0].isDisposed, b[1].isDisposed]).toEqual([true, true, true]);
+      const c = track(tf.ones([4]));
+      expect(c.isDisposed).toBe(false);
+      expect(tf.memory().numTensors).toBe(before + 1);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
