@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix } from 'ml-matrix';
-import { checkInteger, checkTensor, isTensor } from '../core/checks.js';
+import { checkInteger, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 
 /**
