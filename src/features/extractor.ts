@@ -15,7 +15,6 @@ import {
   checkOptionKeys,
   checkOptions,
   checkPositive,
-  checkTensor,
   isTensor,
 } from '../core/checks.js';
 import {
@@ -24,7 +23,6 @@ import {
   ShapeMismatchError,
   UnsupportedLayerError,
 } from '../core/errors.js';
-import type { ProgressCallback } from '../core/types.js';
 import { listGraphTaps, resolveGraphTap } from '../model/graph-model.js';
 import {
   type ContainerLike,
@@ -34,16 +32,24 @@ import {
   type SymbolicTensor,
 } from '../model/kinds.js';
 import { evaluateTaps } from '../model/symbolic.js';
-import { FeatureMatrix } from './matrix.js';
 import {
-  NORM_MODES,
-  type NormMode,
-  normalizeFeatures,
-  POOL_MODES,
-  type PoolMode,
-  poolFeatures,
-  Standardizer,
-} from './normalize.js';
+  checkImageBatch,
+  combineViews,
+  elems,
+  joinChunks,
+  poolDim,
+  type TapConfig,
+} from './extractor-batch.js';
+import type {
+  ExtractAllOptions,
+  ExtractorTap,
+  FeatureExtractorOptions,
+  ImageSource,
+  TapOptions,
+  TapSpec,
+} from './extractor-options.js';
+import { FeatureMatrix } from './matrix.js';
+import { NORM_MODES, normalizeFeatures, POOL_MODES, poolFeatures, Standardizer } from './normalize.js';
 import { listTaps, type ResolvedTap, resolveTap, type TapInfo, type TapRef } from './taps.js';
 import {
   type AugmentOptions,
@@ -57,154 +63,6 @@ import {
   resolveAugment,
   viewSpecs,
 } from './views.js';
-
-/**
- * One tap with its own post-processing (fields left out take the extractor-wide defaults).
- *
- * @example
- * ```ts
- * new FeatureExtractor(model, { taps: [{ layer: 'conv2', pool: 'max' }, { layer: -2, normalize: 'l2' }] });
- * ```
- */
-export interface TapOptions {
-  /** The layer: name (or `'nested/inner'` path), index (negative from the end) or layer object; a node name for a
-   * graph model. */
-  layer: TapRef;
-  /** Pooling of the activations. @default the extractor's `pool` */
-  pool?: PoolMode;
-  /** Normalisation after pooling (and after combining views). @default the extractor's `normalize` */
-  normalize?: NormMode;
-  /** Exponent of the signed power normalisation. @default the extractor's `powerAlpha` */
-  powerAlpha?: number;
-  /** Standardisation applied last (fit it with {@link FeatureExtractor.fitStandardizers}). @default none */
-  standardizer?: Standardizer;
-}
-
-/**
- * A tap given by reference only, or with its own options.
- *
- * @example
- * ```ts
- * const taps: TapSpec[] = ['conv1', { layer: 'conv2', pool: 'avg' }];
- * ```
- */
-export type TapSpec = TapRef | TapOptions;
-
-/**
- * Options of a {@link FeatureExtractor}.
- *
- * @example
- * ```ts
- * const opts: FeatureExtractorOptions = { taps: ['conv2', 'fc1'], pool: 'avg', normalize: 'l2', resize: 'stretch' };
- * ```
- */
-export interface FeatureExtractorOptions {
-  /** The layers to read, in the order of the returned features (at least one). */
-  taps: TapSpec | readonly TapSpec[];
-  /** Default pooling of every tap: `'flatten'`, `'avg'` or `'max'` (global pooling of conv maps). @default 'flatten' */
-  pool?: PoolMode;
-  /** Default normalisation of every tap: `'none'`, `'l2'` or `'power'`. @default 'none' */
-  normalize?: NormMode;
-  /** Default exponent of the signed power normalisation. @default 0.5 */
-  powerAlpha?: number;
-  /** Size `[height, width]` the model takes. @default the model's input shape */
-  inputSize?: readonly [number, number];
-  /** How images of another size are adapted: `'stretch'`, `'center-crop'` or `'none'` (must match). @default 'stretch' */
-  resize?: ResizeMode;
-  /** Declared pixel preprocessing (scale, offset, per-channel mean/std), applied after resizing. @default identity */
-  preprocess?: Preprocessing;
-  /** Augmented views (crops and flips, Razavian et al.) whose features are combined; `false` for the image only.
-   * @default false */
-  augment?: AugmentOptions | false;
-}
-
-/**
- * A tap as the extractor resolved it.
- *
- * @example
- * ```ts
- * for (const t of fx.taps) console.log(t.name, t.dim, t.pool, t.normalize);
- * ```
- */
-export interface ExtractorTap {
-  /** Unique name of the tap (layer name or nested path; node name for graph models). */
-  readonly name: string;
-  /** The layer's class (the op for a graph node). */
-  readonly className: string;
-  /** Output shape of the layer, batch as `null` (`[]` when unknown, e.g. graph nodes). */
-  readonly outputShape: readonly (number | null)[];
-  /** Feature dimension after pooling (`null` when the layer's shape is unknown). */
-  readonly dim: number | null;
-  /** Pooling applied to the layer's activations. */
-  readonly pool: PoolMode;
-  /** Normalisation applied after pooling (and after combining views). */
-  readonly normalize: NormMode;
-  /** Exponent of the signed power normalisation (used when `normalize` is `'power'`). */
-  readonly powerAlpha: number;
-  /** The fitted standardisation, if any. */
-  readonly standardizer: Standardizer | undefined;
-}
-
-/**
- * Where images come from for {@link FeatureExtractor.extractAll}.
- *
- * @example
- * ```ts
- * await fx.extractAll(function* (batchSize) { for (const b of myBatches(batchSize)) yield b; });
- * ```
- */
-export type ImageSource =
-  | tf.Tensor
-  | readonly tf.Tensor[]
-  | Iterable<tf.Tensor>
-  | AsyncIterable<tf.Tensor>
-  | ((batchSize: number) => Iterable<tf.Tensor> | AsyncIterable<tf.Tensor>);
-
-/**
- * Options of {@link FeatureExtractor.extractAll}.
- *
- * @example
- * ```ts
- * await fx.extractAll(images, { memoryBudgetMB: 128, onProgress: (e) => console.log(e.done, e.total) });
- * ```
- */
-export interface ExtractAllOptions {
-  /** Images per forward pass. @default derived from `memoryBudgetMB` */
-  batchSize?: number;
-  /** Budget for the activations of one batch, in MiB: the batch size is the largest that fits (at least 1). @default 64 */
-  memoryBudgetMB?: number;
-  /** Largest batch size the budget may give. @default 256 */
-  maxBatchSize?: number;
-  /** Progress reports (`phase: 'extract'`, `done`/`total` in images). */
-  onProgress?: ProgressCallback;
-  /** Number of images when the source cannot tell (iterables, generators), for progress only. */
-  total?: number;
-  /** Keep the batches an iterable or generator yields (by default they are disposed once used). Tensors and arrays
-   * passed directly are never disposed. @default false */
-  keepBatches?: boolean;
-}
-
-interface TapConfig {
-  name: string;
-  className: string;
-  outputShape: (number | null)[];
-  pool: PoolMode;
-  normalize: NormMode;
-  powerAlpha: number;
-  standardizer: Standardizer | undefined;
-  /** Index into the forward pass outputs. */
-  output: number;
-}
-
-function elems(shape: readonly (number | null)[]): number {
-  return shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
-}
-
-function poolDim(shape: readonly (number | null)[], pool: PoolMode): number | null {
-  if (shape.length < 2 || shape.slice(1).some((d) => d === null)) return null;
-  if (shape.length === 2 || pool === 'flatten') return elems(shape);
-  return shape[shape.length - 1];
-}
 
 const FN = 'FeatureExtractor';
 
@@ -492,54 +350,12 @@ export class FeatureExtractor {
   }
 
   private checkBatch(method: string, argument: string, images: unknown): asserts images is tf.Tensor {
-    const want = this.inputShape;
-    if (want.length === 4) {
-      checkTensor(`${FN}.${method}`, argument, images, { rank: 4 });
-      const c = want[3];
-      if (c !== null && images.shape[3] !== c) {
-        throw new ShapeMismatchError(
-          `${FN}.${method}`,
-          argument,
-          `an NHWC image batch with ${c} channel(s)`,
-          images.shape,
-        );
-      }
-      if (
-        this.size !== undefined &&
-        this.resize === 'none' &&
-        this.augment === undefined &&
-        (images.shape[1] !== this.size[0] || images.shape[2] !== this.size[1])
-      ) {
-        throw new ShapeMismatchError(
-          `${FN}.${method}`,
-          argument,
-          `images of ${this.size[0]}x${this.size[1]} (resize 'none'; use 'stretch' or 'center-crop' for other sizes)`,
-          images.shape,
-        );
-      }
-    } else {
-      checkTensor(`${FN}.${method}`, argument, images, want.length > 0 ? { rank: want.length } : {});
-      const ok = want.every((d, i) => i === 0 || d === null || d === images.shape[i]);
-      if (!ok) {
-        throw new ShapeMismatchError(
-          `${FN}.${method}`,
-          argument,
-          `a batch of shape [${want.map((d) => d ?? '*').join(', ')}]`,
-          images.shape,
-        );
-      }
-      if (this.augment !== undefined) {
-        throw new InvalidArgumentError(
-          FN,
-          'options.augment',
-          'no augmentation for a model without an image input',
-          this.augment,
-        );
-      }
-    }
-    if (images.shape[0] === 0) {
-      throw new ShapeMismatchError(`${FN}.${method}`, argument, 'at least one image', images.shape);
-    }
+    checkImageBatch(FN, method, argument, images, {
+      inputShape: this.inputShape,
+      size: this.size,
+      resize: this.resize,
+      augment: this.augment,
+    });
   }
 
   /** Runs the model once on a prepared batch; returns one activation tensor per unique tap. */
@@ -582,15 +398,7 @@ export class FeatureExtractor {
       const acts = this.forward(x);
       return this.configs.map((c) => {
         let f: tf.Tensor2D = poolFeatures(acts[c.output], c.pool);
-        if (views > 1) {
-          const r = tf.reshape(f, [views, n, f.shape[1]]);
-          const combine = this.augment?.combine;
-          if (combine === 'concat') {
-            f = tf.reshape(tf.transpose(r, [1, 0, 2]), [n, views * f.shape[1]]) as tf.Tensor2D;
-          } else {
-            f = (combine === 'sum' ? tf.sum(r, 0) : tf.mean(r, 0)) as tf.Tensor2D;
-          }
-        }
+        if (views > 1) f = combineViews(f, views, n, this.augment?.combine ?? 'mean');
         if (c.normalize !== 'none') f = normalizeFeatures(f, c.normalize, c.powerAlpha);
         if (c.standardizer !== undefined) f = c.standardizer.transform(f);
         return f;
@@ -688,15 +496,9 @@ export class FeatureExtractor {
     if (done === 0) {
       throw new InvalidArgumentError(`${FN}.extractAll`, 'source', 'a non-empty data set', '0 images');
     }
-    return this.configs.map((c, k) => {
-      const data = new Float32Array(done * dims[k]);
-      let off = 0;
-      for (const ch of chunks[k]) {
-        data.set(ch, off);
-        off += ch.length;
-      }
-      return new FeatureMatrix(done, dims[k], data, c.name);
-    });
+    return this.configs.map(
+      (c, k) => new FeatureMatrix(done, dims[k], joinChunks(chunks[k], done, dims[k]), c.name),
+    );
   }
 
   /**

@@ -9,15 +9,15 @@
  * @module
  */
 
-export {
-  type ExtractAllOptions,
-  type ExtractorTap,
-  FeatureExtractor,
-  type FeatureExtractorOptions,
-  type ImageSource,
-  type TapOptions,
-  type TapSpec,
-} from './extractor.js';
+export { FeatureExtractor } from './extractor.js';
+export type {
+  ExtractAllOptions,
+  ExtractorTap,
+  FeatureExtractorOptions,
+  ImageSource,
+  TapOptions,
+  TapSpec,
+} from './extractor-options.js';
 export { decodeFeatures, encodeFeatures, type FeaturesFile, type FeaturesHeader } from './format.js';
 export { type FeatureInput, FeatureMatrix } from './matrix.js';
 export {
