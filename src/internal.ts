@@ -57,7 +57,7 @@ export {
 } from './features/shards.js';
 export { centerCropBox, fitToSize, preprocessImages, RESIZE_MODES, viewSpecs } from './features/views.js';
 export { augmentImages, resolveFinetuneAugment } from './finetune/augment.js';
-export { imageInputShape } from './finetune/finetune.js';
+export { imageInputShape } from './finetune/image-sets.js';
 export { confusionSvg, finetuneSummaryHtml } from './finetune/summary.js';
 export { GRAPH_PROJECTION_OPS } from './model/graph-gradients.js';
 export { listGraphTaps } from './model/graph-model.js';

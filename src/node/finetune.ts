@@ -10,7 +10,7 @@ import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { imageInputShape } from '../finetune/finetune.js';
+import { imageInputShape } from '../finetune/image-sets.js';
 import { confusionSvg, finetuneSummaryHtml } from '../finetune/summary.js';
 import {
   decodeFeatures,
