@@ -64,8 +64,9 @@ export { listGraphTaps } from './model/graph-model.js';
 export { isGraphModel, isLayersModel, modelKind } from './model/kinds.js';
 export { NORMALIZATION_CLASSES } from './model/structure.js';
 // Node helpers shared by the commands (not browser-safe: only Node code imports this file).
-export { clearDataSetMemo, loadFashionMnistBytes, loadMnistFiles, scanClothesJson } from './node/datasets.js';
+export { clearDataSetMemo, loadFashionMnistBytes, loadMnistFiles } from './node/datasets.js';
 export { inputFingerprint, listImages, listInputs, loadModelArg, readImageFile } from './node/extraction.js';
+export { scanClothesJson } from './node/fashion-json.js';
 export {
   checkImageFiles,
   checkOutputFolder,

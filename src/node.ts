@@ -16,7 +16,6 @@ export type {
   LoadFashionMnistOptions,
   LoadFullMnistOptions,
   MnistFiles,
-  ScannedRows,
 } from './node/datasets.js';
 export { FASHION_MNIST_CLASSES, loadFashionMnist, loadFullMnist } from './node/datasets.js';
 export type {
@@ -27,6 +26,7 @@ export type {
   LoadedModel,
 } from './node/extraction.js';
 export { extractFeatures } from './node/extraction.js';
+export type { ScannedRows } from './node/fashion-json.js';
 export { loadFeatures, saveFeatures } from './node/features-io.js';
 export type {
   Caller,
