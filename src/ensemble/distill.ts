@@ -11,7 +11,8 @@ import { checkOptions, checkTensor } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { Distiller, type DistillHistory } from '../distill/distiller.js';
-import type { EnsemblePredictOptions, SpecialistEnsemble } from './ensemble.js';
+import type { SpecialistEnsemble } from './ensemble.js';
+import type { EnsemblePredictOptions } from './types.js';
 
 /** Options of {@link distillEnsemble}. */
 export interface DistillEnsembleOptions {

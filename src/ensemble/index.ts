@@ -20,15 +20,6 @@ export type { CombineKLOptions, CombineKLResult, SpecialistDistribution } from '
 export { combineKL } from './combine.js';
 export type { DistillEnsembleOptions } from './distill.js';
 export { distillEnsemble } from './distill.js';
-export type {
-  EnsemblePrediction,
-  EnsemblePredictOptions,
-  Specialist,
-  SpecialistEnsembleOptions,
-  SpecialistFactory,
-  SpecialistFactoryContext,
-  TrainEnsembleOptions,
-} from './ensemble.js';
 export { SpecialistEnsemble } from './ensemble.js';
 export type { EnsembleHandlers, EnsembleManifest } from './persistence.js';
 export { memoryEnsembleStore } from './persistence.js';
@@ -39,3 +30,12 @@ export type {
   TrainSpecialistOptions,
 } from './specialist.js';
 export { createSpecialist, trainSpecialist } from './specialist.js';
+export type {
+  EnsemblePrediction,
+  EnsemblePredictOptions,
+  Specialist,
+  SpecialistEnsembleOptions,
+  SpecialistFactory,
+  SpecialistFactoryContext,
+  TrainEnsembleOptions,
+} from './types.js';
