@@ -92,11 +92,11 @@ export interface TrainEnsembleOptions {
   sampling?: EnrichedSampleOptions;
   /** Training of each specialist (epochs, batch size, learning rate). */
   training?: Pick<TrainSpecialistOptions, 'epochs' | 'batchSize' | 'learningRate'>;
-  /** Builds each specialist instead of {@link createSpecialist} (then the generalist may be any PredictModel). */
+  /** Builds each specialist instead of {@link index!createSpecialist | createSpecialist} (then the generalist may be any PredictModel). */
   modelFactory?: SpecialistFactory;
   /** What factory-made specialists output (copies of the generalist output what it does). @default 'probabilities' */
   specialistOutput?: OutputKind;
-  /** How {@link createSpecialist} initialises the new head. @default 'generalist' */
+  /** How {@link index!createSpecialist | createSpecialist} initialises the new head. @default 'generalist' */
   headInit?: CreateSpecialistOptions['headInit'];
   /** Progress: phase `'specialists'`, one unit per training batch over all specialists. */
   onProgress?: ProgressCallback;
