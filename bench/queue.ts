@@ -2,8 +2,8 @@
  * Bench suite `queue`: throughput of sharded feature extraction on transferkit/queue (BullMQ on a throw-away
  * redis-server on a free loopback port) with 1 worker process vs 2 worker processes.
  *
- * 4,000 generated 32x32 PNG images (2,000 in quick mode), a CNN of ~15 M multiply-adds per image
- * (conv32-pool-conv64-conv64-pool-conv128-gap-fc64), 16 shard jobs: sized so each of the 2 workers computes for
+ * 4,000 generated 32x32 PNG images (2,000 in quick mode), a CNN of ~77 M multiply-adds per image
+ * (conv64-pool-conv128-conv128-pool-conv256-gap-fc64), 16 shard jobs: sized so each of the 2 workers computes for
  * >= ~10 s per round on an idle machine (per-job overhead small against it). Three `transferkit worker --backend
  * wasm` processes (the built dist/cli.js when present, else src/cli.ts under tsx) are started once and warmed up
  * on a small 64-image extraction (printed, not in the records): one serves queue `solo`, two serve queue `duo`. Each round enqueues the same extraction on `solo` then on `duo` (interleaved, so a shared,
@@ -75,7 +75,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
   const procs: ChildProcess[] = [];
   try {
     const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
-    // ~15 M multiply-adds per image (conv32-pool-conv64-conv64-pool-conv128-gap-fc64): enough work per shard
+    // ~77 M multiply-adds per image (conv64-pool-conv128-conv128-pool-conv256-gap-fc64): enough work per shard
     // that the per-job overhead (queue round trips, PNG decode, file writes) does not dominate.
     const conv = (filters: number, seed: number, first = false) =>
       tfl.layers.conv2d({
@@ -88,12 +88,12 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       });
     const model = tfl.sequential({
       layers: [
-        conv(32, 1, true),
+        conv(64, 1, true),
         tfl.layers.maxPooling2d({ poolSize: 2 }),
-        conv(64, 2),
-        conv(64, 3),
+        conv(128, 2),
+        conv(128, 3),
         tfl.layers.maxPooling2d({ poolSize: 2 }),
-        conv(128, 4),
+        conv(256, 4),
         tfl.layers.globalAveragePooling2d({}),
         tfl.layers.dense({ units: 64, activation: 'relu', name: 'fc', kernelInitializer: init(5) }),
       ],
