@@ -2,9 +2,11 @@
  * Bench suite `queue`: throughput of sharded feature extraction on transferkit/queue (BullMQ on a throw-away
  * redis-server on a free loopback port) with 1 worker process vs 2 worker processes.
  *
- * 1,600 generated 32x32 PNG images (400 in quick mode), a small CNN (conv16-pool-conv32-gap-fc64), 16 shard jobs.
- * Three `transferkit worker --backend wasm` processes are started once and warmed up: one serves queue `solo`, two
- * serve queue `duo`. Each round enqueues the same extraction on `solo` then on `duo` (interleaved, so a shared,
+ * 4,000 generated 32x32 PNG images (2,000 in quick mode), a CNN of ~77 M multiply-adds per image
+ * (conv64-pool-conv128-conv128-pool-conv256-gap-fc64), 16 shard jobs: sized so each of the 2 workers computes for
+ * >= ~10 s per round on an idle machine (per-job overhead small against it). Three `transferkit worker --backend
+ * wasm` processes (the built dist/cli.js when present, else src/cli.ts under tsx) are started once and warmed up
+ * on a small 64-image extraction (printed, not in the records): one serves queue `solo`, two serve queue `duo`. Each round enqueues the same extraction on `solo` then on `duo` (interleaved, so a shared,
  * noisy machine slows both alike) and times enqueue -> every job completed. Worker start-up is not timed; the
  * first model load of each worker is (in the warm-up round). Goal on an idle 2-core machine: duo >= 1.7x solo.
  * Each round also reads the worker processes' CPU time (/proc) and the load average; the suite prints the measured
@@ -12,6 +14,7 @@
  * Needs `redis-server` on the PATH (the suite reports a failed record without it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,21 +29,19 @@ import { addRatios, failedRecord, makeRecord, median } from './util.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
+const DIST_CLI = path.join(root, 'dist', 'cli.js');
+
+/** The worker command: the built CLI (dist/cli.js) when present, else the TypeScript source under tsx. */
+function workerArgs(): { args: string[]; build: 'dist' | 'tsx' } {
+  return existsSync(DIST_CLI)
+    ? { args: [DIST_CLI], build: 'dist' }
+    : { args: ['--import', 'tsx', path.join(root, 'src/cli.ts')], build: 'tsx' };
+}
+
 function startWorker(url: string, queue: string): { proc: ChildProcess; ready: Promise<void> } {
   const proc = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src/cli.ts'),
-      'worker',
-      '--redis',
-      url,
-      '--queue',
-      queue,
-      '--backend',
-      'wasm',
-    ],
+    [...workerArgs().args, 'worker', '--redis', url, '--queue', queue, '--backend', 'wasm'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const ready = new Promise<void>((resolve, reject) => {
@@ -62,7 +63,8 @@ function startWorker(url: string, queue: string): { proc: ChildProcess; ready: P
 }
 
 async function run(opts: BenchOptions): Promise<BenchRecord[]> {
-  const n = opts.quick ? 400 : 1600;
+  const n = opts.quick ? 2000 : 4000;
+  const warmN = 64;
   const shards = 16;
   const rounds = opts.quick ? 1 : 3;
   if (!hasRedisServer()) {
@@ -73,41 +75,55 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
   const procs: ChildProcess[] = [];
   try {
     const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+    // ~77 M multiply-adds per image (conv64-pool-conv128-conv128-pool-conv256-gap-fc64): enough work per shard
+    // that the per-job overhead (queue round trips, PNG decode, file writes) does not dominate.
+    const conv = (filters: number, seed: number, first = false) =>
+      tfl.layers.conv2d({
+        ...(first ? { inputShape: [32, 32, 3] } : {}),
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(seed),
+      });
     const model = tfl.sequential({
       layers: [
-        tfl.layers.conv2d({
-          inputShape: [32, 32, 3],
-          filters: 16,
-          kernelSize: 3,
-          padding: 'same',
-          activation: 'relu',
-          kernelInitializer: init(1),
-        }),
+        conv(64, 1, true),
         tfl.layers.maxPooling2d({ poolSize: 2 }),
-        tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
+        conv(128, 2),
+        conv(128, 3),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        conv(256, 4),
         tfl.layers.globalAveragePooling2d({}),
-        tfl.layers.dense({ units: 64, activation: 'relu', name: 'fc', kernelInitializer: init(3) }),
+        tfl.layers.dense({ units: 64, activation: 'relu', name: 'fc', kernelInitializer: init(5) }),
       ],
     });
     await saveLayersModelTo(model, path.join(dir, 'model'));
     model.dispose();
+    const writeImages = async (folder: string, count: number) => {
+      for (let i = 0; i < count; i++) {
+        const data = new Uint8ClampedArray(32 * 32 * 4).map((_, k) =>
+          k % 4 === 3 ? 255 : ((k * (i + 7) * 13 + i) % 251) & 255,
+        );
+        await writePng(path.join(folder, `c${i % 4}`, `${String(i).padStart(5, '0')}.png`), {
+          width: 32,
+          height: 32,
+          data,
+        });
+      }
+    };
     const images = path.join(dir, 'images');
-    for (let i = 0; i < n; i++) {
-      const data = new Uint8ClampedArray(32 * 32 * 4).map((_, k) =>
-        k % 4 === 3 ? 255 : ((k * (i + 7) * 13 + i) % 251) & 255,
-      );
-      await writePng(path.join(images, `c${i % 4}`, `${String(i).padStart(5, '0')}.png`), {
-        width: 32,
-        height: 32,
-        data,
-      });
-    }
+    const warmImages = path.join(dir, 'warm-images');
+    await writeImages(images, n);
+    await writeImages(warmImages, warmN);
     const spec = { model: path.join(dir, 'model', 'model.json'), images, taps: ['fc'] };
+    const warmSpec = { ...spec, images: warmImages };
     const workers = [
       startWorker(redis.url, 'solo'),
       startWorker(redis.url, 'duo'),
       startWorker(redis.url, 'duo'),
     ];
+    if (workerArgs().build === 'tsx') console.log('queue: dist/cli.js not built; workers run src/ under tsx');
     procs.push(...workers.map((w) => w.proc));
     await Promise.all(workers.map((w) => w.ready));
     const cpuOf = (queue: string) =>
@@ -123,7 +139,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       const r = await enqueueExtraction({
         connection: redis.url,
         queue,
-        spec,
+        spec: tag === 'warm' ? warmSpec : spec,
         shards,
         outDir: path.join(dir, `${queue}-${tag}`),
       });
@@ -140,14 +156,22 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       }
       return wall;
     };
-    // Warm-up: every worker loads the model once.
-    await once('solo', 'warm');
-    await once('duo', 'warm');
+    // Warm-up (not timed in the records; printed): every worker loads the model once, on a small extraction.
+    const warmSolo = await once('solo', 'warm');
+    const warmDuo = await once('duo', 'warm');
+    console.log(
+      `queue warm-up (${warmN} images, ${shards} shards; model load in each worker): ` +
+        `1 worker ${(warmSolo / 1000).toFixed(1)} s, 2 workers ${(warmDuo / 1000).toFixed(1)} s (not in the timed rounds)`,
+    );
     const solo: number[] = [];
     const duo: number[] = [];
     for (let r = 0; r < rounds; r++) {
       solo.push(await once('solo', `r${r}`));
       duo.push(await once('duo', `r${r}`));
+      console.log(
+        `  round ${r + 1}/${rounds}: 1 worker ${(solo[r] / 1000).toFixed(1)} s, 2 workers ${(duo[r] / 1000).toFixed(1)} s, ` +
+          `load ${figures.duo.load.at(-1)}`,
+      );
     }
     const fig = (q: string): ScaleFigures => ({
       wallMs: median(figures[q].wall),
@@ -159,6 +183,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
     const extra = (f: ScaleFigures) => ({
       images: n,
       shards,
+      build: workerArgs().build,
       rounds,
       cpuS: +f.cpuS.toFixed(1),
       coresUsed: +(f.cpuS / (f.wallMs / 1000)).toFixed(2),
@@ -174,7 +199,9 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       perOp: n,
       extra: { ...extra(f2), idleEstimate: +(f1.cpuS / f2.maxWorkerCpuS).toFixed(2) },
     });
-    console.log(`\n${scaleLines('queue (sharded extraction, worker processes)', f1, f2)}\n`);
+    console.log(
+      `\n${scaleLines(`queue (sharded extraction, worker processes, ${workerArgs().build === 'dist' ? 'built dist/cli.js' : 'src/ under tsx'})`, f1, f2)}\n`,
+    );
     return [one, addRatios(two, one)];
   } catch (e) {
     return [failedRecord('queue: 1 vs 2 workers', e, 'image')];
