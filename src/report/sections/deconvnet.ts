@@ -29,6 +29,11 @@ import { pngDataUri, toRgbaGrid } from '../../internal.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../html.js';
 import { sharedMnist, sharedReferenceCnn } from '../shared.js';
 import type { ReportContext, ReportSection } from '../types.js';
+import {
+  type MobilenetDeconvResult,
+  renderMobilenetDeconv,
+  runMobilenetDeconv,
+} from './deconvnet-mobilenet.js';
 
 /** One layer's fig.-2 grid. */
 export interface LayerFigure {
@@ -76,6 +81,8 @@ export interface DeconvnetSectionResult {
     occlusionPng: string;
     topPng: string;
   };
+  /** Top-9 grids of the pretrained MobileNetV2 (absent in results cached before it was added). */
+  mobilenet?: MobilenetDeconvResult;
 }
 
 function hcat(images: RgbaImage[], gap = 4, bg = 255): RgbaImage {
@@ -368,6 +375,10 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
         tf.dispose([stop.projections, stop.patches]);
       }
       const n = testScenes.length;
+      const mobilenet = await runMobilenetDeconv(ctx, {
+        pixels: mnist.test.pixels,
+        labels: mnist.test.labels,
+      });
       return {
         mode: ctx.mode,
         backend: ctx.backend,
@@ -398,6 +409,7 @@ async function run(ctx: ReportContext): Promise<DeconvnetSectionResult> {
           occlusionPng: sceneFig.png,
           topPng,
         },
+        mobilenet,
       };
     } finally {
       sceneModel.dispose();
@@ -525,6 +537,7 @@ function render(r: DeconvnetSectionResult): string {
       { src: s.topPng, alt: 'top-9 on scenes' },
       'conv3 of the scene classifier: top-9 projections and their receptive-field patches among clutter.',
     ),
+    renderMobilenetDeconv(r.mobilenet),
     note(
       `What differs: 28x28 digits and 40x40 scenes instead of ImageNet, two conv layers instead of five, switches ` +
         `chosen as the first maximum of each window (the paper does not say how ties break). ${r.backend} backend, ` +
@@ -537,6 +550,8 @@ function render(r: DeconvnetSectionResult): string {
 export const deconvnet: ReportSection<DeconvnetSectionResult> = {
   id: 'deconvnet',
   title: 'Zeiler & Fergus (2013): visualising and understanding convolutional networks',
+  // 2: adds the pretrained MobileNetV2 top-9 grids (`mobilenet`)
+  version: 2,
   run,
   render,
   headlines: (r) => [
