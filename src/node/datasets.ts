@@ -20,7 +20,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { batchIndices } from '../data/split.js';
 import { DisposedError, InvalidArgumentError, stratifiedSplit } from '../index.js';
 import { encodeIdx, readIdx } from './idx.js';
@@ -280,6 +287,12 @@ export interface LoadFullMnistOptions {
 export async function loadFullMnist(options: LoadFullMnistOptions = {}): Promise<ImageSplit> {
   const fn = 'loadFullMnist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(
+    fn,
+    'options',
+    opts,
+    knownKeys<LoadFullMnistOptions>({ classes: true, relabel: true, trainSize: true, testSize: true }),
+  );
   checkClasses(fn, opts.classes, 9);
   if (opts.trainSize !== undefined) checkInteger(fn, 'options.trainSize', opts.trainSize, 1);
   if (opts.testSize !== undefined) checkInteger(fn, 'options.testSize', opts.testSize, 1);
@@ -332,6 +345,7 @@ let fashionBytes: Promise<ImageBytes> | undefined;
  */
 export async function loadFashionMnistBytes(options: DataCacheOptions = {}): Promise<ImageBytes> {
   const opts = checkOptions('loadFashionMnistBytes', 'options', options);
+  checkOptionKeys('loadFashionMnistBytes', 'options', opts, knownKeys<DataCacheOptions>({ cacheDir: true }));
   if (opts.cacheDir !== undefined && opts.cacheDir !== false && typeof opts.cacheDir !== 'string') {
     throw new InvalidArgumentError(
       'loadFashionMnistBytes',
@@ -581,6 +595,19 @@ export interface LoadFashionMnistOptions extends DataCacheOptions {
 export async function loadFashionMnist(options: LoadFashionMnistOptions): Promise<ImageSplit> {
   const fn = 'loadFashionMnist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(
+    fn,
+    'options',
+    opts,
+    knownKeys<LoadFashionMnistOptions>({
+      seed: true,
+      testFraction: true,
+      classes: true,
+      relabel: true,
+      limitPerClass: true,
+      cacheDir: true,
+    }),
+  );
   checkInteger(fn, 'options.seed', opts.seed);
   const testFraction = opts.testFraction ?? 1 / 7;
   checkInRange(fn, 'options.testFraction', testFraction, 0, 1, { hi: true });
