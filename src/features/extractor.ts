@@ -17,6 +17,7 @@ import {
   checkPositive,
   checkTensor,
   isTensor,
+  knownKeys,
 } from '../core/checks.js';
 import {
   DisposedError,
@@ -623,6 +624,19 @@ export class FeatureExtractor {
   async extractAll(source: ImageSource, options: ExtractAllOptions = {}): Promise<FeatureMatrix[]> {
     this.assertLive('extractAll');
     const o = checkOptions(`${FN}.extractAll`, 'options', options);
+    checkOptionKeys(
+      `${FN}.extractAll`,
+      'options',
+      o,
+      knownKeys<ExtractAllOptions>({
+        batchSize: true,
+        memoryBudgetMB: true,
+        maxBatchSize: true,
+        onProgress: true,
+        total: true,
+        keepBatches: true,
+      }),
+    );
     const budget = o.memoryBudgetMB ?? 64;
     checkPositive(`${FN}.extractAll`, 'options.memoryBudgetMB', budget);
     const maxBatch = o.maxBatchSize ?? 256;

@@ -18,9 +18,11 @@ import {
   checkInRange,
   checkInteger,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   isTensor,
+  knownKeys,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { withTracked } from '../core/memory.js';
@@ -277,6 +279,31 @@ interface Resolved {
 
 function resolveOptions(options: FinetuneOptions): Resolved {
   const o = checkOptions(FN, 'options', options);
+  checkOptionKeys(
+    FN,
+    'options',
+    o,
+    knownKeys<FinetuneOptions>({
+      featureLayer: true,
+      valFraction: true,
+      seed: true,
+      epochs: true,
+      batchSize: true,
+      learningRate: true,
+      optimizer: true,
+      unfreeze: true,
+      fineTuneEpochs: true,
+      fineTuneLearningRate: true,
+      patience: true,
+      augment: true,
+      chunkSize: true,
+      memoryBudgetMB: true,
+      cache: true,
+      cacheKey: true,
+      onProgress: true,
+      onEpoch: true,
+    }),
+  );
   const r: Resolved = {
     valFraction: o.valFraction ?? 0.2,
     seed: o.seed ?? 0,
