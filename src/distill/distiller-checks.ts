@@ -34,6 +34,14 @@ export interface ResolvedFitOptions {
   es: EarlyStoppingOptions | undefined;
 }
 
+/** The known keys of {@link EarlyStoppingOptions}. */
+const EARLY_STOPPING_OPTION_KEYS = knownKeys<EarlyStoppingOptions>({
+  monitor: true,
+  patience: true,
+  minDelta: true,
+  restoreBest: true,
+});
+
 /** The known keys of {@link DistillerFitOptions}. */
 const DISTILLER_FIT_OPTION_KEYS = knownKeys<DistillerFitOptions>({
   labels: true,
@@ -95,6 +103,7 @@ export function checkFitOptions(
     opts.earlyStopping === undefined
       ? undefined
       : checkOptions(fn, 'options.earlyStopping', opts.earlyStopping);
+  checkOptionKeys(fn, 'options.earlyStopping', es, EARLY_STOPPING_OPTION_KEYS);
   if (es !== undefined) {
     if (opts.validation === undefined) {
       throw new InvalidArgumentError(
