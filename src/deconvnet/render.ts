@@ -45,7 +45,7 @@ function hstack(a: RgbaImage, b: RgbaImage, gap: number, bg: number[]): RgbaImag
 }
 
 /** The known keys of {@link TopKFigureOptions}. */
-const TOP_KFIGURE_OPTION_KEYS = knownKeys<TopKFigureOptions>({
+const TOP_K_FIGURE_OPTION_KEYS = knownKeys<TopKFigureOptions>({
   columns: true,
   scale: true,
   maxChannels: true,
@@ -66,7 +66,7 @@ const TOP_KFIGURE_OPTION_KEYS = knownKeys<TopKFigureOptions>({
 export async function topKFigure(result: TopKResult, options?: TopKFigureOptions): Promise<ImageGrid> {
   const fn = 'topKFigure';
   const opts = checkOptions(fn, 'options', options);
-  checkOptionKeys(fn, 'options', opts, TOP_KFIGURE_OPTION_KEYS);
+  checkOptionKeys(fn, 'options', opts, TOP_K_FIGURE_OPTION_KEYS);
   if (typeof result !== 'object' || result === null || result.projections === undefined) {
     throw new InvalidArgumentError(fn, 'result', 'the result of Deconvnet.topK', result);
   }

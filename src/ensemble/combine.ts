@@ -90,7 +90,7 @@ export interface CombineKLResult {
 const EPS = 1e-12;
 
 /** The known keys of {@link CombineKLOptions}. */
-const COMBINE_KLOPTIONS_OPTION_KEYS = knownKeys<CombineKLOptions>({
+const COMBINE_KL_OPTION_KEYS = knownKeys<CombineKLOptions>({
   maxIterations: true,
   tolerance: true,
   learningRate: true,
@@ -127,7 +127,7 @@ export async function combineKL(
 ): Promise<CombineKLResult> {
   const fn = 'combineKL';
   const opts = checkOptions(fn, 'options', options);
-  checkOptionKeys(fn, 'options', opts, COMBINE_KLOPTIONS_OPTION_KEYS);
+  checkOptionKeys(fn, 'options', opts, COMBINE_KL_OPTION_KEYS);
   checkTensor(fn, 'generalist', generalist, { rank: 2 });
   const [batch, numClasses] = generalist.shape;
   if (!Array.isArray(specialists)) {
