@@ -21,7 +21,7 @@ import {
 } from '../../src/index.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: misspelt keys are passed on purpose
+// misspelt keys are passed on purpose, past the option types
 type Any = any;
 
 const teacher = tf.tensor2d([[0.5, 0.5]]); // made once, outside the leak count
