@@ -26,6 +26,7 @@ export {
   checkShape,
   checkTensor,
   isTensor,
+  knownKeys,
 } from './core/checks.js';
 export { describeValue, rawValue } from './core/describe.js';
 export { readLabels } from './core/labels.js';

@@ -8,7 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import SVM from 'ml-svm';
-import { checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  knownKeys,
+} from '../core/checks.js';
 import { describeValue, rawValue } from '../core/describe.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError, TransferkitError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
@@ -101,6 +108,19 @@ export interface MlSvmOptions {
 
 const FN = 'MlSvmClassifier';
 
+/** The known keys of {@link MlSvmOptions}. */
+const ML_SVM_OPTION_KEYS = knownKeys<MlSvmOptions>({
+  C: true,
+  kernel: true,
+  kernelOptions: true,
+  tol: true,
+  maxPasses: true,
+  maxIterations: true,
+  whitening: true,
+  numClasses: true,
+  seed: true,
+});
+
 /**
  * One-vs-rest multi-class SVM over ml-svm's two-class SMO: class k's SVM separates k (+1) from the rest (-1);
  * the scores are the K margins, the prediction their arg-max.
@@ -122,6 +142,7 @@ export class MlSvmClassifier implements FeatureClassifier {
 
   constructor(options: MlSvmOptions = {}) {
     const o = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', o, ML_SVM_OPTION_KEYS);
     this.opts = {
       C: o.C ?? 1,
       kernel: o.kernel ?? 'linear',

@@ -180,6 +180,21 @@ export function checkOptions<T extends object>(fn: string, argument: string, v: 
 }
 
 /**
+ * The known keys of an options interface `T`, listed once as `{ key: true, ... }`: the compiler rejects a missing key
+ * and an unknown one, so a new option cannot be forgotten by {@link checkOptionKeys}.
+ *
+ * @example
+ * ```ts
+ * const POOL_KEYS = knownKeys<{ size?: number; stride?: number }>({ size: true, stride: true }); // ['size', 'stride']
+ * ```
+ */
+export function knownKeys<T extends object>(
+  keys: { readonly [K in keyof Required<T>]: true },
+): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/**
  * Throws unless every own key of the options object `options` is one of `known`; the error names the unknown key
  * and suggests the closest known key by edit distance. `undefined` and non-objects pass (other checks reject them).
  *

@@ -8,7 +8,14 @@
  */
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkInteger, checkNonEmptyArray, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkNonEmptyArray,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
@@ -234,6 +241,23 @@ function stroke(
   }
 }
 
+/** The known keys of {@link SceneOptions}. */
+const SCENE_OPTION_KEYS = knownKeys<SceneOptions>({
+  count: true,
+  seed: true,
+  canvasSize: true,
+  minScale: true,
+  maxScale: true,
+  minObjects: true,
+  maxObjects: true,
+  maxOverlap: true,
+  strokes: true,
+  fragments: true,
+  noise: true,
+  inkThreshold: true,
+  classes: true,
+});
+
 /**
  * Generates seeded synthetic scenes from a set of small digits: each scene has `minObjects..maxObjects` digits,
  * each resized to a random side in `[minScale, maxScale]` and placed where its ink box overlaps no other object's
@@ -273,6 +297,7 @@ export function generateScenes(digits: DigitSet, options: SceneOptions): Scene[]
     );
   }
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, SCENE_OPTION_KEYS);
   checkInteger(fn, 'options.count', opts.count, 0);
   checkInteger(fn, 'options.seed', opts.seed);
   const size = opts.canvasSize ?? 112;

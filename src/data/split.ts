@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { checkInRange, checkInteger, checkNonEmptyArray, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkNonEmptyArray,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
@@ -48,6 +55,15 @@ export interface IndexSplit {
   classes: number[];
 }
 
+/** The known keys of {@link StratifiedSplitOptions}. */
+const STRATIFIED_SPLIT_OPTION_KEYS = knownKeys<StratifiedSplitOptions>({
+  seed: true,
+  testFraction: true,
+  classes: true,
+  relabel: true,
+  limitPerClass: true,
+});
+
 /**
  * Splits items into train and test parts class by class, so both parts keep the class proportions: for each kept
  * class, its items are shuffled with the seed, optionally truncated to `limitPerClass`, and the first
@@ -68,6 +84,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSp
     throw new InvalidArgumentError(fn, 'labels', 'an array of integer labels', labels);
   }
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, STRATIFIED_SPLIT_OPTION_KEYS);
   checkInteger(fn, 'options.seed', opts.seed);
   const testFraction = opts.testFraction ?? 0.2;
   checkInRange(fn, 'options.testFraction', testFraction, 0, 1, { hi: true });
@@ -128,6 +145,12 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSp
   };
 }
 
+/** The known keys of the options of `batchIndices`. */
+const BATCH_OPTION_KEYS = knownKeys<{ seed?: number; dropRemainder?: boolean }>({
+  seed: true,
+  dropRemainder: true,
+});
+
 /**
  * Splits `0..n-1` into consecutive batches of at most `batchSize` indices, in a seeded random order (or in order
  * when `seed` is undefined). The last batch may be smaller unless `dropRemainder` is true.
@@ -146,6 +169,7 @@ export function batchIndices(
   checkInteger(fn, 'n', n, 0);
   checkInteger(fn, 'batchSize', batchSize, 1);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, BATCH_OPTION_KEYS);
   if (opts.seed !== undefined) checkInteger(fn, 'options.seed', opts.seed);
   const order =
     opts.seed === undefined ? Array.from({ length: n }, (_, i) => i) : new Rng(opts.seed).permutation(n);

@@ -6,7 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkImageBatch, checkInteger, checkOneOf, checkOptionKeys, checkOptions } from '../core/checks.js';
+import {
+  checkImageBatch,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/index.js';
 import { checkFloatInput } from '../core/input-shape.js';
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
@@ -84,6 +91,7 @@ export class Deconvnet {
    */
   constructor(model: tfl.LayersModel | GraphModelLike, options?: DeconvnetOptions) {
     const opts = checkOptions('Deconvnet', 'options', options);
+    checkOptionKeys('Deconvnet', 'options', opts, knownKeys<DeconvnetOptions>({ strategy: true }));
     const strategy = opts.strategy ?? 'deconvnet';
     checkOneOf('Deconvnet', 'options.strategy', strategy, PROJECTION_STRATEGIES);
     this.strategy = strategy;
@@ -295,6 +303,12 @@ export class Deconvnet {
     this.checkLive('projectUnits');
     const fn = 'Deconvnet.projectUnits';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(
+      fn,
+      'options',
+      opts,
+      knownKeys<ProjectUnitsOptions>({ layer: true, signal: true, strategy: true }),
+    );
     if (this.gm !== undefined) return this.projectUnitsGraph(this.gm, images, units, opts);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);

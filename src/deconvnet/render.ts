@@ -6,7 +6,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOptions, checkTensor } from '../core/checks.js';
+import { checkInteger, checkOptionKeys, checkOptions, checkTensor, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type ImageGrid, type RgbaImage, toRgbaGrid } from '../render/image.js';
 import type { TopKResult } from './topk.js';
@@ -44,6 +44,13 @@ function hstack(a: RgbaImage, b: RgbaImage, gap: number, bg: number[]): RgbaImag
   return { width, height, data };
 }
 
+/** The known keys of {@link TopKFigureOptions}. */
+const TOP_K_FIGURE_OPTION_KEYS = knownKeys<TopKFigureOptions>({
+  columns: true,
+  scale: true,
+  maxChannels: true,
+});
+
 /**
  * Renders a {@link TopKResult} as one RGBA figure (the paper's fig. 2 for one layer): a cell per channel with a
  * `ceil(sqrt(k))`-column grid of projections (each normalised on its own, symmetric around grey) beside the grid of
@@ -59,6 +66,7 @@ function hstack(a: RgbaImage, b: RgbaImage, gap: number, bg: number[]): RgbaImag
 export async function topKFigure(result: TopKResult, options?: TopKFigureOptions): Promise<ImageGrid> {
   const fn = 'topKFigure';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, TOP_K_FIGURE_OPTION_KEYS);
   if (typeof result !== 'object' || result === null || result.projections === undefined) {
     throw new InvalidArgumentError(fn, 'result', 'the result of Deconvnet.topK', result);
   }

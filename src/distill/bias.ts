@@ -12,8 +12,10 @@ import {
   checkNonEmptyArray,
   checkNumber,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkTensor,
+  knownKeys,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
@@ -72,6 +74,15 @@ export function checkLabelVector(fn: string, argument: string, labels: unknown, 
   }
 }
 
+/** The known keys of {@link FitBiasShiftOptions}. */
+const FIT_BIAS_SHIFT_OPTION_KEYS = knownKeys<FitBiasShiftOptions>({
+  classes: true,
+  objective: true,
+  range: true,
+  outputKind: true,
+  batchSize: true,
+});
+
 /**
  * Fits the shift to add to the logits (output biases) of `classes` on validation data: the generalisation of Hinton
  * et al.'s "increase the bias of the 3 by 3.5" to any set of classes absent from a transfer set. Does not change the
@@ -98,6 +109,7 @@ export async function fitBiasShift(
   checkTensor(fn, 'x', x);
   checkLabelVector(fn, 'labels', labels, x.shape[0] as number);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, FIT_BIAS_SHIFT_OPTION_KEYS);
   checkNonEmptyArray<number>(fn, 'options.classes', opts.classes);
   opts.classes.forEach((c, i) => {
     checkInteger(fn, `options.classes[${i}]`, c, 0);
@@ -191,6 +203,9 @@ export interface ApplyBiasShiftOptions {
   layer?: string;
 }
 
+/** The known keys of {@link ApplyBiasShiftOptions}. */
+const APPLY_BIAS_SHIFT_OPTION_KEYS = knownKeys<ApplyBiasShiftOptions>({ layer: true });
+
 /**
  * Adds `shift` to the output bias of `classes`, in place: the last layer (or the layer named `options.layer`) that
  * has a bias. For a linear (or softmax) output layer this adds `shift` to those classes' logits.
@@ -216,6 +231,7 @@ export function applyBiasShift(
   checkNonEmptyArray<number>(fn, 'classes', classes);
   checkNumber(fn, 'shift', shift);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, APPLY_BIAS_SHIFT_OPTION_KEYS);
   const layers = model.layers as BiasLayer[];
   const biasIndex = (l: BiasLayer) =>
     Array.isArray(l.weights) ? l.weights.findIndex((w) => /bias/.test(w.name) && w.shape.length === 1) : -1;

@@ -4,7 +4,15 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkInteger, checkOneOf, checkOptions, checkTensor } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { checkLabelVector } from './bias.js';
 import type { Distiller } from './distiller.js';
@@ -26,6 +34,26 @@ export interface ResolvedFitOptions {
   es: EarlyStoppingOptions | undefined;
 }
 
+/** The known keys of {@link EarlyStoppingOptions}. */
+const EARLY_STOPPING_OPTION_KEYS = knownKeys<EarlyStoppingOptions>({
+  monitor: true,
+  patience: true,
+  minDelta: true,
+  restoreBest: true,
+});
+
+/** The known keys of {@link DistillerFitOptions}. */
+const DISTILLER_FIT_OPTION_KEYS = knownKeys<DistillerFitOptions>({
+  labels: true,
+  epochs: true,
+  batchSize: true,
+  jitter: true,
+  seed: true,
+  validation: true,
+  earlyStopping: true,
+  onProgress: true,
+});
+
 /**
  * Checks `x` and the options of {@link Distiller.fit} before anything is allocated (labels are range-checked
  * later, once the class count is known).
@@ -38,6 +66,7 @@ export function checkFitOptions(
 ): ResolvedFitOptions {
   checkTensor(fn, 'x', x);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, DISTILLER_FIT_OPTION_KEYS);
   const n = x.shape[0] as number;
   if (n < 1) throw new ShapeMismatchError(fn, 'x', 'at least one example', x.shape);
   const epochs = opts.epochs ?? 10;
@@ -74,6 +103,7 @@ export function checkFitOptions(
     opts.earlyStopping === undefined
       ? undefined
       : checkOptions(fn, 'options.earlyStopping', opts.earlyStopping);
+  checkOptionKeys(fn, 'options.earlyStopping', es, EARLY_STOPPING_OPTION_KEYS);
   if (es !== undefined) {
     if (opts.validation === undefined) {
       throw new InvalidArgumentError(

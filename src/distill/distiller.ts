@@ -16,6 +16,7 @@ import {
   checkOptions,
   checkPositive,
   checkTensor,
+  knownKeys,
 } from '../core/checks.js';
 import { rawValue } from '../core/describe.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
@@ -52,6 +53,15 @@ export type {
   EarlyStoppingOptions,
   TeacherOutputMode,
 } from './distiller-types.js';
+
+/** The known keys of {@link CorrectBiasOptions}. */
+const CORRECT_BIAS_OPTION_KEYS = knownKeys<CorrectBiasOptions>({
+  classes: true,
+  shift: true,
+  validation: true,
+  objective: true,
+  layer: true,
+});
 
 /**
  * Trains `student` to reproduce a teacher's soft targets on a transfer set (which may differ from the teacher's
@@ -402,6 +412,7 @@ export class Distiller {
     this.assertLive('correctBias');
     const fn = 'Distiller.correctBias';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, CORRECT_BIAS_OPTION_KEYS);
     const classes = opts.classes === undefined ? this.absentClasses : [...opts.classes];
     if (classes.length === 0) {
       throw new InvalidArgumentError(

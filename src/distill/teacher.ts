@@ -8,10 +8,12 @@ import {
   checkInteger,
   checkNonEmptyArray,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   checkTensor,
   isTensor,
+  knownKeys,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { isPredictModel, type PredictModel, predict2d } from '../core/types.js';
@@ -73,6 +75,14 @@ export interface PredictSoftTargetsOptions {
   tolerance?: number;
 }
 
+/** The known keys of {@link PredictSoftTargetsOptions}. */
+const PREDICT_SOFT_TARGETS_OPTION_KEYS = knownKeys<PredictSoftTargetsOptions>({
+  outputKind: true,
+  combine: true,
+  batchSize: true,
+  tolerance: true,
+});
+
 /**
  * Runs a teacher (a model or an ensemble) over `x` in batches and returns its soft targets at temperature `T`,
  * `[N, classes]` (see {@link softTargets} for the ensemble rules). Teacher probabilities (declared, or inferred from a
@@ -102,6 +112,7 @@ export async function predictSoftTargets(
   checkTeacherInput(fn, teacher, x);
   checkPositive(fn, 'temperature', temperature);
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, PREDICT_SOFT_TARGETS_OPTION_KEYS);
   const combine = opts.combine ?? 'arithmetic';
   checkOneOf(fn, 'options.combine', combine, ['arithmetic', 'geometric'] as const);
   if (opts.outputKind !== undefined) {

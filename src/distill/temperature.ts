@@ -5,7 +5,15 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkNonEmptyArray,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { rawValue } from '../core/describe.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { OutputKind } from '../model/output-kind.js';
@@ -68,6 +76,9 @@ export interface SoftTargetsOptions {
   combine?: EnsembleCombine;
 }
 
+/** The known keys of {@link SoftTargetsOptions}. */
+const SOFT_TARGETS_OPTION_KEYS = knownKeys<SoftTargetsOptions>({ outputKind: true, combine: true });
+
 /**
  * The soft targets at temperature `T` of a teacher (one `[batch, classes]` output tensor) or of an ensemble (an array
  * of such tensors, one per member, all the same shape).
@@ -99,6 +110,7 @@ export function softTargets(
     const members = checkTeacherTensors(fn, 'teacher', teacher);
     checkPositive(fn, 'temperature', temperature);
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, SOFT_TARGETS_OPTION_KEYS);
     const kind = opts.outputKind ?? 'logits';
     checkOneOf(fn, 'options.outputKind', kind, ['logits', 'probabilities'] as const);
     const combine = opts.combine ?? 'arithmetic';
@@ -161,6 +173,9 @@ export interface CheckProbabilitiesOptions {
   tolerance?: number;
 }
 
+/** The known keys of {@link CheckProbabilitiesOptions}. */
+const CHECK_PROBABILITIES_OPTION_KEYS = knownKeys<CheckProbabilitiesOptions>({ tolerance: true });
+
 /**
  * Verifies that a tensor declared to hold probabilities has non-negative entries and rows that sum to 1. It reads
  * the tensor's values asynchronously (`await t.data()`), which is why the synchronous losses do not call it: call
@@ -183,6 +198,7 @@ export async function checkProbabilities(
 ): Promise<void> {
   checkTensor(fn, argument, probabilities, { rank: 2, dtype: 'float32' });
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, CHECK_PROBABILITIES_OPTION_KEYS);
   const tol = opts.tolerance ?? 1e-3;
   checkPositive(fn, 'options.tolerance', tol);
   const [n, k] = probabilities.shape;

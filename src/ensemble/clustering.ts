@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import {
   checkLabels,
@@ -132,6 +132,18 @@ function clusterScore(affinity: number[][], classes: number[]): number {
   return s / (classes.length * (classes.length - 1));
 }
 
+/** The known keys of {@link ClusterClassesOptions}. */
+const CLUSTER_CLASSES_OPTION_KEYS = knownKeys<ClusterClassesOptions>({
+  k: true,
+  selectBy: true,
+  method: true,
+  normalize: true,
+  labels: true,
+  seed: true,
+  restarts: true,
+  maxIterations: true,
+});
+
 /**
  * Finds groups of confusable classes from a generalist's predictions on held-out data (Hinton et al. 2015, section
  * 5.3): K-means on the columns of the covariance (or correlation) matrix of the predicted probabilities, or, with
@@ -152,6 +164,7 @@ export function clusterClasses(
 ): ClassClustering {
   const fn = 'clusterClasses';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, CLUSTER_CLASSES_OPTION_KEYS);
   const rows = checkProbs(fn, probabilities, numClasses);
   const method = opts.method ?? 'covariance';
   checkOneOf(fn, 'options.method', method, ['covariance', 'confusion'] as const);

@@ -13,7 +13,7 @@
  */
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOptions, checkTensor } from '../core/checks.js';
+import { checkOptionKeys, checkOptions, checkTensor, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { withTracked } from '../core/memory.js';
 import { validateClusters } from './clustering.js';
@@ -89,6 +89,16 @@ export interface CombineKLResult {
 
 const EPS = 1e-12;
 
+/** The known keys of {@link CombineKLOptions}. */
+const COMBINE_KL_OPTION_KEYS = knownKeys<CombineKLOptions>({
+  maxIterations: true,
+  tolerance: true,
+  learningRate: true,
+  momentum: true,
+  checkEvery: true,
+  preconditioner: true,
+});
+
 /**
  * Solves eq. 5 of Hinton et al. (2015) for a batch: minimises `KL(p_g, q) + sum_m active[b, m] KL(p_m, q_m)` over
  * q = softmax(z) by gradient descent on z, starting from z = log p_g (the exact answer when no specialist is
@@ -117,6 +127,7 @@ export async function combineKL(
 ): Promise<CombineKLResult> {
   const fn = 'combineKL';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, COMBINE_KL_OPTION_KEYS);
   checkTensor(fn, 'generalist', generalist, { rank: 2 });
   const [batch, numClasses] = generalist.shape;
   if (!Array.isArray(specialists)) {

@@ -7,7 +7,7 @@
  */
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptions, checkTensor } from '../core/checks.js';
+import { checkOptionKeys, checkOptions, checkTensor, knownKeys } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { Distiller, type DistillHistory } from '../distill/distiller.js';
@@ -43,6 +43,20 @@ export interface DistillEnsembleOptions {
   onProgress?: ProgressCallback;
 }
 
+/** The known keys of {@link DistillEnsembleOptions}. */
+const DISTILL_ENSEMBLE_OPTION_KEYS = knownKeys<DistillEnsembleOptions>({
+  temperature: true,
+  alpha: true,
+  labels: true,
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  seed: true,
+  predict: true,
+  validation: true,
+  onProgress: true,
+});
+
 /**
  * Trains `student` (a LayersModel that outputs logits) in place to reproduce a specialist ensemble's combined
  * distributions on a transfer set, with {@link Distiller}'s loss `alpha * T^2 * soft + (1 - alpha) * hard`
@@ -62,6 +76,7 @@ export async function distillEnsemble(
 ): Promise<DistillHistory> {
   const fn = 'distillEnsemble';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, DISTILL_ENSEMBLE_OPTION_KEYS);
   if (typeof ensemble !== 'object' || ensemble === null || typeof ensemble.predictProba !== 'function') {
     throw new InvalidArgumentError(fn, 'ensemble', 'a SpecialistEnsemble', ensemble);
   }

@@ -13,7 +13,14 @@
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptions, checkTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { PredictModel } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
@@ -91,6 +98,18 @@ export class SpecialistEnsemble {
   ) {
     const fn = 'SpecialistEnsemble';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(
+      fn,
+      'options',
+      opts,
+      knownKeys<SpecialistEnsembleOptions>({
+        numClasses: true,
+        generalistOutput: true,
+        owns: true,
+        clustering: true,
+        allowOverlap: true,
+      }),
+    );
     if (!isPredictModel(generalist)) {
       throw new InvalidArgumentError(fn, 'generalist', 'a model with a predict() method', generalist);
     }
@@ -181,6 +200,24 @@ export class SpecialistEnsemble {
   ): Promise<SpecialistEnsemble> {
     const fn = 'SpecialistEnsemble.train';
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(
+      fn,
+      'options',
+      opts,
+      knownKeys<TrainEnsembleOptions>({
+        clusters: true,
+        minClusterSize: true,
+        allowOverlap: true,
+        sampling: true,
+        training: true,
+        modelFactory: true,
+        specialistOutput: true,
+        headInit: true,
+        onProgress: true,
+        numClasses: true,
+        generalistOutput: true,
+      }),
+    );
     if (!isPredictModel(generalist)) {
       throw new InvalidArgumentError(fn, 'generalist', 'a model with a predict() method', generalist);
     }
@@ -349,6 +386,21 @@ export class SpecialistEnsemble {
     this.assertLive(method);
     const fn = `SpecialistEnsemble.${method}`;
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(
+      fn,
+      'options',
+      opts,
+      knownKeys<EnsemblePredictOptions>({
+        candidates: true,
+        batchSize: true,
+        maxIterations: true,
+        tolerance: true,
+        learningRate: true,
+        momentum: true,
+        checkEvery: true,
+        preconditioner: true,
+      }),
+    );
     checkTensor(fn, 'x', x);
     if (x.rank < 1 || x.shape[0] < 1) throw new ShapeMismatchError(fn, 'x', 'a non-empty batch', x.shape);
     checkEnsembleInput(fn, x, this.generalistModel, this.members);

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { validateClusters } from './clustering.js';
@@ -128,6 +135,14 @@ function drawFromPool(pool: number[], count: number, rng: Rng, out: number[]): v
   }
 }
 
+/** The known keys of {@link EnrichedSampleOptions}. */
+const ENRICHED_SAMPLE_OPTION_KEYS = knownKeys<EnrichedSampleOptions>({
+  subsetFraction: true,
+  rest: true,
+  size: true,
+  seed: true,
+});
+
 /**
  * Draws a specialist's training set: `subsetFraction` of it from the examples of `classes`, the rest from the other
  * classes (or from all, with `rest: 'all'`), with labels remapped to the subset's classes plus a dustbin, and the
@@ -149,6 +164,7 @@ export function enrichedSample(
 ): EnrichedSample {
   const fn = 'enrichedSample';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, ENRICHED_SAMPLE_OPTION_KEYS);
   const [set] = validateClusters(fn, [classes], numClasses);
   checkLabelArray(fn, labels, numClasses);
   const f = opts.subsetFraction ?? 0.5;

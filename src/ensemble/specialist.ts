@@ -10,7 +10,15 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { type ContainerLike, isLayersModel } from '../model/kinds.js';
@@ -34,6 +42,9 @@ export interface CreateSpecialistOptions {
   seed?: number;
 }
 
+/** The known keys of {@link CreateSpecialistOptions}. */
+const CREATE_SPECIALIST_OPTION_KEYS = knownKeys<CreateSpecialistOptions>({ headInit: true, seed: true });
+
 /**
  * Makes a specialist from a generalist (Hinton et al. 2015, section 5.2) with {@link LayerTransfer}: every layer but
  * the last copied (new variables holding the generalist's values), and the head replaced by a `Dense` layer of
@@ -56,6 +67,7 @@ export async function createSpecialist(
 ): Promise<tfl.LayersModel> {
   const fn = 'createSpecialist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, CREATE_SPECIALIST_OPTION_KEYS);
   if (!isLayersModel(generalist)) {
     throw new InvalidArgumentError(fn, 'generalist', 'a tfjs-layers LayersModel', generalist);
   }
@@ -138,6 +150,16 @@ export interface SpecialistTrainHistory {
   accuracy: number[];
 }
 
+/** The known keys of {@link TrainSpecialistOptions}. */
+const TRAIN_SPECIALIST_OPTION_KEYS = knownKeys<TrainSpecialistOptions>({
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  outputKind: true,
+  onProgress: true,
+  phase: true,
+});
+
 /**
  * Trains a model on (remapped) labels with Adam and cross-entropy through `model.fit`, in the order given (the
  * enriched sample is already shuffled, so runs are reproducible), reporting progress per batch. Disposes its
@@ -161,6 +183,7 @@ export async function trainSpecialist(
 ): Promise<SpecialistTrainHistory> {
   const fn = 'trainSpecialist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, TRAIN_SPECIALIST_OPTION_KEYS);
   if (!isLayersModel(model)) throw new InvalidArgumentError(fn, 'model', 'a tfjs-layers LayersModel', model);
   checkTensor(fn, 'x', x);
   checkInteger(fn, 'numOutputs', numOutputs, 2);

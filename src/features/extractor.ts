@@ -16,6 +16,7 @@ import {
   checkOptions,
   checkPositive,
   isTensor,
+  knownKeys,
 } from '../core/checks.js';
 import {
   DisposedError,
@@ -431,6 +432,19 @@ export class FeatureExtractor {
   async extractAll(source: ImageSource, options: ExtractAllOptions = {}): Promise<FeatureMatrix[]> {
     this.assertLive('extractAll');
     const o = checkOptions(`${FN}.extractAll`, 'options', options);
+    checkOptionKeys(
+      `${FN}.extractAll`,
+      'options',
+      o,
+      knownKeys<ExtractAllOptions>({
+        batchSize: true,
+        memoryBudgetMB: true,
+        maxBatchSize: true,
+        onProgress: true,
+        total: true,
+        keepBatches: true,
+      }),
+    );
     const budget = o.memoryBudgetMB ?? 64;
     checkPositive(`${FN}.extractAll`, 'options.memoryBudgetMB', budget);
     const maxBatch = o.maxBatchSize ?? 256;

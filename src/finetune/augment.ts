@@ -5,13 +5,16 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkInteger, checkOptions } from '../core/checks.js';
+import { checkInRange, checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { FinetuneAugment } from './types.js';
 
 /** {@link FinetuneAugment} with every field set. */
 export type ResolvedAugment = Required<FinetuneAugment>;
+
+/** The known keys of {@link FinetuneAugment}. */
+const AUGMENT_OPTION_KEYS = knownKeys<FinetuneAugment>({ flip: true, minCrop: true, copies: true });
 
 /** Resolves `augment` (false / true / options) to full options, or `undefined` when off. */
 export function resolveFinetuneAugment(
@@ -23,6 +26,7 @@ export function resolveFinetuneAugment(
     throw new InvalidArgumentError(fn, 'options.augment', 'a boolean or { flip, minCrop, copies }', augment);
   }
   const o = augment === true ? {} : checkOptions(fn, 'options.augment', augment);
+  checkOptionKeys(fn, 'options.augment', o, AUGMENT_OPTION_KEYS);
   const flip = o.flip ?? true;
   if (typeof flip !== 'boolean')
     throw new InvalidArgumentError(fn, 'options.augment.flip', 'a boolean', flip);

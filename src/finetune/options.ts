@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { checkInRange, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { OPTIMIZER_KINDS } from '../transfer/grouped-optimizer.js';
 import { type ResolvedAugment, resolveFinetuneAugment } from './augment.js';
@@ -31,6 +39,31 @@ export interface Resolved {
 /** Fills in the defaults of `options` and checks every field (typed errors naming `finetune`). */
 export function resolveOptions(options: FinetuneOptions): Resolved {
   const o = checkOptions(FN, 'options', options);
+  checkOptionKeys(
+    FN,
+    'options',
+    o,
+    knownKeys<FinetuneOptions>({
+      featureLayer: true,
+      valFraction: true,
+      seed: true,
+      epochs: true,
+      batchSize: true,
+      learningRate: true,
+      optimizer: true,
+      unfreeze: true,
+      fineTuneEpochs: true,
+      fineTuneLearningRate: true,
+      patience: true,
+      augment: true,
+      chunkSize: true,
+      memoryBudgetMB: true,
+      cache: true,
+      cacheKey: true,
+      onProgress: true,
+      onEpoch: true,
+    }),
+  );
   const r: Resolved = {
     valFraction: o.valFraction ?? 0.2,
     seed: o.seed ?? 0,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkInRange, checkInteger, checkOptions } from '../core/checks.js';
+import { checkInRange, checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError, stratifiedSplit } from '../index.js';
 import { readFashion } from './fashion-json.js';
 import { readIdx } from './idx.js';
@@ -120,6 +120,12 @@ export interface LoadFullMnistOptions {
 export async function loadFullMnist(options: LoadFullMnistOptions = {}): Promise<ImageSplit> {
   const fn = 'loadFullMnist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(
+    fn,
+    'options',
+    opts,
+    knownKeys<LoadFullMnistOptions>({ classes: true, relabel: true, trainSize: true, testSize: true }),
+  );
   checkClasses(fn, opts.classes, 9);
   if (opts.trainSize !== undefined) checkInteger(fn, 'options.trainSize', opts.trainSize, 1);
   if (opts.testSize !== undefined) checkInteger(fn, 'options.testSize', opts.testSize, 1);
@@ -172,6 +178,7 @@ let fashionBytes: Promise<ImageBytes> | undefined;
  */
 export async function loadFashionMnistBytes(options: DataCacheOptions = {}): Promise<ImageBytes> {
   const opts = checkOptions('loadFashionMnistBytes', 'options', options);
+  checkOptionKeys('loadFashionMnistBytes', 'options', opts, knownKeys<DataCacheOptions>({ cacheDir: true }));
   if (opts.cacheDir !== undefined && opts.cacheDir !== false && typeof opts.cacheDir !== 'string') {
     throw new InvalidArgumentError(
       'loadFashionMnistBytes',
@@ -239,6 +246,19 @@ export interface LoadFashionMnistOptions extends DataCacheOptions {
 export async function loadFashionMnist(options: LoadFashionMnistOptions): Promise<ImageSplit> {
   const fn = 'loadFashionMnist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(
+    fn,
+    'options',
+    opts,
+    knownKeys<LoadFashionMnistOptions>({
+      seed: true,
+      testFraction: true,
+      classes: true,
+      relabel: true,
+      limitPerClass: true,
+      cacheDir: true,
+    }),
+  );
   checkInteger(fn, 'options.seed', opts.seed);
   const testFraction = opts.testFraction ?? 1 / 7;
   checkInRange(fn, 'options.testFraction', testFraction, 0, 1, { hi: true });

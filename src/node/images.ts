@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
-import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { LIMITS } from '../core/limits.js';
 import { InvalidArgumentError } from '../index.js';
 import { decodePng } from './png.js';
@@ -147,12 +147,21 @@ export async function listImageFolder(
   };
 }
 
+/** The known keys of {@link ReadImageFolderOptions}. */
+const READ_IMAGE_FOLDER_OPTION_KEYS = knownKeys<ReadImageFolderOptions>({
+  size: true,
+  channels: true,
+  maxPixels: true,
+  caller: true,
+});
+
 /** Checks the options of {@link readImageFiles} / {@link readImageFolder} before any file is read. */
 function checkReadOptions(
   fn: string,
   options: ReadImageFolderOptions,
 ): { h: number; w: number; maxPixels: number } {
   checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', checkOptions(fn, 'options', options), READ_IMAGE_FOLDER_OPTION_KEYS);
   if (!Array.isArray(options.size) || options.size.length !== 2) {
     throw new InvalidArgumentError(fn, 'options.size', '[height, width], positive integers', options.size);
   }

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { batchIndices } from '../data/split.js';
 import {
   DisposedError,
@@ -160,6 +160,15 @@ function makePart(digits: MnistDigits, indices: number[], labels: number[]): Mni
   };
 }
 
+/** The known keys of {@link LoadMnistOptions}. */
+const LOAD_MNIST_OPTION_KEYS = knownKeys<LoadMnistOptions>({
+  seed: true,
+  testFraction: true,
+  classes: true,
+  relabel: true,
+  limitPerClass: true,
+});
+
 /**
  * Loads MNIST from the optional `mnist` package with a seeded, stratified train/test split, optional class
  * subsetting (e.g. digits 0-4 vs 5-9) and relabelling to 0..k-1.
@@ -178,6 +187,7 @@ function makePart(digits: MnistDigits, indices: number[], labels: number[]): Mni
 export async function loadMnist(options: LoadMnistOptions): Promise<MnistSplit> {
   const fn = 'loadMnist';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, LOAD_MNIST_OPTION_KEYS);
   checkInteger(fn, 'options.seed', opts.seed);
   if (opts.classes !== undefined) {
     if (!Array.isArray(opts.classes) || opts.classes.length === 0) {

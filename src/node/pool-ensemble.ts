@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { validateClusters } from '../ensemble/clustering.js';
 import {
   type ClassClustering,
@@ -32,6 +32,20 @@ export interface ParallelSpecialistOptions
   onProgress?: ProgressCallback;
 }
 
+/** The known keys of {@link ParallelSpecialistOptions}. */
+const PARALLEL_SPECIALIST_OPTION_KEYS = knownKeys<ParallelSpecialistOptions>({
+  clusters: true,
+  minClusterSize: true,
+  allowOverlap: true,
+  sampling: true,
+  training: true,
+  headInit: true,
+  numClasses: true,
+  generalistOutput: true,
+  workers: true,
+  onProgress: true,
+});
+
 /**
  * Trains a SpecialistEnsemble with its specialists spread over worker threads, and returns the ensemble that
  * `SpecialistEnsemble.train(generalist, x, labels, options)` would (the same weights, bit for bit, on the same
@@ -54,6 +68,7 @@ export async function trainSpecialistsInWorkers(
 ): Promise<SpecialistEnsemble> {
   const fn = 'trainSpecialistsInWorkers';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, PARALLEL_SPECIALIST_OPTION_KEYS);
   const { workers: w, onProgress, clusters, minClusterSize, allowOverlap, ...rest } = opts;
   if (!(generalist instanceof tfl.LayersModel)) {
     throw new InvalidArgumentError(fn, 'generalist', 'a tfjs-layers LayersModel', generalist);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import {
   InvalidArgumentError,
   type ProgressCallback,
@@ -46,6 +46,21 @@ export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/** The known keys of {@link ParallelTransferOptions}. */
+const PARALLEL_TRANSFER_OPTION_KEYS = knownKeys<ParallelTransferOptions>({
+  modelFactory: true,
+  onRun: true,
+  workers: true,
+  onProgress: true,
+  training: true,
+  fineTuneCopiedLearningRate: true,
+  ns: true,
+  seeds: true,
+  kinds: true,
+  batchNorm: true,
+  resume: true,
+});
+
 /**
  * Runs a `TransferExperiment` with its seeds spread over worker threads, and returns the same results as
  * `new TransferExperiment(data, { ...options, modelFactory }).run()` would (runs in seed order; `ms` aside, the
@@ -67,6 +82,7 @@ export async function runTransferExperimentInWorkers(
 ): Promise<TransferResults> {
   const fn = 'runTransferExperimentInWorkers';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, PARALLEL_TRANSFER_OPTION_KEYS);
   const { modelFactory, workers: w, onProgress, onRun, resume, ...rest } = opts;
   const isZoo =
     modelFactory !== null && typeof modelFactory === 'object' && 'zoo' in modelFactory

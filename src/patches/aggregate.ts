@@ -12,7 +12,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { PatchGrid } from './sampler.js';
 
@@ -41,6 +48,9 @@ export interface AggregateOptions {
   power?: number;
 }
 
+/** The known keys of {@link AggregateOptions}. */
+const AGGREGATE_OPTION_KEYS = knownKeys<AggregateOptions>({ method: true, power: true });
+
 /**
  * Aggregates patch scores into image scores: `'power'`: `(1/M) sum_i y_i^k` (Oquab et al. 2014, Eq. 4, k = 5 by
  * default, no k-th root, as in the paper; the ranking is the same with or without it); `'max'`: `max_i y_i`;
@@ -61,6 +71,7 @@ export function aggregatePatchScores<T extends tf.Tensor2D | tf.Tensor3D>(
   const fn = 'aggregatePatchScores';
   checkTensor(fn, 'scores', scores, { rank: [2, 3] });
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, AGGREGATE_OPTION_KEYS);
   const method = o.method ?? 'power';
   checkOneOf(fn, 'options.method', method, ['power', 'max', 'mean'] as const);
   const k = o.power ?? 5;
@@ -89,6 +100,9 @@ export interface LocalizationOptions {
   /** Upper bound on the bytes of the intermediate `[images, classes, patches, width]` tensor per chunk. @default 67108864 */
   maxChunkBytes?: number;
 }
+
+/** The known keys of {@link LocalizationOptions}. */
+const LOCALIZATION_OPTION_KEYS = knownKeys<LocalizationOptions>({ maxChunkBytes: true });
 
 /**
  * A per-class localisation map: for every pixel, the mean score of the patches that cover it (a pixel is covered
@@ -121,6 +135,7 @@ export function localizationMap(
     throw new ShapeMismatchError(fn, 'scores', `[images, ${grid.count} patches, classes]`, scores.shape);
   }
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, LOCALIZATION_OPTION_KEYS);
   const maxBytes = o.maxChunkBytes ?? 64 * 1024 * 1024;
   checkPositive(fn, 'options.maxChunkBytes', maxBytes);
   const { height: H, width: W } = grid;

@@ -6,7 +6,15 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkImageBatch, checkInteger, checkOneOf, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkImageBatch,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  knownKeys,
+} from '../core/checks.js';
 import { cropAndResize } from '../core/crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -86,6 +94,9 @@ function checkGrid(fn: string, grid: unknown, images: tf.Tensor): asserts grid i
   }
 }
 
+/** The known keys of the options of `cropBoxes` (a `Pick` of {@link CropOptions}). */
+const CROP_METHOD_OPTION_KEYS = knownKeys<Pick<CropOptions, 'method'>>({ method: true });
+
 /**
  * Crops arbitrary pixel boxes out of a batch of images and resizes them to `cropSize` in ONE
  * `tf.image.cropAndResize` call. Box `i` is cut from image `boxImage[i]`.
@@ -112,6 +123,7 @@ export function cropBoxes(
   checkImageBatch(fn, 'images', images);
   checkCropSize(fn, cropSize);
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, CROP_METHOD_OPTION_KEYS);
   const method = o.method ?? 'bilinear';
   checkOneOf(fn, 'options.method', method, ['bilinear', 'nearest'] as const);
   const [N, H, W] = images.shape;
@@ -172,6 +184,9 @@ export interface GridChunk {
   readonly imageEnd: number;
 }
 
+/** The known keys of {@link CropOptions}. */
+const CROP_OPTION_KEYS = knownKeys<CropOptions>({ method: true, maxChunkBytes: true });
+
 /**
  * Crops every patch of `grid` from every image, in chunks of whole images whose crops fit `maxChunkBytes`; each
  * chunk is ONE `tf.image.cropAndResize` call. Arguments are checked before the first chunk is made. Dispose each
@@ -196,6 +211,7 @@ export function cropGridChunks(
   checkGrid(fn, grid, images);
   checkCropSize(fn, cropSize);
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, CROP_OPTION_KEYS);
   const maxBytes = o.maxChunkBytes ?? 64 * 1024 * 1024;
   checkPositive(fn, 'options.maxChunkBytes', maxBytes);
   const method = o.method ?? 'bilinear';
@@ -238,6 +254,15 @@ export interface PredictPatchesOptions extends CropOptions {
   onProgress?: ProgressCallback;
 }
 
+/** The known keys of {@link PredictPatchesOptions}. */
+const PREDICT_PATCHES_OPTION_KEYS = knownKeys<PredictPatchesOptions>({
+  batchSize: true,
+  activation: true,
+  onProgress: true,
+  method: true,
+  maxChunkBytes: true,
+});
+
 /**
  * Runs `model` on every patch of `grid` in every image: `y(P_i, C)` of Oquab et al.'s Eq. for the image score.
  * Crops go through `cropGridChunks` (one cropAndResize per chunk); the model sees `batchSize` patches at once.
@@ -261,12 +286,13 @@ export async function predictPatches(
     throw new InvalidArgumentError(fn, 'model', 'an object with predict(x)', model);
   }
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, PREDICT_PATCHES_OPTION_KEYS);
   const batchSize = o.batchSize ?? 256;
   checkInteger(fn, 'options.batchSize', batchSize, 1);
   const activation = o.activation ?? 'none';
   checkOneOf(fn, 'options.activation', activation, ['none', 'softmax', 'sigmoid'] as const);
   checkPatchModelInput(fn, model, images, cropSize);
-  const chunks = cropGridChunks(images, grid, cropSize, o);
+  const chunks = cropGridChunks(images, grid, cropSize, { method: o.method, maxChunkBytes: o.maxChunkBytes });
   const parts: tf.Tensor2D[] = [];
   try {
     for (const { crops, imageEnd } of chunks) {
@@ -341,6 +367,21 @@ export interface PatchBatch {
   readonly patch: Int32Array;
 }
 
+/** The known keys of {@link PatchDatasetOptions}. */
+const PATCH_DATASET_OPTION_KEYS = knownKeys<PatchDatasetOptions>({
+  cropSize: true,
+  batchSize: true,
+  backgroundRatio: true,
+  seed: true,
+  shuffle: true,
+  numClasses: true,
+  minPatchOverlap: true,
+  minObjectOverlap: true,
+  multiObject: true,
+  imageSize: true,
+  method: true,
+});
+
 /**
  * A data set of labelled patches over a batch of scenes, for training: each epoch keeps every positive patch and a
  * fresh seeded sample of background patches (Oquab et al. Sec. 3.3), shuffles them and yields batches whose crops
@@ -380,6 +421,7 @@ export class PatchDataset {
     const fn = 'PatchDataset';
     checkImageBatch(fn, 'images', images);
     const o = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', o, PATCH_DATASET_OPTION_KEYS);
     checkCropSize(fn, o.cropSize);
     if (!Array.isArray(objects) || objects.length !== images.shape[0]) {
       throw new InvalidArgumentError(
@@ -403,7 +445,13 @@ export class PatchDataset {
       throw new InvalidArgumentError(fn, 'options.backgroundRatio', 'a number >= 0 (or Infinity)', ratio);
     }
     this.grid = sampler.grid({ height: images.shape[1], width: images.shape[2] });
-    this.labels = objects.map((objs) => sampler.label(this.grid, objs, o));
+    const labelOptions: LabelOptions = {
+      numClasses: o.numClasses,
+      minPatchOverlap: o.minPatchOverlap,
+      minObjectOverlap: o.minObjectOverlap,
+      multiObject: o.multiObject,
+    };
+    this.labels = objects.map((objs) => sampler.label(this.grid, objs, labelOptions));
     this.images = images;
     this.o = {
       numClasses: o.numClasses,

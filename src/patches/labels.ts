@@ -14,7 +14,14 @@
  *
  * @module
  */
-import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { PixelBox } from '../core/types.js';
@@ -123,6 +130,15 @@ export interface PatchLabels {
   readonly dropped: number;
 }
 
+/** The known keys of {@link LabelOptions}. */
+const LABEL_OPTION_KEYS = knownKeys<LabelOptions>({
+  numClasses: true,
+  minPatchOverlap: true,
+  minObjectOverlap: true,
+  multiObject: true,
+  imageSize: true,
+});
+
 /**
  * Labels patches against the objects of one image with Oquab et al.'s rule (Sec. 3.3):
  * P is a positive for the class of B when `|P ∩ B| >= minPatchOverlap |P|` and `|P ∩ B| >= minObjectOverlap |B|`.
@@ -144,6 +160,7 @@ export function labelPatches(
 ): PatchLabels {
   const fn = 'labelPatches';
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, LABEL_OPTION_KEYS);
   checkInteger(fn, 'options.numClasses', o.numClasses, 1);
   const tp = o.minPatchOverlap ?? 0.2;
   const tb = o.minObjectOverlap ?? 0.6;
@@ -309,6 +326,13 @@ export interface PatchSelection {
   readonly dropped: number;
 }
 
+/** The known keys of {@link SelectOptions}. */
+const SELECT_OPTION_KEYS = knownKeys<SelectOptions>({
+  backgroundRatio: true,
+  minBackground: true,
+  seed: true,
+});
+
 /**
  * Chooses the training patches of a data set: every positive patch, no dropped patch, and a uniform random sample
  * (seeded) of the background patches, `round(backgroundRatio * positives)` of them (at least `minBackground`, at
@@ -327,6 +351,7 @@ export function selectTrainingPatches(
 ): PatchSelection {
   const fn = 'selectTrainingPatches';
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, SELECT_OPTION_KEYS);
   const ratio = o.backgroundRatio ?? 1;
   const minBg = o.minBackground ?? 0;
   const seed = o.seed ?? 0;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkInteger, checkOptions, checkPositive } from '../core/checks.js';
+import { checkInteger, checkOptionKeys, checkOptions, checkPositive, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { BACKGROUND, DROPPED, type LabelledBox, type PatchLabels } from './labels.js';
 import type { PatchGrid } from './sampler.js';
@@ -50,6 +50,16 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** The known keys of {@link PatchGridSvgOptions}. */
+const PATCH_GRID_SVG_OPTION_KEYS = knownKeys<PatchGridSvgOptions>({
+  scales: true,
+  imageHref: true,
+  objects: true,
+  labels: true,
+  positivesOnly: true,
+  zoom: true,
+});
+
 /**
  * Draws a {@link PatchGrid} as SVG: each patch as a thin square (background patches grey, positives in the colour
  * of their class, dropped patches dashed red), object boxes as thick outlines with their class.
@@ -67,6 +77,7 @@ export function patchGridSvg(grid: PatchGrid, options?: PatchGridSvgOptions): st
     throw new InvalidArgumentError(fn, 'grid', 'a PatchGrid from PatchSampler.grid()', grid);
   }
   const o = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', o, PATCH_GRID_SVG_OPTION_KEYS);
   const zoom = o.zoom ?? 3;
   checkPositive(fn, 'options.zoom', zoom);
   const scales = o.scales ?? grid.scales.map((_, i) => i);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkNonEmptyArray, checkOptions } from '../core/checks.js';
+import { checkNonEmptyArray, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { escapeXml, formatNumber, niceTicks, PALETTE } from './svg.js';
 
@@ -158,6 +158,22 @@ function range(values: number[], lo?: number, hi?: number): [number, number] {
   return [min, max];
 }
 
+/** The known keys of {@link LineChartOptions}. */
+const LINE_CHART_OPTION_KEYS = knownKeys<LineChartOptions>({
+  series: true,
+  xMin: true,
+  xMax: true,
+  xTicks: true,
+  markers: true,
+  title: true,
+  xLabel: true,
+  yLabel: true,
+  width: true,
+  height: true,
+  yMin: true,
+  yMax: true,
+});
+
 /**
  * A line chart of several series with optional error bars, a legend, axis labels and a title, as an SVG string.
  *
@@ -176,6 +192,7 @@ function range(values: number[], lo?: number, hi?: number): [number, number] {
 export function lineChart(options: LineChartOptions): string {
   const fn = 'lineChart';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, LINE_CHART_OPTION_KEYS);
   checkNonEmptyArray(fn, 'options.series', opts.series);
   opts.series.forEach((s, i) => {
     if (!Array.isArray(s.x) || !Array.isArray(s.y) || s.x.length !== s.y.length) {
@@ -249,6 +266,19 @@ export interface BarChartOptions extends ChartFrame {
   series: readonly BarSeries[];
 }
 
+/** The known keys of {@link BarChartOptions}. */
+const BAR_CHART_OPTION_KEYS = knownKeys<BarChartOptions>({
+  categories: true,
+  series: true,
+  title: true,
+  xLabel: true,
+  yLabel: true,
+  width: true,
+  height: true,
+  yMin: true,
+  yMax: true,
+});
+
 /**
  * A grouped bar chart (categories along x, one bar per series), with optional error bars, as an SVG string.
  * The y axis starts at 0 unless `yMin` says otherwise.
@@ -265,6 +295,7 @@ export interface BarChartOptions extends ChartFrame {
 export function barChart(options: BarChartOptions): string {
   const fn = 'barChart';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, BAR_CHART_OPTION_KEYS);
   checkNonEmptyArray(fn, 'options.categories', opts.categories);
   checkNonEmptyArray(fn, 'options.series', opts.series);
   const nc = opts.categories.length;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkNonEmptyArray, checkOptions } from '../core/checks.js';
+import { checkNonEmptyArray, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type ColormapName, colormap, escapeXml, formatNumber, rgbHex } from './svg.js';
 
@@ -68,6 +68,20 @@ export interface HeatMapOptions {
   showValues?: boolean;
 }
 
+/** The known keys of {@link HeatMapOptions}. */
+const HEAT_MAP_OPTION_KEYS = knownKeys<HeatMapOptions>({
+  values: true,
+  rowLabels: true,
+  colLabels: true,
+  title: true,
+  cellSize: true,
+  min: true,
+  max: true,
+  colormap: true,
+  blocks: true,
+  showValues: true,
+});
+
 /**
  * A heat map of a matrix as an SVG string, with row/column labels, a colour bar and optional outlined blocks.
  *
@@ -83,6 +97,7 @@ export interface HeatMapOptions {
 export function heatMap(options: HeatMapOptions): string {
   const fn = 'heatMap';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, HEAT_MAP_OPTION_KEYS);
   checkNonEmptyArray(fn, 'options.values', opts.values);
   const rows = opts.values.length;
   const cols = opts.values[0]?.length ?? 0;

@@ -6,7 +6,15 @@
  * @module
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { checkInteger, checkNonEmptyArray, checkOneOf, checkOptions, checkTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkNonEmptyArray,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type ColormapName, colormap, escapeXml } from './svg.js';
 
@@ -92,6 +100,16 @@ export interface ImageGridOptions {
   background?: [number, number, number, number];
 }
 
+/** The known keys of {@link ImageGridOptions}. */
+const IMAGE_GRID_OPTION_KEYS = knownKeys<ImageGridOptions>({
+  cols: true,
+  pad: true,
+  normalize: true,
+  scale: true,
+  colormap: true,
+  background: true,
+});
+
 /**
  * Lays out a set of small images as one RGBA grid (row-major tile order), with padding, per-tile or global
  * normalisation, integer upscaling and an optional colour map for single-channel tiles.
@@ -123,6 +141,7 @@ export function toRgbaGrid(tiles: TileSet, options: ImageGridOptions = {}): Imag
     );
   }
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, IMAGE_GRID_OPTION_KEYS);
   const cols = opts.cols ?? Math.ceil(Math.sqrt(count));
   checkInteger(fn, 'options.cols', cols, 1);
   const pad = opts.pad ?? 2;

@@ -13,7 +13,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../index.js';
-import { checkInteger, checkOneOf, checkOptions, escapeXml } from '../internal.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  escapeXml,
+  knownKeys,
+} from '../internal.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
 import { sections as registry } from './sections/index.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
@@ -152,6 +159,20 @@ function errorText(e: unknown): string {
     : String(e);
 }
 
+/** The known keys of {@link RunReportOptions}. */
+const RUN_REPORT_OPTION_KEYS = knownKeys<RunReportOptions>({
+  mode: true,
+  seed: true,
+  only: true,
+  out: true,
+  cacheDir: true,
+  rerender: true,
+  fresh: true,
+  sections: true,
+  progress: true,
+  command: true,
+});
+
 /**
  * Runs the report: each selected section's `run` (or its cached result), then its `render`, into one HTML file.
  * A failing section does not stop the others: its error is shown in its place and its outcome is `'failed'`.
@@ -167,6 +188,7 @@ function errorText(e: unknown): string {
 export async function runReport(options: RunReportOptions = {}): Promise<ReportRun> {
   const fn = 'runReport';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, RUN_REPORT_OPTION_KEYS);
   const mode = opts.mode ?? 'quick';
   checkOneOf(fn, 'options.mode', mode, ['quick', 'full'] as const);
   const seed = opts.seed ?? 0;

@@ -11,10 +11,12 @@ import { evaluateClassifier } from '../classify/evaluate.js';
 import {
   checkInteger,
   checkNonEmptyArray,
+  checkOptionKeys,
   checkOptions,
   checkPositive,
   checkTensor,
   isTensor,
+  knownKeys,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -149,6 +151,20 @@ function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
+/** The known keys of {@link TransferExperimentOptions}. */
+const TRANSFER_EXPERIMENT_OPTION_KEYS = knownKeys<TransferExperimentOptions>({
+  modelFactory: true,
+  training: true,
+  fineTuneCopiedLearningRate: true,
+  ns: true,
+  seeds: true,
+  kinds: true,
+  batchNorm: true,
+  resume: true,
+  onRun: true,
+  onProgress: true,
+});
+
 /**
  * Runs baseA, baseB and, for every n and seed, AnB, BnB, AnB+ and BnB+, and returns the accuracies. Summarise
  * with {@link summarizeTransfer}.
@@ -217,6 +233,7 @@ export class TransferExperiment {
       throw new InvalidArgumentError(FN, 'data.classesB', 'classes disjoint from classesA', overlap);
     }
     const opts = checkOptions(FN, 'options', options);
+    checkOptionKeys(FN, 'options', opts, TRANSFER_EXPERIMENT_OPTION_KEYS);
     if (typeof opts.modelFactory !== 'function') {
       throw new InvalidArgumentError(
         FN,

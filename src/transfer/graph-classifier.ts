@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 import type { Classifier } from '../core/types.js';
 import { FeatureExtractor } from '../features/extractor.js';
@@ -116,6 +116,16 @@ export class GraphModelClassifier implements Classifier {
   }
 }
 
+/** The known keys of {@link GraphModelClassifierOptions}. */
+const GRAPH_MODEL_CLASSIFIER_OPTION_KEYS = knownKeys<GraphModelClassifierOptions>({
+  tap: true,
+  numClasses: true,
+  pool: true,
+  hidden: true,
+  seed: true,
+  preprocess: true,
+});
+
 /**
  * Builds frozen GraphModel features + a new trainable head in one call: what `LayerTransfer` does for a LayersModel,
  * for a GraphModel (which has no layers to copy; `new LayerTransfer(graphModel)` throws a
@@ -143,6 +153,7 @@ export function graphModelClassifier(
     );
   }
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, GRAPH_MODEL_CLASSIFIER_OPTION_KEYS);
   if (typeof opts.tap !== 'string' || opts.tap.length === 0) {
     throw new InvalidArgumentError(fn, 'options.tap', 'a node name of the graph', opts.tap);
   }

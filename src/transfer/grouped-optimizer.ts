@@ -7,7 +7,15 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNonEmptyArray, checkOneOf, checkOptions, checkPositive, isTensor } from '../core/checks.js';
+import {
+  checkNonEmptyArray,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  isTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { describeValue } from '../core/describe.js';
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 
@@ -87,6 +95,9 @@ function freeTapeSaves(): void {
   for (const node of state.activeTape) if (Array.isArray(node.saved)) tf.dispose(node.saved);
 }
 
+/** The known keys of {@link GroupedOptimizerOptions}. */
+const GROUPED_OPTIMIZER_OPTION_KEYS = knownKeys<GroupedOptimizerOptions>({ optimizer: true, momentum: true });
+
 /**
  * Steps several groups of variables, each with its own optimizer and learning rate, from one gradient computation.
  *
@@ -118,6 +129,7 @@ export class GroupedOptimizer {
     const fn = 'GroupedOptimizer';
     checkNonEmptyArray(fn, 'groups', groups);
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, GROUPED_OPTIMIZER_OPTION_KEYS);
     const kind = opts.optimizer ?? 'adam';
     checkOneOf(fn, 'options.optimizer', kind, OPTIMIZER_KINDS);
     const momentum = opts.momentum ?? 0.9;

@@ -19,6 +19,7 @@ import {
   checkOptionKeys,
   checkOptions,
   checkPositive,
+  knownKeys,
 } from '../core/checks.js';
 import {
   DisposedError,
@@ -208,6 +209,21 @@ function restoreInitializers(base: tfl.layers.Layer, target: tfl.layers.Layer): 
     if (key.endsWith('Initializer') && b[key] !== undefined) t[key] = b[key];
   }
 }
+
+/** The known keys of {@link FineTuneOptions}. */
+const FINE_TUNE_OPTION_KEYS = knownKeys<FineTuneOptions>({
+  copiedLearningRate: true,
+  onProgress: true,
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  optimizer: true,
+  seed: true,
+  outputKind: true,
+  onEpochEnd: true,
+  transformBatch: true,
+  readEvery: true,
+});
 
 /**
  * A target model built from a base model: the first n stages copied (new variables holding the base's values), the
@@ -491,12 +507,14 @@ export class LayerTransfer {
   async fineTune(data: LabeledData, options?: FineTuneOptions): Promise<GroupTrainHistory> {
     this.check('fineTune');
     const opts = checkOptions('LayerTransfer.fineTune', 'options', options);
+    checkOptionKeys('LayerTransfer.fineTune', 'options', opts, FINE_TUNE_OPTION_KEYS);
     const lr = opts.learningRate ?? 1e-3;
     checkPositive('LayerTransfer.fineTune', 'options.learningRate', lr);
     const copiedLr = opts.copiedLearningRate ?? lr;
     checkPositive('LayerTransfer.fineTune', 'options.copiedLearningRate', copiedLr);
+    const { copiedLearningRate: _copied, ...training } = opts;
     return trainWithGroups(this.model, data, {
-      ...opts,
+      ...training,
       groups: this.parameterGroups({ copied: copiedLr, new: lr }),
     });
   }

@@ -7,7 +7,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptions, checkPositive, checkTensor } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  checkTensor,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
 import { runTrainingLoop } from '../core/train-loop.js';
@@ -149,6 +157,21 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable).filter((v) => v.trainable);
 }
 
+/** The known keys of {@link GroupTrainOptions}. */
+const GROUP_TRAIN_OPTION_KEYS = knownKeys<GroupTrainOptions>({
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  optimizer: true,
+  seed: true,
+  outputKind: true,
+  groups: true,
+  onProgress: true,
+  onEpochEnd: true,
+  transformBatch: true,
+  readEvery: true,
+});
+
 /**
  * Trains a classifier with cross-entropy on integer labels: seeded shuffling, one optimizer per parameter group
  * (see {@link GroupedOptimizer}), forward passes in training mode (dropout on; BatchNormalization as its policy says).
@@ -168,6 +191,7 @@ export async function trainWithGroups(
 ): Promise<GroupTrainHistory> {
   const fn = 'trainWithGroups';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, GROUP_TRAIN_OPTION_KEYS);
   const epochs = opts.epochs ?? 1;
   checkInteger(fn, 'options.epochs', epochs, 1);
   const batchSize = opts.batchSize ?? 32;

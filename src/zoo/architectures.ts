@@ -12,7 +12,7 @@
  * @module
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInRange, checkInteger, checkOptions } from '../core/checks.js';
+import { checkInRange, checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
@@ -53,6 +53,16 @@ export interface ArchitectureOptions {
 
 type Sym = tfl.SymbolicTensor;
 
+/** The known keys of {@link ArchitectureOptions}. */
+const ARCHITECTURE_OPTION_KEYS = knownKeys<ArchitectureOptions>({
+  inputShape: true,
+  numClasses: true,
+  width: true,
+  depth: true,
+  seed: true,
+  name: true,
+});
+
 /** The builders' shared machinery: seeded initialisers, width rounding, named layer helpers. */
 class Builder {
   readonly inputShape: [number, number, number];
@@ -64,6 +74,7 @@ class Builder {
 
   constructor(fn: string, options: ArchitectureOptions | undefined, defaultName: string) {
     const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, ARCHITECTURE_OPTION_KEYS);
     const inputShape = opts.inputShape ?? [224, 224, 3];
     if (!Array.isArray(inputShape) || inputShape.length !== 3) {
       throw new InvalidArgumentError(fn, 'options.inputShape', '[height, width, channels]', inputShape);

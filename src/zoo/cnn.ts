@@ -5,7 +5,14 @@
  * @module
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInRange, checkInteger, checkNonEmptyArray, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkNonEmptyArray,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
@@ -58,6 +65,19 @@ export interface ZeilerFergusCnnOptions {
   name?: string;
 }
 
+/** The known keys of {@link ZeilerFergusCnnOptions}. */
+const ZEILER_FERGUS_CNN_OPTION_KEYS = knownKeys<ZeilerFergusCnnOptions>({
+  inputShape: true,
+  numClasses: true,
+  filters: true,
+  kernelSizes: true,
+  firstStride: true,
+  hidden: true,
+  dropout: true,
+  seed: true,
+  name: true,
+});
+
 /**
  * Builds a Zeiler-Fergus-style CNN as a tfjs-layers `Sequential` model with named layers:
  * `conv1` (ReLU) -> `pool1` (2x2 max) -> `conv2` (ReLU) -> `pool2` -> ... -> `flatten` -> `fc1` (ReLU)
@@ -76,6 +96,7 @@ export interface ZeilerFergusCnnOptions {
 export function zeilerFergusCnn(options: ZeilerFergusCnnOptions = {}): tfl.Sequential {
   const fn = 'zeilerFergusCnn';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, ZEILER_FERGUS_CNN_OPTION_KEYS);
   const inputShape = opts.inputShape ?? [28, 28, 1];
   if (!Array.isArray(inputShape) || inputShape.length !== 3) {
     throw new InvalidArgumentError(fn, 'options.inputShape', '[height, width, channels]', inputShape);

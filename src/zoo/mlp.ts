@@ -5,7 +5,14 @@
  * @module
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInRange, checkInteger, checkOneOf, checkOptions } from '../core/checks.js';
+import {
+  checkInRange,
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 
@@ -77,6 +84,18 @@ export interface HintonMlpOptions {
   name?: string;
 }
 
+/** The known keys of {@link HintonMlpOptions}. */
+const HINTON_MLP_OPTION_KEYS = knownKeys<HintonMlpOptions>({
+  preset: true,
+  hidden: true,
+  dropout: true,
+  inputDropout: true,
+  inputShape: true,
+  numClasses: true,
+  seed: true,
+  name: true,
+});
+
 /**
  * Builds one of Hinton et al.'s MLPs as a tfjs-layers `Sequential` model with named layers:
  * [`flatten`] -> [`input_drop`] -> `fc1` (ReLU) -> [`drop1`] -> `fc2` (ReLU) -> [`drop2`] -> `logits` (linear).
@@ -96,6 +115,7 @@ export interface HintonMlpOptions {
 export function hintonMlp(options: HintonMlpOptions = {}): tfl.Sequential {
   const fn = 'hintonMlp';
   const opts = checkOptions(fn, 'options', options);
+  checkOptionKeys(fn, 'options', opts, HINTON_MLP_OPTION_KEYS);
   const preset = opts.preset ?? 'student';
   checkOneOf(fn, 'options.preset', preset, ['teacher', 'student', 'small'] as const);
   const base = HINTON_PRESETS[preset];
