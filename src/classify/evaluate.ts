@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, checkTensor } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
@@ -124,9 +125,23 @@ export function scoreLogits(
   };
 }
 
-/** The model's input shape and class count when it is a tfjs-layers model (checked before anything runs). */
+/** The model's class count when it is a tfjs-layers model (checked before anything runs). */
 function layersModelShapes(fn: string, model: PredictModel, x: tf.Tensor): number | undefined {
-  if (!isLayersModel(model)) return undefined;
+  return isLayersModel(model) ? classifierClasses(fn, 'data.x', model, x) : undefined;
+}
+
+/**
+ * Checks that a tfjs-layers model is a classifier (one input, one `[batch, classes]` output) whose input shape
+ * matches `x`, and returns its class count. Typed errors name `argument` for a wrong `x`.
+ *
+ * @internal
+ */
+export function classifierClasses(
+  fn: string,
+  argument: string,
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+): number {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new InvalidArgumentError(fn, 'model', 'a model with one input and one output', model.name);
   }
@@ -139,7 +154,7 @@ function layersModelShapes(fn: string, model: PredictModel, x: tf.Tensor): numbe
       .join(', ');
     throw new ShapeMismatchError(
       fn,
-      'data.x',
+      argument,
       `inputs of shape [*, ${want}] (the model's input shape)`,
       x.shape,
     );

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { classifierClasses } from '../classify/evaluate.js';
 import {
   checkInteger,
   checkOneOf,
@@ -113,32 +114,7 @@ export async function checkClassificationData(
   }
   const { x, labels: rawLabels } = data as LabeledData;
   checkTensor(fn, `${argument}.x`, x);
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new InvalidArgumentError(fn, 'model', 'a model with one input and one output', model.name);
-  }
-  const inShape = model.inputs[0].shape;
-  const ok = x.rank === inShape.length && inShape.every((d, i) => i === 0 || d === null || d === x.shape[i]);
-  if (!ok) {
-    throw new ShapeMismatchError(
-      fn,
-      `${argument}.x`,
-      `inputs of shape [*, ${inShape
-        .slice(1)
-        .map((d) => d ?? '*')
-        .join(', ')}] (the model's input shape)`,
-      x.shape,
-    );
-  }
-  const outShape = model.outputs[0].shape;
-  if (outShape.length !== 2 || outShape[1] === null) {
-    throw new InvalidArgumentError(
-      fn,
-      'model',
-      'a classifier with output shape [batch, classes]',
-      model.name,
-    );
-  }
-  const numClasses = outShape[1];
+  const numClasses = classifierClasses(fn, `${argument}.x`, model, x);
   const labels = await readLabels(fn, `${argument}.labels`, rawLabels, { count: x.shape[0], numClasses });
   return { labels, numClasses };
 }
