@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   applyBiasShift,
-  barChart,
   Distiller,
   type Evaluation,
   evaluateClassifier,
@@ -20,6 +19,7 @@ import {
   stratifiedSplit,
   type TeacherOutputs,
 } from '../../index.js';
+import { barChart } from '../../internal.js';
 import { claimsTable, figure, meanSd, note, paragraph, pct, table } from '../html.js';
 import { sharedMnist } from '../shared.js';
 import type { ReportContext, ReportMode, ReportSection } from '../types.js';
