@@ -7,61 +7,38 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchesOf, isBatchSource } from '../core/batches.js';
 import {
   checkInteger,
-  checkOneOf,
   checkOptionKeys,
   checkOptions,
   checkPositive,
   isTensor,
   knownKeys,
 } from '../core/checks.js';
-import {
-  DisposedError,
-  InvalidArgumentError,
-  ShapeMismatchError,
-  UnsupportedLayerError,
-} from '../core/errors.js';
-import { listGraphTaps, resolveGraphTap } from '../model/graph-model.js';
-import {
-  type ContainerLike,
-  type GraphModelLike,
-  isContainer,
-  isGraphModel,
-  type SymbolicTensor,
-} from '../model/kinds.js';
+import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
+import { listGraphTaps } from '../model/graph-model.js';
+import { type ContainerLike, type GraphModelLike, isContainer, isGraphModel } from '../model/kinds.js';
 import { evaluateTaps } from '../model/symbolic.js';
-import {
-  checkImageBatch,
-  combineViews,
-  elems,
-  joinChunks,
-  poolDim,
-  type TapConfig,
-} from './extractor-batch.js';
+import { checkImageBatch, combineViews, joinChunks, type TapConfig } from './extractor-batch.js';
 import type {
   ExtractAllOptions,
   ExtractorTap,
   FeatureExtractorOptions,
   ImageSource,
-  TapOptions,
-  TapSpec,
 } from './extractor-options.js';
+import { featureDim, planExtractor } from './extractor-plan.js';
 import { FeatureMatrix } from './matrix.js';
-import { NORM_MODES, normalizeFeatures, POOL_MODES, poolFeatures, Standardizer } from './normalize.js';
-import { listTaps, type ResolvedTap, resolveTap, type TapInfo, type TapRef } from './taps.js';
+import { normalizeFeatures, poolFeatures, Standardizer } from './normalize.js';
+import { listTaps, type ResolvedTap, type TapInfo } from './taps.js';
 import {
   type AugmentOptions,
   augmentedViews,
-  checkPreprocessing,
   fitToSize,
   type Preprocessing,
   preprocessImages,
-  RESIZE_MODES,
   type ResizeMode,
-  resolveAugment,
   viewSpecs,
 } from './views.js';
 
@@ -102,195 +79,19 @@ export class FeatureExtractor {
   private disposed = false;
 
   constructor(model: tfl.LayersModel | GraphModelLike, options: FeatureExtractorOptions) {
-    const o = checkOptions(FN, 'options', options);
-    checkOptionKeys(FN, 'options', o, [
-      'taps',
-      'pool',
-      'normalize',
-      'powerAlpha',
-      'inputSize',
-      'resize',
-      'preprocess',
-      'augment',
-    ] satisfies (keyof FeatureExtractorOptions)[]);
-    const graph = isGraphModel(model);
-    if (!graph && !isContainer(model)) {
-      throw new InvalidArgumentError(
-        FN,
-        'model',
-        'a tfjs-layers LayersModel/Sequential or a tf.GraphModel',
-        model,
-      );
-    }
-    const specs: TapSpec[] = Array.isArray(o.taps)
-      ? [...o.taps]
-      : o.taps === undefined
-        ? []
-        : [o.taps as TapSpec];
-    if (specs.length === 0) {
-      throw new InvalidArgumentError(
-        FN,
-        'options.taps',
-        'at least one tap (see FeatureExtractor.listTaps(model))',
-        o.taps,
-      );
-    }
-    const pool = o.pool ?? 'flatten';
-    const normalize = o.normalize ?? 'none';
-    const powerAlpha = o.powerAlpha ?? 0.5;
-    checkOneOf(FN, 'options.pool', pool, POOL_MODES);
-    checkOneOf(FN, 'options.normalize', normalize, NORM_MODES);
-    checkPositive(FN, 'options.powerAlpha', powerAlpha);
-    this.resize = o.resize ?? 'stretch';
-    checkOneOf(FN, 'options.resize', this.resize, RESIZE_MODES);
-    this.augment =
-      o.augment === undefined || o.augment === false
-        ? undefined
-        : resolveAugment(FN, 'options.augment', o.augment);
-
-    const inputs = graph ? (model as GraphModelLike).inputs : (model as ContainerLike).inputs;
-    if (inputs.length !== 1) {
-      throw new UnsupportedLayerError(
-        FN,
-        'inputs',
-        `${inputs.length} inputs`,
-        'Only single-input models can be tapped.',
-      );
-    }
-    this.inputShape = [...((inputs[0].shape as (number | null)[] | undefined) ?? [])].map((d) =>
-      d === -1 ? null : d,
-    );
-    if (o.inputSize !== undefined) {
-      if (!Array.isArray(o.inputSize) || o.inputSize.length !== 2) {
-        throw new InvalidArgumentError(FN, 'options.inputSize', 'a [height, width] pair', o.inputSize);
-      }
-      checkInteger(FN, 'options.inputSize[0]', o.inputSize[0], 1);
-      checkInteger(FN, 'options.inputSize[1]', o.inputSize[1], 1);
-      const [fh, fw] = [this.inputShape[1], this.inputShape[2]];
-      if (
-        this.inputShape.length === 4 &&
-        ((typeof fh === 'number' && fh !== o.inputSize[0]) ||
-          (typeof fw === 'number' && fw !== o.inputSize[1]))
-      ) {
-        // a model built for a fixed size takes no other: the tapped activations would not exist
-        throw new ShapeMismatchError(
-          FN,
-          'options.inputSize',
-          `the model's input size [${fh ?? '*'}, ${fw ?? '*'}] (it was built for that size)`,
-          [o.inputSize[0], o.inputSize[1]],
-        );
-      }
-      this.size = [o.inputSize[0], o.inputSize[1]];
-    } else if (this.inputShape.length === 4 && this.inputShape[1] !== null && this.inputShape[2] !== null) {
-      this.size = [this.inputShape[1] as number, this.inputShape[2] as number];
-    }
-    const channels = this.inputShape.length === 4 ? (this.inputShape[3] ?? undefined) : undefined;
-    this.preprocess = checkPreprocessing(FN, 'options.preprocess', o.preprocess, channels);
-
-    // Resolve every tap before building anything.
-    const resolved: { ref: TapInfo; steps?: ResolvedTap['steps']; opts: TapOptions }[] = specs.map(
-      (spec, i) => {
-        const arg = `options.taps[${i}]`;
-        const opts: TapOptions =
-          typeof spec === 'object' &&
-          spec !== null &&
-          'layer' in (spec as object) &&
-          typeof (spec as TapOptions).layer !== 'undefined' &&
-          typeof (spec as Partial<tfl.layers.Layer>).getClassName !== 'function'
-            ? (spec as TapOptions)
-            : { layer: spec as TapRef };
-        if (opts.pool !== undefined) checkOneOf(FN, `${arg}.pool`, opts.pool, POOL_MODES);
-        if (opts.normalize !== undefined) checkOneOf(FN, `${arg}.normalize`, opts.normalize, NORM_MODES);
-        if (opts.powerAlpha !== undefined) checkPositive(FN, `${arg}.powerAlpha`, opts.powerAlpha);
-        if (opts.standardizer !== undefined && !(opts.standardizer instanceof Standardizer)) {
-          throw new InvalidArgumentError(FN, `${arg}.standardizer`, 'a Standardizer', opts.standardizer);
-        }
-        if (graph)
-          return { ref: resolveGraphTap(model as GraphModelLike, opts.layer, FN, `${arg}.layer`), opts };
-        const r = resolveTap(
-          model as ContainerLike,
-          opts.layer,
-          FN,
-          spec === opts.layer ? arg : `${arg}.layer`,
-        );
-        return { ref: r.info, steps: r.steps, opts };
-      },
-    );
-
-    this.model = model;
-    const uniqueIds = new Map<string, number>();
-    const nodeIds = new Map<object, number>();
-    const idOf = (o: object): number => {
-      if (!nodeIds.has(o)) nodeIds.set(o, nodeIds.size);
-      return nodeIds.get(o) as number;
-    };
-    const keyOf = (r: (typeof resolved)[number]): string =>
-      graph
-        ? r.ref.name
-        : (r.steps ?? [])
-            .map((st) => (st.kind === 'read' ? `t${st.tensor.id}` : `n${idOf(st.node)}`))
-            .join('/');
-    this.configs = resolved.map((r) => {
-      const key = keyOf(r);
-      if (!uniqueIds.has(key)) uniqueIds.set(key, uniqueIds.size);
-      const cfg: TapConfig = {
-        name: r.ref.name,
-        className: r.ref.className,
-        outputShape: [...r.ref.outputShape],
-        pool: r.opts.pool ?? pool,
-        normalize: r.opts.normalize ?? normalize,
-        powerAlpha: r.opts.powerAlpha ?? powerAlpha,
-        standardizer: r.opts.standardizer,
-        output: uniqueIds.get(key) as number,
-      };
-      const d = this.featureDim(cfg);
-      if (cfg.standardizer !== undefined && d !== null && cfg.standardizer.dim !== d) {
-        throw new ShapeMismatchError(
-          FN,
-          `options.taps[${resolved.indexOf(r)}].standardizer`,
-          `a Standardizer of dimension ${d}`,
-          [cfg.standardizer.dim],
-        );
-      }
-      return cfg;
-    });
-    const firstOf = [...uniqueIds.values()].map(
-      (u) => resolved[this.configs.findIndex((c) => c.output === u)],
-    );
-
-    if (graph) {
-      this.graphNodes = firstOf.map((r) => r.ref.name);
-      this.tapModel = undefined;
-      this.tapOutputNames = [];
-      this.eagerPaths = undefined;
-      this.activationElems = elems(this.inputShape.length > 0 ? this.inputShape : [null, 1]) * 4;
-    } else {
-      const container = model as ContainerLike;
-      this.graphNodes = undefined;
-      const paths = firstOf.map((r) => r.steps as ResolvedTap['steps']);
-      if (paths.every((p) => p.length === 1 && p[0].kind === 'read')) {
-        // Every tap is a tensor of the top graph: one tfl.model over the tapped symbolic tensors.
-        const outs = paths.map((p) => (p[0] as { tensor: SymbolicTensor }).tensor);
-        this.tapModel = tfl.model({ inputs: container.inputs, outputs: outs });
-        this.tapOutputNames = this.tapModel.outputs.map((t) => t.name);
-        this.eagerPaths = undefined;
-      } else {
-        this.tapModel = undefined;
-        this.tapOutputNames = [];
-        this.eagerPaths = paths;
-      }
-      // tfjs frees each activation once its consumers ran: a pass holds about the input, a few of the largest
-      // activations at once, and the tapped outputs (kept until the end).
-      let largest = 0;
-      for (const t of listTaps(container))
-        if (t.outputShape.length > 0) largest = Math.max(largest, elems(t.outputShape));
-      const tapped = this.configs.reduce(
-        (a, c) => a + (c.outputShape.length > 0 ? elems(c.outputShape) : 0),
-        0,
-      );
-      const total = elems(this.inputShape) + 3 * largest + tapped;
-      this.activationElems = total;
-    }
+    const plan = planExtractor(model, options);
+    this.model = plan.model;
+    this.configs = plan.configs;
+    this.tapModel = plan.tapModel;
+    this.tapOutputNames = plan.tapOutputNames;
+    this.eagerPaths = plan.eagerPaths;
+    this.graphNodes = plan.graphNodes;
+    this.inputShape = plan.inputShape;
+    this.size = plan.size;
+    this.resize = plan.resize;
+    this.preprocess = plan.preprocess;
+    this.augment = plan.augment;
+    this.activationElems = plan.activationElems;
   }
 
   /**
@@ -311,8 +112,7 @@ export class FeatureExtractor {
 
   /** Feature dimension of a tap after pooling and view combination (null when the layer's shape is unknown). */
   private featureDim(c: TapConfig): number | null {
-    const d = poolDim(c.outputShape, c.pool);
-    return d !== null && this.augment?.combine === 'concat' ? d * this.viewCount : d;
+    return featureDim(c, this.augment);
   }
 
   /** The resolved taps, in output order, with their feature dimensions. */
