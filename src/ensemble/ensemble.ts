@@ -12,7 +12,7 @@
  */
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   checkInteger,
   checkOneOf,
@@ -24,32 +24,15 @@ import {
 import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import type { PredictModel } from '../core/types.js';
 import { isPredictModel, predict2d } from '../core/types.js';
-import { isLayersModel } from '../model/kinds.js';
-import { type OutputKind, outputKind } from '../model/output-kind.js';
-import { checkEnsembleInput } from './checks.js';
+import type { OutputKind } from '../model/output-kind.js';
+import { checkEnsembleInput, checkSpecialists } from './checks.js';
 import type { ClassClustering } from './clustering.js';
 import { validateClusters } from './clustering.js';
 import { combineKL } from './combine.js';
-import {
-  checkLabelsPerRow,
-  disposeModel,
-  isClustering,
-  resolveCombineOptions,
-  resolveNumClasses,
-  resolveOutputKind,
-} from './internal.js';
-import {
-  checkHandlers,
-  checkManifest,
-  type EnsembleHandlers,
-  type EnsembleManifest,
-  loadArtifacts,
-  MANIFEST_KEY,
-  withManifest,
-} from './persistence.js';
-import { enrichedSample } from './sampling.js';
-import type { SpecialistTrainHistory } from './specialist.js';
+import { disposeModel, resolveCombineOptions, resolveNumClasses, resolveOutputKind } from './internal.js';
+import { type EnsembleHandlers, type EnsembleManifest, loadEnsemble, saveEnsemble } from './persistence.js';
 import { createSpecialist, trainSpecialist } from './specialist.js';
+import { trainSpecialists } from './train.js';
 import type {
   EnsemblePrediction,
   EnsemblePredictOptions,
@@ -118,37 +101,7 @@ export class SpecialistEnsemble {
     if (!Array.isArray(specialists)) {
       throw new InvalidArgumentError(fn, 'specialists', 'an array of specialists', specialists);
     }
-    specialists.forEach((s, m) => {
-      if (typeof s !== 'object' || s === null || !isPredictModel(s.model)) {
-        throw new InvalidArgumentError(
-          fn,
-          `specialists[${m}].model`,
-          'a model with a predict() method',
-          s?.model,
-        );
-      }
-      checkOneOf(fn, `specialists[${m}].outputKind`, s.outputKind, ['probabilities', 'logits'] as const);
-      if (typeof s.dustbinLogitShift !== 'number' || !Number.isFinite(s.dustbinLogitShift)) {
-        throw new InvalidArgumentError(
-          fn,
-          `specialists[${m}].dustbinLogitShift`,
-          'a finite number',
-          s.dustbinLogitShift,
-        );
-      }
-      if (isLayersModel(s.model)) {
-        const shape = s.model.outputs[0].shape;
-        const want = (s.classes?.length ?? 0) + 1;
-        if (shape[shape.length - 1] !== want) {
-          throw new ShapeMismatchError(
-            fn,
-            `specialists[${m}].model`,
-            `a model with ${want} outputs (its ${want - 1} classes + the dustbin)`,
-            shape.map((d: number | null) => d ?? -1),
-          );
-        }
-      }
-    });
+    checkSpecialists(fn, specialists);
     const sets = specialists.length
       ? validateClusters(
           fn,
@@ -198,133 +151,8 @@ export class SpecialistEnsemble {
     labels: ArrayLike<number>,
     options: TrainEnsembleOptions,
   ): Promise<SpecialistEnsemble> {
-    const fn = 'SpecialistEnsemble.train';
-    const opts = checkOptions(fn, 'options', options);
-    checkOptionKeys(
-      fn,
-      'options',
-      opts,
-      knownKeys<TrainEnsembleOptions>({
-        clusters: true,
-        minClusterSize: true,
-        allowOverlap: true,
-        sampling: true,
-        training: true,
-        modelFactory: true,
-        specialistOutput: true,
-        headInit: true,
-        onProgress: true,
-        numClasses: true,
-        generalistOutput: true,
-      }),
-    );
-    if (!isPredictModel(generalist)) {
-      throw new InvalidArgumentError(fn, 'generalist', 'a model with a predict() method', generalist);
-    }
-    if (opts.modelFactory === undefined && !isLayersModel(generalist)) {
-      throw new InvalidArgumentError(
-        fn,
-        'generalist',
-        'a LayersModel (or pass options.modelFactory)',
-        generalist,
-      );
-    }
-    if (opts.modelFactory !== undefined && typeof opts.modelFactory !== 'function') {
-      throw new InvalidArgumentError(fn, 'options.modelFactory', 'a function', opts.modelFactory);
-    }
-    const numClasses = resolveNumClasses(fn, generalist, opts.numClasses);
-    const generalistOutput = resolveOutputKind(fn, generalist, opts.generalistOutput);
-    checkTensor(fn, 'x', x);
-    checkLabelsPerRow(fn, labels, x.shape[0]);
-    const minSize = opts.minClusterSize ?? 2;
-    checkInteger(fn, 'options.minClusterSize', minSize, 1);
-    let clustering: ClassClustering | undefined;
-    let raw: readonly (readonly number[])[];
-    if (isClustering(opts.clusters)) {
-      clustering = opts.clusters;
-      raw = opts.clusters.clusters.filter((c) => c.classes.length >= minSize).map((c) => c.classes);
-      if (raw.length === 0) {
-        throw new InvalidArgumentError(
-          fn,
-          'options.clusters',
-          `a clustering with at least one cluster of >= ${minSize} classes`,
-          `clusters of sizes [${opts.clusters.clusters.map((c) => c.classes.length).join(', ')}]`,
-        );
-      }
-    } else {
-      raw = opts.clusters;
-    }
-    const sets = validateClusters(fn, raw, numClasses, { allowOverlap: opts.allowOverlap ?? true });
-    const specialistOutput = opts.specialistOutput ?? 'probabilities';
-    checkOneOf(fn, 'options.specialistOutput', specialistOutput, ['probabilities', 'logits'] as const);
-    const trainOpts = opts.training ?? {};
-    const epochs = trainOpts.epochs ?? 3;
-    const batchSize = trainOpts.batchSize ?? 64;
-    const samplingSeed = opts.sampling?.seed ?? 0;
-
-    // Draw every sample first (validates labels before any model is built).
-    const samples = sets.map((classes, m) =>
-      enrichedSample(labels, classes, numClasses, { ...opts.sampling, seed: samplingSeed + m }),
-    );
-    const totalBatches = samples.reduce(
-      (s, smp) => s + Math.ceil(smp.indices.length / batchSize) * epochs,
-      0,
-    );
-    let doneBefore = 0;
-    const made: Specialist[] = [];
-    const histories: SpecialistTrainHistory[] = [];
-    try {
-      for (let m = 0; m < sets.length; m++) {
-        const classes = sets[m];
-        const model = opts.modelFactory
-          ? await opts.modelFactory({
-              index: m,
-              classes: [...classes],
-              numOutputs: classes.length + 1,
-              generalist,
-            })
-          : await createSpecialist(generalist as tfl.LayersModel, classes, {
-              headInit: opts.headInit,
-              seed: samplingSeed + m,
-            });
-        // A copy of the generalist outputs what the generalist does; a factory's model what the options say.
-        const kind = opts.modelFactory ? specialistOutput : outputKind(model);
-        made.push({ model, classes, outputKind: kind, dustbinLogitShift: samples[m].dustbinLogitShift });
-        const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(samples[m].indices, 'int32')));
-        const base = doneBefore;
-        try {
-          histories.push(
-            await trainSpecialist(model, xs, samples[m].labels, classes.length + 1, {
-              ...trainOpts,
-              epochs,
-              batchSize,
-              outputKind: kind,
-              onProgress: opts.onProgress
-                ? (e) =>
-                    opts.onProgress?.({
-                      ...e,
-                      phase: 'specialists',
-                      done: base + e.done,
-                      total: totalBatches,
-                    })
-                : undefined,
-            }),
-          );
-        } finally {
-          xs.dispose();
-        }
-        doneBefore += Math.ceil(samples[m].indices.length / batchSize) * epochs;
-      }
-    } catch (e) {
-      for (const s of made) (s.model as tfl.LayersModel).dispose();
-      throw e;
-    }
-    return new SpecialistEnsemble(generalist, made, {
-      numClasses,
-      generalistOutput,
-      clustering,
-      allowOverlap: opts.allowOverlap ?? true,
-    });
+    const trained = await trainSpecialists(generalist, x, labels, options);
+    return new SpecialistEnsemble(generalist, trained.specialists, trained.options);
   }
 
   /**
@@ -523,44 +351,13 @@ export class SpecialistEnsemble {
    */
   async save(handlers: EnsembleHandlers): Promise<EnsembleManifest> {
     this.assertLive('save');
-    const fn = 'SpecialistEnsemble.save';
-    checkHandlers(fn, handlers);
-    if (!isLayersModel(this.generalistModel)) {
-      throw new InvalidArgumentError(
-        fn,
-        'generalist',
-        'a LayersModel (only LayersModels can be saved)',
-        this.generalistModel,
-      );
-    }
-    this.members.forEach((s, m) => {
-      if (!isLayersModel(s.model)) {
-        throw new InvalidArgumentError(
-          fn,
-          `specialists[${m}].model`,
-          'a LayersModel (only LayersModels can be saved)',
-          s.model,
-        );
-      }
-    });
-    const manifest: EnsembleManifest = {
-      format: 'transferkit/specialist-ensemble',
-      version: 1,
+    return saveEnsemble('SpecialistEnsemble.save', handlers, {
+      generalist: this.generalistModel,
+      specialists: this.members,
       numClasses: this.numClasses,
       generalistOutput: this.generalistOutput,
-      specialists: this.members.map((s, m) => ({
-        name: `specialist-${m}`,
-        classes: [...s.classes],
-        outputKind: s.outputKind,
-        dustbinLogitShift: s.dustbinLogitShift,
-      })),
-      ...(this.clustering ? { clustering: this.clustering } : {}),
-    };
-    await this.generalistModel.save(withManifest(fn, handlers('generalist'), manifest));
-    for (let m = 0; m < this.members.length; m++) {
-      await (this.members[m].model as tfl.LayersModel).save(handlers(`specialist-${m}`));
-    }
-    return manifest;
+      clustering: this.clustering,
+    });
   }
 
   /**
@@ -572,37 +369,12 @@ export class SpecialistEnsemble {
    * ```
    */
   static async load(handlers: EnsembleHandlers): Promise<SpecialistEnsemble> {
-    const fn = 'SpecialistEnsemble.load';
-    checkHandlers(fn, handlers);
-    const loaded: tfl.LayersModel[] = [];
-    // the generalist's artifacts first: the manifest is checked before any model is built
-    const generalistArtifacts = await loadArtifacts(fn, "handlers('generalist')", handlers('generalist'));
-    const meta = generalistArtifacts.userDefinedMetadata as Record<string, unknown> | undefined;
-    const manifest = meta?.[MANIFEST_KEY] as EnsembleManifest | undefined;
-    checkManifest(fn, manifest);
+    const parts = await loadEnsemble('SpecialistEnsemble.load', handlers);
     try {
-      const generalist = await tfl.loadLayersModel(tf.io.fromMemory(generalistArtifacts));
-      loaded.push(generalist);
-      const specialists: Specialist[] = [];
-      for (const s of manifest.specialists) {
-        const artifacts = await loadArtifacts(fn, `handlers('${s.name}')`, handlers(s.name));
-        const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-        loaded.push(model);
-        specialists.push({
-          model,
-          classes: s.classes,
-          outputKind: s.outputKind,
-          dustbinLogitShift: s.dustbinLogitShift,
-        });
-      }
-      return new SpecialistEnsemble(generalist, specialists, {
-        numClasses: manifest.numClasses,
-        generalistOutput: manifest.generalistOutput,
-        clustering: manifest.clustering,
-        owns: 'all',
-      });
+      return new SpecialistEnsemble(parts.generalist, parts.specialists, { ...parts.options, owns: 'all' });
     } catch (e) {
-      for (const m of loaded) m.dispose();
+      parts.generalist.dispose();
+      for (const sp of parts.specialists) (sp.model as tfl.LayersModel).dispose();
       throw e;
     }
   }

@@ -1,16 +1,21 @@
 /**
- * Saving and loading a {@link SpecialistEnsemble}: the manifest in the generalist's user-defined metadata, the
- * tf.io handlers per model, an in-memory store, and the checks of what is read back.
+ * Saving and loading a SpecialistEnsemble: the manifest in the generalist's user-defined metadata, the tf.io handlers
+ * per model, an in-memory store, the checks of what is read back, and the save / load of the models themselves
+ * (`SpecialistEnsemble.save` / `load` call {@link saveEnsemble} / {@link loadEnsemble}).
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { checkModelArtifacts } from '../core/artifacts.js';
 import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError, TransferkitError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
+import type { PredictModel } from '../core/types.js';
+import { isLayersModel } from '../model/kinds.js';
 import type { OutputKind } from '../model/output-kind.js';
 import type { ClassClustering } from './clustering.js';
+import type { Specialist, SpecialistEnsembleOptions } from './types.js';
 
 /** The JSON saved with an ensemble (in the generalist's user-defined metadata). */
 export interface EnsembleManifest {
@@ -183,5 +188,117 @@ export function checkHandlers(fn: string, handlers: unknown): asserts handlers i
       'a function (name) => tf.io.IOHandler | URL string',
       handlers,
     );
+  }
+}
+
+/** What an ensemble saves: its models and the facts of its manifest. */
+export interface EnsembleParts {
+  /** The generalist (a LayersModel to be saved). */
+  readonly generalist: PredictModel;
+  /** The specialists, in ensemble order. */
+  readonly specialists: readonly Specialist[];
+  /** The generalist's class count. */
+  readonly numClasses: number;
+  /** What the generalist returns. */
+  readonly generalistOutput: OutputKind;
+  /** The clustering the specialists came from, if known. */
+  readonly clustering: ClassClustering | undefined;
+}
+
+/**
+ * Saves an ensemble's models through `handlers` (`'generalist'`, `'specialist-0'`, ...) with the manifest in the
+ * generalist's user-defined metadata (see `SpecialistEnsemble.save`). Every model is checked to be a LayersModel
+ * before anything is written.
+ */
+export async function saveEnsemble(
+  fn: string,
+  handlers: EnsembleHandlers,
+  parts: EnsembleParts,
+): Promise<EnsembleManifest> {
+  checkHandlers(fn, handlers);
+  if (!isLayersModel(parts.generalist)) {
+    throw new InvalidArgumentError(
+      fn,
+      'generalist',
+      'a LayersModel (only LayersModels can be saved)',
+      parts.generalist,
+    );
+  }
+  parts.specialists.forEach((s, m) => {
+    if (!isLayersModel(s.model)) {
+      throw new InvalidArgumentError(
+        fn,
+        `specialists[${m}].model`,
+        'a LayersModel (only LayersModels can be saved)',
+        s.model,
+      );
+    }
+  });
+  const manifest: EnsembleManifest = {
+    format: 'transferkit/specialist-ensemble',
+    version: 1,
+    numClasses: parts.numClasses,
+    generalistOutput: parts.generalistOutput,
+    specialists: parts.specialists.map((s, m) => ({
+      name: `specialist-${m}`,
+      classes: [...s.classes],
+      outputKind: s.outputKind,
+      dustbinLogitShift: s.dustbinLogitShift,
+    })),
+    ...(parts.clustering ? { clustering: parts.clustering } : {}),
+  };
+  await parts.generalist.save(withManifest(fn, handlers('generalist'), manifest));
+  for (let m = 0; m < parts.specialists.length; m++) {
+    await (parts.specialists[m].model as tfl.LayersModel).save(handlers(`specialist-${m}`));
+  }
+  return manifest;
+}
+
+/** Models and constructor options read back by {@link loadEnsemble}; the caller owns the models. */
+export interface LoadedEnsemble {
+  readonly generalist: tfl.LayersModel;
+  readonly specialists: Specialist[];
+  readonly options: SpecialistEnsembleOptions;
+}
+
+/**
+ * Reads an ensemble saved by {@link saveEnsemble}: the manifest is checked before any model is built, and models
+ * built before a failure are disposed.
+ */
+export async function loadEnsemble(fn: string, handlers: EnsembleHandlers): Promise<LoadedEnsemble> {
+  checkHandlers(fn, handlers);
+  const loaded: tfl.LayersModel[] = [];
+  // the generalist's artifacts first: the manifest is checked before any model is built
+  const generalistArtifacts = await loadArtifacts(fn, "handlers('generalist')", handlers('generalist'));
+  const meta = generalistArtifacts.userDefinedMetadata as Record<string, unknown> | undefined;
+  const manifest = meta?.[MANIFEST_KEY] as EnsembleManifest | undefined;
+  checkManifest(fn, manifest);
+  try {
+    const generalist = await tfl.loadLayersModel(tf.io.fromMemory(generalistArtifacts));
+    loaded.push(generalist);
+    const specialists: Specialist[] = [];
+    for (const s of manifest.specialists) {
+      const artifacts = await loadArtifacts(fn, `handlers('${s.name}')`, handlers(s.name));
+      const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+      loaded.push(model);
+      specialists.push({
+        model,
+        classes: s.classes,
+        outputKind: s.outputKind,
+        dustbinLogitShift: s.dustbinLogitShift,
+      });
+    }
+    return {
+      generalist,
+      specialists,
+      options: {
+        numClasses: manifest.numClasses,
+        generalistOutput: manifest.generalistOutput,
+        clustering: manifest.clustering,
+      },
+    };
+  } catch (e) {
+    for (const m of loaded) m.dispose();
+    throw e;
   }
 }

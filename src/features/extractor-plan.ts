@@ -7,7 +7,14 @@
  * @module
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInteger, checkOneOf, checkOptionKeys, checkOptions, checkPositive } from '../core/checks.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkOptionKeys,
+  checkOptions,
+  checkPositive,
+  knownKeys,
+} from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError, UnsupportedLayerError } from '../core/errors.js';
 import { resolveGraphTap } from '../model/graph-model.js';
 import {
@@ -32,6 +39,15 @@ import {
 } from './views.js';
 
 const FN = 'FeatureExtractor';
+
+/** The known keys of a tap given as {@link TapOptions}. */
+const TAP_KEYS = knownKeys<TapOptions>({
+  layer: true,
+  pool: true,
+  normalize: true,
+  powerAlpha: true,
+  standardizer: true,
+});
 
 /** What a {@link FeatureExtractor} runs: the resolved taps and the forward pass over them. */
 export interface ExtractorPlan {
@@ -172,6 +188,7 @@ export function planExtractor(
         typeof (spec as Partial<tfl.layers.Layer>).getClassName !== 'function'
           ? (spec as TapOptions)
           : { layer: spec as TapRef };
+      if (opts === spec) checkOptionKeys(FN, arg, opts, TAP_KEYS);
       if (opts.pool !== undefined) checkOneOf(FN, `${arg}.pool`, opts.pool, POOL_MODES);
       if (opts.normalize !== undefined) checkOneOf(FN, `${arg}.normalize`, opts.normalize, NORM_MODES);
       if (opts.powerAlpha !== undefined) checkPositive(FN, `${arg}.powerAlpha`, opts.powerAlpha);

@@ -12,7 +12,9 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptionKeys,
   checkOptions,
+  knownKeys,
 } from '../core/checks.js';
 import { cropAndResize } from '../core/crop.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
@@ -114,13 +116,25 @@ export interface ViewSpec {
   readonly flip: boolean;
 }
 
-/** Validates augmentation options and fills defaults. */
+/** The known keys of {@link AugmentOptions}. */
+const AUGMENT_KEYS = knownKeys<AugmentOptions>({
+  crops: true,
+  flip: true,
+  cropFraction: true,
+  combine: true,
+});
+
+/** The known keys of {@link Preprocessing}. */
+const PREPROCESSING_KEYS = knownKeys<Preprocessing>({ scale: true, offset: true, mean: true, std: true });
+
+/** Validates augmentation options (unknown keys rejected, naming `argument.key`) and fills defaults. */
 export function resolveAugment(
   fn: string,
   argument: string,
   opts: AugmentOptions | undefined,
 ): Required<AugmentOptions> {
   const o = checkOptions(fn, argument, opts);
+  checkOptionKeys(fn, argument, o, AUGMENT_KEYS);
   const r: Required<AugmentOptions> = {
     crops: o.crops ?? 'center+corners',
     flip: o.flip ?? true,
@@ -282,7 +296,7 @@ export const augmentedViews = scoped(
   },
 );
 
-/** Validates a {@link Preprocessing} for images with `channels` channels (when known). */
+/** Validates a {@link Preprocessing} for images with `channels` channels (when known); unknown keys are rejected. */
 export function checkPreprocessing(
   fn: string,
   argument: string,
@@ -290,6 +304,7 @@ export function checkPreprocessing(
   channels?: number,
 ): Preprocessing {
   const o = checkOptions(fn, argument, p);
+  checkOptionKeys(fn, argument, o, PREPROCESSING_KEYS);
   if (o.scale !== undefined) checkNumber(fn, `${argument}.scale`, o.scale);
   if (o.offset !== undefined) checkNumber(fn, `${argument}.offset`, o.offset);
   for (const key of ['mean', 'std'] as const) {

@@ -3,9 +3,11 @@
  * names the key and suggests the closest known one, before any tensor is allocated.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
   clusterClasses,
+  FeatureExtractor,
   hintonMlp,
   InvalidArgumentError,
   labelPatches,
@@ -54,6 +56,68 @@ const cases: [name: string, typo: string, right: string, call: () => unknown][] 
     () => new SpecialistEnsemble({ predict: (x: tf.Tensor) => x } as Any, [], { numClases: 2 } as Any),
   ],
 ];
+
+// Nested options objects: the key is named with its full path (`options.augment.crop`).
+const tinyCnn = tfl.sequential({
+  layers: [
+    tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'conv' }),
+    tfl.layers.flatten({ name: 'flat' }),
+    tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out' }),
+  ],
+});
+const xs = tf.zeros([6, 8, 8, 1]);
+const ys = [0, 1, 2, 0, 1, 2];
+const nested: [name: string, typo: string, right: string, call: () => unknown][] = [
+  [
+    'FeatureExtractor',
+    'augment.crop',
+    'crops',
+    () => new FeatureExtractor(tinyCnn, { taps: ['conv'], augment: { crop: 'center' } as Any }),
+  ],
+  [
+    'FeatureExtractor',
+    'preprocess.scal',
+    'scale',
+    () => new FeatureExtractor(tinyCnn, { taps: ['conv'], preprocess: { scal: 2 } as Any }),
+  ],
+  [
+    'FeatureExtractor',
+    'taps[0].pooling',
+    'pool',
+    () => new FeatureExtractor(tinyCnn, { taps: [{ layer: 'conv', pooling: 'avg' } as Any] }),
+  ],
+  [
+    'SpecialistEnsemble.train',
+    'sampling.subsetFracton',
+    'subsetFraction',
+    () =>
+      SpecialistEnsemble.train(tinyCnn, xs, ys, {
+        clusters: [[0, 1]],
+        sampling: { subsetFracton: 0.5 } as Any,
+      }),
+  ],
+  [
+    'SpecialistEnsemble.train',
+    'training.epoch',
+    'epochs',
+    () => SpecialistEnsemble.train(tinyCnn, xs, ys, { clusters: [[0, 1]], training: { epoch: 1 } as Any }),
+  ],
+];
+
+describe('unknown keys of nested options', () => {
+  it.each(nested)(
+    '%s rejects options.%s and suggests `%s`, allocating nothing',
+    async (name, typo, right, call) => {
+      const escaped = typo.replace(/[[\]]/g, '\\$&');
+      await expectThrowsNoLeak(
+        call,
+        InvalidArgumentError,
+        new RegExp(`\`options\\.${escaped}\` passed to \`${name}\``),
+      );
+      await expectThrowsNoLeak(call, InvalidArgumentError, `did you mean \`${right}\`?`);
+    },
+  );
+});
 
 describe('unknown option keys', () => {
   it.each(cases)(
