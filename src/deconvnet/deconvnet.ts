@@ -6,22 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  checkImageBatch,
-  checkInteger,
-  checkOneOf,
-  checkOptionKeys,
-  checkOptions,
-  knownKeys,
-} from '../core/checks.js';
-import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core/index.js';
-import { checkFloatInput } from '../core/input-shape.js';
+import { checkOneOf, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
+import { DisposedError, ShapeMismatchError } from '../core/index.js';
 import { type ContainerLike, type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { ancestors, buildGraph, type GraphNode, type LayerGraph } from '../model/layer-graph.js';
-import { type LayerRef, resolveLayer } from '../model/layers.js';
+import type { LayerRef } from '../model/layers.js';
 import { modelOutputShape } from '../model/output-kind.js';
-import { composeField, globalField, mergeFields, pixelField, type ReceptiveField } from './geometry.js';
-import { GraphProjector } from './graph-projection.js';
+import { globalField, type ReceptiveField } from './geometry.js';
+import { GraphProjector, projectGraphChannels, projectGraphUnits } from './graph-projection.js';
 import { type OcclusionOptions, type OcclusionResult, occlusionImpl } from './occlusion.js';
 import type {
   DeconvLayerInfo,
@@ -32,14 +24,19 @@ import type {
   UnitRef,
 } from './options.js';
 import {
-  checkLayerSupported,
-  makeBackwardArgs,
-  PROJECTION_STRATEGIES,
-  type ProjectionStrategy,
-  ruleFor,
-} from './rules.js';
+  backwardPass,
+  checkChannelList,
+  checkGraphImages,
+  checkPosition,
+  checkUnits,
+  forwardPass,
+  nodeIndexOf,
+  projectChannels,
+  projectUnitSignals,
+  receptiveFields,
+} from './passes.js';
+import { checkLayerSupported, PROJECTION_STRATEGIES, type ProjectionStrategy } from './rules.js';
 import type { ScanTarget } from './scan.js';
-import { initialSignal } from './signal.js';
 
 export type {
   DeconvLayerInfo,
@@ -220,7 +217,7 @@ export class Deconvnet {
       'signal',
       'strategy',
     ] satisfies (keyof ProjectOptions)[]);
-    if (this.gm !== undefined) return this.projectGraph(this.gm, images, opts);
+    if (this.gm !== undefined) return projectGraphChannels(this.gm, images, opts, this.strategy);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
@@ -230,63 +227,8 @@ export class Deconvnet {
     checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
     const strategy = opts.strategy ?? this.strategy;
     checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
-    const spatial = node.outputShape.length === 4;
-    if (typeof position === 'object' && position !== null) {
-      if (!spatial) {
-        throw new InvalidArgumentError(
-          fn,
-          'options.position',
-          "'max' or 'all' for a layer without spatial axes",
-          position,
-        );
-      }
-      checkInteger(fn, 'options.position.y', position.y, 0, (node.outputShape[1] ?? 1) - 1);
-      checkInteger(fn, 'options.position.x', position.x, 0, (node.outputShape[2] ?? 1) - 1);
-    } else {
-      checkOneOf(fn, 'options.position', position, ['max', 'all'] as const);
-    }
-    const [n, h, w, c] = images.shape;
-    const k = channels.length;
-    return tf.tidy(() => {
-      const anc = ancestors(this.graph, index);
-      const fwd = this.forward(images, anc);
-      const a = fwd.values.get(node.output)!;
-      const signal = initialSignal(a, channels, position, signalKind);
-      const proj = this.backward(fwd, anc, index, signal, k, strategy);
-      return tf.reshape(proj, [n, k, h, w, c]) as tf.Tensor5D;
-    });
-  }
-
-  private projectGraph(gm: GraphProjector, images: tf.Tensor4D, opts: ProjectOptions): tf.Tensor5D {
-    const fn = 'Deconvnet.project';
-    const node = gm.resolve(fn, opts.layer, 'options.layer');
-    const g: GraphProjector = gm;
-    g.checkImages(fn, images);
-    const channels = opts.channels ?? 'all';
-    if (channels !== 'all') {
-      if (!Array.isArray(channels) || channels.length === 0) {
-        throw new InvalidArgumentError(
-          fn,
-          'options.channels',
-          `'all' or a non-empty array of channel indices`,
-          channels,
-        );
-      }
-      channels.forEach((ch, i) => {
-        checkInteger(fn, `options.channels[${i}]`, ch, 0);
-      });
-    }
-    const position = opts.position ?? 'max';
-    if (typeof position !== 'object' || position === null) {
-      checkOneOf(fn, 'options.position', position, ['max', 'all'] as const);
-    }
-    const signalKind = opts.signal ?? 'activation';
-    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
-    const strategy = opts.strategy ?? this.strategy;
-    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
-    return gm.project(fn, images, node.name, channels, strategy, position, (a, chans) =>
-      initialSignal(a, chans, position, signalKind),
-    );
+    checkPosition(fn, node, position);
+    return projectChannels(this.graph, index, images, channels, position, signalKind, strategy);
   }
 
   /**
@@ -309,92 +251,17 @@ export class Deconvnet {
       opts,
       knownKeys<ProjectUnitsOptions>({ layer: true, signal: true, strategy: true }),
     );
-    if (this.gm !== undefined) return this.projectUnitsGraph(this.gm, images, units, opts);
+    if (this.gm !== undefined) return projectGraphUnits(this.gm, images, units, opts, this.strategy);
     const index = this.nodeIndex(fn, opts.layer, 'options.layer');
     this.checkImages(fn, images);
     const node = this.graph.nodes[index];
-    const spatial = node.outputShape.length === 4;
-    if (!Array.isArray(units) || units.length === 0) {
-      throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
-    }
-    const channels = node.outputShape[node.outputShape.length - 1] ?? 0;
-    const oh = spatial ? (node.outputShape[1] ?? 1) : 1;
-    const ow = spatial ? (node.outputShape[2] ?? 1) : 1;
-    units.forEach((u, i) => {
-      checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
-      checkInteger(fn, `units[${i}].channel`, u.channel, 0, channels - 1);
-      if (u.y !== undefined || u.x !== undefined) {
-        if (!spatial) {
-          throw new InvalidArgumentError(fn, `units[${i}]`, 'no y/x for a layer without spatial axes', u);
-        }
-        checkInteger(fn, `units[${i}].y`, u.y, 0, oh - 1);
-        checkInteger(fn, `units[${i}].x`, u.x, 0, ow - 1);
-      }
-    });
+    checkUnits(fn, node, images, units);
     const signalKind = opts.signal ?? 'activation';
     checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
     const strategy = opts.strategy ?? this.strategy;
     checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
 
-    const u = units.length;
-    const pos = new Float32Array(u * oh * ow);
-    units.forEach((unit, i) => {
-      if (unit.y === undefined) pos.fill(1, i * oh * ow, (i + 1) * oh * ow);
-      else pos[i * oh * ow + unit.y * ow + unit.x!] = 1;
-    });
-    return tf.tidy(() => {
-      const x = tf.gather(
-        images,
-        tf.tensor1d(
-          units.map((un) => un.image),
-          'int32',
-        ),
-      ) as tf.Tensor4D;
-      const anc = ancestors(this.graph, index);
-      const fwd = this.forward(x, anc);
-      const a = fwd.values.get(node.output)!;
-      const chan = tf.oneHot(
-        tf.tensor1d(
-          units.map((un) => un.channel),
-          'int32',
-        ),
-        channels,
-      );
-      let mask: tf.Tensor;
-      if (spatial) {
-        mask = tf.mul(tf.reshape(chan, [u, 1, 1, channels]), tf.tensor4d(pos, [u, oh, ow, 1]));
-      } else {
-        mask = chan;
-      }
-      const signal = signalKind === 'activation' ? tf.mul(a, mask) : tf.cast(mask, 'float32');
-      return this.backward(fwd, anc, index, signal, 1, strategy) as tf.Tensor4D;
-    });
-  }
-
-  private projectUnitsGraph(
-    gm: GraphProjector,
-    images: tf.Tensor4D,
-    units: UnitRef[],
-    opts: ProjectUnitsOptions,
-  ): tf.Tensor4D {
-    const fn = 'Deconvnet.projectUnits';
-    const node = gm.resolve(fn, opts.layer, 'options.layer');
-    gm.checkImages(fn, images);
-    if (!Array.isArray(units) || units.length === 0) {
-      throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
-    }
-    units.forEach((u, i) => {
-      checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
-      checkInteger(fn, `units[${i}].channel`, u.channel, 0);
-      if ((u.y === undefined) !== (u.x === undefined)) {
-        throw new InvalidArgumentError(fn, `units[${i}]`, 'both y and x, or neither', u);
-      }
-    });
-    const signalKind = opts.signal ?? 'activation';
-    checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
-    const strategy = opts.strategy ?? this.strategy;
-    checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
-    return gm.projectUnits(fn, images, node.name, units, strategy, signalKind);
+    return projectUnitSignals(this.graph, index, images, units, signalKind, strategy);
   }
 
   /**
@@ -509,19 +376,7 @@ export class Deconvnet {
 
   /** @internal Checks channel indices against a channel count (the static one, or the activations' once known). */
   checkChannelList(fn: string, channels: number[] | 'all', count: number): number[] {
-    if (channels === 'all') return Array.from({ length: count }, (_, i) => i);
-    if (!Array.isArray(channels) || channels.length === 0) {
-      throw new InvalidArgumentError(
-        fn,
-        'options.channels',
-        `'all' or a non-empty array of channel indices`,
-        channels,
-      );
-    }
-    channels.forEach((ch, i) => {
-      checkInteger(fn, `options.channels[${i}]`, ch, 0, count - 1);
-    });
-    return channels;
+    return checkChannelList(fn, channels, count);
   }
 
   /**
@@ -529,41 +384,12 @@ export class Deconvnet {
    * `model.layers`, layer object) to a node index; a nested model stands for the node that computes its output.
    */
   nodeIndex(fn: string, layer: LayerRef, argument = 'layer'): number {
-    const entry = resolveLayer(this.model, layer, fn, argument);
-    const nodes = this.graph.nodes;
-    const container = this.graph.containerOutputs.get(entry.layer);
-    const found =
-      container !== undefined
-        ? nodes.findIndex((n) => n.output === container)
-        : nodes.findIndex((n) => n.layer === entry.layer);
-    if (found >= 0) return found;
-    throw new InvalidArgumentError(
-      fn,
-      argument,
-      entry.info.className === 'InputLayer'
-        ? 'a layer after the input (the InputLayer computes nothing to project)'
-        : "a layer that feeds the model's output (this one is not connected to it)",
-      entry.info.name,
-    );
+    return nodeIndexOf(this.graph, this.model, fn, layer, argument);
   }
 
   /** @internal */
   checkImages(fn: string, images: unknown): asserts images is tf.Tensor4D {
-    checkImageBatch(fn, 'images', images);
-    checkFloatInput(fn, 'images', images);
-    const expected = this.graph.inputShape;
-    const ok = expected.every((d, i) => i === 0 || d === null || d === images.shape[i]);
-    if (!ok || images.shape[0] === 0) {
-      throw new ShapeMismatchError(
-        fn,
-        'images',
-        `a non-empty batch of shape [*, ${expected
-          .slice(1)
-          .map((d) => (d === null ? '*' : d))
-          .join(', ')}] (the model's input)`,
-        images.shape,
-      );
-    }
+    checkGraphImages(this.graph, fn, images);
   }
 
   /** @internal */
@@ -576,24 +402,7 @@ export class Deconvnet {
    * (switches, pre-activations).
    */
   forward(x: tf.Tensor, order: number[], record = true): ForwardState {
-    const values = new Map<string, tf.Tensor>([[this.graph.input, x]]);
-    const saved = new Map<number, tf.Tensor[]>();
-    for (const i of order) {
-      const node = this.graph.nodes[i];
-      const rule = ruleFor('Deconvnet', node.layer);
-      const inputs = node.inputs.map((k) => values.get(k)!);
-      let output: tf.Tensor;
-      if (rule.forward) {
-        const r = rule.forward(node.layer, inputs, record);
-        output = r.output;
-        saved.set(i, r.saved ?? []);
-      } else {
-        output = node.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor;
-        saved.set(i, []);
-      }
-      values.set(node.output, output);
-    }
-    return { values, saved };
+    return forwardPass(this.graph, x, order, record);
   }
 
   /** @internal Maps `signal` (at node `target`'s output, batch N*repeat) back to the input (call inside tidy). */
@@ -605,69 +414,10 @@ export class Deconvnet {
     repeat: number,
     strategy: ProjectionStrategy,
   ): tf.Tensor {
-    const signals = new Map<string, tf.Tensor>([[this.graph.nodes[target].output, signal]]);
-    for (let j = order.length - 1; j >= 0; j--) {
-      const i = order[j];
-      const node = this.graph.nodes[i];
-      const g = signals.get(node.output);
-      if (g === undefined) continue;
-      signals.delete(node.output);
-      const rule = ruleFor('Deconvnet', node.layer);
-      const inputs = node.inputs.map((k) => fwd.values.get(k)!);
-      // each layer's backward in its own scope, and the signal it consumed freed at once: the peak memory is a
-      // few layers' signals, not all of them (N * channels images of every feature map), so all the channels
-      // of a projection fit in one backward pass
-      const back = tf.tidy(() =>
-        rule.backward(
-          makeBackwardArgs({
-            layer: node.layer,
-            inputs,
-            output: fwd.values.get(node.output)!,
-            saved: fwd.saved.get(i) ?? [],
-            signal: g,
-            repeat,
-            strategy,
-          }),
-        ),
-      );
-      const raw = Array.isArray(back) ? back : [back];
-      // every signal its own tensor (a rule may pass its signal through, or send one tensor to two inputs): a
-      // clone shares the data, so freeing one reference never frees another's
-      const list = raw.map((t, m) =>
-        t === g || raw.indexOf(t) !== m || inputs.includes(t) ? tf.clone(t) : t,
-      );
-      g.dispose();
-      node.inputs.forEach((k, m) => {
-        const prev = signals.get(k);
-        if (prev === undefined) {
-          signals.set(k, list[m]);
-        } else {
-          signals.set(k, tf.add(prev, list[m]));
-          prev.dispose();
-          list[m].dispose();
-        }
-      });
-    }
-    const out = signals.get(this.graph.input);
-    if (out !== undefined) return out;
-    const [, h, w, c] = fwd.values.get(this.graph.input)!.shape;
-    return tf.zeros([signal.shape[0], h, w, c]);
+    return backwardPass(this.graph, fwd, order, target, signal, repeat, strategy);
   }
 
   private computeFields(): Map<string, ReceptiveField> {
-    const [, h, w] = this.graph.inputShape;
-    const size: [number, number] = [h ?? 0, w ?? 0];
-    const fields = new Map<string, ReceptiveField>([[this.graph.input, pixelField()]]);
-    for (const node of this.graph.nodes) {
-      const ins = node.inputs.map((k) => fields.get(k) ?? globalField(size[0], size[1]));
-      const merged = mergeFields(ins, size);
-      const rule = ruleFor('Deconvnet', node.layer);
-      const geometry = rule.geometry
-        ? rule.geometry(node.layer, node.inputShapes[0])
-        : { kind: 'global' as const };
-      const f = composeField(merged, geometry, size);
-      fields.set(node.output, f.kind === 'global' ? globalField(size[0], size[1]) : f);
-    }
-    return fields;
+    return receptiveFields(this.graph);
   }
 }

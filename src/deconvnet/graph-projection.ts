@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkImageBatch, checkInteger } from '../core/checks.js';
+import { checkImageBatch, checkInteger, checkOneOf } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { GraphModelNotSupportedError } from '../model/errors.js';
 import {
@@ -18,8 +18,9 @@ import {
 import { resolveGraphTap } from '../model/graph-model.js';
 import type { GraphModelLike } from '../model/kinds.js';
 import { outputKind } from '../model/output-kind.js';
-import type { ProjectionStrategy } from './rule-kit.js';
-import { tileForward } from './rule-kit.js';
+import type { ProjectOptions, ProjectUnitsOptions, UnitRef } from './options.js';
+import { PROJECTION_STRATEGIES, type ProjectionStrategy, tileForward } from './rule-kit.js';
+import { initialSignal } from './signal.js';
 
 /** Position rule, as in `ProjectOptions.position`. */
 type Position = 'max' | 'all' | { y: number; x: number };
@@ -214,4 +215,70 @@ export class GraphProjector {
       return tf.reshape(g, [n, k, h, w, ch]) as tf.Tensor5D;
     });
   }
+}
+
+/** `Deconvnet.project` on a GraphModel: checks the options against the graph, then projects through `tf.grad`. */
+export function projectGraphChannels(
+  gm: GraphProjector,
+  images: tf.Tensor4D,
+  opts: ProjectOptions,
+  defaultStrategy: ProjectionStrategy,
+): tf.Tensor5D {
+  const fn = 'Deconvnet.project';
+  const node = gm.resolve(fn, opts.layer, 'options.layer');
+  const g: GraphProjector = gm;
+  g.checkImages(fn, images);
+  const channels = opts.channels ?? 'all';
+  if (channels !== 'all') {
+    if (!Array.isArray(channels) || channels.length === 0) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.channels',
+        `'all' or a non-empty array of channel indices`,
+        channels,
+      );
+    }
+    channels.forEach((ch, i) => {
+      checkInteger(fn, `options.channels[${i}]`, ch, 0);
+    });
+  }
+  const position = opts.position ?? 'max';
+  if (typeof position !== 'object' || position === null) {
+    checkOneOf(fn, 'options.position', position, ['max', 'all'] as const);
+  }
+  const signalKind = opts.signal ?? 'activation';
+  checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+  const strategy = opts.strategy ?? defaultStrategy;
+  checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+  return gm.project(fn, images, node.name, channels, strategy, position, (a, chans) =>
+    initialSignal(a, chans, position, signalKind),
+  );
+}
+
+/** `Deconvnet.projectUnits` on a GraphModel: checks the units against the graph, then projects each. */
+export function projectGraphUnits(
+  gm: GraphProjector,
+  images: tf.Tensor4D,
+  units: UnitRef[],
+  opts: ProjectUnitsOptions,
+  defaultStrategy: ProjectionStrategy,
+): tf.Tensor4D {
+  const fn = 'Deconvnet.projectUnits';
+  const node = gm.resolve(fn, opts.layer, 'options.layer');
+  gm.checkImages(fn, images);
+  if (!Array.isArray(units) || units.length === 0) {
+    throw new InvalidArgumentError(fn, 'units', 'a non-empty array of {image, channel, y?, x?}', units);
+  }
+  units.forEach((u, i) => {
+    checkInteger(fn, `units[${i}].image`, u?.image, 0, images.shape[0] - 1);
+    checkInteger(fn, `units[${i}].channel`, u.channel, 0);
+    if ((u.y === undefined) !== (u.x === undefined)) {
+      throw new InvalidArgumentError(fn, `units[${i}]`, 'both y and x, or neither', u);
+    }
+  });
+  const signalKind = opts.signal ?? 'activation';
+  checkOneOf(fn, 'options.signal', signalKind, ['activation', 'unit'] as const);
+  const strategy = opts.strategy ?? defaultStrategy;
+  checkOneOf(fn, 'options.strategy', strategy, PROJECTION_STRATEGIES);
+  return gm.projectUnits(fn, images, node.name, units, strategy, signalKind);
 }
