@@ -36,10 +36,6 @@ export {
   type OptimizerKind,
   type ParameterGroup,
 } from './grouped-optimizer.js';
-export {
-  type FineTuneOptions,
-  type HeadSpec,
-  LayerTransfer,
-  type LayerTransferOptions,
-} from './layer-transfer.js';
+export { type FineTuneOptions, LayerTransfer } from './layer-transfer.js';
+export type { HeadSpec, LayerTransferOptions } from './target-model.js';
 export { type GroupTrainHistory, type GroupTrainOptions, trainWithGroups } from './train.js';
