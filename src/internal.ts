@@ -118,6 +118,6 @@ export {
 export { labelledGridSvg, toRgbaGrid } from './render/image.js';
 export { colormap, escapeXml, formatNumber, niceTicks, PALETTE, rgbHex } from './render/svg.js';
 export { batchNormPolicyOf } from './transfer/batchnorm.js';
-export { TRANSFER_KINDS } from './transfer/experiment.js';
+export { TRANSFER_KINDS } from './transfer/experiment-types.js';
 export { OPTIMIZER_KINDS } from './transfer/grouped-optimizer.js';
 export { HINTON_PRESETS } from './zoo/mlp.js';

@@ -1,5 +1,5 @@
 /**
- * The set-up of a {@link FeatureExtractor}: its options checked, every tap resolved against the model (a layer or
+ * The set-up of a `FeatureExtractor`: its options checked, every tap resolved against the model (a layer or
  * nested-model path of a LayersModel, a node of a GraphModel), taps that read the same tensor merged into one output
  * slot, and the forward pass chosen (one `tfl.model` over the tapped tensors, an eager walk into nested models, or
  * `GraphModel.execute`). Everything is checked before anything is built. The class, in `extractor.ts`, runs the plan.
@@ -49,7 +49,7 @@ const TAP_KEYS = knownKeys<TapOptions>({
   standardizer: true,
 });
 
-/** What a {@link FeatureExtractor} runs: the resolved taps and the forward pass over them. */
+/** What a `FeatureExtractor` runs: the resolved taps and the forward pass over them. */
 export interface ExtractorPlan {
   /** The model (the caller's). */
   readonly model: ContainerLike | GraphModelLike;

@@ -3,6 +3,7 @@
  * networks?", Sec. 2-4): train baseA on classes A and baseB on classes B; for each n, AnB / BnB copy the first n
  * layers of baseA / baseB, freeze them, re-initialise the rest and train on B; AnB+ / BnB+ fine-tune the copied
  * layers too. Accuracy on B's test set vs n shows fragile co-adaptation (BnB dips) and specialisation (AnB drops).
+ * The runner; its types are in `experiment-types.ts`, the summary of its results in `summary.ts`.
  *
  * @module
  */
@@ -20,126 +21,20 @@ import {
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
-import type { LabeledData, ProgressCallback } from '../core/types.js';
+import type { LabeledData } from '../core/types.js';
 import { modelStructure } from '../model/structure.js';
-import type { BatchNormPolicy } from './batchnorm.js';
 import { deriveSeed } from './config.js';
 import { type ClassSubset, selectClasses } from './data.js';
+import {
+  TRANSFER_KINDS,
+  type TransferExperimentData,
+  type TransferExperimentOptions,
+  type TransferResults,
+  type TransferRun,
+  type TransferRunKind,
+} from './experiment-types.js';
 import { LayerTransfer } from './layer-transfer.js';
-import { type GroupTrainOptions, trainWithGroups } from './train.js';
-
-/** The four transfer treatments of the paper. */
-export type TransferKind = 'AnB' | 'BnB' | 'AnB+' | 'BnB+';
-
-/**
- * The treatments in the paper's order.
- *
- * @example
- * ```ts
- * for (const kind of TRANSFER_KINDS) console.log(kind, summary.series[kind].map((p) => p.mean));
- * ```
- */
-export const TRANSFER_KINDS: readonly TransferKind[] = ['BnB', 'BnB+', 'AnB', 'AnB+'];
-
-/** Every kind of run: the two base networks and the four treatments. */
-export type TransferRunKind = 'baseA' | 'baseB' | TransferKind;
-
-/** One trained and evaluated network. */
-export interface TransferRun {
-  /** Which network. */
-  kind: TransferRunKind;
-  /** Stages copied (0 for the base networks). */
-  n: number;
-  /** The repeat's seed. */
-  seed: number;
-  /** Top-1 accuracy on the test set of its task (A for baseA, B otherwise). */
-  accuracy: number;
-  /** Mean training loss of the last epoch. */
-  trainLoss: number;
-  /** Wall time of training and evaluation, in ms. */
-  ms: number;
-}
-
-/** The experiment's results: JSON-serialisable, and resumable (pass them back as `resume`). */
-export interface TransferResults {
-  /** Format version. */
-  version: 1;
-  /** Original class indices of group A. */
-  classesA: number[];
-  /** Original class indices of group B. */
-  classesB: number[];
-  /** Number of stages of the networks (the last one is the head). */
-  stages: number;
-  /** The values of n run. */
-  ns: number[];
-  /** The repeats' seeds. */
-  seeds: number[];
-  /** The treatments run. */
-  kinds: TransferKind[];
-  /** Every finished run, in the order they finished. */
-  runs: TransferRun[];
-}
-
-/** Makes a fresh, untrained classifier with `numClasses` outputs, initialised from `seed`. */
-export type ModelFactory = (numClasses: number, seed: number) => tfl.LayersModel;
-
-/** The data of the experiment: one labelled train and test set, and the two class groups. */
-export interface TransferExperimentData {
-  /** Training examples of all classes (not disposed by the experiment). */
-  readonly train: LabeledData;
-  /** Test examples of all classes (not disposed by the experiment). */
-  readonly test: LabeledData;
-  /** Classes of task A (original indices). */
-  readonly classesA: readonly number[];
-  /** Classes of task B (original indices), disjoint from A. */
-  readonly classesB: readonly number[];
-}
-
-/** Options of a {@link TransferExperiment}. */
-export interface TransferExperimentOptions {
-  /** Makes the networks (baseA, baseB); transfer networks are rebuilt from them by {@link LayerTransfer}. */
-  modelFactory: ModelFactory;
-  /**
-   * Training of every network (the same schedule for bases and treatments, as in the paper).
-   * @default { epochs: 1, batchSize: 32, learningRate: 0.001, optimizer: 'adam' }
-   */
-  training?: Omit<GroupTrainOptions, 'groups' | 'onProgress' | 'seed'>;
-  /**
-   * Learning rate of the copied layers in AnB+ and BnB+.
-   * @default `training.learningRate` (the paper fine-tunes the whole network at one rate)
-   */
-  fineTuneCopiedLearningRate?: number;
-  /**
-   * Values of n (stages copied), each in [1, stages - 1].
-   * @default 1 .. stages - 1
-   */
-  ns?: readonly number[];
-  /**
-   * One repeat per seed (model initialisation, shuffling and re-initialisation all derive from it).
-   * @default [0]
-   */
-  seeds?: readonly number[];
-  /**
-   * Treatments to run.
-   * @default all four
-   */
-  kinds?: readonly TransferKind[];
-  /**
-   * BatchNormalization policy of frozen layers.
-   * @default 'inference'
-   */
-  batchNorm?: BatchNormPolicy;
-  /** Results of an interrupted run of the same experiment: finished runs are not repeated. @default undefined */
-  resume?: TransferResults;
-  /** Called after every finished run with the results so far (e.g. to save them as JSON). @default undefined */
-  onRun?: (run: TransferRun, results: TransferResults) => void | Promise<void>;
-  /**
-   * Progress: phase `'transfer'` (runs done / total, with `{ n, accuracy }`) and phase `'train'` (steps of the
-   * current network).
-   * @default undefined
-   */
-  onProgress?: ProgressCallback;
-}
+import { trainWithGroups } from './train.js';
 
 const FN = 'TransferExperiment';
 
@@ -447,90 +342,4 @@ export class TransferExperiment {
       for (const s of subsets) s.x.dispose();
     }
   }
-}
-
-/** Mean, sample standard deviation and count of some accuracies. */
-export interface AccuracyStats {
-  /** Mean accuracy, as a fraction in [0, 1] (`NaN` when `count` is 0). */
-  mean: number;
-  /** Sample standard deviation (n - 1 denominator; 0 for a single value, `NaN` when `count` is 0). */
-  std: number;
-  /** Number of accuracies (runs, one per seed). */
-  count: number;
-}
-
-/** One point of a treatment's curve. */
-export interface TransferPoint extends AccuracyStats {
-  /** Stages copied from the base network. */
-  n: number;
-}
-
-/** The experiment's table: per treatment, accuracy vs n; and the two base networks. */
-export interface TransferSummary {
-  /** Test accuracy of base network A (on task A) over seeds. */
-  baseA: AccuracyStats;
-  /** Test accuracy of base network B (on task B) over seeds. */
-  baseB: AccuracyStats;
-  /** Per treatment, one point per number of copied stages `n`, ascending in `n`. */
-  series: Record<TransferKind, TransferPoint[]>;
-}
-
-function stats(values: number[]): AccuracyStats {
-  const count = values.length;
-  if (count === 0) return { mean: Number.NaN, std: Number.NaN, count };
-  const mean = values.reduce((s, v) => s + v, 0) / count;
-  const variance = count > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (count - 1) : 0;
-  return { mean, std: Math.sqrt(variance), count };
-}
-
-/**
- * Means and standard deviations over seeds, per treatment and n: the data of the paper's Figure 2.
- *
- * @example
- * ```ts
- * const s = summarizeTransfer(results);
- * s.series['AnB+'].map((p) => p.mean - s.baseB.mean); // gain of transfer + fine-tuning over baseB, per n
- * ```
- */
-export function summarizeTransfer(results: TransferResults): TransferSummary {
-  const of = (kind: TransferRunKind, n: number): number[] =>
-    results.runs.filter((r) => r.kind === kind && r.n === n).map((r) => r.accuracy);
-  const series = {} as Record<TransferKind, TransferPoint[]>;
-  for (const kind of TRANSFER_KINDS) {
-    const ns = [...new Set(results.runs.filter((r) => r.kind === kind).map((r) => r.n))].sort(
-      (p, q) => p - q,
-    );
-    series[kind] = ns.map((n) => ({ n, ...stats(of(kind, n)) }));
-  }
-  return { baseA: stats(of('baseA', 0)), baseB: stats(of('baseB', 0)), series };
-}
-
-/**
- * The summary as a table (header + rows of strings, accuracies in percent with their standard deviation).
- *
- * @example
- * ```ts
- * const { header, rows } = transferTable(summarizeTransfer(results));
- * // header: ['n', 'BnB', 'BnB+', 'AnB', 'AnB+']; rows[0]: ['1', '97.1 ± 0.3', ...]
- * ```
- */
-export function transferTable(summary: TransferSummary): {
-  /** Column titles: `'n'` then the four treatments. */
-  header: string[];
-  /** A `'baseB'` row, then one row per `n` (cells `'mean ± std'` in percent, empty where no run). */
-  rows: string[][];
-} {
-  const ns = [...new Set(TRANSFER_KINDS.flatMap((k) => summary.series[k].map((p) => p.n)))].sort(
-    (p, q) => p - q,
-  );
-  const cell = (s: AccuracyStats | undefined): string =>
-    s === undefined || s.count === 0 ? '' : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
-  const rows = [
-    ['baseB', cell(summary.baseB), '', '', ''],
-    ...ns.map((n) => [
-      String(n),
-      ...TRANSFER_KINDS.map((k) => cell(summary.series[k].find((p) => p.n === n))),
-    ]),
-  ];
-  return { header: ['n', ...TRANSFER_KINDS], rows };
 }

@@ -14,21 +14,16 @@ export { modelStructure } from '../model/structure.js';
 export type { BatchNormPolicy } from './batchnorm.js';
 export { applyBatchNormPolicy } from './batchnorm.js';
 export { type ClassSubset, randomClassSplit, selectClasses } from './data.js';
-export {
-  type AccuracyStats,
-  type ModelFactory,
-  summarizeTransfer,
-  TransferExperiment,
-  type TransferExperimentData,
-  type TransferExperimentOptions,
-  type TransferKind,
-  type TransferPoint,
-  type TransferResults,
-  type TransferRun,
-  type TransferRunKind,
-  type TransferSummary,
-  transferTable,
-} from './experiment.js';
+export { TransferExperiment } from './experiment.js';
+export type {
+  ModelFactory,
+  TransferExperimentData,
+  TransferExperimentOptions,
+  TransferKind,
+  TransferResults,
+  TransferRun,
+  TransferRunKind,
+} from './experiment-types.js';
 export { GraphModelClassifier, type GraphModelClassifierOptions } from './graph-classifier.js';
 export {
   GroupedOptimizer,
@@ -37,5 +32,12 @@ export {
   type ParameterGroup,
 } from './grouped-optimizer.js';
 export { type FineTuneOptions, LayerTransfer } from './layer-transfer.js';
+export {
+  type AccuracyStats,
+  summarizeTransfer,
+  type TransferPoint,
+  type TransferSummary,
+  transferTable,
+} from './summary.js';
 export type { HeadSpec, LayerTransferOptions } from './target-model.js';
 export { type GroupTrainHistory, type GroupTrainOptions, trainWithGroups } from './train.js';
