@@ -12,24 +12,15 @@ export type { AggregateOptions, LocalizationOptions, PatchAggregation } from './
 export { aggregatePatchScores, localizationMap } from './aggregate.js';
 export type { ImageSize, NormalizedBox } from './boxes.js';
 export { boxIoU, intersectionOverArea, pixelToNormalized } from './boxes.js';
-export type {
-  CropOptions,
-  GridChunk,
-  PatchBatch,
-  PatchDatasetOptions,
-  PredictPatchesOptions,
-} from './crops.js';
-export { cropBoxes, cropGridChunks, PatchDataset, predictPatches } from './crops.js';
-export type {
-  LabelledBox,
-  LabelOptions,
-  MultiObjectPolicy,
-  PatchLabels,
-  PatchSelection,
-  SelectOptions,
-} from './labels.js';
-export { labelPatches, selectTrainingPatches } from './labels.js';
+export type { CropOptions, GridChunk, PredictPatchesOptions } from './crops.js';
+export { cropBoxes, cropGridChunks, predictPatches } from './crops.js';
+export type { PatchBatch, PatchDatasetOptions } from './dataset.js';
+export { PatchDataset } from './dataset.js';
+export type { LabelledBox, LabelOptions, MultiObjectPolicy, PatchLabels } from './labels.js';
+export { labelPatches } from './labels.js';
 export type { PatchGrid, PatchSamplerOptions, PatchScale } from './sampler.js';
 export { PatchSampler } from './sampler.js';
+export type { PatchSelection, SelectOptions } from './selection.js';
+export { selectTrainingPatches } from './selection.js';
 export type { PatchGridSvgOptions } from './svg.js';
 export { patchGridSvg } from './svg.js';
