@@ -80,7 +80,13 @@ export {
   loadFashionMnistBytes,
   loadMnistFiles,
 } from './node/datasets.js';
-export { inputFingerprint, listImages, listInputs, loadModelArg, readImageFile } from './node/extraction.js';
+export {
+  inputFingerprint,
+  listImages,
+  listInputs,
+  loadModelArg,
+  readImageFile,
+} from './node/extraction-inputs.js';
 export { scanClothesJson } from './node/fashion-json.js';
 export {
   checkImageFiles,

@@ -18,14 +18,9 @@ export type {
   MnistFiles,
 } from './node/datasets.js';
 export { loadFashionMnist, loadFullMnist } from './node/datasets.js';
-export type {
-  ExtractFeaturesOptions,
-  ExtractionInputs,
-  ExtractionResult,
-  ExtractionSpec,
-  LoadedModel,
-} from './node/extraction.js';
+export type { ExtractFeaturesOptions, ExtractionResult } from './node/extraction.js';
 export { extractFeatures } from './node/extraction.js';
+export type { ExtractionInputs, ExtractionSpec, LoadedModel } from './node/extraction-inputs.js';
 export type { ScannedRows } from './node/fashion-json.js';
 export { loadFeatures, saveFeatures } from './node/features-io.js';
 export type {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError, type ProgressCallback } from '../index.js';
 import { trainingKernelsRegistered } from '../kernels/registry.js';
-import { type ExtractionSpec, listInputs } from './extraction.js';
+import { type ExtractionSpec, listInputs } from './extraction-inputs.js';
 import { defaultWorkers } from './pool.js';
 import { openPool } from './pool-entry.js';
 import type { ExtractTask } from './pool-worker.js';

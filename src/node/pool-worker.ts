@@ -22,7 +22,8 @@ import {
   zeilerFergusCnn,
 } from '../index.js';
 import { initBackend } from './backend.js';
-import { type ExtractionSpec, extractFeatures } from './extraction.js';
+import { extractFeatures } from './extraction.js';
+import type { ExtractionSpec } from './extraction-inputs.js';
 import { saveFeatureShard } from './shards.js';
 
 /** A labelled set as plain arrays (what crosses the thread boundary). */
