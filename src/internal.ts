@@ -90,11 +90,11 @@ export {
 export { scanClothesJson } from './node/fashion-json.js';
 export {
   checkImageFiles,
-  checkOutputFolder,
   fileFeatureCache,
   imageSetFromFiles,
   modelCacheKey,
-} from './node/finetune.js';
+} from './node/finetune-files.js';
+export { checkOutputFolder } from './node/finetune-model.js';
 export { listImageFolder } from './node/images.js';
 export { loadMnistDigits, MNIST_SIZE } from './node/mnist.js';
 export { packageRoot } from './node/optional.js';

@@ -23,15 +23,11 @@ export { extractFeatures } from './node/extraction.js';
 export type { ExtractionInputs, ExtractionSpec, LoadedModel } from './node/extraction-inputs.js';
 export type { ScannedRows } from './node/fashion-json.js';
 export { loadFeatures, saveFeatures } from './node/features-io.js';
-export type {
-  Caller,
-  FilePrediction,
-  FinetuneFolderOptions,
-  FinetuneFolderResult,
-  FinetuneFolders,
-  LoadedFinetuned,
-} from './node/finetune.js';
-export { finetuneFolder, loadFinetuned, predictFiles, saveFinetuned } from './node/finetune.js';
+export type { FinetuneFolderOptions, FinetuneFolderResult, FinetuneFolders } from './node/finetune.js';
+export { finetuneFolder } from './node/finetune.js';
+export type { Caller } from './node/finetune-files.js';
+export type { FilePrediction, LoadedFinetuned } from './node/finetune-model.js';
+export { loadFinetuned, predictFiles, saveFinetuned } from './node/finetune-model.js';
 export type { IdxArray, IdxData, IdxProblem, IdxType, ReadIdxOptions } from './node/idx.js';
 export { encodeIdx, IdxFormatError, readIdx } from './node/idx.js';
 export type { ImageFolder, ImageFolderListing, ReadImageFolderOptions } from './node/images.js';
