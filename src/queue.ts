@@ -31,6 +31,8 @@ export {
   type FollowedTransferGrid,
   type FollowTransferGridOptions,
   followTransferGrid,
+} from './queue/transfer-grid.js';
+export {
   type TransferDataSpec,
   type TransferGridSpec,
   type TransferGridTraining,
@@ -39,6 +41,6 @@ export {
   type TransferJobRun,
   type TransferModelSpec,
   transferResultsOf,
-} from './queue/transfer-grid.js';
+} from './queue/transfer-grid-spec.js';
 export { TransferJobCache } from './queue/transfer-jobs.js';
 export { type QueueWorker, type RunWorkerOptions, runWorker, type WorkerEvent } from './queue/worker.js';

@@ -15,7 +15,7 @@ import { summarizeTransfer, type TransferResults, transferTable } from '../index
 import { defaultWorkers } from '../internal.js';
 import { writeFileAtomic } from '../node/shards.js';
 import { initBackend, runTransferExperimentInWorkers } from '../node.js';
-import { checkTransferGrid } from '../queue/transfer-grid.js';
+import { checkTransferGrid } from '../queue/transfer-grid-spec.js';
 import { loadTransferGridData } from '../queue/transfer-jobs.js';
 import { parsePositiveInteger } from './parse.js';
 import { addTransferGridOptions, transferGridOf } from './queue.js';

@@ -27,7 +27,7 @@ import type {
   TransferJobData,
   TransferJobResult,
   TransferModelSpec,
-} from './transfer-grid.js';
+} from './transfer-grid-spec.js';
 
 interface GridData {
   trainA: ClassSubset;

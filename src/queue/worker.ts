@@ -17,7 +17,7 @@ import {
   type QueueTarget,
 } from './connection.js';
 import { type ExtractionJobData, runExtractionJob, type ShardJobResult } from './extraction.js';
-import type { TransferJobData, TransferJobResult } from './transfer-grid.js';
+import type { TransferJobData, TransferJobResult } from './transfer-grid-spec.js';
 import { TransferJobCache } from './transfer-jobs.js';
 
 /** Options of {@link runWorker}. */

@@ -18,7 +18,7 @@ import {
   zeilerFergusCnn,
 } from '../../src/index.js';
 import { loadMnist } from '../../src/node.js';
-import { planTransferGrid } from '../../src/queue/transfer-grid.js';
+import { planTransferGrid } from '../../src/queue/transfer-grid-spec.js';
 import {
   enqueueTransferGrid,
   followTransferGrid,
