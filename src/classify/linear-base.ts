@@ -1,6 +1,7 @@
 /**
  * The common part of the tfjs linear classifiers: option checks, fitting (full-batch L-BFGS from core, or Adam
- * steps through the core training loop), prediction and save/restore.
+ * steps through the core training loop), prediction and save/restore. One concern, kept whole (~410 lines): the
+ * abstract class both linear classifiers extend; its `fit` holds the solvers' set-up around one shared objective.
  *
  * @module
  */

@@ -2,6 +2,9 @@
  * The Deconvnet of Zeiler & Fergus (2013) over a tfjs-layers model, with guided backpropagation and gradient
  * saliency as strategies of the same backward machinery.
  *
+ * The public class only (~420 lines: option checks, dispatch to the LayersModel or GraphModel path, and the thin
+ * internal hooks topK / occlusion use); the pass machinery is in `passes.ts`.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -9,6 +9,8 @@
  * table 2; Howard et al. (2019) Searching for MobileNetV3, table 2; Tan & Le (2019) EfficientNet, table 1; He et al.
  * (2016) Deep Residual Learning, table 1 (18-layer); Szegedy et al. (2015) Going deeper with convolutions, fig. 2b.
  *
+ * One concern, kept whole (~480 lines): six builders of the same kind, one per architecture, over shared blocks.
+ *
  * @module
  */
 import * as tfl from '@tensorflow/tfjs-layers';
