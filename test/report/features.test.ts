@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { zeilerFergusCnn } from '../../src/index.js';
 import {
   type FeatureSeries,
   type FeaturesResult,
@@ -10,7 +12,10 @@ import {
   featuresHeadlines,
   mobilenetTopology,
   renderFeatures,
+  runFeatures,
 } from '../../src/report/sections/features/index.js';
+import { CNN_KEY, referenceCnnConfig } from '../../src/report/shared.js';
+import type { ReportContext } from '../../src/report/types.js';
 import { checkXml } from '../render/xml.js';
 
 /** The result of a real quick run (seed 0, wasm). */
@@ -195,4 +200,70 @@ describe('the features section (Fashion-MNIST curve)', () => {
     expect(q.digitLayers).toContain(q.curveLayer);
     expect(q.mobilenetInput % 32).toBe(0);
   });
+
+  it('runs end to end with a tiny recipe (MobileNetV2 at 32x32, an untrained digit CNN) and frees its tensors (wasm)', async ({
+    skip,
+  }) => {
+    if (tf.getBackend() !== 'wasm') skip(); // loads MobileNetV2 and trains CNNs: wasm only, to keep the cpu project fast
+    const cnn = zeilerFergusCnn({ ...referenceCnnConfig('quick').architecture, seed: 1 });
+    const stub = {
+      model: cnn,
+      config: referenceCnnConfig('quick'),
+      history: {},
+      test: { accuracy: 0.5 },
+      backend: 'wasm',
+      curve: [],
+      fromCache: true,
+      dispose: () => cnn.dispose(),
+    };
+    const ctx: ReportContext = {
+      mode: 'quick',
+      seed: 0,
+      backend: tf.getBackend(),
+      cacheDir: '/tmp',
+      progress: () => {},
+      log: () => {},
+      shared: <T>(key: string, create: () => Promise<T>) =>
+        key === CNN_KEY ? Promise.resolve(stub as T) : create(),
+    };
+    const before = tf.memory().numTensors;
+    try {
+      const r = await runFeatures(ctx, {
+        ...featuresConfig('quick'),
+        limitPerClass: 40,
+        testFraction: 0.25,
+        poolPerClass: 8,
+        devPerClass: 4,
+        testPerClass: 6,
+        sizes: [1, 5],
+        seeds: 2,
+        mobilenetInput: 32,
+        cGrid: [1, 10],
+        devSize: 2,
+        normSize: 5,
+        scratch: { learningRate: 2e-3, batchSize: 32, steps: 2 },
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(r.counts).toEqual({ pool: 80, dev: 40, test: 60 });
+      expect(r.curve.map((s) => s.id)).toEqual(['pixels', 'digit:pool2', 'mobilenet', 'scratch']);
+      expect(r.depth.map((s) => s.id)).toEqual(['digit:pool2', 'digit:fc1']);
+      expect(r.curve.map((s) => s.dim)).toEqual([784, 800, 1280, null]);
+      for (const s of [...r.curve, ...r.depth]) {
+        expect(s.acc).toHaveLength(2);
+        for (const perSeed of s.acc) {
+          expect(perSeed).toHaveLength(2);
+          // Accuracies on 60 test images: multiples of 1/60 in [0, 1].
+          for (const a of perSeed) expect(Math.abs(a * 60 - Math.round(a * 60))).toBeLessThan(1e-9);
+        }
+        if (s.id !== 'scratch') expect([1, 10]).toContain(s.C);
+      }
+      // Raw pixels with 5 labelled images per class are far above chance (0.1) on clothes.
+      expect(Math.min(...r.curve[0].acc[1])).toBeGreaterThan(0.3);
+      expect(r.norms.map((n) => n.norm)).toEqual(['none', 'l2', 'power']);
+      expect('skipped' in r.mobilenet).toBe(false);
+      wellFormed(renderFeatures(r));
+    } finally {
+      cnn.dispose();
+    }
+  }, 120_000);
 });
