@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { barChart, heatMap, labelledGridSvg, lineChart, type TileRect } from '../../index.js';
-import { pngDataUri, toRgbaGrid } from '../../internal.js';
+import { lineChart, type TileRect } from '../../index.js';
+import { barChart, heatMap, labelledGridSvg, pngDataUri, toRgbaGrid } from '../../internal.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../html.js';
 import { type ReferenceCnnConfig, sharedMnist, sharedReferenceCnn } from '../shared.js';
 import type { ReportSection } from '../types.js';

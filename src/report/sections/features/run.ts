@@ -16,11 +16,11 @@ import {
   LinearSvm,
   MissingDependencyError,
   type NormMode,
-  normalizeFeatures,
   Rng,
   trainClassifier,
   zeilerFergusCnn,
 } from '../../../index.js';
+import { normalizeFeatures } from '../../../internal.js';
 import type { ImageSplit } from '../../../node/datasets.js';
 import { PRETRAINED_MODELS, pretrainedIOHandler } from '../../../node.js';
 import { imagesOf, labelsOf, sharedFashion } from '../../data.js';
