@@ -11,7 +11,8 @@ import { runFeatures } from './run.js';
 
 export * from './config.js';
 export { type Comparison, featuresComparisons, featuresHeadlines, renderFeatures } from './render.js';
-export { mobilenetTopology, runFeatures } from './run.js';
+export { runFeatures } from './run.js';
+export { mobilenetTopology } from './sources.js';
 
 /** The report section `features` (Fashion-MNIST). */
 export const features: ReportSection<FeaturesResult> = {
