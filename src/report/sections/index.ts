@@ -8,7 +8,7 @@ import type { ReportSection } from '../types.js';
 import { deconvnet } from './deconvnet.js';
 import { distill } from './distill.js';
 import { distillMnist } from './distill-mnist.js';
-import { features } from './features.js';
+import { features } from './features/index.js';
 import { foundation } from './foundation.js';
 import { patches } from './patches.js';
 import { specialists } from './specialists/index.js';
