@@ -8,7 +8,8 @@
  * - one step through `trainClassifier` (an epoch of K batches, divided by K) in several set-ups of the training
  *   kernels, rounds interleaved (the order rotates every round), medians: `before` = the kernels as they were at the
  *   start of this work (JavaScript transpose inside the composite kernels, filter gradient as one convolution,
- *   max-pool gradient with a branch per element, plain transpose-then-multiply for A.B^T), each lever added in turn,
+ *   max-pool gradient with a branch per element, plain transpose-then-multiply for A.B^T, the wasm backend's
+ *   GatherV2 for the mini-batch), each lever added in turn,
  *   and `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -24,6 +25,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { hintonMlp, registerTrainingKernels, trainClassifier, zeilerFergusCnn } from '../src/index.js';
 import { setMatMulSwap } from '../src/kernels/batch_mat_mul.js';
 import { type FilterGradMethod, setFilterGradMethod } from '../src/kernels/conv2d_backprop_filter.js';
+import { setGatherRows } from '../src/kernels/gather.js';
 import { setMaxPoolKeyCompare } from '../src/kernels/max_pool_grad.js';
 import { setDirectTranspose } from '../src/kernels/transpose.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
@@ -68,14 +70,17 @@ interface Variant {
   maxPoolKeys: boolean;
   /** A.B^T as (B.A^T)^T where B is the larger operand. */
   matMulSwap: boolean;
+  /** GatherV2 of whole rows as block copies. */
+  gatherRows: boolean;
 }
 
 const BEFORE: Variant = {
-  label: 'before (JS transpose, dW by convolution, branching MaxPoolGrad, transpose-then-multiply)',
+  label: 'before (JS transpose, dW by convolution, branching MaxPoolGrad, T(B) then multiply, wasm GatherV2)',
   directTranspose: true,
   filterGrad: 'conv',
   maxPoolKeys: false,
   matMulSwap: false,
+  gatherRows: false,
 };
 
 const VARIANTS: Variant[] = [
@@ -84,10 +89,11 @@ const VARIANTS: Variant[] = [
   { ...BEFORE, label: '+ that + branch-free MaxPoolGrad', filterGrad: 'auto', maxPoolKeys: true },
   {
     ...BEFORE,
-    label: '+ those + (B.A^T)^T',
+    label: '+ those + (B.A^T)^T + row gather',
     filterGrad: 'auto',
     maxPoolKeys: true,
     matMulSwap: true,
+    gatherRows: true,
   },
   {
     label: 'after (the defaults: + the wasm Transpose kernel)',
@@ -95,6 +101,7 @@ const VARIANTS: Variant[] = [
     filterGrad: 'auto',
     maxPoolKeys: true,
     matMulSwap: true,
+    gatherRows: true,
   },
 ];
 
@@ -106,6 +113,7 @@ function apply(v: Variant): void {
   setFilterGradMethod(v.filterGrad);
   setMaxPoolKeyCompare(v.maxPoolKeys);
   setMatMulSwap(v.matMulSwap);
+  setGatherRows(v.gatherRows);
 }
 
 function restoreDefaults(): void {

@@ -18,6 +18,20 @@ interface HeapBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
+let enabled = true;
+
+/**
+ * Switches the row gather on or off (off: the backend's own GatherV2 runs). For the `step` benchmark's
+ * before/after in one run; returns the previous setting.
+ *
+ * @internal
+ */
+export function setGatherRows(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
 /** The gathered rows on the wasm heap, or undefined when the original kernel must run. */
 export function gatherRowsDirect(
   env: KernelEnv,
@@ -25,7 +39,8 @@ export function gatherRowsDirect(
   indices: tf.TensorInfo,
   attrs: tf.GatherV2Attrs,
 ): tf.TensorInfo | undefined {
-  if (env.backendName !== 'wasm' || (attrs.batchDims ?? 0) !== 0 || x.shape.length === 0) return undefined;
+  if (!enabled || env.backendName !== 'wasm' || (attrs.batchDims ?? 0) !== 0 || x.shape.length === 0)
+    return undefined;
   const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
   if (axis !== 0 || indices.dtype !== 'int32') return undefined;
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return undefined;
