@@ -5,11 +5,12 @@
  * - PyTorch (CPU, 1 thread, `OPENBLAS_NUM_THREADS=1`) when `python3` can `import torch` (Debian: python3-torch):
  *   the zoo CNN (conv16 5x5-pool-conv32 3x3-pool-fc128-10, batch 64, Adam) and the student MLP (784-800-800-10,
  *   batch 128, Adam): one training step and one forward pass each, vs transferkit on wasm + training kernels
- *   (`trainClassifier` steps, loss read back every step on both sides). The BLAS library and the OpenBLAS kernel
+ *   (`trainClassifier` steps with its defaults: loss read back every 10 steps; PyTorch reads it every step). The BLAS library and the OpenBLAS kernel
  *   the peer ran on (threadpoolctl's `architecture`) go into `extra`.
  * - liblinear (`liblinear-train -s 2`, Debian liblinear-tools) and scikit-learn's LinearSVC (python3-sklearn)
- *   vs transferkit's LinearSvm on 3,894 x 128 features of 5 classes (the size of the fc1 features in the issue),
- *   with test accuracy.
+ *   vs transferkit's LinearSvm, with test accuracy, on three feature sets: 3,894 x 128 synthetic Gaussian classes,
+ *   and the real fc1 (128-d) and pool2 (800-d) features of the zoo CNN trained on MNIST digits 5-9 (`loadMnist`,
+ *   seed 0, 20% test: 3,895 training images, the split of the issue's fc1 figures; skipped when `mnist` is absent).
  *
  * Each peer that is missing is skipped with a note record (no time). `.ci/run` does not install them.
  */
@@ -19,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../src/core/rng.js';
 import {
   FeatureMatrix,
@@ -29,6 +30,7 @@ import {
   trainClassifier,
   zeilerFergusCnn,
 } from '../src/index.js';
+import { loadMnist } from '../src/node.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { makeRecord, median } from './util.js';
 
@@ -173,7 +175,7 @@ async function nets(opts: BenchOptions, records: BenchRecord[]): Promise<void> {
 }
 
 /** 3,894 x 128 features of 5 overlapping Gaussian classes (train), and 1,000 more (test). */
-function svmData(): { train: FeatureMatrix; yTrain: number[]; test: FeatureMatrix; yTest: number[] } {
+function svmData(): Omit<SvmData, 'label'> {
   const d = 128;
   const k = 5;
   const rng = new Rng(11);
@@ -207,9 +209,78 @@ function commandExists(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
+interface SvmData {
+  /** What the features are, for the record names. */
+  label: string;
+  train: FeatureMatrix;
+  yTrain: number[];
+  test: FeatureMatrix;
+  yTest: number[];
+}
+
+/**
+ * The zoo CNN's fc1 (128-d) and pool2 (800-d, flattened) features of MNIST digits 5-9 (relabelled 0-4), after
+ * training it for `epochs` on the training part; undefined when the `mnist` package is missing.
+ */
+async function cnnFeatures(epochs: number): Promise<SvmData[] | undefined> {
+  let mnist: Awaited<ReturnType<typeof loadMnist>>;
+  try {
+    mnist = await loadMnist({ seed: 0, testFraction: 0.2, classes: [5, 6, 7, 8, 9], relabel: true });
+  } catch {
+    return undefined;
+  }
+  registerTrainingKernels('wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
+  const model = zeilerFergusCnn({ seed: 1, numClasses: 5 });
+  try {
+    await trainClassifier(model, mnist.train.x, mnist.train.y, { epochs, batchSize: 64, seed: 1 });
+    const taps = tfl.model({
+      inputs: model.inputs,
+      outputs: [model.getLayer('fc1').output, model.getLayer('pool2').output] as tfl.SymbolicTensor[],
+    });
+    const extract = async (x: tf.Tensor4D): Promise<[FeatureMatrix, FeatureMatrix]> => {
+      const n = x.shape[0];
+      const fc1 = new Float32Array(n * 128);
+      const pool2 = new Float32Array(n * 800);
+      for (let i = 0; i < n; i += 256) {
+        const b = Math.min(256, n - i);
+        const [f, p] = tf.tidy(() => {
+          const outs = taps.predict(tf.slice(x, i, b)) as tf.Tensor[];
+          return [outs[0], tf.reshape(outs[1], [b, 800])];
+        });
+        fc1.set(await f.data(), i * 128);
+        pool2.set(await p.data(), i * 800);
+        tf.dispose([f, p]);
+      }
+      return [new FeatureMatrix(n, 128, fc1, 'fc1'), new FeatureMatrix(n, 800, pool2, 'pool2')];
+    };
+    const [trFc1, trPool2] = await extract(mnist.train.x);
+    const [teFc1, tePool2] = await extract(mnist.test.x);
+    const yTrain = mnist.train.labels;
+    const yTest = mnist.test.labels;
+    return [
+      { label: 'CNN fc1 features of MNIST 5-9', train: trFc1, yTrain, test: teFc1, yTest },
+      { label: 'CNN pool2 features of MNIST 5-9', train: trPool2, yTrain, test: tePool2, yTest },
+    ];
+  } finally {
+    model.dispose();
+    mnist.dispose();
+  }
+}
+
 async function svms(opts: BenchOptions, records: BenchRecord[]): Promise<void> {
+  const synthetic = svmData();
+  const sets: SvmData[] = [{ label: 'synthetic Gaussian classes', ...synthetic }];
+  const real = await cnnFeatures(opts.quick ? 1 : 2);
+  if (real === undefined) {
+    records.push(skipped('LinearSvm on CNN features', 'the optional `mnist` package is not installed'));
+  } else sets.push(...real);
+  for (const set of sets) await svmOn(set, opts, records);
+}
+
+async function svmOn(set: SvmData, opts: BenchOptions, records: BenchRecord[]): Promise<void> {
   const rounds = opts.quick ? 1 : 3;
-  const { train, yTrain, test, yTest } = svmData();
+  const { train, yTrain, test, yTest } = set;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tk-peers-'));
   const base = path.join(dir, 'feats');
   svmlight(`${base}.train`, train, yTrain);
@@ -248,7 +319,7 @@ async function svms(opts: BenchOptions, records: BenchRecord[]): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const size = `${train.rows} x ${train.cols}, 5 classes`;
+  const size = `${set.label}, ${train.rows} x ${train.cols}, 5 classes`;
   const tkRec = makeRecord(`transferkit LinearSvm (C = 1, L-BFGS), ${size}`, median(tk), {
     extra: { testAcc: +tkAcc.toFixed(4), rounds },
   });

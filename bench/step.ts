@@ -5,20 +5,28 @@
  * 784-800-800-10, batch 128):
  *
  * - the forward pass of one batch (inference, the unit the step is measured in),
- * - one step through `trainClassifier` (an epoch of K batches, divided by K) in four set-ups, rounds interleaved
- *   (the order rotates every round), medians: before (the wasm backend's Transpose kernel inside the composite
- *   training kernels, loss and accuracy read back after every step), + the JavaScript transpose, after (JavaScript
- *   transpose, read back every 10 steps: the defaults), and after + the fused Adam update (off by default: slower
- *   on wasm); `extra.forwardPasses` = step / forward pass from the same rounds, speed-ups against "before",
- * - the per-kernel time of one step before and after (tf.profile over one epoch; op-level wrappers `*__op` left out
- *   so nothing is counted twice; a composite kernel's inner transposes count in its own time): one record per
- *   kernel, `extra.share` of the step's kernel time and `extra.calls` per step.
+ * - one step through `trainClassifier` (an epoch of K batches, divided by K) in several set-ups of the training
+ *   kernels, rounds interleaved (the order rotates every round), medians: `before` = the kernels as they were at the
+ *   start of this work (JavaScript transpose inside the composite kernels, filter gradient as one convolution,
+ *   max-pool gradient with a branch per element, plain transpose-then-multiply for A.B^T, the wasm backend's
+ *   GatherV2 for the mini-batch), each lever added in turn,
+ *   and `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
+ *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
+ *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
+ *   against `before`,
+ * - the per-kernel time of one step before and after (tf.profile over one epoch, the two profiled alternately,
+ *   twice each; op-level wrappers `*__op` left out so nothing is counted twice; a composite kernel's inner
+ *   transposes and matmuls count in its own time): one record per kernel, `extra.share` of the step's kernel time,
+ *   `extra.calls` per step.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { hintonMlp, registerTrainingKernels, trainClassifier, zeilerFergusCnn } from '../src/index.js';
-import { setFusedAdam } from '../src/kernels/adam.js';
+import { setMatMulSwap } from '../src/kernels/batch_mat_mul.js';
+import { type FilterGradMethod, setFilterGradMethod } from '../src/kernels/conv2d_backprop_filter.js';
+import { setGatherRows } from '../src/kernels/gather.js';
+import { setMaxPoolKeyCompare } from '../src/kernels/max_pool_grad.js';
 import { setDirectTranspose } from '../src/kernels/transpose.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, makeRecord, median } from './util.js';
@@ -45,58 +53,96 @@ function loadAverage(): string {
   return os.loadavg()[0].toFixed(2);
 }
 
-/** A set-up of the step: which levers are on. */
+/** CPU time of this process (user + system), in ms. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** A set-up of the training kernels: which levers are on. */
 interface Variant {
   label: string;
   /** The JavaScript transpose inside the composite kernels (off: the wasm backend's Transpose kernel). */
   directTranspose: boolean;
-  /** `trainClassifier`'s `readEvery` (1: the loss and accuracy read back after every step, as before). */
-  readEvery: number;
-  /** The fused Adam update (off: `tf.train.adam`). */
-  fusedAdam: boolean;
+  /** Conv2DBackpropFilter's method on wasm. */
+  filterGrad: FilterGradMethod;
+  /** MaxPoolGrad's branch-free comparison. */
+  maxPoolKeys: boolean;
+  /** A.B^T as (B.A^T)^T where B is the larger operand. */
+  matMulSwap: boolean;
+  /** GatherV2 of whole rows as block copies. */
+  gatherRows: boolean;
 }
 
+const BEFORE: Variant = {
+  label: 'before (JS transpose, dW by convolution, branching MaxPoolGrad, T(B) then multiply, wasm GatherV2)',
+  directTranspose: true,
+  filterGrad: 'conv',
+  maxPoolKeys: false,
+  matMulSwap: false,
+  gatherRows: false,
+};
+
 const VARIANTS: Variant[] = [
+  BEFORE,
+  { ...BEFORE, label: '+ dW by im2col + matmul where cheaper', filterGrad: 'auto' },
+  { ...BEFORE, label: '+ that + branch-free MaxPoolGrad', filterGrad: 'auto', maxPoolKeys: true },
   {
-    label: 'before (wasm Transpose, read back every step)',
+    ...BEFORE,
+    label: '+ those + (B.A^T)^T + row gather',
+    filterGrad: 'auto',
+    maxPoolKeys: true,
+    matMulSwap: true,
+    gatherRows: true,
+  },
+  {
+    label: 'after (the defaults: + the wasm Transpose kernel)',
     directTranspose: false,
-    fusedAdam: false,
-    readEvery: 1,
-  },
-  { label: '+ JS transpose', directTranspose: true, fusedAdam: false, readEvery: 1 },
-  {
-    label: 'after (JS transpose, read back every 10 steps)',
-    directTranspose: true,
-    fusedAdam: false,
-    readEvery: 10,
-  },
-  {
-    label: 'after + fused Adam (off by default)',
-    directTranspose: true,
-    fusedAdam: true,
-    readEvery: 10,
+    filterGrad: 'auto',
+    maxPoolKeys: true,
+    matMulSwap: true,
+    gatherRows: true,
   },
 ];
 
-/** Per-kernel ms per step from tf.profile over one epoch (op-level wrappers `*__op` left out). */
-async function kernelProfile(
-  epoch: () => Promise<unknown>,
-  steps: number,
-): Promise<{ agg: Map<string, { ms: number; calls: number }>; total: number; count: number }> {
+/** Index of the `after` variant. */
+const AFTER = VARIANTS.length - 1;
+
+function apply(v: Variant): void {
+  setDirectTranspose(v.directTranspose);
+  setFilterGradMethod(v.filterGrad);
+  setMaxPoolKeyCompare(v.maxPoolKeys);
+  setMatMulSwap(v.matMulSwap);
+  setGatherRows(v.gatherRows);
+}
+
+function restoreDefaults(): void {
+  apply(VARIANTS[AFTER]);
+}
+
+/** Per-kernel ms summed over profiled epochs. */
+interface Profile {
+  agg: Map<string, { ms: number; calls: number }>;
+  count: number;
+}
+
+function emptyProfile(): Profile {
+  return { agg: new Map(), count: 0 };
+}
+
+/** Adds the kernels of one profiled epoch to `into` (op-level wrappers `*__op` left out). */
+async function kernelProfile(epoch: () => Promise<unknown>, into: Profile): Promise<void> {
   const prof = await tf.profile(async () => {
     await epoch();
   });
-  const agg = new Map<string, { ms: number; calls: number }>();
-  let count = 0;
   for (const k of prof.kernels) {
     if (k.name.endsWith('__op')) continue;
-    count++;
-    const a = agg.get(k.name) ?? { ms: 0, calls: 0 };
+    into.count++;
+    const a = into.agg.get(k.name) ?? { ms: 0, calls: 0 };
     a.ms += Number(k.kernelTimeMs);
     a.calls += 1;
-    agg.set(k.name, a);
+    into.agg.set(k.name, a);
   }
-  return { agg, total: [...agg.values()].reduce((s, a) => s + a.ms, 0) / steps, count: count / steps };
 }
 
 async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> {
@@ -113,67 +159,84 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
     out.dispose();
   };
   const epoch = (v: Variant, seed: number) => {
-    setDirectTranspose(v.directTranspose);
-    setFusedAdam(v.fusedAdam);
-    return trainClassifier(model, x, y, { epochs: 1, batchSize: net.batch, seed, readEvery: v.readEvery });
+    apply(v);
+    return trainClassifier(model, x, y, { epochs: 1, batchSize: net.batch, seed });
   };
   const fwd: number[] = [];
+  const fwdCpu: number[] = [];
   const times = VARIANTS.map(() => [] as number[]);
+  const cpus = VARIANTS.map(() => [] as number[]);
   const load0 = loadAverage();
   try {
     for (let i = 0; i < 3; i++) await forward();
     for (const v of VARIANTS) await epoch(v, 0);
     for (let r = 0; r < rounds; r++) {
       let t = performance.now();
+      let c = cpuNow();
       for (let i = 0; i < steps; i++) await forward();
       fwd.push((performance.now() - t) / steps);
+      fwdCpu.push((cpuNow() - c) / steps);
       // Rotate the order every round so that no variant always runs first.
       for (let j = 0; j < VARIANTS.length; j++) {
         const k = (j + r) % VARIANTS.length;
         t = performance.now();
+        c = cpuNow();
         await epoch(VARIANTS[k], r + 1);
         times[k].push((performance.now() - t) / steps);
+        cpus[k].push((cpuNow() - c) / steps);
       }
     }
-    const before = await kernelProfile(() => epoch(VARIANTS[0], 99), steps);
-    const after = await kernelProfile(() => epoch(VARIANTS[2], 99), steps);
+    // Profiles of before and after, alternately, twice each (profiling slows every kernel alike).
+    const before = emptyProfile();
+    const after = emptyProfile();
+    for (let r = 0; r < 2; r++) {
+      await kernelProfile(() => epoch(VARIANTS[0], 99), before);
+      await kernelProfile(() => epoch(VARIANTS[AFTER], 99), after);
+    }
+    const profSteps = 2 * steps;
+    const total = (p: Profile) => [...p.agg.values()].reduce((acc, a) => acc + a.ms, 0) / profSteps;
     const fwdMs = median(fwd);
     const note = { load: `${load0} -> ${loadAverage()}`, rounds };
     const fwdRec = makeRecord(`${net.label} forward pass (batch ${net.batch}, inference)`, fwdMs, {
       unit: 'example',
       perOp: net.batch,
-      extra: { ...note },
+      extra: { cpuMs: +median(fwdCpu).toFixed(3), ...note },
     });
     const recs = VARIANTS.map((v, k) =>
       makeRecord(`${net.label} trainClassifier step, ${v.label}`, median(times[k]), {
         unit: 'example',
         perOp: net.batch,
         extra: {
-          forwardPasses: median(times[k].map((p, i) => p / fwd[i])),
-          ...(k === 0 ? { kernelMsPerStep: before.total, kernelsPerStep: before.count } : {}),
-          ...(k === 2 ? { kernelMsPerStep: after.total, kernelsPerStep: after.count } : {}),
+          forwardPasses: +median(times[k].map((p, i) => p / fwd[i])).toFixed(3),
+          cpuMs: +median(cpus[k]).toFixed(3),
+          cpuForwardPasses: +median(cpus[k].map((p, i) => p / fwdCpu[i])).toFixed(3),
+          ...(k === 0
+            ? { kernelMsPerStep: +total(before).toFixed(3), kernelsPerStep: before.count / profSteps }
+            : {}),
+          ...(k === AFTER
+            ? { kernelMsPerStep: +total(after).toFixed(3), kernelsPerStep: after.count / profSteps }
+            : {}),
           ...note,
         },
       }),
     );
     for (let k = 1; k < recs.length; k++) addRatios(recs[k], recs[0]);
-    const kernelRecs = (which: string, p: typeof before) =>
+    const kernelRecs = (which: string, p: Profile) =>
       [...p.agg]
         .sort((a, b) => b[1].ms - a[1].ms)
-        .slice(0, opts.quick ? 8 : 14)
+        .slice(0, opts.quick ? 10 : 16)
         .map(([name, a]) =>
-          makeRecord(`${net.label} step kernel (${which}): ${name}`, a.ms / steps, {
+          makeRecord(`${net.label} step kernel (${which}): ${name}`, a.ms / profSteps, {
             extra: {
-              calls: a.calls / steps,
-              share: a.ms / steps / p.total,
-              forwardPasses: a.ms / steps / fwdMs,
+              calls: a.calls / profSteps,
+              share: +(a.ms / profSteps / total(p)).toFixed(4),
+              forwardPasses: +(a.ms / profSteps / fwdMs).toFixed(3),
             },
           }),
         );
     return [fwdRec, ...recs, ...kernelRecs('before', before), ...kernelRecs('after', after)];
   } finally {
-    setDirectTranspose(true);
-    setFusedAdam(false);
+    restoreDefaults();
     tf.dispose([x, y, xb]);
     model.dispose();
   }

@@ -12,10 +12,118 @@
  * the bottom/right is never negative. One call to the backend's optimised Conv2D replaces the per-element
  * loops of the cpu kernel; the wasm backend has no Conv2DBackpropFilter at all.
  *
+ * On wasm a second method is used where it is faster: the same sum read as ONE matrix product
+ *
+ *     dW[(i, j, c), f] = cols[(i, j, c), (n, a, b)] . dy[(n, a, b), f],
+ *
+ * with `cols` (the im2col matrix of x, built directly in its transposed layout [FH*FW*C, N*OH*OW] by a JavaScript
+ * pass over the wasm heap; zeros where a tap reads the padding) and `dy` as it is ([N*OH*OW, F], no copy). The
+ * backend's matmul packs its right operand, here `dy`, in XNNPACK's own fast layout; the convolution method instead
+ * hands the backend dy^T as a *filter* of [OH, OW, N, F], whose re-layout and packing cost ~4x the product itself for
+ * a first layer (x [64, 28, 28, 1], 5x5x16: 5.3 ms with a fresh filter vs 1.1 ms with a cached one, measured). The
+ * JavaScript pass costs ~1.5 ns per element of `cols`, so the matmul method wins when `cols` is small next to what the
+ * convolution packs (FH*FW*C below ~3F: few input channels, as in a network's first layers); the choice is
+ * {@link preferIm2col}. The sums are the same products added in another order: equal within float32 rounding.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type KernelEnv, withKernelScope } from './scope.js';
+import { type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
+
+/** Which method {@link conv2DBackpropFilterViaConv} uses on wasm: by the cost rule, or forced (tests, bench). */
+export type FilterGradMethod = 'auto' | 'im2col' | 'conv';
+
+let method: FilterGradMethod = 'auto';
+
+/**
+ * Forces the filter-gradient method on wasm (`'auto'`: {@link preferIm2col} decides). For the tests (both methods
+ * against the oracle) and the `step` benchmark's before/after; returns the previous setting.
+ *
+ * @internal
+ */
+export function setFilterGradMethod(m: FilterGradMethod): FilterGradMethod {
+  const was = method;
+  method = m;
+  return was;
+}
+
+/** Largest im2col matrix (floats) the matmul method builds: 64 MiB; larger ones take the convolution method. */
+const MAX_COLS = 16 * 1024 * 1024;
+
+/**
+ * The cost rule: the matmul method when the im2col matrix (FH*FW*C rows) is below 3x the output channels, i.e. when
+ * the JavaScript pass over `cols` (~1.5 ns per element) costs less than the re-layout and packing of dy^T as a
+ * convolution filter (~5 ns per element of dy, measured on the zoo CNN's layers).
+ */
+export function preferIm2col(fh: number, fw: number, c: number, f: number): boolean {
+  return fh * fw * c < 3 * f;
+}
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Writes the transposed im2col matrix of an NHWC `x` into `out` ([FH*FW*C, N*OH*OW], row `(i*FW + j)*C + c`, column
+ * `(n*OH + a)*OW + b`): `x[n, a*sh + i - top, b*sw + j - left, c]`, or 0 where that position is in the padding.
+ */
+export function im2colTransposed(x: Float32Array, info: tf.backend_util.Conv2DInfo, out: Float32Array): void {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const np = n * OH * OW;
+  const step = sw * C;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      // Output columns b whose input column b*sw + j - left lies inside [0, W).
+      const bLo = Math.min(OW, Math.max(0, Math.ceil((left - j) / sw)));
+      const bHi = Math.max(bLo, Math.min(OW, Math.floor((W - 1 - j + left) / sw) + 1));
+      for (let c = 0; c < C; c++) {
+        const row = ((i * fw + j) * C + c) * np;
+        for (let b = 0; b < n; b++) {
+          for (let a = 0; a < OH; a++) {
+            const o = row + (b * OH + a) * OW;
+            const xr = a * sh + i - top;
+            if (xr < 0 || xr >= H) {
+              out.fill(0, o, o + OW);
+              continue;
+            }
+            if (bLo > 0) out.fill(0, o, o + bLo);
+            if (bHi < OW) out.fill(0, o + bHi, o + OW);
+            let src = ((b * H + xr) * W + bLo * sw + j - left) * C + c;
+            for (let q = bLo; q < bHi; q++) {
+              out[o + q] = x[src];
+              src += step;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The matmul method (module comment); `x` and `dy` are NHWC float32 on the wasm heap. */
+function viaIm2col(
+  s: KernelScope,
+  env: KernelEnv,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const backend = env.backend as unknown as HeapBackend;
+  const { batchSize: n, outHeight, outWidth, filterHeight: fh, filterWidth: fw, inChannels: c } = info;
+  const f = info.outChannels;
+  const k = fh * fw * c;
+  const np = n * outHeight * outWidth;
+  const cols = s.track(backend.makeOutput([1, k, np], 'float32'));
+  // Views after the allocation: growing the wasm memory detaches older views.
+  im2colTransposed(backend.typedArrayFromHeap(x), info, backend.typedArrayFromHeap(cols));
+  const dy3 = s.run('Reshape', { x: dy }, { shape: [1, np, f] });
+  const g = s.run('BatchMatMul', { a: cols, b: dy3 }, { transposeA: false, transposeB: false });
+  return s.run('Reshape', { x: g }, { shape: [fh, fw, c, f] });
+}
 
 /**
  * Computes the filter gradient. Handles NHWC and NCHW, every padding (`'same'`, `'valid'`, a number, explicit
@@ -50,6 +158,15 @@ export function conv2DBackpropFilterViaConv(
     if (n * outHeight * outWidth === 0) {
       // No output position (tfjs's numeric padding can yield an empty dy): the gradient is zero.
       return s.run('Fill', {}, { shape: [fh, fw, c, f], value: 0, dtype: 'float32' });
+    }
+    if (
+      env.backendName === 'wasm' &&
+      fmt === 'channelsLast' &&
+      method !== 'conv' &&
+      (method === 'im2col' || preferIm2col(fh, fw, c, f)) &&
+      fh * fw * c * n * outHeight * outWidth <= MAX_COLS
+    ) {
+      return viaIm2col(s, env, x, dy, info);
     }
     let xh = x;
     let dyh = dy;

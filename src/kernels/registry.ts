@@ -9,6 +9,7 @@ import { batchMatMulViaTranspose } from './batch_mat_mul.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
+import { gatherRowsDirect } from './gather.js';
 import { maxPoolGradDirect } from './max_pool_grad.js';
 import type { KernelEnv } from './scope.js';
 
@@ -19,7 +20,8 @@ export type TrainingKernelName =
   | 'BatchMatMul'
   | 'DepthwiseConv2dNativeBackpropFilter'
   | 'DepthwiseConv2dNativeBackpropInput'
-  | 'MaxPoolGrad';
+  | 'MaxPoolGrad'
+  | 'GatherV2';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -32,14 +34,15 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
+  'GatherV2',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all six
- * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x and the
- * max-pool gradient ~2x faster, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all seven
+ * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
+ * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -75,7 +78,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all six on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all seven on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -158,6 +161,13 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'input', 'a float32 NHWC tensor', input);
         return original.kernelFunc(args);
       }
+      case 'GatherV2': {
+        const { x, indices } = args.inputs as Record<'x' | 'indices', tf.TensorInfo>;
+        const out = gatherRowsDirect(env, x, indices, attrs as tf.GatherV2Attrs);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with GatherV2', x);
+        return original.kernelFunc(args);
+      }
       case 'DepthwiseConv2dNativeBackpropInput': {
         const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
         const out =
@@ -219,6 +229,8 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * - `MaxPoolGrad` of non-overlapping windows (stride >= window): one pass that routes each window's `dy` to its
  *   arg-max, with the backend's own tie rules, bit-identical to the original (which recomputes the arg-max for
  *   every `dx` element); overlapping windows go to the original.
+ * - `GatherV2` of whole rows (axis 0, the mini-batch gather of a training loop) on wasm: one block copy per row,
+ *   bit-identical; every other form goes to the original.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for

@@ -10,6 +10,12 @@
  * other axis by precomputed strides. A transpose only moves values, so the result is bit-identical to the
  * original kernel's.
  *
+ * OFF by default since 2026-11-30: on this project's current machine (AMD EPYC, /proc/cpuinfo family 26) the wasm
+ * Transpose kernel was faster on the training step's shapes (800x800: 0.5 vs 1.4 ms; dy [64, 24, 24, 16] to
+ * [24, 24, 64, 16]: 0.36 vs 1.7 ms; min CPU time, interleaved), and the zoo CNN's step was faster with it (`step`
+ * bench, docs/benchmarks.md). The earlier figures above came from another machine under heavy load. The switch
+ * stays for the bench, which measures both in one run.
+ *
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +28,7 @@ interface HeapBackend {
 
 const TILE = 32;
 
-let enabled = true;
+let enabled = false;
 
 /**
  * Switches the JavaScript transpose on or off (off: the backend's own Transpose kernel runs). For the `step`

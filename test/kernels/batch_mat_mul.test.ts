@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
+import { setMatMulSwap, swapTransposeB } from '../../src/kernels/batch_mat_mul.js';
 import {
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
@@ -76,6 +77,70 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     }
     for (let i = 0; i < 2; i++) expectClose(ours[i].dataSync(), orig[i].dataSync(), 1e-4);
     tf.dispose([x, dy, w, ...ours, ...orig]);
+  });
+
+  it('computes A . B^T as (B . A^T)^T where B is the larger operand, equal to the oracle and to the plain path', () => {
+    expect(swapTransposeB(128, 800, 800)).toBe(true); // the MLP's dX = dY W^T
+    expect(swapTransposeB(128, 10, 800)).toBe(false); // the logits' dX: W is small
+    const rng = new Rng(23);
+    for (const [aShape, bShape] of [
+      [
+        [3, 40],
+        [50, 40],
+      ],
+      [
+        [1, 5, 33],
+        [1, 61, 33],
+      ],
+      [
+        [1, 7, 20],
+        [45, 20],
+      ],
+      [
+        [24, 64],
+        [130, 64],
+      ],
+    ] as const) {
+      const av = randomValues(
+        rng,
+        aShape.reduce((x: number, y: number) => x * y, 1),
+      );
+      const bv = randomValues(
+        rng,
+        bShape.reduce((x: number, y: number) => x * y, 1),
+      );
+      const m = aShape[aShape.length - 2];
+      const n = bShape[bShape.length - 2];
+      const k = aShape[aShape.length - 1];
+      const ref = matMulRef(av, [1, m, k], bv, [1, n, k], false, true);
+      const run = () =>
+        tf.tidy(() => {
+          const out = tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), false, true);
+          return { shape: out.shape, values: out.dataSync() };
+        });
+      const swapped = run();
+      const was = setMatMulSwap(false);
+      let plain: ReturnType<typeof run>;
+      try {
+        plain = run();
+      } finally {
+        setMatMulSwap(was);
+      }
+      expect(swapped.shape).toEqual(plain.shape);
+      expect(swapped.shape.slice(-2)).toEqual([m, n]);
+      expectClose(swapped.values, ref.values, 1e-4, 1e-5);
+      expectClose(swapped.values, plain.values, 1e-5, 1e-6);
+    }
+    // no intermediate left behind
+    const a = tf.ones([3, 40]);
+    const c = tf.ones([50, 40]);
+    tf.dispose(tf.matMul(a, c, false, true));
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    tf.dispose(tf.matMul(a, c, false, true));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    tf.dispose([a, c]);
   });
 
   it('hands inputs it does not handle (int32) to the original kernel', () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
+import { type FilterGradMethod, setFilterGradMethod } from '../../src/kernels/conv2d_backprop_filter.js';
 import {
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
@@ -186,6 +187,77 @@ describe(`conv2d training kernels on ${b}`, () => {
       }
     }
   });
+
+  for (const m of ['im2col', 'conv'] as FilterGradMethod[]) {
+    // The method applies on wasm; on cpu both runs take the convolution method.
+    it.skipIf(b !== 'wasm' && m === 'im2col')(
+      `Conv2DBackpropFilter by the ${m} method equals the oracle on 40 random cases and the zoo CNN's layers`,
+      () => {
+        const was = setFilterGradMethod(m);
+        try {
+          const rng = new Rng(16);
+          const cases = Array.from({ length: 40 }, () => makeCase(rng));
+          // The zoo CNN's two layers (batch cut to 4), a 'same' first layer and a 1x1 layer.
+          for (const [xShape, fShape, pad] of [
+            [[4, 28, 28, 1], [5, 5, 1, 16], 'valid'],
+            [[4, 12, 12, 16], [3, 3, 16, 32], 'valid'],
+            [[3, 9, 11, 3], [3, 3, 3, 8], 'same'],
+            [[2, 5, 6, 7], [1, 1, 7, 9], 'valid'],
+          ] as const) {
+            const info = tf.backend_util.computeConv2DInfo([...xShape], [...fShape], [1, 1], 1, pad);
+            const [n, h, w, c] = xShape;
+            const [fh, fw, , f] = fShape;
+            cases.push({
+              label: `x [${xShape}] filter [${fShape}] ${pad}`,
+              xShape: [...xShape],
+              filterShape: [...fShape],
+              strides: [1, 1],
+              pad,
+              nchw: false,
+              geometry: {
+                n,
+                h,
+                w,
+                c,
+                f,
+                fh,
+                fw,
+                sh: 1,
+                sw: 1,
+                oh: info.outHeight,
+                ow: info.outWidth,
+                top: info.padInfo.top,
+                left: info.padInfo.left,
+              },
+            });
+          }
+          for (const cs of cases) {
+            const g = cs.geometry;
+            const x = randomValues(rng, g.n * g.h * g.w * g.c);
+            const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+            try {
+              // float32 sums of up to n*oh*ow = 2,304 products: relative tolerance on the large layers.
+              expectClose(runFilterGrad(cs, x, dy), filterGradRef(x, dy, g), 1e-4, 1e-5);
+            } catch (e) {
+              throw new Error(`${m}: ${cs.label}: ${(e as Error).message}`);
+            }
+          }
+          // No intermediate left behind by this method either.
+          const cs = cases[0];
+          const x = randomValues(rng, cs.geometry.n * cs.geometry.h * cs.geometry.w * cs.geometry.c);
+          const dy = randomValues(rng, cs.geometry.n * cs.geometry.oh * cs.geometry.ow * cs.geometry.f);
+          runFilterGrad(cs, x, dy);
+          const tensors = tf.memory().numTensors;
+          const buffers = tf.engine().backend.numDataIds();
+          runFilterGrad(cs, x, dy);
+          expect(tf.memory().numTensors).toBe(tensors);
+          expect(tf.engine().backend.numDataIds()).toBe(buffers);
+        } finally {
+          setFilterGradMethod(was);
+        }
+      },
+    );
+  }
 
   it('Conv2DBackpropInput equals a plain-loop oracle on 40 random shapes, strides and paddings', () => {
     const rng = new Rng(12);

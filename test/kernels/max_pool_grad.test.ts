@@ -8,6 +8,7 @@ import {
   trainingKernelsRegistered,
   unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
+import { setMaxPoolKeyCompare } from '../../src/kernels/max_pool_grad.js';
 import { trainClassifier, zeilerFergusCnn } from '../../src/zoo/index.js';
 import { backendName } from '../helpers.js';
 
@@ -80,6 +81,9 @@ const CASES: Case[] = [
   { shape: [2, 8, 9, 2], filterSize: [3, 3], strides: [3, 3], pad: 'same' },
   { shape: [1, 6, 9, 5], filterSize: [2, 3], strides: [2, 4], pad: 'valid' },
   { shape: [2, 4, 4, 3], filterSize: [1, 1], strides: [1, 1], pad: 'valid' },
+  // the zoo CNN's pools (batch cut to 4): [*, 24, 24, 16] and [*, 10, 10, 32]
+  { shape: [4, 24, 24, 16], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+  { shape: [4, 10, 10, 32], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
   // overlapping windows: handed to the original kernel
   { shape: [2, 7, 7, 3], filterSize: [3, 3], strides: [2, 2], pad: 'valid' },
 ];
@@ -89,20 +93,43 @@ describe(`MaxPoolGrad training kernel on ${b}`, () => {
     expect(trainingKernelsRegistered(b)).toContain('MaxPoolGrad');
   });
 
-  it("equals the backend's original bit for bit: ties, all-zero and all-negative windows, padding", () => {
-    const rng = new Rng(41);
-    for (const c of CASES) {
-      const size = c.shape.reduce((a, d) => a * d, 1);
-      const dySize = outSize(c);
-      const dyv = new Float32Array(dySize);
-      for (let i = 0; i < dySize; i++) dyv[i] = rng.normal();
-      expectSameAsOriginal(c, tieValues(rng, size), dyv);
-      expectSameAsOriginal(c, tieValues(rng, size, true), dyv);
-      const normal = new Float32Array(size);
-      for (let i = 0; i < size; i++) normal[i] = rng.normal();
-      expectSameAsOriginal(c, normal, dyv);
-    }
-  });
+  for (const keyLoop of [true, false]) {
+    it(`equals the backend's original bit for bit: ties, all-zero and all-negative windows, padding, NaN and +-Inf in x (${keyLoop ? 'branch-free' : 'branching'} loop)`, () => {
+      const was = setMaxPoolKeyCompare(keyLoop);
+      try {
+        const rng = new Rng(41);
+        const special = [
+          Number.NaN,
+          Number.POSITIVE_INFINITY,
+          Number.NEGATIVE_INFINITY,
+          -0,
+          0,
+          1,
+          2 ** -126,
+          -(2 ** -126),
+          3e38,
+        ];
+        for (const c of CASES) {
+          const size = c.shape.reduce((a, d) => a * d, 1);
+          const dySize = outSize(c);
+          const dyv = new Float32Array(dySize);
+          for (let i = 0; i < dySize; i++) dyv[i] = rng.normal();
+          expectSameAsOriginal(c, tieValues(rng, size), dyv);
+          expectSameAsOriginal(c, tieValues(rng, size, true), dyv);
+          const normal = new Float32Array(size);
+          for (let i = 0; i < size; i++) normal[i] = rng.normal();
+          expectSameAsOriginal(c, normal, dyv);
+          expectSameAsOriginal(
+            c,
+            Float32Array.from({ length: size }, () => special[rng.int(special.length)]),
+            dyv,
+          );
+        }
+      } finally {
+        setMaxPoolKeyCompare(was);
+      }
+    });
+  }
 
   it('routes a non-finite dy like the original (wasm: NaN times the 0/1 mask; cpu: to the arg-max only)', () => {
     const rng = new Rng(42);
