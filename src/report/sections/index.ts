@@ -9,7 +9,7 @@ import { deconvnet } from './deconvnet.js';
 import { distill } from './distill.js';
 import { distillMnist } from './distill-mnist.js';
 import { features } from './features.js';
-import { foundation } from './foundation.js';
+import { foundation } from './foundation/index.js';
 import { patches } from './patches.js';
 import { specialists } from './specialists/index.js';
 import { transfer } from './transfer/index.js';
