@@ -5,7 +5,7 @@
  * @module
  */
 import type { ReportSection } from '../types.js';
-import { deconvnet } from './deconvnet.js';
+import { deconvnet } from './deconvnet/index.js';
 import { distill } from './distill.js';
 import { distillMnist } from './distill-mnist.js';
 import { features } from './features.js';
