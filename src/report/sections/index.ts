@@ -10,7 +10,7 @@ import { distill } from './distill.js';
 import { distillMnist } from './distill-mnist.js';
 import { features } from './features.js';
 import { foundation } from './foundation/index.js';
-import { patches } from './patches.js';
+import { patches } from './patches/index.js';
 import { specialists } from './specialists/index.js';
 import { transfer } from './transfer/index.js';
 
