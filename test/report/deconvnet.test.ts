@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deconvnet, type OcclusionResult, type Scene, zeilerFergusCnn } from '../../src/index.js';
 import {
   buildSceneModel,
@@ -38,6 +38,7 @@ describe('deconvnet section: scene classifier as a LayerTransfer cut', () => {
       seed: 1,
     });
     const before = tf.memory().numTensors;
+    const warn = vi.spyOn(console, 'warn');
     const { model, copiedLayers } = buildSceneModel(base, cfg, 0);
     expect(copiedLayers).toEqual(['conv1', 'conv2']);
     expect(model.inputs[0].shape).toEqual([null, 20, 20, 1]);
@@ -72,6 +73,9 @@ describe('deconvnet section: scene classifier as a LayerTransfer cut', () => {
     const dn = new Deconvnet(model);
     const occ = await dn.occlusion(x, { labels: [1, 2], size: 6, stride: 7, layer: 'conv3' });
     expect(occ.probability.shape).toEqual([2, 3, 3]);
+    // the copy was built for the scene size: tfjs does not warn about a mismatched input shape
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
     tf.dispose([x, occ.probability, occ.predicted, occ.featureActivity!]);
     dn.dispose();
     model.dispose();

@@ -2,11 +2,12 @@
  * The deconvnet section's scene part (Zeiler & Fergus 2013, section 4.2): a classifier of single-digit scenes with
  * clutter, whose lower layers are the reference CNN's, and the occlusion test on held-out scenes.
  *
- * The classifier is a `LayerTransfer` cut: `new LayerTransfer(cnn, { copy: { name: 'conv2' } })` copies the
- * reference CNN's stages up to conv2 (new variables holding its weights) and `freeze()` fixes them. A conv head is
- * not a `HeadSpec` (those replace the last Dense layer), so the copy's layers up to `pool2` are applied to a 40x40
- * input (Keras-style layer sharing: a convolution takes any image size) and a new head (conv3, global max pooling,
- * dense) is stacked on them. The transfer object is disposed at once: the shared layers' reference counts keep the
+ * The classifier is a `LayerTransfer` cut: `new LayerTransfer(cnn, { copy: { name: 'conv2' }, inputShape: [40, 40,
+ * 1] })` copies the reference CNN's stages up to conv2 (new variables holding its weights) into a model built for
+ * 40x40 scenes, and `freeze()` fixes them. A conv head is not a `HeadSpec` (those replace the last Dense layer), so
+ * the copy's layers up to `pool2` are applied to a new 40x40 input (Keras-style layer sharing) and a new head
+ * (conv3, global max pooling, dense) is stacked on them; the copy's own upper stages (flatten, fc1, logits) are
+ * left unused. The transfer object is disposed at once: the shared layers' reference counts keep the
  * copied weights alive in the scene model, which then owns them. Global max pooling lets the head find the digit
  * anywhere in the scene; a flatten + dense head (what the copy's own upper stages give) reached ~60% here.
  *
@@ -50,7 +51,11 @@ export function buildSceneModel(
   cfg: SceneConfig,
   seed: number,
 ): { model: tfl.LayersModel; copiedLayers: string[] } {
-  const transfer = new LayerTransfer(cnn, { copy: { name: cfg.copy }, seed });
+  const transfer = new LayerTransfer(cnn, {
+    copy: { name: cfg.copy },
+    inputShape: [cfg.canvas, cfg.canvas, 1],
+    seed,
+  });
   try {
     transfer.freeze();
     const cutAt = transfer.model.layers.findIndex((l) => l.name === cfg.cut);
