@@ -134,6 +134,10 @@ describe('deconvnet section: render from a fixed result', () => {
     expect(html).toContain('<span class="ok">holds</span>');
     const [h] = deconvnet.headlines?.(r) ?? [];
     expect(h.claim).toMatch(/above chance \(holds\)$/);
+    // the fixture's fresh quick run (seed 0, wasm): the interval recomputed from its per-scene values
+    expect(h.ours).toBe(
+      '92.0% [88.0, 95.5] (95% CI, n = 200) of 200 clutter scenes (chance 22.7%; +69.3 [+65.4, +72.7] (95% CI, n = 200) points)',
+    );
     expect(h.ours).toMatch(
       /^\d+\.\d% \[\d+\.\d, \d+\.\d\] \(95% CI, n = \d+\) of \d+ clutter scenes \(chance \d+\.\d%; \+\d+\.\d \[/,
     );
