@@ -98,6 +98,9 @@ describe('patches section: render from a fixed result', () => {
     expect(h.ours).toMatch(
       /^\d+\.\d \[\d+\.\d, \d+\.\d\] \(95% CI, n = 150\) vs \d+\.\d \[.*mAP; \+\d+\.\d \[/,
     );
+    // the fixture's fresh quick run (seed 0, wasm)
+    expect(h.ours).toContain('58.8 [55.8, 64.4] (95% CI, n = 150) vs 24.4 [22.8, 29.7]');
+    expect(h.ours).toContain('+34.5 [+28.6, +39.7] (95% CI, n = 150) points');
   });
 
   it('escapes text from the results, and renders results cached without an interval as inconclusive', () => {
