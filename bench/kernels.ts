@@ -16,12 +16,12 @@ import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  defaultTrainingKernels,
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   type TrainingKernelName,
 } from '../src/index.js';
+import { defaultTrainingKernels } from '../src/internal.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, failedRecord, makeRecord, type TimeOptions, timeMedian } from './util.js';
 

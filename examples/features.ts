@@ -13,7 +13,6 @@ import {
   FeatureExtractor,
   FeatureMatrix,
   LinearSvm,
-  listTaps,
   loadClassifier,
   MlSvmClassifier,
   Rng,
@@ -39,7 +38,8 @@ await trainClassifier(cnn, source.train.x, source.train.y, { epochs: 1, batchSiz
 source.dispose();
 
 // 2. Discover the taps (no guessing of layer names), then read several layers in ONE forward pass.
-for (const t of listTaps(cnn)) console.log(t.name.padEnd(8), t.className.padEnd(14), t.outputShape);
+for (const t of FeatureExtractor.listTaps(cnn))
+  console.log(t.name.padEnd(8), t.className.padEnd(14), t.outputShape);
 const fx = new FeatureExtractor(cnn, { taps: ['pool1', 'pool2', 'fc1'], normalize: 'l2' });
 
 // 3. Digits 5-9: 10 labelled examples per class for training, the rest of the test part for testing.

@@ -30,7 +30,7 @@ const lines = [
   '(`mobileNetV1`, `mobileNetV2`, `mobileNetV3Small`, `efficientNetB0`, `resNet18`, `inceptionNet` at 32x32,',
   'width 0.25, depth 0.34, seeded); the real ones are the pretrained nsfwjs models from `loadPretrained` and the',
   "nsfwjs GraphModel (`mobilenet_v2_mid`, loaded with tfjs-converter; layers are node names, topK's boxes are the",
-  'whole image as a GraphDef carries no layer geometry, and LayerTransfer refuses it naming `graphModelClassifier`).',
+  'whole image as a GraphDef carries no layer geometry, and LayerTransfer refuses it naming `GraphModelClassifier`).',
   '',
   'Columns: `taps` FeatureExtractor at a late layer and the penultimate layer; `deconvnet` / `guided` / `saliency`',
   'Deconvnet projections of 2 channels of the late layer; `topK` top-2 units of 2 channels; `occlusion` an occlusion',

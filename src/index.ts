@@ -12,7 +12,14 @@ export * from './distill/index.js';
 export * from './ensemble/index.js';
 export * from './features/index.js';
 export * from './finetune/index.js';
-export * from './kernels/index.js';
+export {
+  type RegisterTrainingKernelsOptions,
+  registerTrainingKernels,
+  TRAINING_KERNEL_NAMES,
+  type TrainingKernelBackend,
+  type TrainingKernelName,
+  unregisterTrainingKernels,
+} from './kernels/index.js';
 export * from './model/index.js';
 export * from './patches/index.js';
 export * from './render/index.js';

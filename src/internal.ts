@@ -46,7 +46,14 @@ export { dustbinMatrix } from './ensemble/combine.js';
 export { columnSilhouette, kMeansColumns } from './ensemble/kmeans.js';
 export { dustbinLogitShift, enrichedSample, remapLabels } from './ensemble/sampling.js';
 export { FEATURES_MAGIC } from './features/format.js';
-export { l2Normalize, NORM_MODES, POOL_MODES, poolFeatures, powerNormalize } from './features/normalize.js';
+export {
+  l2Normalize,
+  NORM_MODES,
+  normalizeFeatures,
+  POOL_MODES,
+  poolFeatures,
+  powerNormalize,
+} from './features/normalize.js';
 export {
   canonicalJson,
   checkShard,
@@ -56,16 +63,23 @@ export {
   shardFromEnv,
   shardRange,
 } from './features/shards.js';
+export { listTaps } from './features/taps.js';
 export { centerCropBox, fitToSize, preprocessImages, RESIZE_MODES, viewSpecs } from './features/views.js';
 export { augmentImages, resolveFinetuneAugment } from './finetune/augment.js';
 export { imageInputShape } from './finetune/image-sets.js';
 export { confusionSvg, finetuneSummaryHtml } from './finetune/summary.js';
+export { defaultTrainingKernels, trainingKernelsRegistered } from './kernels/registry.js';
 export { GRAPH_PROJECTION_OPS } from './model/graph-gradients.js';
 export { listGraphTaps } from './model/graph-model.js';
 export { isGraphModel, isLayersModel, modelKind } from './model/kinds.js';
 export { NORMALIZATION_CLASSES } from './model/structure.js';
 // Node helpers shared by the commands (not browser-safe: only Node code imports this file).
-export { clearDataSetMemo, loadFashionMnistBytes, loadMnistFiles } from './node/datasets.js';
+export {
+  clearDataSetMemo,
+  FASHION_MNIST_CLASSES,
+  loadFashionMnistBytes,
+  loadMnistFiles,
+} from './node/datasets.js';
 export { inputFingerprint, listImages, listInputs, loadModelArg, readImageFile } from './node/extraction.js';
 export { scanClothesJson } from './node/fashion-json.js';
 export {
@@ -78,7 +92,7 @@ export {
 export { listImageFolder } from './node/images.js';
 export { loadMnistDigits, MNIST_SIZE } from './node/mnist.js';
 export { packageRoot } from './node/optional.js';
-export { pngDataUri } from './node/png.js';
+export { decodePng, encodePng, pngDataUri } from './node/png.js';
 export { defaultWorkers } from './node/pool.js';
 export { fileIOHandler } from './node/pretrained.js';
 export { readFeatureShards, writeFileAtomic } from './node/shards.js';
@@ -91,8 +105,17 @@ export {
   normalizedToPixel,
   pixelBoxesToNormalized,
 } from './patches/boxes.js';
+export { BACKGROUND, DROPPED, MULTIPLE } from './patches/labels.js';
 export { patchBox } from './patches/sampler.js';
-export { toRgbaGrid } from './render/image.js';
+export { type BarChartOptions, type BarSeries, barChart } from './render/charts.js';
+export {
+  type HeatMapBlock,
+  type HeatMapDiagonalBlock,
+  type HeatMapOptions,
+  type HeatMapRect,
+  heatMap,
+} from './render/heatmap.js';
+export { labelledGridSvg, toRgbaGrid } from './render/image.js';
 export { colormap, escapeXml, formatNumber, niceTicks, PALETTE, rgbHex } from './render/svg.js';
 export { batchNormPolicyOf } from './transfer/batchnorm.js';
 export { TRANSFER_KINDS } from './transfer/experiment.js';

@@ -17,7 +17,7 @@ export type {
   LoadFullMnistOptions,
   MnistFiles,
 } from './node/datasets.js';
-export { FASHION_MNIST_CLASSES, loadFashionMnist, loadFullMnist } from './node/datasets.js';
+export { loadFashionMnist, loadFullMnist } from './node/datasets.js';
 export type {
   ExtractFeaturesOptions,
   ExtractionInputs,
@@ -43,8 +43,7 @@ export type { ImageFolder, ImageFolderListing, ReadImageFolderOptions } from './
 export { readImageFiles, readImageFolder } from './node/images.js';
 export type { LoadMnistOptions, MnistBatch, MnistDigits, MnistPart, MnistSplit } from './node/mnist.js';
 export { loadMnist } from './node/mnist.js';
-export type { DecodeImageOptions } from './node/png.js';
-export { decodePng, encodePng, readPng, writePng } from './node/png.js';
+export { readPng, writePng } from './node/png.js';
 export type { ModelFactoryRef, ParallelTransferOptions } from './node/pool.js';
 export { runTransferExperimentInWorkers } from './node/pool.js';
 export type { ParallelSpecialistOptions } from './node/pool-ensemble.js';

@@ -25,14 +25,12 @@ export {
   watchRun,
 } from './queue/status.js';
 export {
-  checkTransferGrid,
   type EnqueuedTransferGrid,
   type EnqueueTransferGridOptions,
   enqueueTransferGrid,
   type FollowedTransferGrid,
   type FollowTransferGridOptions,
   followTransferGrid,
-  planTransferGrid,
   type TransferDataSpec,
   type TransferGridSpec,
   type TransferGridTraining,
@@ -40,9 +38,7 @@ export {
   type TransferJobResult,
   type TransferJobRun,
   type TransferModelSpec,
-  transferGridId,
   transferResultsOf,
-  transferRunKey,
 } from './queue/transfer-grid.js';
 export { TransferJobCache } from './queue/transfer-jobs.js';
 export { type QueueWorker, type RunWorkerOptions, runWorker, type WorkerEvent } from './queue/worker.js';

@@ -18,7 +18,7 @@ export {
 } from './linear.js';
 export * from './load.js';
 export * from './metrics.js';
-export * from './ml-svm.js';
+export { MlSvmClassifier, type MlSvmKernel, type MlSvmOptions } from './ml-svm.js';
 export type {
   ClassifierKind,
   ClassWeight,

@@ -9,8 +9,8 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { InvalidArgumentError, listTaps, type ShardSpec } from '../index.js';
-import { listImages, loadModelArg, parseShard, shardBaseName, shardFromEnv } from '../internal.js';
+import { InvalidArgumentError, type ShardSpec } from '../index.js';
+import { listImages, listTaps, loadModelArg, parseShard, shardBaseName, shardFromEnv } from '../internal.js';
 import { extractFeatures, initBackend, saveFeatureShard, saveFeatures } from '../node.js';
 import { addFeatureOptions, extractionSpecOf, parseNumber, parseTap } from './parse.js';
 

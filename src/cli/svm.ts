@@ -15,13 +15,13 @@ import {
   type FeatureMatrix,
   InvalidArgumentError,
   LinearSvm,
-  ML_SVM_KERNELS,
   MlSvmClassifier,
   type MlSvmKernel,
   perClassAccuracy,
   Rng,
   SoftmaxRegression,
 } from '../index.js';
+import { ML_SVM_KERNELS } from '../internal.js';
 import { initBackend, loadFeatures } from '../node.js';
 import { parseNumber } from './parse.js';
 

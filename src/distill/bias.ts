@@ -15,11 +15,12 @@ import {
   checkOptionKeys,
   checkOptions,
   checkTensor,
+  isTensor,
   knownKeys,
 } from '../core/checks.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
-import type { PredictModel } from '../core/types.js';
+import type { LabeledData, PredictModel } from '../core/types.js';
 import { outputKind } from '../model/output-kind.js';
 
 /** What {@link fitBiasShift} minimises on the validation data. */
@@ -66,6 +67,22 @@ export interface FitBiasShiftOptions {
   batchSize?: number;
 }
 
+/** Checks that `labels` (a rank-1 tensor or an array) hold one label per example, before anything is computed. */
+function checkLabelCount(fn: string, argument: string, labels: unknown, n: number): void {
+  if (isTensor(labels)) {
+    checkTensor(fn, argument, labels, { rank: 1 });
+  } else if (
+    labels === null ||
+    typeof labels !== 'object' ||
+    typeof (labels as ArrayLike<number>).length !== 'number'
+  ) {
+    throw new InvalidArgumentError(fn, argument, 'class labels (a rank-1 tensor or an array)', labels);
+  }
+  const count = isTensor(labels) ? labels.shape[0] : (labels as ArrayLike<number>).length;
+  if (count !== n)
+    throw new ShapeMismatchError(fn, argument, `shape [${n}] (one label per example)`, [count]);
+}
+
 /** Checks an int32 label vector of length `n`. */
 export function checkLabelVector(fn: string, argument: string, labels: unknown, n: number): void {
   checkTensor(fn, argument, labels, { rank: 1, dtype: 'int32' });
@@ -89,25 +106,26 @@ const FIT_BIAS_SHIFT_OPTION_KEYS = knownKeys<FitBiasShiftOptions>({
  * model; apply the result with {@link applyBiasShift}.
  *
  * @param model the student (logits or probabilities, see `options.outputKind`)
- * @param x validation inputs (they should contain the classes to correct)
- * @param labels validation labels `[N]`, int32
- * @throws {@link InvalidArgumentError} for empty or out-of-range classes, a bad range or labels out of range
+ * @param data validation inputs `x` (they should contain the classes to correct) and their `labels` `[N]` (a rank-1
+ *   tensor or an array of class indices), as for `evaluateClassifier`
+ * @throws {@link InvalidArgumentError} for empty or out-of-range classes, a bad range or labels out of range;
+ *   {@link ShapeMismatchError} when the labels are not one per input
  *
  * @example
  * ```ts
- * const fit = await fitBiasShift(student, xVal, yVal, { classes: [3] });
+ * const fit = await fitBiasShift(student, { x: xVal, labels: yVal }, { classes: [3] });
  * applyBiasShift(student, [3], fit.shift);
  * ```
  */
 export async function fitBiasShift(
   model: PredictModel,
-  x: tf.Tensor,
-  labels: tf.Tensor,
+  data: LabeledData,
   options: FitBiasShiftOptions,
 ): Promise<BiasShiftFit> {
   const fn = 'fitBiasShift';
-  checkTensor(fn, 'x', x);
-  checkLabelVector(fn, 'labels', labels, x.shape[0] as number);
+  const { x, labels } = checkOptions(fn, 'data', data);
+  checkTensor(fn, 'data.x', x);
+  checkLabelCount(fn, 'data.labels', labels, x.shape[0] as number);
   const opts = checkOptions(fn, 'options', options);
   checkOptionKeys(fn, 'options', opts, FIT_BIAS_SHIFT_OPTION_KEYS);
   checkNonEmptyArray<number>(fn, 'options.classes', opts.classes);
@@ -136,7 +154,7 @@ export async function fitBiasShift(
   classes.forEach((c, i) => {
     if (c >= k) throw new InvalidArgumentError(fn, `options.classes[${i}]`, `a class index < ${k}`, c);
   });
-  const y = await readLabels(fn, 'labels', labels, { numClasses: k });
+  const y = await readLabels(fn, 'data.labels', labels, { numClasses: k });
   const mask = Array.from({ length: k }, (_, c) => classes.includes(c));
   const score = (s: number) => scoreLogits(values, k, y, mask, s);
 

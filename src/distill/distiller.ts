@@ -436,7 +436,7 @@ export class Distiller {
         undefined,
       );
     }
-    const fit = await fitBiasShift(this.student, opts.validation.x, opts.validation.labels as tf.Tensor1D, {
+    const fit = await fitBiasShift(this.student, opts.validation, {
       classes,
       objective: opts.objective,
       outputKind: 'logits',

@@ -71,7 +71,7 @@ const FN = 'FeatureExtractor';
  * Reads the activations of chosen layers of a trained model as feature vectors.
  *
  * Taps are layer names (nested models as `'backbone/conv2'`), indices into the model's layers (negative from the
- * end: `-2` is the penultimate layer) or layer objects; {@link listTaps} lists them with output shapes. All taps
+ * end: `-2` is the penultimate layer) or layer objects; {@link FeatureExtractor.listTaps} lists them with output shapes. All taps
  * come out of ONE forward pass: a `tfl.model` over the tapped symbolic tensors, or, when a tap lies inside a
  * nested model applied in the middle of the graph, an eager walk of the graph that enters that model. Each tap is
  * pooled (`flatten`, global `avg`, global `max`), optionally combined over augmented views, normalised (`l2`, or
@@ -128,7 +128,12 @@ export class FeatureExtractor {
         ? []
         : [o.taps as TapSpec];
     if (specs.length === 0) {
-      throw new InvalidArgumentError(FN, 'options.taps', 'at least one tap (see listTaps(model))', o.taps);
+      throw new InvalidArgumentError(
+        FN,
+        'options.taps',
+        'at least one tap (see FeatureExtractor.listTaps(model))',
+        o.taps,
+      );
     }
     const pool = o.pool ?? 'flatten';
     const normalize = o.normalize ?? 'none';
@@ -289,7 +294,7 @@ export class FeatureExtractor {
   }
 
   /**
-   * Lists the taps of a model (see {@link listTaps}); for a graph model, its nodes when the model carries its
+   * Lists the taps of a model (every layer, nested models expanded, with output shapes); for a graph model, its nodes when the model carries its
    * topology.
    */
   static listTaps(model: tfl.LayersModel | GraphModelLike): TapInfo[] {

@@ -20,15 +20,9 @@ export type {
 } from './extractor-options.js';
 export { decodeFeatures, encodeFeatures, type FeaturesFile, type FeaturesHeader } from './format.js';
 export { type FeatureInput, FeatureMatrix } from './matrix.js';
-export {
-  type NormMode,
-  normalizeFeatures,
-  type PoolMode,
-  Standardizer,
-  type StandardizerJSON,
-} from './normalize.js';
+export { type NormMode, type PoolMode, Standardizer, type StandardizerJSON } from './normalize.js';
 export type { ShardManifest, ShardPart, ShardSpec } from './shards.js';
-export { listTaps, type TapInfo, type TapRef } from './taps.js';
+export type { TapInfo, TapRef } from './taps.js';
 export {
   type AugmentOptions,
   augmentedViews,

@@ -1,5 +1,5 @@
 /**
- * Taps: the layers of a model whose activations become features. Discovery ({@link listTaps}) and resolution of a
+ * Taps: the layers of a model whose activations become features. Discovery (`listTaps`, public as `FeatureExtractor.listTaps`) and resolution of a
  * tap, with the one layer-reference meaning of `src/model` (name or nested path, index into `model.layers`,
  * negative from the end, layer object).
  *
@@ -22,11 +22,11 @@ import { type TapStep, tapSteps } from '../model/symbolic.js';
 export type TapRef = LayerRef;
 
 /**
- * A tappable layer, as listed by {@link listTaps} (the same record as `listLayers`).
+ * A tappable layer, as listed by `FeatureExtractor.listTaps` (the same record as `listLayers`).
  *
  * @example
  * ```ts
- * const t: TapInfo = listTaps(model)[0]; // { name: 'conv1', className: 'Conv2D', outputShape: [null, 26, 26, 16], ... }
+ * const t: TapInfo = FeatureExtractor.listTaps(model)[0]; // { name: 'conv1', className: 'Conv2D', outputShape: [null, 26, 26, 16], ... }
  * ```
  */
 export type TapInfo = LayerInfo;
@@ -71,7 +71,7 @@ export function listTaps(model: unknown): TapInfo[] {
  * ```
  */
 export function resolveTap(model: ContainerLike, ref: TapRef, fn: string, argument: string): ResolvedTap {
-  const entry = resolveLayer(model, ref, fn, argument, 'listTaps(model)');
+  const entry = resolveLayer(model, ref, fn, argument, 'FeatureExtractor.listTaps(model)');
   const steps = tapSteps(model, entry.chain, entry.layer);
   if (steps === undefined) {
     throw new InvalidArgumentError(

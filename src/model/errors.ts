@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../core/errors.js';
  * @example
  * ```ts
  * try { new LayerTransfer(graphModel); } catch (e) {
- *   if (e instanceof GraphModelNotSupportedError) console.log(e.instead); // 'graphModelClassifier(...)'
+ *   if (e instanceof GraphModelNotSupportedError) console.log(e.instead); // 'new GraphModelClassifier(...)'
  * }
  * ```
  */

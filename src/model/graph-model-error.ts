@@ -13,7 +13,7 @@ export function graphModelError(fn: string, argument: string): GraphModelNotSupp
       fn,
       argument,
       'a GraphModel is a frozen, converted TensorFlow graph whose ops have no layers, no layer configuration to rebuild and no trainable variables, so its first layers cannot be copied or re-initialised',
-      'graphModelClassifier(graphModel, { tap, numClasses }) builds frozen graph-model features + a new trainable head in one call',
+      'new GraphModelClassifier(graphModel, { tap, numClasses }) builds frozen graph-model features + a new trainable head in one call',
     );
   }
   return new GraphModelNotSupportedError(

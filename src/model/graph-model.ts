@@ -86,7 +86,7 @@ export function resolveGraphTap(
     throw new InvalidArgumentError(
       fn,
       argument,
-      `the name of a node of the graph (closest: ${quoteNames(close)}; listTaps(model) lists all ${nodes.length})`,
+      `the name of a node of the graph (closest: ${quoteNames(close)}; FeatureExtractor.listTaps(model) lists all ${nodes.length})`,
       ref,
     );
   }

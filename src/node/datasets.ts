@@ -230,8 +230,8 @@ export interface LoadFashionMnistOptions extends DataCacheOptions {
 
 /**
  * Loads Fashion-MNIST from the optional `fashion-mnist` package with a seeded, stratified train/test split (the
- * package has no official one). Class names are in {@link ImageSplit.classNames} (see
- * {@link FASHION_MNIST_CLASSES}).
+ * package has no official one). Class names are in {@link ImageSplit.classNames} ('T-shirt/top' ... 'Ankle boot',
+ * by label).
  *
  * @throws {@link index!MissingDependencyError | MissingDependencyError} when `fashion-mnist` is not installed;
  * {@link index!InvalidArgumentError | InvalidArgumentError} for bad options (checked before anything is read)

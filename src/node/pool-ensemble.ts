@@ -17,8 +17,8 @@ import {
   type Specialist,
   SpecialistEnsemble,
   type TrainEnsembleOptions,
-  trainingKernelsRegistered,
 } from '../index.js';
+import { trainingKernelsRegistered } from '../kernels/registry.js';
 import { defaultWorkers } from './pool.js';
 import { openPool } from './pool-entry.js';
 import { modelArtifacts, type SpecialistTask, type SpecialistTaskResult } from './pool-worker.js';

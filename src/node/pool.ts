@@ -8,8 +8,8 @@ import {
   type TransferExperimentOptions,
   type TransferResults,
   type TransferRun,
-  trainingKernelsRegistered,
 } from '../index.js';
+import { trainingKernelsRegistered } from '../kernels/registry.js';
 import { openPool, plain } from './pool-entry.js';
 import type { ModelFactoryRef, TransferTask } from './pool-worker.js';
 

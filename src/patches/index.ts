@@ -28,7 +28,7 @@ export type {
   PatchSelection,
   SelectOptions,
 } from './labels.js';
-export { BACKGROUND, DROPPED, labelPatches, MULTIPLE, selectTrainingPatches } from './labels.js';
+export { labelPatches, selectTrainingPatches } from './labels.js';
 export type { PatchGrid, PatchSamplerOptions, PatchScale } from './sampler.js';
 export { PatchSampler } from './sampler.js';
 export type { PatchGridSvgOptions } from './svg.js';

@@ -118,11 +118,11 @@ export interface PatchLabels {
   readonly count: number;
   /** Number of object classes. */
   readonly numClasses: number;
-  /** Per patch: its class (>= 0), {@link BACKGROUND}, {@link DROPPED} or {@link MULTIPLE}. */
+  /** Per patch: its class (>= 0), -1 for background, -2 for dropped (ambiguous) or -3 for several classes. */
   readonly label: Int32Array;
   /** Per patch, multi-hot over classes (`[count * numClasses]`): the classes it is a positive for (none for background or dropped). */
   readonly targets: Uint8Array;
-  /** Patches with one class or several (`label >= 0` or {@link MULTIPLE}). */
+  /** Patches with one class or several (`label >= 0` or -3). */
   readonly positives: number;
   /** Background patches. */
   readonly background: number;

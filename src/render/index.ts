@@ -1,5 +1,6 @@
 /**
- * SVG figures without a DOM: line and bar charts, heat maps and image grids.
+ * SVG figures without a DOM: line charts (training curves) and image grids. The bar charts and heat maps of the
+ * report stay in their files (`src/internal.ts`).
  *
  * Like every folder index of transferkit, it exports what a user calls (classes, entry functions, the types of their
  * arguments and results, constants that are values of those types) and leaves the helpers in their files; the
@@ -7,10 +8,8 @@
  *
  * @module
  */
-export type { BarChartOptions, BarSeries, ChartFrame, LineChartOptions, LineSeries } from './charts.js';
-export { barChart, lineChart } from './charts.js';
-export type { HeatMapBlock, HeatMapDiagonalBlock, HeatMapOptions, HeatMapRect } from './heatmap.js';
-export { heatMap } from './heatmap.js';
+export type { ChartFrame, LineChartOptions, LineSeries } from './charts.js';
+export { lineChart } from './charts.js';
 export type { ImageGrid, ImageGridOptions, RgbaImage, TileRect, TileSet } from './image.js';
-export { labelledGridSvg, tensorToRgbaGrid } from './image.js';
+export { tensorToRgbaGrid } from './image.js';
 export type { ColormapName } from './svg.js';

@@ -17,7 +17,7 @@ import type { Preprocessing } from '../features/views.js';
 import { type GraphModelLike, isGraphModel } from '../model/kinds.js';
 import { type GroupTrainHistory, type GroupTrainOptions, trainWithGroups } from './train.js';
 
-/** Options of {@link graphModelClassifier}. */
+/** Options of {@link GraphModelClassifier}. */
 export interface GraphModelClassifierOptions {
   /** The graph node whose activations are the frozen features (see `FeatureExtractor.listTaps(graphModel)`). */
   tap: string;
@@ -42,12 +42,22 @@ export interface GraphModelClassifierOptions {
   preprocess?: Preprocessing;
 }
 
+/** The known keys of {@link GraphModelClassifierOptions}. */
+const GRAPH_MODEL_CLASSIFIER_OPTION_KEYS = knownKeys<GraphModelClassifierOptions>({
+  tap: true,
+  numClasses: true,
+  pool: true,
+  hidden: true,
+  seed: true,
+  preprocess: true,
+});
+
 /**
  * A GraphModel's frozen features with a trainable tfjs-layers head. `predict` returns logits.
  *
  * @example
  * ```ts
- * const clf = graphModelClassifier(graphModel, { tap: 'MobilenetV2/Logits/AvgPool', numClasses: 3 });
+ * const clf = new GraphModelClassifier(graphModel, { tap: 'MobilenetV2/Logits/AvgPool', numClasses: 3 });
  * await clf.fit({ x: images, labels }, { epochs: 5 });
  * const logits = clf.predict(images);
  * ```
@@ -63,11 +73,79 @@ export class GraphModelClassifier implements Classifier {
   readonly outputKind = 'logits' as const;
   private disposed = false;
 
-  /** @internal use {@link graphModelClassifier} */
-  constructor(extractor: FeatureExtractor, head: tfl.Sequential, numClasses: number) {
-    this.extractor = extractor;
-    this.head = head;
-    this.numClasses = numClasses;
+  /**
+   * Builds frozen GraphModel features + a new trainable head: what `LayerTransfer` does for a LayersModel, for a
+   * GraphModel (which has no layers to copy; `new LayerTransfer(graphModel)` throws a `GraphModelNotSupportedError`
+   * pointing here). The feature dimension is measured with one forward pass of a zero image.
+   *
+   * @param model - the GraphModel (stays the caller's).
+   * @param options - the tap, the number of classes, pooling and the head's hidden layers.
+   */
+  constructor(model: GraphModelLike, options: GraphModelClassifierOptions) {
+    const fn = 'GraphModelClassifier';
+    if (!isGraphModel(model)) {
+      throw new InvalidArgumentError(
+        fn,
+        'model',
+        'a GraphModel (for a LayersModel use new LayerTransfer)',
+        model,
+      );
+    }
+    const opts = checkOptions(fn, 'options', options);
+    checkOptionKeys(fn, 'options', opts, GRAPH_MODEL_CLASSIFIER_OPTION_KEYS);
+    if (typeof opts.tap !== 'string' || opts.tap.length === 0) {
+      throw new InvalidArgumentError(fn, 'options.tap', 'a node name of the graph', opts.tap);
+    }
+    checkInteger(fn, 'options.numClasses', opts.numClasses, 2);
+    const pool = opts.pool ?? 'avg';
+    checkOneOf(fn, 'options.pool', pool, POOL_MODES);
+    const hidden = opts.hidden ?? [];
+    if (!Array.isArray(hidden))
+      throw new InvalidArgumentError(fn, 'options.hidden', 'an array of unit counts', hidden);
+    hidden.forEach((u, i) => {
+      checkInteger(fn, `options.hidden[${i}]`, u, 1);
+    });
+    const seed = opts.seed ?? 0;
+    checkInteger(fn, 'options.seed', seed);
+    const extractor = new FeatureExtractor(model, {
+      taps: [{ layer: opts.tap, pool }],
+      ...(opts.preprocess !== undefined ? { preprocess: opts.preprocess } : {}),
+    });
+    try {
+      const shape = (model.inputs[0].shape ?? []).map((d, i) =>
+        i === 0 ? 1 : d === null || d === -1 ? 1 : d,
+      );
+      const dim = tf.tidy(() => {
+        const [f] = extractor.extract(tf.zeros(shape as number[]));
+        return f.shape[1];
+      });
+      const layers: tfl.layers.Layer[] = [];
+      hidden.forEach((units, i) => {
+        layers.push(
+          tfl.layers.dense({
+            units,
+            activation: 'relu',
+            ...(i === 0 ? { inputShape: [dim] } : {}),
+            kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+            name: `head_hidden${i + 1}`,
+          }),
+        );
+      });
+      layers.push(
+        tfl.layers.dense({
+          units: opts.numClasses,
+          ...(hidden.length === 0 ? { inputShape: [dim] } : {}),
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + hidden.length }),
+          name: 'head_logits',
+        }),
+      );
+      this.head = tfl.sequential({ layers });
+      this.extractor = extractor;
+      this.numClasses = opts.numClasses;
+    } catch (e) {
+      extractor.dispose();
+      throw e;
+    }
   }
 
   private check(method: string): void {
@@ -113,94 +191,5 @@ export class GraphModelClassifier implements Classifier {
     this.disposed = true;
     this.extractor.dispose();
     this.head.dispose();
-  }
-}
-
-/** The known keys of {@link GraphModelClassifierOptions}. */
-const GRAPH_MODEL_CLASSIFIER_OPTION_KEYS = knownKeys<GraphModelClassifierOptions>({
-  tap: true,
-  numClasses: true,
-  pool: true,
-  hidden: true,
-  seed: true,
-  preprocess: true,
-});
-
-/**
- * Builds frozen GraphModel features + a new trainable head in one call: what `LayerTransfer` does for a LayersModel,
- * for a GraphModel (which has no layers to copy; `new LayerTransfer(graphModel)` throws a
- * `GraphModelNotSupportedError` pointing here). The feature dimension is measured with one forward pass of a
- * zero image.
- *
- * @example
- * ```ts
- * import { loadGraphModel } from '@tensorflow/tfjs-converter';
- * const gm = await loadGraphModel(url);
- * const clf = graphModelClassifier(gm, { tap: 'MobilenetV2/Logits/AvgPool', numClasses: 5, hidden: [64] });
- * ```
- */
-export function graphModelClassifier(
-  model: GraphModelLike,
-  options: GraphModelClassifierOptions,
-): GraphModelClassifier {
-  const fn = 'graphModelClassifier';
-  if (!isGraphModel(model)) {
-    throw new InvalidArgumentError(
-      fn,
-      'model',
-      'a GraphModel (for a LayersModel use new LayerTransfer)',
-      model,
-    );
-  }
-  const opts = checkOptions(fn, 'options', options);
-  checkOptionKeys(fn, 'options', opts, GRAPH_MODEL_CLASSIFIER_OPTION_KEYS);
-  if (typeof opts.tap !== 'string' || opts.tap.length === 0) {
-    throw new InvalidArgumentError(fn, 'options.tap', 'a node name of the graph', opts.tap);
-  }
-  checkInteger(fn, 'options.numClasses', opts.numClasses, 2);
-  const pool = opts.pool ?? 'avg';
-  checkOneOf(fn, 'options.pool', pool, POOL_MODES);
-  const hidden = opts.hidden ?? [];
-  if (!Array.isArray(hidden))
-    throw new InvalidArgumentError(fn, 'options.hidden', 'an array of unit counts', hidden);
-  hidden.forEach((u, i) => {
-    checkInteger(fn, `options.hidden[${i}]`, u, 1);
-  });
-  const seed = opts.seed ?? 0;
-  checkInteger(fn, 'options.seed', seed);
-  const extractor = new FeatureExtractor(model, {
-    taps: [{ layer: opts.tap, pool }],
-    ...(opts.preprocess !== undefined ? { preprocess: opts.preprocess } : {}),
-  });
-  try {
-    const shape = (model.inputs[0].shape ?? []).map((d, i) => (i === 0 ? 1 : d === null || d === -1 ? 1 : d));
-    const dim = tf.tidy(() => {
-      const [f] = extractor.extract(tf.zeros(shape as number[]));
-      return f.shape[1];
-    });
-    const layers: tfl.layers.Layer[] = [];
-    hidden.forEach((units, i) => {
-      layers.push(
-        tfl.layers.dense({
-          units,
-          activation: 'relu',
-          ...(i === 0 ? { inputShape: [dim] } : {}),
-          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
-          name: `head_hidden${i + 1}`,
-        }),
-      );
-    });
-    layers.push(
-      tfl.layers.dense({
-        units: opts.numClasses,
-        ...(hidden.length === 0 ? { inputShape: [dim] } : {}),
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + hidden.length }),
-        name: 'head_logits',
-      }),
-    );
-    return new GraphModelClassifier(extractor, tfl.sequential({ layers }), opts.numClasses);
-  } catch (e) {
-    extractor.dispose();
-    throw e;
   }
 }

@@ -29,11 +29,7 @@ export {
   type TransferSummary,
   transferTable,
 } from './experiment.js';
-export {
-  GraphModelClassifier,
-  type GraphModelClassifierOptions,
-  graphModelClassifier,
-} from './graph-classifier.js';
+export { GraphModelClassifier, type GraphModelClassifierOptions } from './graph-classifier.js';
 export {
   GroupedOptimizer,
   type GroupedOptimizerOptions,

@@ -6,7 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDeconvCommand } from '../../src/cli/deconv.js';
 import { InvalidArgumentError, Rng } from '../../src/index.js';
-import { decodePng, saveLayersModelTo, writePng } from '../../src/node.js';
+import { decodePng } from '../../src/internal.js';
+import { saveLayersModelTo, writePng } from '../../src/node.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tk-deconv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -92,7 +92,7 @@ describe('bias correction', () => {
     }
     const x = tf.tensor2d(logits, [n, 4]);
     const y = tf.tensor1d(labels, 'int32');
-    const fit = await fitBiasShift(identity, x, y, { classes: [3] });
+    const fit = await fitBiasShift(identity, { x, labels: y }, { classes: [3] });
     // Brute force over a fine grid in plain JS.
     const nll = (s: number) => {
       let total = 0;
@@ -114,24 +114,32 @@ describe('bias correction', () => {
     expect(fit.before.perClassErrors[3]).toBeGreaterThan(60);
     expect(fit.after.perClassErrors[3]).toBeLessThan(fit.before.perClassErrors[3] / 3);
     expect(fit.after.errors).toBeLessThan(fit.before.errors);
-    const byError = await fitBiasShift(identity, x, y, { classes: [3], objective: 'error' });
+    const byError = await fitBiasShift(identity, { x, labels: y }, { classes: [3], objective: 'error' });
     expect(byError.after.errors).toBeLessThanOrEqual(fit.after.errors);
-    await expectNoLeak(() => fitBiasShift(identity, x, y, { classes: [3] }));
+    // LabeledData: plain-array labels give the same fit as the int32 tensor.
+    const fromArray = await fitBiasShift(identity, { x, labels }, { classes: [3] });
+    expect(fromArray.shift).toBe(fit.shift);
+    await expectNoLeak(() => fitBiasShift(identity, { x, labels: y }, { classes: [3] }));
     await expectThrowsNoLeak(
-      () => fitBiasShift(identity, x, y, { classes: [4] }),
+      () => fitBiasShift(identity, { x, labels: y }, { classes: [4] }),
       InvalidArgumentError,
       /< 4/,
     );
     await expectThrowsNoLeak(
-      () => fitBiasShift(identity, x, y, { classes: [] }),
+      () => fitBiasShift(identity, { x, labels: y }, { classes: [] }),
       InvalidArgumentError,
       /classes/,
     );
     const badY = tf.tensor1d([0, 1], 'int32');
     await expectThrowsNoLeak(
-      () => fitBiasShift(identity, x, badY, { classes: [3] }),
+      () => fitBiasShift(identity, { x, labels: badY }, { classes: [3] }),
       ShapeMismatchError,
       /\[300\]/,
+    );
+    await expectThrowsNoLeak(
+      () => fitBiasShift(identity, { x, labels: [0, 1] }, { classes: [3] }),
+      ShapeMismatchError,
+      /data\.labels.*\[300\]/,
     );
     tf.dispose([x, y, badY]);
   });

@@ -39,11 +39,9 @@ import {
   softTargets,
   trainClassifier,
 } from '../../src/index.js';
-import { occluderPositions } from '../../src/internal.js';
+import { decodePng, encodePng, occluderPositions } from '../../src/internal.js';
 import {
-  decodePng,
   encodeIdx,
-  encodePng,
   IdxFormatError,
   loadFinetuned,
   loadLayersModelFrom,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, MissingDependencyError } from '../../src/core/errors.js';
-import { defaultTrainingKernels } from '../../src/index.js';
+import { defaultTrainingKernels } from '../../src/internal.js';
 import { registerTrainingKernels, trainingKernelsRegistered } from '../../src/kernels/index.js';
 import { initBackend } from '../../src/node/backend.js';
 import { backendName } from '../helpers.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { defaultTrainingKernels } from '../../src/index.js';
+import { defaultTrainingKernels } from '../../src/internal.js';
 import {
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,

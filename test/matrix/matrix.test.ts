@@ -351,7 +351,7 @@ async function runCell(
     case 'transfer': {
       // the second valid cut (inside a residual or SE block is refused with InvalidCutError by design)
       if (!('layers' in model)) {
-        new LayerTransfer(model as never); // a typed refusal that names graphModelClassifier
+        new LayerTransfer(model as never); // a typed refusal that names GraphModelClassifier
       }
       const cuts = listCuts(model as tfl.LayersModel);
       const t = new LayerTransfer(model as tfl.LayersModel, {

@@ -14,7 +14,7 @@ import { withRectifierGradients } from '../../src/model/graph-gradients.js';
 import { graphTopology } from '../../src/model/kinds.js';
 import { outputKind } from '../../src/model/output-kind.js';
 import { pretrainedIOHandler } from '../../src/node/pretrained.js';
-import { graphModelClassifier } from '../../src/transfer/graph-classifier.js';
+import { GraphModelClassifier } from '../../src/transfer/graph-classifier.js';
 import { LayerTransfer } from '../../src/transfer/layer-transfer.js';
 import { backendName, expectClose, expectThrowsNoLeak } from '../helpers.js';
 
@@ -168,14 +168,14 @@ describe.runIf(backendName() === 'wasm')('GraphModels (the real nsfwjs mobilenet
     tf.dispose([xs, p, q, want, r]);
   });
 
-  it('LayerTransfer says why it cannot use a GraphModel; graphModelClassifier builds frozen features + a head', async () => {
+  it('LayerTransfer says why it cannot use a GraphModel; GraphModelClassifier builds frozen features + a head', async () => {
     await expectThrowsNoLeak(
       () => new LayerTransfer(gm as never),
       GraphModelNotSupportedError,
-      /no layers.*graphModelClassifier/,
+      /no layers.*new GraphModelClassifier/,
     );
     const tap = `${P}MobilenetV2/Logits/AvgPool`;
-    const clf = graphModelClassifier(gm, { tap, numClasses: 3, pool: 'flatten' });
+    const clf = new GraphModelClassifier(gm, { tap, numClasses: 3, pool: 'flatten' });
     const logits = clf.predict(x);
     expect(logits.shape).toEqual([1, 3]);
     // oracle: the head applied by hand to the node's activations

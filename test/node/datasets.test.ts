@@ -6,12 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError, InvalidArgumentError } from '../../src/index.js';
 import {
   clearDataSetMemo,
+  FASHION_MNIST_CLASSES,
   loadFashionMnistBytes,
   loadMnistFiles,
   packageRoot,
   scanClothesJson,
 } from '../../src/internal.js';
-import { FASHION_MNIST_CLASSES, loadFashionMnist, loadFullMnist } from '../../src/node.js';
+import { loadFashionMnist, loadFullMnist } from '../../src/node.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tk-data-'));

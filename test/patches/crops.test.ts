@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BACKGROUND,
   cropBoxes,
   cropGridChunks,
   InvalidArgumentError,
@@ -13,6 +12,7 @@ import {
   predictPatches,
   ShapeMismatchError,
 } from '../../src/index.js';
+import { BACKGROUND } from '../../src/internal.js';
 import { expectClose, expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 
 function randomImages(n: number, h: number, w: number, c: number, seed = 1): tf.Tensor4D {

@@ -1,17 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BACKGROUND,
-  DROPPED,
   InvalidArgumentError,
   type LabelledBox,
   labelPatches,
-  MULTIPLE,
   PatchSampler,
   type PixelBox,
   selectTrainingPatches,
 } from '../../src/index.js';
-import { intersectionArea } from '../../src/internal.js';
+import { BACKGROUND, DROPPED, intersectionArea, MULTIPLE } from '../../src/internal.js';
 
 const P: PixelBox = [0, 0, 10, 10]; // |P| = 100
 

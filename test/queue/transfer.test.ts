@@ -18,10 +18,10 @@ import {
   zeilerFergusCnn,
 } from '../../src/index.js';
 import { loadMnist } from '../../src/node.js';
+import { planTransferGrid } from '../../src/queue/transfer-grid.js';
 import {
   enqueueTransferGrid,
   followTransferGrid,
-  planTransferGrid,
   runWorker,
   type TransferGridSpec,
 } from '../../src/queue.js';

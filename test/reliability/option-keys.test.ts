@@ -5,9 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
-  barChart,
   clusterClasses,
-  heatMap,
   hintonMlp,
   InvalidArgumentError,
   labelPatches,
@@ -19,6 +17,7 @@ import {
   stratifiedSplit,
   zeilerFergusCnn,
 } from '../../src/index.js';
+import { barChart, heatMap } from '../../src/internal.js';
 import { expectThrowsNoLeak } from '../helpers.js';
 
 // misspelt keys are passed on purpose, past the option types

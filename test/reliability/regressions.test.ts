@@ -32,14 +32,8 @@ import {
   TransferkitError,
   trainClassifier,
 } from '../../src/index.js';
-import { checkOptionKeys, LIMITS, occluderPositions } from '../../src/internal.js';
-import {
-  decodePng,
-  encodePng,
-  loadLayersModelFrom,
-  readImageFolder,
-  saveLayersModelTo,
-} from '../../src/node.js';
+import { checkOptionKeys, decodePng, encodePng, LIMITS, occluderPositions } from '../../src/internal.js';
+import { loadLayersModelFrom, readImageFolder, saveLayersModelTo } from '../../src/node.js';
 import { expectNoLeak, expectThrowsNoLeak } from '../helpers.js';
 
 /** A PNG whose IHDR declares `w x h` pixels, with no image data: 8 + 25 + 12 + 12 bytes. */

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/index.js';
-import { pngDataUri, toRgbaGrid } from '../../src/internal.js';
-import { decodePng, encodePng, readPng, writePng } from '../../src/node.js';
+import { decodePng, encodePng, pngDataUri, toRgbaGrid } from '../../src/internal.js';
+import { readPng, writePng } from '../../src/node.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tk-png-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, lineChart, tensorToRgbaGrid } from '../../src/index.js';
 import {
   barChart,
+  colormap,
+  escapeXml,
   heatMap,
-  InvalidArgumentError,
   labelledGridSvg,
-  lineChart,
-  tensorToRgbaGrid,
-} from '../../src/index.js';
-import { colormap, escapeXml, niceTicks, toRgbaGrid } from '../../src/internal.js';
+  niceTicks,
+  toRgbaGrid,
+} from '../../src/internal.js';
 import { expectNoLeak } from '../helpers.js';
 import { checkXml } from './xml.js';
 

@@ -14,7 +14,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
-  barChart,
   Distiller,
   evaluateClassifier,
   hintonMlp,
@@ -22,6 +21,7 @@ import {
   trainClassifier,
   zeilerFergusCnn,
 } from '../../index.js';
+import { barChart } from '../../internal.js';
 import { type ImageSplit, loadFullMnist } from '../../node/datasets.js';
 import { imagesOf, labelsOf } from '../data.js';
 import { claimsTable, figure, note, paragraph, table } from '../html.js';

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   applyBiasShift,
-  barChart,
   Distiller,
   type Evaluation,
   evaluateClassifier,
@@ -20,6 +19,7 @@ import {
   stratifiedSplit,
   type TeacherOutputs,
 } from '../../index.js';
+import { barChart } from '../../internal.js';
 import { claimsTable, figure, meanSd, note, paragraph, pct, table } from '../html.js';
 import { sharedMnist } from '../shared.js';
 import type { ReportContext, ReportMode, ReportSection } from '../types.js';
@@ -337,7 +337,7 @@ export async function runDistill(ctx: ReportContext, config?: DistillConfig): Pr
       applyBiasShift(no3Run.model, [THREE], 3.5);
       const paperShift = toScore(await evaluateClassifier(no3Run.model, { x: xTest, labels: yTest }));
       applyBiasShift(no3Run.model, [THREE], -3.5);
-      const fit = await fitBiasShift(no3Run.model, xVal, yVal, { classes: [THREE] });
+      const fit = await fitBiasShift(no3Run.model, { x: xVal, labels: yVal }, { classes: [THREE] });
       applyBiasShift(no3Run.model, [THREE], fit.shift);
       const fitted = toScore(await evaluateClassifier(no3Run.model, { x: xTest, labels: yTest }));
       noThrees = { before, paperShift, fitted, fittedShift: fit.shift };

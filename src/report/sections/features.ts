@@ -19,24 +19,22 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   type AugmentOptions,
   accuracy,
-  barChart,
   confusionMatrix,
   evaluateClassifier,
   FeatureExtractor,
   FeatureMatrix,
-  heatMap,
   LinearSvm,
   lineChart,
   MissingDependencyError,
   meanAveragePrecision,
   type NormMode,
-  normalizeFeatures,
   perClassAccuracy,
   Rng,
   trainClassifier,
   type ZeilerFergusCnnOptions,
   zeilerFergusCnn,
 } from '../../index.js';
+import { barChart, heatMap, normalizeFeatures } from '../../internal.js';
 import { loadLayersModelFrom, loadPretrained, PRETRAINED_MODELS, saveLayersModelTo } from '../../node.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../html.js';
 import { sharedMnist } from '../shared.js';

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 // The runner's esbuild plugin points this import at the built dist/index.js (what npm users get).
 import * as tk from '../../../src/index.js';
+import { trainingKernelsRegistered } from '../../../src/kernels/registry.js';
 import { type CellResult, runCells } from './cells.js';
 
 /** What the page reports about the backend it ran on, beside the cells. */
@@ -31,7 +32,7 @@ export async function run(backend: string, only?: string[]): Promise<PageRun> {
     env.WEBGL_RENDER_FLOAT32_ENABLED = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
     env.WEBGL_PACK = tf.env().getBool('WEBGL_PACK');
   }
-  if (backend === 'wasm') env.trainingKernels = tk.trainingKernelsRegistered('wasm').join(' ');
+  if (backend === 'wasm') env.trainingKernels = trainingKernelsRegistered('wasm').join(' ');
   if (backend === 'webgpu') {
     const adapter = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } })
       .adapterInfo;

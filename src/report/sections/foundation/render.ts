@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { barChart, heatMap, labelledGridSvg, lineChart } from '../../../index.js';
+import { lineChart } from '../../../index.js';
+import { barChart, heatMap, labelledGridSvg } from '../../../internal.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../../html.js';
 import { bootstrapInterval, formatInterval, type Interval, type Verdict, verdict } from '../../stats.js';
 import type { Headline, ReportContext } from '../../types.js';

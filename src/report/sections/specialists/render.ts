@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { heatMap } from '../../../index.js';
+import { heatMap } from '../../../internal.js';
 import { claimsTable, figure, note, paragraph, pct, table } from '../../html.js';
 import { formatInterval, type Interval, pairedInterval, type Verdict, verdict } from '../../stats.js';
 import type { Headline } from '../../types.js';
