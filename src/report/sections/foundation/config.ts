@@ -48,7 +48,7 @@ export interface FoundationResult {
   trainSize: number;
   testSize: number;
   config: ReferenceCnnConfig;
-  /** The section's settings (absent in results cached by version 1). */
+  /** The section's settings (absent in results cached before the interval was added). */
   settings?: FoundationConfig;
   params: number;
   layers: { name: string; className: string; outputShape: string; params: number }[];
