@@ -1,6 +1,6 @@
 /**
  * The report section `patches`: Oquab et al. (2014)'s multi-scale patches on synthetic multi-digit scenes, as config
- * (./config.ts), run (./run.ts, interval in ./intervals.ts) and render (./render.ts).
+ * (./config.ts), run (./run.ts, interval in ./intervals.ts, sample figures in ./figures.ts) and render (./render.ts).
  *
  * @module
  */

@@ -18,18 +18,14 @@ import {
   averagePrecision,
   generateScenes,
   LayerTransfer,
-  localizationMap,
   PatchDataset,
   type PatchGrid,
   PatchSampler,
-  patchGridSvg,
   predictPatches,
-  type RgbaImage,
   Rng,
   type Scene,
   scenesToTensor,
 } from '../../../index.js';
-import { colormap, pngDataUri } from '../../../internal.js';
 import { cachedModel, sharedMnist, sharedReferenceCnn } from '../../shared.js';
 import type { ReportContext } from '../../types.js';
 import {
@@ -39,6 +35,7 @@ import {
   patchesConfig,
   type ScoredMethod,
 } from './config.js';
+import { sampleFigures } from './figures.js';
 import { pairedMapIntervals } from './intervals.js';
 
 const NUM_CLASSES = 10;
@@ -74,26 +71,6 @@ function toNetworkInput(images: tf.Tensor4D): tf.Tensor4D {
 
 function softmaxCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.losses.softmaxCrossEntropy(yTrue, yPred);
-}
-
-function greyPng(pixels: Float32Array, h: number, w: number): string {
-  const data = new Uint8ClampedArray(h * w * 4);
-  for (let i = 0; i < h * w; i++) {
-    const v = Math.round(255 * Math.min(1, Math.max(0, pixels[i])));
-    data.set([v, v, v, 255], 4 * i);
-  }
-  return pngDataUri({ width: w, height: h, data } satisfies RgbaImage);
-}
-
-function mapPng(values: Float32Array, h: number, w: number): string {
-  let hi = 0;
-  for (const v of values) hi = Math.max(hi, v);
-  const data = new Uint8ClampedArray(h * w * 4);
-  for (let i = 0; i < h * w; i++) {
-    const [r, g, b] = colormap('viridis', hi > 0 ? values[i] / hi : 0);
-    data.set([r, g, b, 255], 4 * i);
-  }
-  return pngDataUri({ width: w, height: h, data });
 }
 
 /**
@@ -158,51 +135,6 @@ async function scorePatches(
     batchSize: cfg.predictBatch,
     onProgress: (e) => ctx.progress({ ...e, phase }),
   });
-}
-
-/** Up to three test scenes with two digits or more: the positive patches and localisation maps. */
-async function sampleFigures(
-  test: readonly Scene[],
-  digitScores: tf.Tensor3D,
-  power: ArrayLike<number>,
-  grid: PatchGrid,
-  sampler: PatchSampler,
-  canvas: number,
-): Promise<PatchSample[]> {
-  const picks = test
-    .map((s, i) => [s, i] as const)
-    .filter(([s]) => s.objects.length >= 2)
-    .slice(0, 3);
-  const samples: PatchSample[] = [];
-  for (const [scene, i] of picks) {
-    const scoresI = tf.tidy(
-      () => tf.squeeze(tf.slice(digitScores, [i, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D,
-    );
-    const maps = localizationMap(scoresI, grid);
-    const all = await maps.data();
-    tf.dispose([scoresI, maps]);
-    const truth = [...new Set(scene.objects.map((o) => o.label))].sort((a, b) => a - b);
-    const labels = sampler.label(grid, scene.objects, { numClasses: NUM_CLASSES });
-    samples.push({
-      gridSvg: patchGridSvg(grid, {
-        imageHref: greyPng(scene.pixels, canvas, canvas),
-        objects: scene.objects,
-        labels,
-        positivesOnly: true,
-        zoom: 2,
-      }),
-      maps: truth.slice(0, 2).map((c) => {
-        const one = new Float32Array(canvas * canvas);
-        for (let p = 0; p < one.length; p++) one[p] = all[p * NUM_CLASSES + c];
-        return { digit: c, png: mapPng(one, canvas, canvas), score: power[i * NUM_CLASSES + c] };
-      }),
-      truth,
-      ranked: Array.from({ length: NUM_CLASSES }, (_, c) => c)
-        .sort((a, b) => power[i * NUM_CLASSES + b] - power[i * NUM_CLASSES + a])
-        .slice(0, 3),
-    });
-  }
-  return samples;
 }
 
 /**
