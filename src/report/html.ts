@@ -144,3 +144,47 @@ export function meanSd(
   const sd = Math.sqrt(values.reduce((a, b) => a + (b - m) ** 2, 0) / (values.length - 1));
   return `${format(m)} ± ${format(sd)}`;
 }
+
+/** Options of {@link image}. */
+export interface ImageOptions {
+  /** Image URI (`data:` only: the report is self-contained). */
+  src: string;
+  /** Alternative text. */
+  alt: string;
+  /** Displayed width in CSS pixels. */
+  width?: number;
+  /** Displayed height in CSS pixels. */
+  height?: number;
+  /**
+   * Scale without smoothing (for small maps shown enlarged).
+   * @default false
+   */
+  pixelated?: boolean;
+}
+
+/**
+ * An `<img>` element with escaped attributes.
+ *
+ * @example
+ * ```ts
+ * image({ src: pngDataUri(map), alt: 'localisation map of 3', width: 192, height: 192, pixelated: true });
+ * ```
+ */
+export function image(options: ImageOptions): string {
+  const { src, alt, width, height, pixelated } = options;
+  const size = `${width ? ` width="${Math.round(width)}"` : ''}${height ? ` height="${Math.round(height)}"` : ''}`;
+  return `<img src="${escapeXml(src)}" alt="${escapeXml(alt)}"${size}${pixelated ? ' style="image-rendering:pixelated"' : ''}>`;
+}
+
+/**
+ * A figure shown inline (several sit side by side) whose parts (trusted markup: SVG, {@link image}) are laid out in
+ * a row, with an escaped caption.
+ *
+ * @example
+ * ```ts
+ * inlineFigure([gridSvg, image({ src, alt: 'map' })], 'digits 3, 7');
+ * ```
+ */
+export function inlineFigure(parts: readonly string[], caption?: string): string {
+  return `<figure style="display:inline-block;margin:0 12px 12px 0;vertical-align:top"><div style="display:flex;gap:6px">${parts.join('')}</div>${caption ? `<figcaption>${escapeXml(caption)}</figcaption>` : ''}</figure>`;
+}

@@ -4,6 +4,10 @@
  * - `'cnn:mnist'`: the reference Zeiler-Fergus-style CNN trained on that split's training part, cached on disk in
  *   `ctx.cacheDir/models/cnn-mnist` so that later runs (and other sections) load it instead of retraining.
  *
+ * It also holds the report's one disk cache of trained models, {@link cachedModel}: a section names a model, states
+ * what its training depends on (a JSON key), and either gets the model an earlier run saved with the same key or
+ * trains and saves it.
+ *
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -103,6 +107,72 @@ interface CnnMeta {
   curve: { examples: number; loss: number; acc: number }[];
 }
 
+/** A model from {@link cachedModel}: trained in this run, or loaded from an earlier run's cache. */
+export interface CachedModel<M> {
+  /** The model (owned by the caller: dispose it). */
+  model: tfl.LayersModel;
+  /** What `train` returned beside the model (e.g. its test accuracy), saved with it as JSON. */
+  meta: M;
+  /** Whether the model was loaded from `ctx.cacheDir` instead of trained in this run. */
+  fromCache: boolean;
+}
+
+/** The file layout of one cached model: `<dir>/model.json` + weights, `<dir>/cache.json` (`{ key, meta }`). */
+interface CacheEntry {
+  key: string;
+  meta: unknown;
+}
+
+/**
+ * The report's disk cache of trained models: `ctx.cacheDir/models/<name>/` holds the model and a JSON file with
+ * `key` (what the training depended on: recipe, data sizes, seeds) and `meta` (what `train` returned beside the
+ * model). When the folder holds a model saved under the same key it is loaded; otherwise `train` runs and its model
+ * and meta are saved (a model built with shared layers is saved as the one model it is). `ctx.cacheDir` is
+ * per mode and seed, and `--fresh` empties it.
+ *
+ * @param name folder name under `models/` (letters, digits, `-`, `_`, `.`)
+ * @param key anything JSON-serialisable that determines the trained weights
+ * @param train trains the model; it owns the model until it returns
+ * @example
+ * ```ts
+ * const { model, meta, fromCache } = await cachedModel(ctx, 'deconvnet-scenes', { epochs: 6, seed: ctx.seed },
+ *   async () => ({ model: await trainSceneModel(), meta: { accuracy: 0.9 } }));
+ * ```
+ */
+export async function cachedModel<M>(
+  ctx: Pick<ReportContext, 'cacheDir' | 'log'>,
+  name: string,
+  key: unknown,
+  train: () => Promise<{ model: tfl.LayersModel; meta: M }>,
+): Promise<CachedModel<M>> {
+  if (!/^[\w.-]+$/.test(name)) {
+    throw new RangeError(
+      `\`cachedModel\` needs a name of letters, digits, '-', '_' or '.', got ${JSON.stringify(name)}`,
+    );
+  }
+  const dir = path.join(ctx.cacheDir, 'models', name);
+  const entryFile = path.join(dir, 'cache.json');
+  const keyText = JSON.stringify(key);
+  if (existsSync(entryFile) && existsSync(path.join(dir, 'model.json'))) {
+    const entry = JSON.parse(await readFile(entryFile, 'utf8')) as CacheEntry;
+    if (entry.key === keyText) {
+      const model = await loadLayersModelFrom(path.join(dir, 'model.json'));
+      ctx.log(`${name}: model loaded from ${dir}`);
+      return { model, meta: entry.meta as M, fromCache: true };
+    }
+  }
+  const { model, meta } = await train();
+  try {
+    await saveLayersModelTo(model, dir);
+    await mkdir(dir, { recursive: true });
+    await writeFile(entryFile, JSON.stringify({ key: keyText, meta } satisfies CacheEntry));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, meta, fromCache: false };
+}
+
 /**
  * The reference CNN trained on the shared MNIST split, created once per run; loaded from
  * `ctx.cacheDir/models/cnn-mnist` when an earlier run of the same mode and seed saved it. Training reports progress
@@ -117,48 +187,37 @@ interface CnnMeta {
 export function sharedReferenceCnn(ctx: ReportContext): Promise<ReferenceCnn> {
   return ctx.shared(CNN_KEY, async () => {
     const mnist = await sharedMnist(ctx);
-    const dir = path.join(ctx.cacheDir, 'models', 'cnn-mnist');
-    const metaFile = path.join(dir, 'meta.json');
     const config = referenceCnnConfig(ctx.mode);
-    if (existsSync(metaFile) && existsSync(path.join(dir, 'model.json'))) {
-      const meta = JSON.parse(await readFile(metaFile, 'utf8')) as CnnMeta;
-      if (JSON.stringify(meta.config) === JSON.stringify(config)) {
-        const model = await loadLayersModelFrom(path.join(dir, 'model.json'));
-        ctx.log(`reference CNN loaded from ${dir}`);
-        return { model, ...meta, fromCache: true, dispose: () => model.dispose() };
+    const { model, meta, fromCache } = await cachedModel<CnnMeta>(ctx, 'cnn-mnist', config, async () => {
+      const model = zeilerFergusCnn({ ...config.architecture, seed: ctx.seed });
+      const curve: CnnMeta['curve'] = [];
+      const every = 10;
+      let acc = { loss: 0, acc: 0, n: 0 };
+      try {
+        const history = await trainClassifier(model, mnist.train.x, mnist.train.y, {
+          epochs: config.epochs,
+          batchSize: config.batchSize,
+          learningRate: config.lr,
+          seed: ctx.seed,
+          validation: { x: mnist.test.x, y: mnist.test.y },
+          onProgress: (e) => {
+            ctx.progress({ ...e, phase: `cnn ${e.phase}` });
+            if (e.phase !== 'train' || e.metrics === undefined) return;
+            acc = { loss: acc.loss + e.metrics.loss, acc: acc.acc + e.metrics.acc, n: acc.n + 1 };
+            if (acc.n === every || e.done === e.total) {
+              const examples = Math.min(e.done * config.batchSize, mnist.train.size * config.epochs);
+              curve.push({ examples, loss: acc.loss / acc.n, acc: acc.acc / acc.n });
+              acc = { loss: 0, acc: 0, n: 0 };
+            }
+          },
+        });
+        const test = await evaluateClassifier(model, { x: mnist.test.x, labels: mnist.test.y });
+        return { model, meta: { config, history, test, backend: ctx.backend, curve } };
+      } catch (e) {
+        model.dispose();
+        throw e;
       }
-    }
-    const model = zeilerFergusCnn({ ...config.architecture, seed: ctx.seed });
-    const curve: CnnMeta['curve'] = [];
-    const every = 10;
-    let acc = { loss: 0, acc: 0, n: 0 };
-    try {
-      const history = await trainClassifier(model, mnist.train.x, mnist.train.y, {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        learningRate: config.lr,
-        seed: ctx.seed,
-        validation: { x: mnist.test.x, y: mnist.test.y },
-        onProgress: (e) => {
-          ctx.progress({ ...e, phase: `cnn ${e.phase}` });
-          if (e.phase !== 'train' || e.metrics === undefined) return;
-          acc = { loss: acc.loss + e.metrics.loss, acc: acc.acc + e.metrics.acc, n: acc.n + 1 };
-          if (acc.n === every || e.done === e.total) {
-            const examples = Math.min(e.done * config.batchSize, mnist.train.size * config.epochs);
-            curve.push({ examples, loss: acc.loss / acc.n, acc: acc.acc / acc.n });
-            acc = { loss: 0, acc: 0, n: 0 };
-          }
-        },
-      });
-      const test = await evaluateClassifier(model, { x: mnist.test.x, labels: mnist.test.y });
-      const meta: CnnMeta = { config, history, test, backend: ctx.backend, curve };
-      await saveLayersModelTo(model, dir);
-      await mkdir(dir, { recursive: true });
-      await writeFile(metaFile, JSON.stringify(meta));
-      return { model, ...meta, fromCache: false, dispose: () => model.dispose() };
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+    });
+    return { model, ...meta, fromCache, dispose: () => model.dispose() };
   });
 }

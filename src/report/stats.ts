@@ -215,9 +215,23 @@ export function bootstrapInterval(xs: readonly number[], options: BootstrapOptio
   const n = xs.length;
   const values = new Float64Array(resamples);
   const sample = new Array<number>(n);
+  // rng.int(n) inlined (the same draws: rejection above the largest multiple of n), and the default mean summed in
+  // the same order as `mean`, without re-checking every resample: the same intervals, several times faster.
+  const limit = 4294967296 - (4294967296 % n);
+  const draw = (): number => {
+    let x = rng.nextUint32();
+    while (x >= limit) x = rng.nextUint32();
+    return x % n;
+  };
+  const fastMean = (v: readonly number[]): number => {
+    let a = 0;
+    for (let i = 0; i < v.length; i++) a += v[i];
+    return a / v.length;
+  };
+  const resampleStat = options.statistic ?? fastMean;
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) sample[i] = xs[rng.int(n)];
-    values[r] = stat(sample);
+    for (let i = 0; i < n; i++) sample[i] = xs[draw()];
+    values[r] = resampleStat(sample);
   }
   values.sort();
   const q = (p: number) => values[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))];

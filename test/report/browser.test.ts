@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pngDataUri, toRgbaGrid } from '../../src/internal.js';
 import { silentProgress } from '../../src/report/progress.js';
 import { runReport } from '../../src/report/runner.js';
-import { type FoundationResult, foundation } from '../../src/report/sections/foundation.js';
+import { type FoundationResult, foundation } from '../../src/report/sections/foundation/index.js';
 import { referenceCnnConfig } from '../../src/report/shared.js';
 import type { ReportSection } from '../../src/report/types.js';
 import { checkReportInChromium } from './chromium.js';

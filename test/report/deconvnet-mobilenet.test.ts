@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type DeconvnetSectionResult, deconvnet } from '../../src/report/sections/deconvnet.js';
 import {
+  type DeconvnetSectionResult,
+  deconvnet,
   type MobilenetDeconvResult,
   mobilenetDeconvConfig,
   renderMobilenetDeconv,
-} from '../../src/report/sections/deconvnet-mobilenet.js';
+} from '../../src/report/sections/deconvnet/index.js';
 import { checkXml } from '../render/xml.js';
 
 function json<T>(name: string): T {

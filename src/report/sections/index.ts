@@ -5,12 +5,12 @@
  * @module
  */
 import type { ReportSection } from '../types.js';
-import { deconvnet } from './deconvnet.js';
+import { deconvnet } from './deconvnet/index.js';
 import { distill } from './distill.js';
 import { distillMnist } from './distill-mnist.js';
 import { features } from './features/index.js';
-import { foundation } from './foundation.js';
-import { patches } from './patches.js';
+import { foundation } from './foundation/index.js';
+import { patches } from './patches/index.js';
 import { specialists } from './specialists/index.js';
 import { transfer } from './transfer/index.js';
 

@@ -17,11 +17,11 @@ import {
   scenesToTensor,
   type TopKResult,
   topKFigure,
-} from '../../index.js';
-import { pngDataUri } from '../../internal.js';
-import { loadPretrained } from '../../node.js';
-import { figure, note, paragraph, table } from '../html.js';
-import type { ReportContext, ReportMode } from '../types.js';
+} from '../../../index.js';
+import { pngDataUri } from '../../../internal.js';
+import { loadPretrained } from '../../../node.js';
+import { figure, note, paragraph, table } from '../../html.js';
+import type { ReportContext, ReportMode } from '../../types.js';
 
 /** The MobileNetV2 part's settings in one mode. */
 export interface MobilenetDeconvConfig {
