@@ -166,6 +166,8 @@ const RUN_REPORT_OPTION_KEYS = knownKeys<RunReportOptions>({
  * Runs the report: each selected section's `run` (or its cached result), then its `render`, into one HTML file.
  * A failing section does not stop the others: its error is shown in its place and its outcome is `'failed'`.
  * Values shared between sections through `ctx.shared` are disposed at the end when they have a `dispose()`.
+ * With `workers` > 1 the sections to compute run in worker threads, longest first, and their results are the same
+ * as with `workers: 1` (see {@link RunReportOptions.workers}).
  *
  * @throws {@link InvalidArgumentError} for bad options or an unknown id in `only` (before anything runs)
  * @example
