@@ -72,7 +72,7 @@ export function errorText(e: unknown): string {
 }
 
 /** Keys whose values are timings (they differ between any two runs): left out by {@link resultDifferences}. */
-const TIMING_KEY = /^(seconds|ms|createdAt|[a-z]*(Seconds|Ms|PerSecond)|ms[A-Z][A-Za-z]*)$/;
+const TIMING_KEY = /^(seconds|ms|createdAt|[a-z][A-Za-z]*(Seconds|Ms|PerSecond)|ms[A-Z][A-Za-z]*)$/;
 
 /**
  * Where two cached results differ, timings left out (keys such as `seconds`, `ms`, `createdAt`, `...Seconds`,

@@ -159,9 +159,13 @@ describe('resultDifferences', () => {
       '$.a.1: 2 vs 3',
       '$.b.c: "x" vs "y"',
     ]);
-    expect(resultDifferences({ trainSeconds: 1, msPerImage: 3 }, { trainSeconds: 2, msPerImage: 4 })).toEqual(
-      [],
-    );
+    expect(
+      resultDifferences(
+        { trainSeconds: 1, msPerImage: 3, topKSeconds: 1, medianRunSeconds: 2 },
+        { trainSeconds: 2, msPerImage: 4, topKSeconds: 5, medianRunSeconds: 1 },
+      ),
+    ).toEqual([]);
+    expect(resultDifferences({ second: 1 }, { second: 2 })).toEqual(['$.second: 1 vs 2']);
     expect(resultDifferences([1], { 0: 1 })).toEqual(['$: array vs object']);
   });
 });
