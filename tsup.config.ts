@@ -91,6 +91,18 @@ export default defineConfig([
     esbuildPlugins: [selfReference('')],
   },
   {
+    // The worker thread of the report's `--workers N` (src/report/runner-pool.ts), next to cli.js in dist/.
+    entry: { 'report-worker': 'src/report/runner-worker.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    external: ['transferkit', 'transferkit/node', 'transferkit/queue', 'bullmq', 'ioredis'],
+    esbuildPlugins: [selfReference('')],
+  },
+  {
     // `transferkit/queue`: BullMQ/Redis workers (optional peers bullmq, ioredis); both other entries external.
     entry: { queue: 'src/queue.ts' },
     format: ['esm', 'cjs'],

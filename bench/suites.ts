@@ -13,6 +13,7 @@ import { suite as patches } from './patches.js';
 import { suite as peers } from './peers.js';
 import { suite as pool } from './pool.js';
 import { suite as queue } from './queue.js';
+import { suite as report } from './report.js';
 import { suite as step } from './step.js';
 import { suite as transfer } from './transfer.js';
 import type { BenchSuite } from './types.js';
@@ -27,6 +28,7 @@ export const suites: BenchSuite[] = [
   features,
   transfer,
   pool,
+  report,
   peers,
   queue,
   finetune,

@@ -4,6 +4,7 @@
  * @module
  */
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { defaultWorkers } from '../node/pool.js';
 import { initBackend } from '../node.js';
 import { terminalProgress } from '../report/progress.js';
 import { runReport } from '../report/runner.js';
@@ -12,6 +13,12 @@ import { sections } from '../report/sections/index.js';
 function parseSeed(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new CommanderArgumentError('expected an integer >= 0.');
+  return n;
+}
+
+function parseWorkers(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError('expected an integer >= 1.');
   return n;
 }
 
@@ -48,6 +55,11 @@ export function reportCommand(): Command {
         .choices(['auto', 'wasm', 'cpu', 'tensorflow'])
         .default('auto'),
     )
+    .option(
+      '--workers <n>',
+      'worker threads for the sections, longest first, each with its own engine (1: one after the other in this thread; default: the number of cores)',
+      parseWorkers,
+    )
     .option('--no-progress', 'no progress bars (log lines only)')
     .option('--list', 'list the section ids and exit')
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
@@ -66,8 +78,9 @@ export function reportCommand(): Command {
       }
       const backend = await initBackend(opts.backend as string);
       const progress = terminalProgress({ bars: opts.progress !== false });
+      const workers = (opts.workers as number | undefined) ?? defaultWorkers();
       progress.log(
-        `transferkit report: ${opts.full ? 'full' : 'quick'} mode, seed ${opts.seed}, backend ${backend}`,
+        `transferkit report: ${opts.full ? 'full' : 'quick'} mode, seed ${opts.seed}, backend ${backend}, ${workers} worker${workers === 1 ? '' : 's'}`,
       );
       const run = await runReport({
         mode: opts.full ? 'full' : 'quick',
@@ -78,6 +91,7 @@ export function reportCommand(): Command {
         rerender: Boolean(opts.rerender),
         fresh: Boolean(opts.fresh),
         progress,
+        workers,
         command: `transferkit ${process.argv.slice(2).join(' ')}`.trim(),
       });
       const failed = run.sections.filter((s) => s.status === 'failed');
@@ -86,7 +100,7 @@ export function reportCommand(): Command {
       );
       if (lines.length > 0) process.stderr.write(`\nAt a glance:\n${lines.join('\n')}\n`);
       process.stderr.write(
-        `\nReport written to ${run.file} in ${run.seconds.toFixed(1)} s: ${run.sections.map((s) => `${s.id} ${s.status}${s.seconds === undefined ? '' : ` ${s.seconds.toFixed(0)} s${s.cpuSeconds === undefined ? '' : ` (${s.cpuSeconds.toFixed(0)} s CPU)`}`}`).join(', ')}\n`,
+        `\nReport written to ${run.file} in ${run.seconds.toFixed(1)} s (${run.cpuSeconds.toFixed(1)} s CPU, ${run.workers} worker${run.workers === 1 ? '' : 's'}): ${run.sections.map((s) => `${s.id} ${s.status}${s.seconds === undefined ? '' : ` ${s.seconds.toFixed(0)} s${s.cpuSeconds === undefined ? '' : ` (${s.cpuSeconds.toFixed(0)} s CPU)`}`}`).join(', ')}\n`,
       );
       if (failed.length > 0) {
         for (const f of failed) process.stderr.write(`\n${f.id} failed:\n${f.error}\n`);

@@ -15,28 +15,41 @@ import { InvalidArgumentError, type LabeledData } from '../index.js';
 import type { PlainLabeledData } from './pool-worker.js';
 
 /**
- * The worker entry next to this module: the built .js; or, when this module runs as TypeScript source (tsx,
- * vitest), a small ES module in the temp folder that registers tsx in the worker thread and re-exports the .ts
- * worker (worker threads do not inherit the parent's loader hooks).
+ * The worker entries made so far, by the module that asked: the built .js, or, when the caller runs as TypeScript
+ * source (tsx, vitest), a small ES module in the temp folder that registers tsx in the worker thread and re-exports
+ * the .ts worker (worker threads do not inherit the parent's loader hooks).
  */
-let entry: string | undefined;
+const entries = new Map<string, string>();
 
 function workerEntry(): string {
-  entry ??= makeWorkerEntry();
-  return entry;
+  return workerEntryFor(import.meta.url, './pool-worker.js', './pool-worker.ts');
 }
 
-function makeWorkerEntry(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./pool-worker.js', here));
+/**
+ * The file a tinypool worker thread loads: `built` (relative to `here`, the caller's `import.meta.url`) when the
+ * caller is built JavaScript; `source` (a .ts next to the caller) through a tsx-registering shim otherwise.
+ */
+export function workerEntryFor(here: string, built: string, source: string): string {
+  const key = `${here}\u0000${built}\u0000${source}`;
+  let file = entries.get(key);
+  if (file === undefined) {
+    file = makeWorkerEntry(here, built, source);
+    entries.set(key, file);
+  }
+  return file;
+}
+
+function makeWorkerEntry(here: string, built: string, source: string): string {
+  if (!here.endsWith('.ts')) return fileURLToPath(new URL(built, here));
   // tsx's ES-module API (require.resolve finds its CommonJS twin next to it).
   const tsxApi = pathToFileURL(
     createRequire(here)
       .resolve('tsx/esm/api')
       .replace(/\.cjs$/, '.mjs'),
   ).href;
-  const worker = new URL('./pool-worker.ts', here).href;
-  const file = path.join(os.tmpdir(), `transferkit-pool-worker-${process.pid}.mjs`);
+  const worker = new URL(source, here).href;
+  const name = path.basename(source).replace(/\.ts$/, '');
+  const file = path.join(os.tmpdir(), `transferkit-${name}-${process.pid}.mjs`);
   writeFileSync(
     file,
     `const { register } = await import(${JSON.stringify(tsxApi)});\nregister();\n` +

@@ -8,11 +8,10 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../index.js';
+import { InvalidArgumentError, trainingKernelsRegistered } from '../index.js';
 import {
   checkInteger,
   checkOneOf,
@@ -21,7 +20,15 @@ import {
   escapeXml,
   knownKeys,
 } from '../internal.js';
+import { type CachedResult, errorText, readCache, writeJsonAtomic } from './cache.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
+import {
+  estimateSeconds,
+  type PoolJob,
+  readTimings,
+  runSectionsInWorkers,
+  writeTimings,
+} from './runner-pool.js';
 import { sections as registry } from './sections/index.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
 import type { Headline, ReportContext, ReportMode, ReportSection } from './types.js';
@@ -75,6 +82,22 @@ export interface RunReportOptions {
   progress?: ProgressSink;
   /** The command line shown in the page footer. */
   command?: string;
+  /**
+   * Worker threads for the sections to compute. 1 runs them one after the other in this thread (sharing values
+   * through `ctx.shared` in memory). N > 1 runs them as tasks of a pool of N worker threads, each with its own tfjs
+   * engine on this thread's backend (`wasm` or `cpu`) and training kernels, longest section first (see
+   * {@link ReportSection.estimatedSeconds}); each worker writes its section's cached JSON and this thread renders
+   * the report from the cache, so the results are those of a `workers: 1` run. On another backend the sections run
+   * in this thread.
+   * @default 1
+   */
+  workers?: number;
+  /**
+   * With `workers` > 1 and custom `sections`: the ES module (absolute path or file URL) whose `sections` export
+   * holds them, for the worker threads to import (functions cannot cross threads).
+   * @default the report's own registry (src/report/sections/index.ts)
+   */
+  sectionsModule?: string;
 }
 
 /** What happened to one section. */
@@ -107,24 +130,13 @@ export interface ReportRun {
   sections: SectionOutcome[];
   /** Wall-clock seconds of the whole run. */
   seconds: number;
+  /** CPU seconds (user + system) the process used during the run, every thread (the workers') included. */
+  cpuSeconds: number;
+  /** The worker threads the sections ran in (1: this thread). */
+  workers: number;
 }
 
-/** The JSON file the runner caches per section. */
-export interface CachedResult<R = unknown> {
-  format: 'transferkit-report-cache';
-  version: 1;
-  id: string;
-  mode: ReportMode;
-  seed: number;
-  backend: string;
-  createdAt: string;
-  seconds: number;
-  /** CPU seconds (user + system) of the process during `run` (absent in caches of older versions). */
-  cpuSeconds?: number;
-  /** The section's `version` when the result was computed. */
-  sectionVersion: number;
-  result: R;
-}
+export type { CachedResult } from './cache.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
@@ -132,31 +144,6 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export function reportPaths(out = 'report'): { file: string; dir: string } {
   const file = out.toLowerCase().endsWith('.html') ? out : path.join(out, 'index.html');
   return { file, dir: path.dirname(file) };
-}
-
-async function readCache(
-  file: string,
-  id: string,
-  sectionVersion: number,
-): Promise<CachedResult | undefined> {
-  if (!existsSync(file)) return undefined;
-  try {
-    const c = JSON.parse(await readFile(file, 'utf8')) as CachedResult;
-    const ok =
-      c.format === 'transferkit-report-cache' &&
-      c.version === 1 &&
-      c.id === id &&
-      (c.sectionVersion ?? 1) === sectionVersion;
-    return ok ? c : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error
-    ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}`
-    : String(e);
 }
 
 /** The known keys of {@link RunReportOptions}. */
@@ -171,12 +158,16 @@ const RUN_REPORT_OPTION_KEYS = knownKeys<RunReportOptions>({
   sections: true,
   progress: true,
   command: true,
+  workers: true,
+  sectionsModule: true,
 });
 
 /**
  * Runs the report: each selected section's `run` (or its cached result), then its `render`, into one HTML file.
  * A failing section does not stop the others: its error is shown in its place and its outcome is `'failed'`.
  * Values shared between sections through `ctx.shared` are disposed at the end when they have a `dispose()`.
+ * With `workers` > 1 the sections to compute run in worker threads, longest first, and their results are the same
+ * as with `workers: 1` (see {@link RunReportOptions.workers}).
  *
  * @throws {@link InvalidArgumentError} for bad options or an unknown id in `only` (before anything runs)
  * @example
@@ -218,11 +209,33 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
     }
     selected = all.filter((s) => opts.only?.includes(s.id));
   }
+  const workers = opts.workers ?? 1;
+  checkInteger(fn, 'options.workers', workers, 1);
+  if (
+    opts.sectionsModule !== undefined &&
+    (typeof opts.sectionsModule !== 'string' || opts.sectionsModule === '')
+  ) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.sectionsModule',
+      'a module path or file URL',
+      opts.sectionsModule,
+    );
+  }
+  if (workers > 1 && opts.sections !== undefined && opts.sectionsModule === undefined) {
+    throw new InvalidArgumentError(
+      fn,
+      'options.sectionsModule',
+      'the module exporting options.sections as `sections` (worker threads import them) when options.workers > 1',
+      undefined,
+    );
+  }
   const { file, dir } = reportPaths(opts.out);
   const cacheRoot = opts.cacheDir ?? path.join(dir, 'cache');
   const cacheDir = path.join(cacheRoot, `${mode}-seed${seed}`);
   const sink = opts.progress ?? terminalProgress();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   if (opts.fresh) await rm(cacheDir, { recursive: true, force: true });
   await mkdir(cacheDir, { recursive: true });
 
@@ -238,30 +251,82 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
     return p;
   };
 
+  interface Slot {
+    section: ReportSection;
+    cacheFile: string;
+    cached?: CachedResult;
+    status: RenderedSection['status'];
+    error?: string;
+    reason?: string;
+  }
+  // Phase 1: what is cached, what is skipped, what must be computed.
+  const slots: Slot[] = [];
+  for (const section of selected) {
+    const cacheFile = path.join(cacheDir, `${section.id}.json`);
+    const sectionVersion = section.version ?? 1;
+    const cached = opts.fresh ? undefined : await readCache(cacheFile, section.id, sectionVersion);
+    const slot: Slot = { section, cacheFile, cached, status: cached ? 'cached' : 'ran' };
+    // A section outside this mode runs only when named in `only`.
+    const inMode = (section.modes ?? ['quick', 'full']).includes(mode) || opts.only?.includes(section.id);
+    if (!cached && opts.rerender) slot.status = 'skipped';
+    else if (!cached && !inMode) {
+      slot.status = 'skipped';
+      slot.reason = `${(section.modes ?? []).join(' / ')} mode only (run with --${section.modes?.[0] ?? 'full'}, or name it in --only)`;
+      sink.log(`- ${section.id}: skipped (${slot.reason})`);
+    }
+    slots.push(slot);
+  }
+  const todo = slots.filter((s) => !s.cached && s.status !== 'skipped');
+  const backend = tf.getBackend();
+  const parallel = workers > 1 && todo.length > 1 && (backend === 'wasm' || backend === 'cpu');
+  if (workers > 1 && todo.length > 1 && !parallel) {
+    sink.log(`  backend ${backend}: sections run in this thread (worker threads need wasm or cpu)`);
+  }
+  const measured: Record<string, number> = {};
+
   const rendered: RenderedSection[] = [];
   const outcomes: SectionOutcome[] = [];
   try {
-    for (const section of selected) {
-      const cacheFile = path.join(cacheDir, `${section.id}.json`);
-      const sectionVersion = section.version ?? 1;
-      let cached = opts.fresh ? undefined : await readCache(cacheFile, section.id, sectionVersion);
-      let status: RenderedSection['status'] = cached ? 'cached' : 'ran';
-      let error: string | undefined;
-      let reason: string | undefined;
-      // A section outside this mode runs only when named in `only`.
-      const inMode = (section.modes ?? ['quick', 'full']).includes(mode) || opts.only?.includes(section.id);
-      if (!cached && opts.rerender) status = 'skipped';
-      else if (!cached && !inMode) {
-        status = 'skipped';
-        reason = `${(section.modes ?? []).join(' / ')} mode only (run with --${section.modes?.[0] ?? 'full'}, or name it in --only)`;
-        sink.log(`- ${section.id}: skipped (${reason})`);
+    // Phase 2: compute, in worker threads or one after the other in this thread.
+    if (parallel) {
+      const timings = await readTimings(cacheRoot);
+      const jobs: PoolJob[] = todo.map((s) => ({
+        section: s.section,
+        index: slots.indexOf(s),
+        estimate: estimateSeconds(s.section, mode, timings),
+        cacheFile: s.cacheFile,
+      }));
+      const results = await runSectionsInWorkers(jobs, {
+        workers,
+        mode,
+        seed,
+        cacheDir,
+        backend: backend as 'wasm' | 'cpu',
+        kernels: trainingKernelsRegistered(backend),
+        sectionsModule: opts.sectionsModule,
+        sink,
+      });
+      for (const s of todo) {
+        const r = results.get(s.section.id);
+        if (r?.ok) {
+          s.cached = await readCache(s.cacheFile, s.section.id, s.section.version ?? 1);
+          if (s.cached === undefined) {
+            s.status = 'failed';
+            s.error = `the worker wrote no readable cache file ${s.cacheFile}`;
+          } else measured[s.section.id] = r.cpuSeconds;
+        } else {
+          s.status = 'failed';
+          s.error = r?.error ?? 'the worker returned nothing';
+        }
       }
-      if (!cached && status !== 'skipped') {
+    } else {
+      for (const s of todo) {
+        const { section } = s;
         sink.log(`▶ ${section.id}: ${section.title}`);
         const ctx: ReportContext = {
           mode,
           seed,
-          backend: tf.getBackend(),
+          backend,
           cacheDir,
           progress: (e) => sink.update(section.id, e),
           log: (m) => sink.log(`  ${section.id}: ${m}`),
@@ -274,7 +339,7 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           const seconds = (performance.now() - t0) / 1000;
           const cpu = process.cpuUsage(cpu0);
           const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-          cached = {
+          s.cached = {
             format: 'transferkit-report-cache',
             version: 1,
             id: section.id,
@@ -284,21 +349,29 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
             createdAt: new Date().toISOString(),
             seconds,
             cpuSeconds,
-            sectionVersion,
+            sectionVersion: section.version ?? 1,
             result,
           };
-          await writeFile(cacheFile, JSON.stringify(cached));
+          await writeJsonAtomic(s.cacheFile, s.cached);
+          measured[section.id] = cpuSeconds;
           // Live tensors after the section (shared models included): a growing count points at a leak.
           const mem = tf.memory();
           sink.log(
             `✔ ${section.id} in ${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} s CPU (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
           );
         } catch (e) {
-          status = 'failed';
-          error = errorText(e);
+          s.status = 'failed';
+          s.error = errorText(e);
           sink.log(`✖ ${section.id} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
+    }
+    await writeTimings(cacheRoot, mode, measured).catch(() => undefined);
+    // Phase 3: render every section in report order.
+    for (const s of slots) {
+      const { section, cached } = s;
+      let { status, error } = s;
+      const { reason } = s;
       let html = '';
       let headlines: Headline[] | undefined;
       if (status === 'failed') {
@@ -354,5 +427,13 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
   });
   await mkdir(dir, { recursive: true });
   await writeFile(file, html);
-  return { file, cacheDir, sections: outcomes, seconds };
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    file,
+    cacheDir,
+    sections: outcomes,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    workers: parallel ? Math.min(workers, todo.length) : 1,
+  };
 }

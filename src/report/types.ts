@@ -28,7 +28,13 @@ export interface ReportContext {
   log(message: string): void;
   /**
    * Memoises a value shared between sections in one process (e.g. the loaded MNIST split, or a reference CNN
-   * trained once and used by several sections). `create` runs at most once per key.
+   * trained once and used by several sections). `create` runs at most once per key in a process.
+   *
+   * With `--workers N` every worker thread has its own engine, so each worker that needs the value creates its own
+   * copy, but never two at once: the first worker to ask creates it while any other that asks for the same key waits
+   * until that creation has finished, then runs `create` itself. A `create` that stores its result on disk (as the
+   * reference CNN does, in `cacheDir`) therefore trains once per run and is loaded by the other workers. A value
+   * with a boolean `fromCache` field gets the first creator's flag (it was made in this run, not by an earlier one).
    */
   shared<T>(key: string, create: () => Promise<T>): Promise<T>;
 }
@@ -51,6 +57,13 @@ export interface ReportSection<R = unknown> {
    * @default ['quick', 'full']
    */
   readonly modes?: readonly ReportMode[];
+  /**
+   * Roughly how many CPU seconds `run` takes per mode on an idle machine. With `--workers N` the runner starts the
+   * longest sections first; without an estimate it uses the section's last measured CPU time (remembered in the
+   * cache root's `timings.json`), else the runner's own table of measured times, else 30 s.
+   * @default undefined
+   */
+  readonly estimatedSeconds?: Partial<Record<ReportMode, number>>;
   /** Does the experiment; returns JSON-serialisable results. */
   run(ctx: ReportContext): Promise<R>;
   /** Renders cached results as an HTML fragment (no `<html>`/`<body>`; inline SVG or data: URIs only). */

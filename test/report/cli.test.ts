@@ -24,12 +24,14 @@ describe('transferkit report (command line)', () => {
     expect(out.join('')).toContain(`${sections[0].id}\t${sections[0].title}`);
   });
 
-  it('exits with code 2 for unknown sections, conflicting modes and bad seeds, before running anything', async () => {
+  it('exits with code 2 for unknown sections, conflicting modes and bad seeds or worker counts, before running anything', async () => {
     for (const args of [
       ['report', '--only', 'nope'],
       ['report', '--quick', '--full'],
       ['report', '--seed', '-1'],
       ['report', '--backend', 'gpu'],
+      ['report', '--workers', '0'],
+      ['report', '--workers', '1.5'],
     ]) {
       const err = await program()
         .parseAsync(args, { from: 'user' })
