@@ -215,8 +215,10 @@ export async function trainWithGroups(
         });
         return { loss };
       },
-      onStep: (m) =>
-        opts.onProgress?.({ phase: 'train', done: m.done, total, metrics: { loss: m.loss, epoch: m.epoch } }),
+      // Braces: a progress callback's return value is ignored (the loop reads `true` from onStep as "stop").
+      onStep: (m) => {
+        opts.onProgress?.({ phase: 'train', done: m.done, total, metrics: { loss: m.loss, epoch: m.epoch } });
+      },
       onEpoch: async (r) => {
         history.loss.push(r.loss);
         return opts.onEpochEnd ? (await opts.onEpochEnd(r.epoch, r.loss)) === true : undefined;

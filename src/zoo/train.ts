@@ -291,13 +291,15 @@ export async function trainClassifier(
           ) as Scalar;
           return { loss, correct: correct as Scalar };
         }),
-      onStep: (m) =>
+      // Braces: a progress callback's return value is ignored (the loop reads `true` from onStep as "stop").
+      onStep: (m) => {
         opts.onProgress?.({
           phase: 'train',
           done: m.done,
           total,
           metrics: { epoch: m.epoch, loss: m.loss, acc: m.acc as number },
-        }),
+        });
+      },
       validate:
         opts.validation === undefined
           ? undefined
