@@ -11,7 +11,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, trainingKernelsRegistered } from '../index.js';
+import { InvalidArgumentError } from '../index.js';
 import {
   checkInteger,
   checkOneOf,
@@ -19,6 +19,7 @@ import {
   checkOptions,
   escapeXml,
   knownKeys,
+  trainingKernelsRegistered,
 } from '../internal.js';
 import { type CachedResult, errorText, readCache, writeJsonAtomic } from './cache.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
