@@ -6,8 +6,8 @@
  */
 import type { ReportSection } from '../types.js';
 import { deconvnet } from './deconvnet.js';
-import { distill } from './distill.js';
-import { distillMnist } from './distill-mnist.js';
+import { distill } from './distill/index.js';
+import { distillMnist } from './distill-mnist/index.js';
 import { features } from './features.js';
 import { foundation } from './foundation.js';
 import { patches } from './patches.js';
