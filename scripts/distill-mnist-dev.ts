@@ -36,8 +36,8 @@ async function devErrors(model: tfl.LayersModel, data: ImageSplit): Promise<numb
   return errors;
 }
 
-async function teacher(data: ImageSplit, n: number, epochs: number): Promise<tfl.LayersModel> {
-  const file = `/tmp/dm-dev/teacher-${n}-${epochs}.json`;
+async function teacher(data: ImageSplit, n: number, epochs: number, jitter: number): Promise<tfl.LayersModel> {
+  const file = `/tmp/dm-dev/teacher-${n}-${epochs}${jitter ? `-j${jitter}` : ''}.json`;
   const model = zeilerFergusCnn({ seed: 0 });
   if (existsSync(file)) {
     const arrays = JSON.parse(readFileSync(file, 'utf8')) as number[][];
@@ -45,7 +45,17 @@ async function teacher(data: ImageSplit, n: number, epochs: number): Promise<tfl
     return model;
   }
   const optimizer = tf.train.adam(2e-3);
-  for (let e = 0; e < epochs; e++) {
+  if (jitter > 0) {
+    // Hard labels with +-jitter px shifts, through the Distiller's loop (alpha = 0, no teacher).
+    const rows = Array.from({ length: n }, (_, i) => i);
+    const x = imagesOf(data.train, rows);
+    const y = labelsOf(data.train, rows);
+    const d = new Distiller(model, null, { temperature: 1, alpha: 0, optimizer });
+    await d.fit(x, { labels: y, epochs, batchSize: 64, seed: 0, jitter });
+    d.dispose();
+    tf.dispose([x, y]);
+  }
+  for (let e = 0; e < (jitter > 0 ? 0 : epochs); e++) {
     const order = new Rng(e).permutation(n);
     for (let s = 0; s < n; s += CHUNK) {
       const rows = order.slice(s, s + CHUNK);
@@ -65,6 +75,7 @@ interface Arm {
   name: string;
   teacherN: number;
   teacherEpochs: number;
+  teacherJitter: number;
   n: number;
   hidden: number[];
   epochs: number;
@@ -80,6 +91,7 @@ const base: Arm = {
   name: '',
   teacherN: 20000,
   teacherEpochs: 2,
+  teacherJitter: 0,
   n: 3000,
   hidden: [256, 256],
   epochs: 30,
@@ -129,6 +141,48 @@ function grid(name: string): Arm[] {
         a({ name: 'hard 60ep', alpha: 0, T: 1, epochs: 60 }),
         a({ name: 'soft T4 a.9 60ep', epochs: 60 }),
       ];
+    case 'tt':
+      // The teacher trained on the transfer set itself (the paper's setting: one training set).
+      return [
+        a({ name: 'tt3000x10 soft T4', teacherN: 3000, teacherEpochs: 10 }),
+        a({ name: 'tt3000x10 soft T8', teacherN: 3000, teacherEpochs: 10, T: 8 }),
+        a({ name: 'soft T20 a.9', T: 20 }),
+      ];
+    case 'ttj':
+      return [
+        a({ name: 'tt3000x10j2 soft T4', teacherN: 3000, teacherEpochs: 10, teacherJitter: 2 }),
+        a({ name: 'tt3000x10j2 soft T8', teacherN: 3000, teacherEpochs: 10, teacherJitter: 2, T: 8 }),
+        a({ name: 'soft n600 e60 T8', n: 600, epochs: 60, T: 8 }),
+        a({ name: 'hard n600 e60', alpha: 0, T: 1, n: 600, epochs: 60 }),
+      ];
+    case 'tj':
+      // The same teacher budget (20,000 digits x 2 epochs) with +-1 px jitter.
+      return [
+        a({ name: 'tj20000x2j1 soft T8', teacherJitter: 1, T: 8 }),
+        a({ name: 'soft T20 a.9', T: 20 }),
+        a({ name: 'tj20000x2j1 soft T4', teacherJitter: 1 }),
+      ];
+    case 'n6000':
+      // The same number of steps (900) over a larger transfer set.
+      return [
+        a({ name: 'tj n6000 e15 hard', teacherJitter: 1, n: 6000, epochs: 15, alpha: 0, T: 1 }),
+        a({ name: 'tj n6000 e15 soft T8', teacherJitter: 1, n: 6000, epochs: 15, T: 8 }),
+      ];
+    case 'n10000':
+      return [
+        a({ name: 'tj n10000 e9 hard', teacherJitter: 1, n: 10000, epochs: 9, alpha: 0, T: 1 }),
+        a({ name: 'tj n10000 e9 soft T8', teacherJitter: 1, n: 10000, epochs: 9, T: 8 }),
+      ];
+    case 'e60':
+      return [
+        a({ name: 'tj e60 soft T8', teacherJitter: 1, epochs: 60, T: 8 }),
+        a({ name: 'tj e60 hard', teacherJitter: 1, epochs: 60, alpha: 0, T: 1 }),
+      ];
+    case 'w512':
+      return [
+        a({ name: 'tj 512-512 soft T8', teacherJitter: 1, hidden: [512, 512], T: 8 }),
+        a({ name: 'tj 512-512 hard', teacherJitter: 1, hidden: [512, 512], alpha: 0, T: 1 }),
+      ];
     default:
       throw new Error(`unknown grid ${name}`);
   }
@@ -141,10 +195,10 @@ async function main(): Promise<void> {
   const data = await loadFullMnist({ testSize: 1 });
   const teachers = new Map<string, { model: tfl.LayersModel; dev: number }>();
   for (const arm of grid(gridName)) {
-    const key = `${arm.teacherN}-${arm.teacherEpochs}`;
+    const key = `${arm.teacherN}-${arm.teacherEpochs}-j${arm.teacherJitter}`;
     if (!teachers.has(key)) {
       const t0 = Date.now();
-      const model = await teacher(data, arm.teacherN, arm.teacherEpochs);
+      const model = await teacher(data, arm.teacherN, arm.teacherEpochs, arm.teacherJitter);
       const dev = await devErrors(model, data);
       teachers.set(key, { model, dev });
       appendFileSync(out, `${JSON.stringify({ teacher: key, dev, seconds: (Date.now() - t0) / 1000 })}\n`);

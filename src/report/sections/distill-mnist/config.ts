@@ -12,6 +12,8 @@ export interface DistillMnistConfig {
   teacherTrain: number;
   /** Epochs of the teacher. */
   teacherEpochs: number;
+  /** Translation jitter of the teacher's training digits in whole pixels (the paper's teacher: +-2). */
+  teacherJitter: number;
   /** Training digits of the students (the first n of the official training set; the transfer set). */
   studentTrain: number;
   /** Hidden sizes of the student MLP. */
@@ -67,6 +69,7 @@ export function distillMnistConfig(mode: ReportMode): DistillMnistConfig {
   return {
     teacherTrain: full ? 60000 : 20000,
     teacherEpochs: 2,
+    teacherJitter: 1,
     studentTrain: 3000,
     studentHidden: full ? [800, 800] : [256, 256],
     studentEpochs: 30,

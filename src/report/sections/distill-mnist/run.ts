@@ -56,8 +56,8 @@ export async function errorsOn(
 }
 
 /**
- * Trains the zoo CNN teacher on the first `n` training digits, chunk by chunk (one Adam optimizer throughout), so
- * the training set is never all float.
+ * Trains the zoo CNN teacher on the first `n` training digits with +-`jitter` px shifts, chunk by chunk (one Adam
+ * optimizer throughout), so the training set is never all float.
  *
  * @example
  * ```ts
@@ -69,6 +69,7 @@ export async function trainCnnTeacher(
   data: ImageSplit,
   n: number,
   epochs: number,
+  jitter = 0,
 ): Promise<tfl.LayersModel> {
   const model = zeilerFergusCnn({ seed: ctx.seed });
   const optimizer = tf.train.adam(2e-3);
@@ -84,11 +85,15 @@ export async function trainCnnTeacher(
         const chunk = order.slice(s, s + CHUNK);
         const x = imagesOf(data.train, chunk);
         const y = labelsOf(data.train, chunk);
+        // Hard labels through the Distiller's loop (alpha = 0, no teacher), which shifts the digits by up to
+        // +-jitter px; the one Adam optimizer is the caller's, so it lives on across chunks.
+        const loop = new Distiller(model, null, { temperature: 1, alpha: 0, optimizer });
         try {
-          await trainClassifier(model, x, y, {
+          await loop.fit(x, {
+            labels: y,
             epochs: 1,
             batchSize: 64,
-            optimizer,
+            jitter,
             seed: ctx.seed + e * 100 + s,
             onProgress: (p) => {
               if (p.phase === 'train') {
@@ -97,6 +102,7 @@ export async function trainCnnTeacher(
             },
           });
         } finally {
+          loop.dispose();
           tf.dispose([x, y]);
         }
         done += Math.ceil(chunk.length / 64);
@@ -222,9 +228,11 @@ export async function runDistillMnist(
   const cfg = config ?? distillMnistConfig(ctx.mode);
   const data = await loadFullMnist({ testSize: cfg.testSize });
   try {
-    ctx.log(`distill-mnist: CNN teacher on ${cfg.teacherTrain} digits, ${cfg.teacherEpochs} epoch(s)`);
+    ctx.log(
+      `distill-mnist: CNN teacher on ${cfg.teacherTrain} digits, ${cfg.teacherEpochs} epoch(s), +-${cfg.teacherJitter} px`,
+    );
     const tt = Date.now();
-    const teacher = await trainCnnTeacher(ctx, data, cfg.teacherTrain, cfg.teacherEpochs);
+    const teacher = await trainCnnTeacher(ctx, data, cfg.teacherTrain, cfg.teacherEpochs, cfg.teacherJitter);
     try {
       const teacherSeconds = (Date.now() - tt) / 1000;
       const teacherErrors = await errorsOn(teacher, data.test, range(data.test.size));
