@@ -36,8 +36,14 @@ async function devErrors(model: tfl.LayersModel, data: ImageSplit): Promise<numb
   return errors;
 }
 
-async function teacher(data: ImageSplit, n: number, epochs: number, jitter: number): Promise<tfl.LayersModel> {
-  const file = `/tmp/dm-dev/teacher-${n}-${epochs}${jitter ? `-j${jitter}` : ''}.json`;
+async function teacher(
+  data: ImageSplit,
+  n: number,
+  epochs: number,
+  jitter: number,
+  from = 0,
+): Promise<tfl.LayersModel> {
+  const file = `/tmp/dm-dev/teacher-${n}-${epochs}${jitter ? `-j${jitter}` : ''}${from ? `-from${from}` : ''}.json`;
   const model = zeilerFergusCnn({ seed: 0 });
   if (existsSync(file)) {
     const arrays = JSON.parse(readFileSync(file, 'utf8')) as number[][];
@@ -47,7 +53,7 @@ async function teacher(data: ImageSplit, n: number, epochs: number, jitter: numb
   const optimizer = tf.train.adam(2e-3);
   if (jitter > 0) {
     // Hard labels with +-jitter px shifts, through the Distiller's loop (alpha = 0, no teacher).
-    const rows = Array.from({ length: n }, (_, i) => i);
+    const rows = Array.from({ length: n }, (_, i) => from + i);
     const x = imagesOf(data.train, rows);
     const y = labelsOf(data.train, rows);
     const d = new Distiller(model, null, { temperature: 1, alpha: 0, optimizer });
@@ -76,6 +82,7 @@ interface Arm {
   teacherN: number;
   teacherEpochs: number;
   teacherJitter: number;
+  teacherFrom: number;
   n: number;
   hidden: number[];
   epochs: number;
@@ -92,6 +99,7 @@ const base: Arm = {
   teacherN: 20000,
   teacherEpochs: 2,
   teacherJitter: 0,
+  teacherFrom: 0,
   n: 3000,
   hidden: [256, 256],
   epochs: 30,
@@ -183,6 +191,38 @@ function grid(name: string): Arm[] {
         a({ name: 'tj 512-512 soft T8', teacherJitter: 1, hidden: [512, 512], T: 8 }),
         a({ name: 'tj 512-512 hard', teacherJitter: 1, hidden: [512, 512], alpha: 0, T: 1 }),
       ];
+    case 'e20':
+      return [
+        a({ name: 'tj e20 soft T8', teacherJitter: 1, epochs: 20, T: 8 }),
+        a({ name: 'tj e20 hard', teacherJitter: 1, epochs: 20, alpha: 0, T: 1 }),
+      ];
+    case 'little40':
+      return [
+        a({ name: 'tj n600 e40 soft T8', teacherJitter: 1, n: 600, epochs: 40, T: 8 }),
+        a({ name: 'tj n600 e40 hard', teacherJitter: 1, n: 600, epochs: 40, alpha: 0, T: 1 }),
+      ];
+    case 'lr2e30':
+      return [
+        a({ name: 'tj lr2e-3 e30 soft T8', teacherJitter: 1, lr: 2e-3, T: 8 }),
+        a({ name: 'tj lr2e-3 e30 hard', teacherJitter: 1, lr: 2e-3, alpha: 0, T: 1 }),
+      ];
+    case 'lr2e20':
+      return [
+        a({ name: 'tj lr2e-3 e20 soft T8', teacherJitter: 1, lr: 2e-3, epochs: 20, T: 8 }),
+        a({ name: 'tj lr2e-3 e20 hard', teacherJitter: 1, lr: 2e-3, epochs: 20, alpha: 0, T: 1 }),
+      ];
+    case 'held':
+      // The teacher never sees the transfer digits (rows 3,000-22,999): its soft targets on them are held-out ones.
+      return [a({ name: 'tj from3000 soft T8', teacherJitter: 1, teacherFrom: 3000, T: 8 })];
+    case 'lr4soft':
+      return [a({ name: 'tj lr4e-3 e30 soft T8', teacherJitter: 1, lr: 4e-3, T: 8 })];
+    case 'lr4hard':
+      return [a({ name: 'tj lr4e-3 e30 hard', teacherJitter: 1, lr: 4e-3, alpha: 0, T: 1 })];
+    case 'little30':
+      return [
+        a({ name: 'tj n600 e30 lr2e-3 soft T8', teacherJitter: 1, n: 600, epochs: 30, lr: 2e-3, T: 8 }),
+        a({ name: 'tj n600 e30 lr2e-3 hard', teacherJitter: 1, n: 600, epochs: 30, lr: 2e-3, alpha: 0, T: 1 }),
+      ];
     default:
       throw new Error(`unknown grid ${name}`);
   }
@@ -195,10 +235,10 @@ async function main(): Promise<void> {
   const data = await loadFullMnist({ testSize: 1 });
   const teachers = new Map<string, { model: tfl.LayersModel; dev: number }>();
   for (const arm of grid(gridName)) {
-    const key = `${arm.teacherN}-${arm.teacherEpochs}-j${arm.teacherJitter}`;
+    const key = `${arm.teacherN}-${arm.teacherEpochs}-j${arm.teacherJitter}-from${arm.teacherFrom}`;
     if (!teachers.has(key)) {
       const t0 = Date.now();
-      const model = await teacher(data, arm.teacherN, arm.teacherEpochs, arm.teacherJitter);
+      const model = await teacher(data, arm.teacherN, arm.teacherEpochs, arm.teacherJitter, arm.teacherFrom);
       const dev = await devErrors(model, data);
       teachers.set(key, { model, dev });
       appendFileSync(out, `${JSON.stringify({ teacher: key, dev, seconds: (Date.now() - t0) / 1000 })}\n`);

@@ -8,14 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  Distiller,
-  evaluateClassifier,
-  hintonMlp,
-  Rng,
-  trainClassifier,
-  zeilerFergusCnn,
-} from '../../../index.js';
+import { Distiller, evaluateClassifier, hintonMlp, Rng, zeilerFergusCnn } from '../../../index.js';
 import { type ImageSplit, loadFullMnist } from '../../../node/datasets.js';
 import { imagesOf, labelsOf, range } from '../../data.js';
 import type { ReportContext } from '../../types.js';
