@@ -3,9 +3,12 @@
  * 50,000-59,999 of the training file, which neither the quick teacher (rows 0-19,999) nor the students (rows 0-n)
  * see). The official 10,000 test digits are never read here.
  *
- *   nice -n 10 npx tsx scripts/distill-mnist-dev.ts <grid> [out.jsonl]
+ *   npx tsx scripts/distill-mnist-dev.ts <grid> [out.jsonl] [seeds]
  *
- * Each line of the output is one arm of one configuration: its dev errors of 10,000 and its seconds.
+ * Grids: g1, jit, little, tt, ttj, tj, n6000, n10000, e60, w512, e20, little40, lr2e30, lr2e20, held, lr4soft,
+ * lr4hard, little30 (the order they were run in this session: see docs/report.md). Teachers are cached in
+ * /tmp/dm-dev. Each line of the output is one arm of one configuration: its dev errors of 10,000, wall and CPU
+ * seconds; scripts/distill-mnist-dev-results.jsonl holds this session's lines (seed 200).
  *
  * @module
  */
