@@ -6,7 +6,7 @@ import {
   distillConfig,
   renderDistill,
   runDistill,
-} from '../../src/report/sections/distill.js';
+} from '../../src/report/sections/distill/index.js';
 import type { ReportContext } from '../../src/report/types.js';
 
 function context(): ReportContext {

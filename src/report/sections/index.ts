@@ -6,8 +6,8 @@
  */
 import type { ReportSection } from '../types.js';
 import { deconvnet } from './deconvnet/index.js';
-import { distill } from './distill.js';
-import { distillMnist } from './distill-mnist.js';
+import { distill } from './distill/index.js';
+import { distillMnist } from './distill-mnist/index.js';
 import { features } from './features/index.js';
 import { foundation } from './foundation/index.js';
 import { patches } from './patches/index.js';
