@@ -68,8 +68,9 @@ const FLOAT_RESOLUTION = 1e-7;
  * classes together), truncated when ||r_k|| <= 0.1 ||g_k|| as in liblinear's TRON (Lin, Weng & Keerthi 2008,
  * JMLR 9), then a backtracking Armijo line search per class on precomputed X d (no matmul per trial step). Class k
  * stops when ||g_k|| <= tol ||g_k(0)||, liblinear's stopping rule (its `-s 2` default is tol = 0.01 min(pos,
- * neg) / N). `W` `[D, K]` and `b` `[K]` are updated in place and should start at zero (the reference point of the
- * rule). Host reads: one K-vector per CG iteration and per line-search trial. Leaves no tensor behind.
+ * neg) / N), g_k(0) being the gradient at the starting point (zero in `LinearSvm.fit`, as in liblinear). The bias is
+ * solved as the weight of an extra feature column of ones. `W` `[D, K]` and `b` `[K]` are updated in place. Host
+ * reads: 2K numbers per evaluation and per CG iteration, K per line-search trial. Leaves no tensor behind.
  */
 export async function minimizeSquaredHinge(
   problem: SquaredHingeProblem,
