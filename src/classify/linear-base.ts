@@ -225,8 +225,15 @@ export abstract class TfLinearClassifier implements FeatureClassifier {
         const r = await minimizeSquaredHinge({ x: xs, t, sw, lambda: lam, biasLambda: lamB }, W, b, {
           maxIterations: epochs,
           tol: this.opts.tol,
+          fn: `${this.fn}.fit`,
           onIteration: (it, f) =>
             options.onProgress?.({ phase: 'fit', done: it, total: epochs, metrics: { loss: f } }),
+        }).catch((e: unknown) => {
+          // Non-finite features: leave the classifier unfitted.
+          tf.dispose([this.W, this.b]);
+          this.W = undefined;
+          this.b = undefined;
+          throw e;
         });
         return { iterations: r.iterations, loss: r.loss, ms: Date.now() - start };
       }

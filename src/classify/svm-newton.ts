@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** The data of a one-vs-rest squared-hinge problem (the caller owns every tensor). */
 export interface SquaredHingeProblem {
@@ -36,6 +37,11 @@ export interface SquaredHingeNewtonOptions {
   maxCgIterations?: number;
   /** Called after each Newton iteration with its 1-based number and the objective (summed over classes). */
   onIteration?: (iteration: number, f: number) => void;
+  /**
+   * Name for error messages.
+   * @default 'minimizeSquaredHinge'
+   */
+  fn?: string;
 }
 
 /** What {@link minimizeSquaredHinge} returns. */
@@ -70,7 +76,8 @@ const FLOAT_RESOLUTION = 1e-7;
  * stops when ||g_k|| <= tol ||g_k(0)||, liblinear's stopping rule (its `-s 2` default is tol = 0.01 min(pos,
  * neg) / N), g_k(0) being the gradient at the starting point (zero in `LinearSvm.fit`, as in liblinear). The bias is
  * solved as the weight of an extra feature column of ones. `W` `[D, K]` and `b` `[K]` are updated in place. Host
- * reads: 2K numbers per evaluation and per CG iteration, K per line-search trial. Leaves no tensor behind.
+ * reads: 2K numbers per evaluation and per CG iteration, K per line-search trial. Leaves no tensor behind, also when
+ * it throws an InvalidArgumentError for features whose objective at the start is not finite (NaN, Infinity).
  */
 export async function minimizeSquaredHinge(
   problem: SquaredHingeProblem,
@@ -111,6 +118,17 @@ export async function minimizeSquaredHinge(
   const release = (e: ReturnType<typeof evaluate>) => tf.dispose([e.g, e.dH, e.s, e.h2, e.fg]);
   let state = evaluate(w);
   let fg = await state.fg.data();
+  const bad = fg.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    release(state);
+    tf.dispose([w, xa, xaT, lamV, sw2, sw1]);
+    throw new InvalidArgumentError(
+      options.fn ?? 'minimizeSquaredHinge',
+      'x',
+      'finite features (the objective or its gradient at the start is not finite)',
+      `${bad < k ? 'objective' : 'squared gradient norm'} ${fg[bad]} for class ${bad % k}`,
+    );
+  }
   const gg0 = Array.from(fg.subarray(k));
   let ggNow = gg0;
   let fNow = Array.from(fg.subarray(0, k));

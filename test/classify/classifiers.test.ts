@@ -150,6 +150,17 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
     const xt = x.toTensor();
     const svm = new LinearSvm({ solver: 'newton', penalizeBias: true, classWeight: 'balanced' });
     await expectNoLeak(() => svm.fit(xt, y).then(() => undefined));
+    // Non-finite features: a typed error naming the method, the classifier left unfitted, nothing leaked.
+    const nan = new FeatureMatrix(x.rows, x.cols, x.data.slice());
+    nan.data[5] = Number.NaN;
+    const fresh = new LinearSvm();
+    await expectThrowsNoLeak(
+      () => fresh.fit(nan, y),
+      InvalidArgumentError,
+      /LinearSvm\.fit.*finite features/s,
+    );
+    await expectThrowsNoLeak(() => fresh.predict(xt), InvalidArgumentError, /fitted classifier/);
+    fresh.dispose();
     await expectThrowsNoLeak(
       () =>
         svm.fit(
