@@ -22,6 +22,7 @@ import { runTrainingLoop } from '../core/train-loop.js';
 import type { FeatureInput } from '../features/matrix.js';
 import { toFeatureMatrix } from '../features/to-matrix.js';
 import type { LinearTrainingOptions } from './linear-options.js';
+import { minimizeSquaredHinge } from './svm-newton.js';
 import {
   argmaxRows,
   type ClassifierKind,
@@ -76,9 +77,9 @@ export abstract class TfLinearClassifier implements FeatureClassifier {
       classWeight: o.classWeight,
       epochs: o.epochs ?? 300,
       batchSize: o.batchSize,
-      solver: o.solver ?? 'lbfgs',
+      solver: o.solver ?? (fn === 'LinearSvm' ? 'newton' : 'lbfgs'),
       learningRate: o.learningRate ?? 0.05,
-      tol: o.tol ?? 1e-6,
+      tol: o.tol ?? ((o.solver ?? (fn === 'LinearSvm' ? 'newton' : 'lbfgs')) === 'newton' ? 1e-3 : 1e-6),
       seed: o.seed ?? 0,
     };
     if (o.numClasses !== undefined)
@@ -86,7 +87,12 @@ export abstract class TfLinearClassifier implements FeatureClassifier {
     checkInteger(fn, 'options.epochs', this.opts.epochs, 1);
     if (o.batchSize !== undefined) checkInteger(fn, 'options.batchSize', o.batchSize, 1);
     checkPositive(fn, 'options.learningRate', this.opts.learningRate);
-    checkOneOf(fn, 'options.solver', this.opts.solver, ['lbfgs', 'adam'] as const);
+    checkOneOf(
+      fn,
+      'options.solver',
+      this.opts.solver,
+      fn === 'LinearSvm' ? (['newton', 'lbfgs', 'adam'] as const) : (['lbfgs', 'adam'] as const),
+    );
     if (this.opts.tol !== 0) checkPositive(fn, 'options.tol', this.opts.tol);
     checkInteger(fn, 'options.seed', this.opts.seed);
     if (o.classWeight !== undefined && o.classWeight !== 'balanced' && !Array.isArray(o.classWeight)) {
@@ -213,6 +219,25 @@ export abstract class TfLinearClassifier implements FeatureClassifier {
       };
       const epochs = this.opts.epochs;
       const fullBatch = this.opts.batchSize === undefined || this.opts.batchSize >= n;
+      if (fullBatch && this.opts.solver === 'newton') {
+        // LinearSvm only (checked in the constructor): the batched Newton-CG solver of the squared hinge.
+        const t = tf.tidy(() => tf.sub(tf.mul(oneHot, 2), 1)) as tf.Tensor2D;
+        owned2.push(t);
+        const r = await minimizeSquaredHinge({ x: xs, t, sw, lambda: lam, biasLambda: lamB }, W, b, {
+          maxIterations: epochs,
+          tol: this.opts.tol,
+          fn: `${this.fn}.fit`,
+          onIteration: (it, f) =>
+            options.onProgress?.({ phase: 'fit', done: it, total: epochs, metrics: { loss: f } }),
+        }).catch((e: unknown) => {
+          // Non-finite features: leave the classifier unfitted.
+          tf.dispose([this.W, this.b]);
+          this.W = undefined;
+          this.b = undefined;
+          throw e;
+        });
+        return { iterations: r.iterations, loss: r.loss, ms: Date.now() - start };
+      }
       if (fullBatch && this.opts.solver === 'lbfgs') {
         const xT = tf.transpose(xs) as tf.Tensor2D;
         owned2.push(xT);

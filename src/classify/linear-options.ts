@@ -21,17 +21,22 @@ export interface LinearTrainingOptions {
   numClasses?: number;
   /** Per-class loss weights: `'balanced'` or one number per class. @default all 1 */
   classWeight?: ClassWeight;
-  /** Full batch: most iterations (L-BFGS) or steps (Adam); with `batchSize`: passes over the data. @default 300 */
+  /** Full batch: most iterations (Newton, L-BFGS) or steps (Adam); with `batchSize`: passes over the data. @default 300 */
   epochs?: number;
   /** Mini-batch size (Adam); omit for full-batch optimisation. @default full batch */
   batchSize?: number;
-  /** Full-batch optimiser: `'lbfgs'` (limited-memory BFGS, 10 pairs, backtracking Armijo line search; converges in
-   * tens of iterations on these convex objectives) or `'adam'`. Mini-batches always use Adam. @default 'lbfgs' */
-  solver?: 'lbfgs' | 'adam';
+  /** Full-batch optimiser: `'newton'` (LinearSvm only: truncated Newton with conjugate gradients on the squared
+   * hinge, all classes batched, liblinear's `-s 2` method and stopping rule), `'lbfgs'` (limited-memory BFGS, 10
+   * pairs, backtracking Armijo line search) or `'adam'`. Mini-batches always use Adam.
+   * @default 'newton' for LinearSvm, 'lbfgs' for SoftmaxRegression */
+  solver?: 'newton' | 'lbfgs' | 'adam';
   /** Adam learning rate. @default 0.05 */
   learningRate?: number;
-  /** Full batch: stop when the objective changes by less than `tol` (relative; per iteration for L-BFGS, over 10
-   * steps for Adam). @default 1e-6 */
+  /** Full batch: when to stop. `'newton'`: when every class's gradient norm is at most `tol` times its norm at
+   * W = 0 (liblinear's rule; its `-s 2` default, 0.01 min(pos, neg) / N, is 2e-3 for 5 balanced classes and 1e-3
+   * for 10). `'lbfgs'` / `'adam'`: when the objective changes by less than `tol` (relative; per iteration for
+   * L-BFGS, over 10 steps for Adam). 0: until `epochs`, or (Newton) until a step gains less than float32 resolves.
+   * @default 1e-3 for 'newton', 1e-6 otherwise */
   tol?: number;
   /** Seed of the mini-batch order. @default 0 */
   seed?: number;

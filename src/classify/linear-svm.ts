@@ -16,9 +16,11 @@ import type { SavedClassifier } from './types.js';
  *
  *   1/2 ||w_k||^2 + C sum_i c_{y_i} max(0, 1 - t_ik (w_k . x_i + b_k))^2,   t_ik = +1 if y_i = k else -1
  *
- * (the L2-loss SVM of liblinear; the bias is not regularised), all classes at once with Adam. Scores are the
- * margins w_k . x + b_k. This is the classifier DeCAF (Donahue et al. 2014) and Razavian et al. (2014) put on
- * CNN features.
+ * (the L2-loss SVM of liblinear; the bias is not regularised unless `penalizeBias`), all classes at once. The
+ * default full-batch solver is a truncated Newton method with conjugate gradients (Keerthi & DeCoste 2005; the
+ * method of liblinear's `-s 2`), stopped by liblinear's rule ||grad_k|| <= tol ||grad_k(0)|| (`tol` 1e-3); L-BFGS
+ * and Adam are options. Scores are the margins w_k . x + b_k. This is the classifier DeCAF (Donahue et al. 2014)
+ * and Razavian et al. (2014) put on CNN features.
  *
  * @example
  * ```ts

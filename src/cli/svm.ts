@@ -63,7 +63,7 @@ export function svmCommand(): Command {
     .option('--l2 <lambda>', 'softmax regression L2 penalty', parseNumber, 1e-4)
     .option(
       '--epochs <n>',
-      'iterations of the tfjs classifiers (L-BFGS steps with the default full-batch solver, else Adam epochs)',
+      'most iterations of the tfjs classifiers (full batch: Newton steps for linear-svm, L-BFGS for softmax; else Adam epochs)',
       parseNumber,
       300,
     )

@@ -65,6 +65,7 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
   });
 
   for (const [solver, extra, bound] of [
+    ['newton', {}, 1e-4],
     ['lbfgs', {}, 1e-3],
     ['adam', { epochs: 3000, learningRate: 0.02 }, 2e-2],
   ] as const) {
@@ -85,6 +86,93 @@ describe('LinearSvm (tfjs, one-vs-rest squared hinge)', () => {
       svm.dispose();
     });
   }
+
+  it("newton (the default): stops at liblinear's rule ||g_k|| <= tol ||g_k(0)|| per class, reports the plain-JS objective, agrees with L-BFGS", async () => {
+    const { x, y } = blobs(40, 3, 4, 7);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 0.4 + 1.5; // overlap and an offset
+    const cw = [1, 2, 0.5];
+    const k = 3;
+    const d = 4;
+    /** Plain-JS objective (divided by C N, as documented) and per-class gradient norms at (W, b). */
+    const oracle = (W: number[], b: number[], C: number) => {
+      const n = x.rows;
+      let f = W.reduce((a, w) => a + w * w, 0) / (2 * C * n);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < k; c++) {
+          let s = b[c];
+          for (let j = 0; j < d; j++) s += x.data[i * d + j] * W[j * k + c];
+          f += (cw[y[i]] * Math.max(0, 1 - (y[i] === c ? 1 : -1) * s) ** 2) / n;
+        }
+      }
+      const g = svmGradient(x, y, W, b, k, C, cw);
+      const perClass = [0, 1, 2].map((c) =>
+        Math.hypot(...g.filter((_, i) => (i < d * k ? i % k === c : i - d * k === c))),
+      );
+      return { f, perClass };
+    };
+    const zero = oracle(new Array(d * k).fill(0), [0, 0, 0], 2);
+    const train = async (options: ConstructorParameters<typeof LinearSvm>[0]) => {
+      const svm = new LinearSvm({ C: 2, classWeight: cw, ...options });
+      const rep = await svm.fit(x, y);
+      const saved = await svm.save();
+      svm.dispose();
+      const W = saved.state.weights as number[];
+      const b = saved.state.bias as number[];
+      return { rep, W, b, ...oracle(W, b, 2) };
+    };
+    const loose = await train({ tol: 0.05 });
+    const strict = await train({});
+    for (const [r, tol] of [
+      [loose, 0.05],
+      [strict, 1e-3],
+    ] as const) {
+      for (let c = 0; c < k; c++) expect(r.perClass[c] / zero.perClass[c]).toBeLessThanOrEqual(tol * 1.05);
+      expect(Math.abs(r.rep.loss - r.f)).toBeLessThan(1e-5 * Math.max(1, r.f));
+    }
+    expect(loose.rep.iterations).toBeLessThan(strict.rep.iterations);
+    expect(loose.f).toBeGreaterThanOrEqual(strict.f - 1e-7);
+    // Run to float32 precision (tol 0), Newton reaches the minimum L-BFGS reaches; a relative-gradient stop leaves an
+    // objective gap on this ill-conditioned problem (offset features, free bias), smaller the smaller tol.
+    const tight = await train({ tol: 0 });
+    const lbfgs = await train({ solver: 'lbfgs', tol: 0 });
+    expect(Math.abs(tight.f - lbfgs.f)).toBeLessThan(1e-4 * lbfgs.f);
+    expect(strict.f).toBeGreaterThanOrEqual(tight.f - 1e-7);
+    // maxIterations (epochs) caps the Newton iterations.
+    expect((await train({ epochs: 1, tol: 0 })).rep.iterations).toBe(1);
+  });
+
+  it('newton: rejected for SoftmaxRegression and on bad options; leaks nothing, also when the labels are bad', async () => {
+    expect(() => new SoftmaxRegression({ solver: 'newton' as 'lbfgs' })).toThrow(InvalidArgumentError);
+    expect(() => new SoftmaxRegression({ solver: 'newton' as 'lbfgs' })).toThrow(/options\.solver/);
+    expect(() => new LinearSvm({ solver: 'tron' as 'newton' })).toThrow(/options\.solver.*tron/s);
+    expect(() => new LinearSvm({ tol: -1 })).toThrow(/options\.tol/);
+    const { x, y } = blobs(24, 3, 3, 4);
+    const xt = x.toTensor();
+    const svm = new LinearSvm({ solver: 'newton', penalizeBias: true, classWeight: 'balanced' });
+    await expectNoLeak(() => svm.fit(xt, y).then(() => undefined));
+    // Non-finite features: a typed error naming the method, the classifier left unfitted, nothing leaked.
+    const nan = new FeatureMatrix(x.rows, x.cols, x.data.slice());
+    nan.data[5] = Number.NaN;
+    const fresh = new LinearSvm();
+    await expectThrowsNoLeak(
+      () => fresh.fit(nan, y),
+      InvalidArgumentError,
+      /LinearSvm\.fit.*finite features/s,
+    );
+    await expectThrowsNoLeak(() => fresh.predict(xt), InvalidArgumentError, /fitted classifier/);
+    fresh.dispose();
+    await expectThrowsNoLeak(
+      () =>
+        svm.fit(
+          xt,
+          new Array(24).fill(7).map((v, i) => (i === 3 ? -1 : v % 3)),
+        ),
+      InvalidArgumentError,
+      /y\[3\]/,
+    );
+    svm.dispose();
+    xt.dispose();
+  });
 
   it('penalizeBias: a stationary point of 1/2 (||W||^2 + b^2) + C sum xi^2 (liblinear -B 1), with a shrunk bias', async () => {
     const { x, y } = blobs(30, 3, 3, 5);
