@@ -320,7 +320,7 @@ async function svmOn(set: SvmData, opts: BenchOptions, records: BenchRecord[]): 
     rmSync(dir, { recursive: true, force: true });
   }
   const size = `${set.label}, ${train.rows} x ${train.cols}, 5 classes`;
-  const tkRec = makeRecord(`transferkit LinearSvm (C = 1, L-BFGS), ${size}`, median(tk), {
+  const tkRec = makeRecord(`transferkit LinearSvm (C = 1, Newton-CG), ${size}`, median(tk), {
     extra: { testAcc: +tkAcc.toFixed(4), rounds },
   });
   tkRec.ratios = [];
