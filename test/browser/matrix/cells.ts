@@ -255,7 +255,9 @@ export async function runCells(
           const x = tf.tensor2d(raw, [n, d]);
           const clf =
             kind === 'svm'
-              ? new tk.LinearSvm({ C: 1, numClasses: 3, epochs: 50 })
+              ? // tol 0: Newton-CG runs to the optimum (float32 resolution), which every backend shares; at the
+                // default tol (1e-3 of the initial gradient) each backend stops at its own nearby point (~5e-3 apart).
+                new tk.LinearSvm({ C: 1, numClasses: 3, epochs: 50, tol: 0 })
               : new tk.SoftmaxRegression({ l2: 1e-2, numClasses: 3, epochs: 50 });
           await clf.fit(x, y);
           const scores = await clf.predictScores(x);

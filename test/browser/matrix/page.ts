@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 // The runner's esbuild plugin points this import at the built dist/index.js (what npm users get).
 import * as tk from '../../../src/index.js';
-import { trainingKernelsRegistered } from '../../../src/kernels/registry.js';
 import { type CellResult, runCells } from './cells.js';
 
 /** What the page reports about the backend it ran on, beside the cells. */
@@ -23,7 +22,9 @@ export interface PageRun {
 export async function run(backend: string, only?: string[]): Promise<PageRun> {
   setWasmPaths('/');
   // wasm as shipped has no Conv2DBackpropFilter: the training cells need transferkit's kernels there, as documented.
-  if (backend === 'wasm') tk.registerTrainingKernels('wasm');
+  // (Its return value, the kernels now registered, is what the env line reports: reading the registry through a
+  // src/ import would read a second copy of the module, not the bundle's.)
+  const registered = backend === 'wasm' ? tk.registerTrainingKernels('wasm') : [];
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not initialise`);
   await tf.ready();
   const env: PageRun['env'] = {};
@@ -32,7 +33,7 @@ export async function run(backend: string, only?: string[]): Promise<PageRun> {
     env.WEBGL_RENDER_FLOAT32_ENABLED = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
     env.WEBGL_PACK = tf.env().getBool('WEBGL_PACK');
   }
-  if (backend === 'wasm') env.trainingKernels = trainingKernelsRegistered('wasm').join(' ');
+  if (backend === 'wasm') env.trainingKernels = registered.join(' ');
   if (backend === 'webgpu') {
     const adapter = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } })
       .adapterInfo;
