@@ -18,6 +18,7 @@ export {
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   type TrainingKernelName,
+  trainingKernelsRegistered,
   unregisterTrainingKernels,
 } from './kernels/index.js';
 export * from './model/index.js';

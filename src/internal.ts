@@ -68,7 +68,7 @@ export { centerCropBox, fitToSize, preprocessImages, RESIZE_MODES, viewSpecs } f
 export { augmentImages, resolveFinetuneAugment } from './finetune/augment.js';
 export { imageInputShape } from './finetune/image-sets.js';
 export { confusionSvg, finetuneSummaryHtml } from './finetune/summary.js';
-export { defaultTrainingKernels, trainingKernelsRegistered } from './kernels/registry.js';
+export { defaultTrainingKernels } from './kernels/registry.js';
 export { GRAPH_PROJECTION_OPS } from './model/graph-gradients.js';
 export { listGraphTaps } from './model/graph-model.js';
 export { isGraphModel, isLayersModel, modelKind } from './model/kinds.js';

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
 import { validateClusters } from '../ensemble/clustering.js';
+// From the entry, not ../kernels/registry.js: in the built package the registry must be the one the user's
+// registerTrainingKernels call wrote to (dist/index.js), not a second bundled copy.
 import {
   type ClassClustering,
   InvalidArgumentError,
@@ -17,8 +19,8 @@ import {
   type Specialist,
   SpecialistEnsemble,
   type TrainEnsembleOptions,
+  trainingKernelsRegistered,
 } from '../index.js';
-import { trainingKernelsRegistered } from '../kernels/registry.js';
 import { defaultWorkers } from './pool.js';
 import { openPool } from './pool-entry.js';
 import { modelArtifacts, type SpecialistTask, type SpecialistTaskResult } from './pool-worker.js';

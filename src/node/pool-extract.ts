@@ -10,8 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger } from '../core/checks.js';
-import { InvalidArgumentError, type ProgressCallback } from '../index.js';
-import { trainingKernelsRegistered } from '../kernels/registry.js';
+// From the entry, not ../kernels/registry.js: in the built package the registry must be the one the user's
+// registerTrainingKernels call wrote to (dist/index.js), not a second bundled copy.
+import { InvalidArgumentError, type ProgressCallback, trainingKernelsRegistered } from '../index.js';
 import { type ExtractionSpec, listInputs } from './extraction-inputs.js';
 import { defaultWorkers } from './pool.js';
 import { openPool } from './pool-entry.js';

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkOptionKeys, checkOptions, knownKeys } from '../core/checks.js';
+// From the entry, not ../kernels/registry.js: in the built package the registry must be the one the user's
+// registerTrainingKernels call wrote to (dist/index.js), not a second bundled copy.
 import {
   InvalidArgumentError,
   type ProgressCallback,
@@ -8,8 +10,8 @@ import {
   type TransferExperimentOptions,
   type TransferResults,
   type TransferRun,
+  trainingKernelsRegistered,
 } from '../index.js';
-import { trainingKernelsRegistered } from '../kernels/registry.js';
 import { openPool, plain } from './pool-entry.js';
 import type { ModelFactoryRef, TransferTask } from './pool-worker.js';
 

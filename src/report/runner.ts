@@ -11,7 +11,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../index.js';
+// trainingKernelsRegistered from the entry: in the built CLI, internal.js is bundled (a second copy of the registry).
+import { InvalidArgumentError, trainingKernelsRegistered } from '../index.js';
 import {
   checkInteger,
   checkOneOf,
@@ -19,7 +20,6 @@ import {
   checkOptions,
   escapeXml,
   knownKeys,
-  trainingKernelsRegistered,
 } from '../internal.js';
 import { type CachedResult, errorText, readCache, writeJsonAtomic } from './cache.js';
 import { type ProgressSink, terminalProgress } from './progress.js';

@@ -114,4 +114,20 @@ describe('module structure', () => {
       );
     expect(offenders).toEqual([]);
   });
+
+  it('reads the training-kernel registry in Node code only through the entry (one registry in the build)', () => {
+    // The built CLI / node entry bundle every module they import directly: a direct import of the registry would read
+    // a second, empty copy, not the one the user's registerTrainingKernels (dist/index.js) wrote to; the report's
+    // workers and the pools then started without the kernels (Conv2DBackpropFilter missing on wasm).
+    const offenders = files
+      .filter((f) => /^(cli|report|queue|node)\/|^(cli|internal)\.ts$/.test(rel(f)))
+      .flatMap((f) =>
+        runtimeImports(f)
+          .filter((t) => /^kernels\/(registry|index)\.ts$/.test(rel(t)))
+          .map((t) => `${rel(f)} imports ${rel(t)}`),
+      )
+      .filter((line) => !/^internal\.ts imports kernels\/registry\.ts$/.test(line));
+    expect(offenders).toEqual([]);
+    expect(fs.readFileSync(path.join(src, 'internal.ts'), 'utf8')).not.toMatch(/trainingKernelsRegistered/);
+  });
 });
