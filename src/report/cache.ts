@@ -29,6 +29,30 @@ export interface CachedResult<R = unknown> {
   result: R;
 }
 
+/**
+ * The cache record of a section run that just finished on the current backend (one shape for both the in-process
+ * runner and the worker threads).
+ */
+export function cachedResult<R>(
+  section: { id: string; version?: number },
+  run: { mode: ReportMode; seed: number; backend: string; seconds: number; cpuSeconds: number },
+  result: R,
+): CachedResult<R> {
+  return {
+    format: 'transferkit-report-cache',
+    version: 1,
+    id: section.id,
+    mode: run.mode,
+    seed: run.seed,
+    backend: run.backend,
+    createdAt: new Date().toISOString(),
+    seconds: run.seconds,
+    cpuSeconds: run.cpuSeconds,
+    sectionVersion: section.version ?? 1,
+    result,
+  };
+}
+
 /** Reads a section's cached result; undefined when absent, unreadable, of another section or an older version. */
 export async function readCache(
   file: string,

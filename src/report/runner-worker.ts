@@ -12,7 +12,7 @@ import { type MessagePort, threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProgressEvent, TrainingKernelName } from '../index.js';
 import { initBackend } from '../node/backend.js';
-import { type CachedResult, errorText, writeJsonAtomic } from './cache.js';
+import { cachedResult, errorText, writeJsonAtomic } from './cache.js';
 import { sections as registry } from './sections/index.js';
 import type { ReportContext, ReportMode, ReportSection } from './types.js';
 
@@ -162,19 +162,11 @@ export default async function runSectionTask(task: SectionTask): Promise<Section
     const result = await section.run(ctx);
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = threadCpuSeconds() - cpu0;
-    const cached: CachedResult = {
-      format: 'transferkit-report-cache',
-      version: 1,
-      id: section.id,
-      mode: task.mode,
-      seed: task.seed,
-      backend: tf.getBackend(),
-      createdAt: new Date().toISOString(),
-      seconds,
-      cpuSeconds,
-      sectionVersion: section.version ?? 1,
+    const cached = cachedResult(
+      section,
+      { mode: task.mode, seed: task.seed, backend: tf.getBackend(), seconds, cpuSeconds },
       result,
-    };
+    );
     await writeJsonAtomic(task.cacheFile, cached);
     const mem = tf.memory();
     return { ok: true, seconds, cpuSeconds, numTensors: mem.numTensors, numBytes: mem.numBytes };

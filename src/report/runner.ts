@@ -21,7 +21,7 @@ import {
   escapeXml,
   knownKeys,
 } from '../internal.js';
-import { type CachedResult, errorText, readCache, writeJsonAtomic } from './cache.js';
+import { type CachedResult, cachedResult, errorText, readCache, writeJsonAtomic } from './cache.js';
 import { type ProgressSink, terminalProgress } from './progress.js';
 import {
   estimateSeconds,
@@ -340,19 +340,11 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           const seconds = (performance.now() - t0) / 1000;
           const cpu = process.cpuUsage(cpu0);
           const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-          s.cached = {
-            format: 'transferkit-report-cache',
-            version: 1,
-            id: section.id,
-            mode,
-            seed,
-            backend: tf.getBackend(),
-            createdAt: new Date().toISOString(),
-            seconds,
-            cpuSeconds,
-            sectionVersion: section.version ?? 1,
+          s.cached = cachedResult(
+            section,
+            { mode, seed, backend: tf.getBackend(), seconds, cpuSeconds },
             result,
-          };
+          );
           await writeJsonAtomic(s.cacheFile, s.cached);
           measured[section.id] = cpuSeconds;
           // Live tensors after the section (shared models included): a growing count points at a leak.
