@@ -69,6 +69,7 @@ export { augmentImages, resolveFinetuneAugment } from './finetune/augment.js';
 export { imageInputShape } from './finetune/image-sets.js';
 export { confusionSvg, finetuneSummaryHtml } from './finetune/summary.js';
 export { defaultTrainingKernels } from './kernels/registry.js';
+export { dropoutLayers, seedDropoutMasks } from './model/dropout.js';
 export { GRAPH_PROJECTION_OPS } from './model/graph-gradients.js';
 export { listGraphTaps } from './model/graph-model.js';
 export { isGraphModel, isLayersModel, modelKind } from './model/kinds.js';

@@ -112,7 +112,7 @@ export interface DistillerFitOptions {
    * @default 0
    */
   jitter?: number;
-  /** Seed of the shuffling and the jitter. @default 0 */
+  /** Seed of the shuffling, the jitter and the student's dropout masks. @default 0 */
   seed?: number;
   /** Validation data, scored after every epoch (errors at `T = 1`). @default undefined */
   validation?: LabeledData;

@@ -23,6 +23,7 @@ import { DisposedError, InvalidArgumentError, ShapeMismatchError } from '../core
 import { readLabels } from '../core/labels.js';
 import { runTrainingLoop } from '../core/train-loop.js';
 import type { LabeledData, PredictModel, ProgressCallback } from '../core/types.js';
+import { seedDropoutMasks } from '../model/dropout.js';
 import { outputKind } from '../model/output-kind.js';
 import { applyBiasShift, fitBiasShift } from './bias.js';
 import { checkDistillerInputs, checkDistillerLabels } from './checks.js';
@@ -279,6 +280,8 @@ export class Distiller {
     const monitor = es?.monitor ?? 'error';
     const cfg = this.config;
     const validation = opts.validation;
+    // The student's dropout masks (a teacher trained from scratch here has some) come from `seed` too.
+    const unseedDropout = seedDropoutMasks(this.student, seed);
     const loop = await runTrainingLoop({
       count: n,
       batchSize,
@@ -373,7 +376,7 @@ export class Distiller {
                   : undefined,
               restore: (weights) => this.student.setWeights(weights),
             },
-    });
+    }).finally(unseedDropout);
     history.bestEpoch = loop.bestEpoch;
     history.stoppedEarly = loop.stoppedEarly;
     // Early stopping ends before the last step: close the phase (a full run reported done === total already).

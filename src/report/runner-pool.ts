@@ -17,6 +17,7 @@ import { workerEntryFor } from '../node/pool-entry.js';
 import { writeJsonAtomic } from './cache.js';
 import type { ProgressSink } from './progress.js';
 import type { GrantMessage, SectionTask, SectionTaskResult, WorkerMessage } from './runner-worker.js';
+import { liveTensorsNote } from './shared.js';
 import type { ReportMode, ReportSection } from './types.js';
 
 /**
@@ -272,7 +273,7 @@ export async function runSectionsInWorkers(
         results.set(id, r);
         if (r.ok) {
           sink.log(
-            `✔ ${id} in ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s CPU in its worker (worker's live tensors ${r.numTensors}, ${(r.numBytes / 2 ** 20).toFixed(1)} MB)`,
+            `✔ ${id} in ${r.seconds.toFixed(1)} s, ${r.cpuSeconds.toFixed(1)} s CPU in its worker (worker's ${liveTensorsNote(r, r.held, r.baseline)})`,
           );
         } else {
           sink.log(`✖ ${id} failed: ${r.message}`);

@@ -14,6 +14,7 @@ import type { ProgressEvent, TrainingKernelName } from '../index.js';
 import { initBackend } from '../node/backend.js';
 import { cachedResult, errorText, writeJsonAtomic } from './cache.js';
 import { sections as registry } from './sections/index.js';
+import { type HeldTensors, tensorsHeldBy } from './shared.js';
 import type { ReportContext, ReportMode, ReportSection } from './types.js';
 
 /** One task: run section `id` and write its cache file. */
@@ -37,7 +38,18 @@ export interface SectionTask {
 
 /** What a task returns (errors of the section are returned, not thrown, so the pool stays usable). */
 export type SectionTaskResult =
-  | { ok: true; seconds: number; cpuSeconds: number; numTensors: number; numBytes: number }
+  | {
+      ok: true;
+      seconds: number;
+      cpuSeconds: number;
+      /** The worker's live tensors after the section (`tf.memory()`). */
+      numTensors: number;
+      numBytes: number;
+      /** What of it the worker's `ctx.shared` values hold, kept for its next sections (freed with the thread). */
+      held: HeldTensors;
+      /** Live tensors of the worker before its first section (backend set-up). */
+      baseline: number;
+    }
   | { ok: false; error: string; message: string };
 
 /** Messages from a worker to the main thread. */
@@ -59,7 +71,11 @@ export interface GrantMessage {
 }
 
 let ready: Promise<string> | undefined;
+/** Live tensors once the backend is up, before the worker's first section. */
+let baseline: number | undefined;
 const memo = new Map<string, Promise<unknown>>();
+/** The memoised values that were created, by key (to count what they hold). */
+const values = new Map<string, unknown>();
 let requests = 0;
 
 /** CPU seconds (user + system) of the calling thread (Linux /proc/thread-self; else the whole process). */
@@ -128,7 +144,10 @@ function sharedIn(port: MessagePort) {
       })();
       memo.set(key, p);
       // A failed creation is not memoised: the next section may try again.
-      p.catch(() => memo.delete(key));
+      p.then(
+        (v) => values.set(key, v),
+        () => memo.delete(key),
+      );
     }
     return p;
   };
@@ -142,6 +161,7 @@ export default async function runSectionTask(task: SectionTask): Promise<Section
     port.postMessage({ type: 'start', threadId } satisfies WorkerMessage);
     ready ??= initBackend(task.backend, { trainingKernels: task.kernels });
     await ready;
+    baseline ??= tf.memory().numTensors;
     const section = await findSection(task);
     const ctx: ReportContext = {
       mode: task.mode,
@@ -169,7 +189,15 @@ export default async function runSectionTask(task: SectionTask): Promise<Section
     );
     await writeJsonAtomic(task.cacheFile, cached);
     const mem = tf.memory();
-    return { ok: true, seconds, cpuSeconds, numTensors: mem.numTensors, numBytes: mem.numBytes };
+    return {
+      ok: true,
+      seconds,
+      cpuSeconds,
+      numTensors: mem.numTensors,
+      numBytes: mem.numBytes,
+      held: tensorsHeldBy(values),
+      baseline,
+    };
   } catch (e) {
     return { ok: false, error: errorText(e), message: e instanceof Error ? e.message : String(e) };
   } finally {

@@ -31,6 +31,7 @@ import {
   writeTimings,
 } from './runner-pool.js';
 import { sections as registry } from './sections/index.js';
+import { liveTensorsNote, tensorsHeldBy } from './shared.js';
 import { type RenderedSection, renderReportHtml } from './template.js';
 import type { Headline, ReportContext, ReportMode, ReportSection } from './types.js';
 
@@ -241,13 +242,19 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
   await mkdir(cacheDir, { recursive: true });
 
   const memo = new Map<string, Promise<unknown>>();
+  // The created values by key, to tell the tensors they hold from a section's leak; and what was live before.
+  const values = new Map<string, unknown>();
+  const baseline = tf.memory().numTensors;
   const shared = <T>(key: string, create: () => Promise<T>): Promise<T> => {
     let p = memo.get(key) as Promise<T> | undefined;
     if (p === undefined) {
       p = create();
       memo.set(key, p);
       // A failed creation is not memoised: the next section may try again.
-      p.catch(() => memo.delete(key));
+      p.then(
+        (v) => values.set(key, v),
+        () => memo.delete(key),
+      );
     }
     return p;
   };
@@ -347,10 +354,9 @@ export async function runReport(options: RunReportOptions = {}): Promise<ReportR
           );
           await writeJsonAtomic(s.cacheFile, s.cached);
           measured[section.id] = cpuSeconds;
-          // Live tensors after the section (shared models included): a growing count points at a leak.
-          const mem = tf.memory();
+          // Live tensors after the section, those the shared values hold told apart from a leak.
           sink.log(
-            `✔ ${section.id} in ${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} s CPU (live tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MB)`,
+            `✔ ${section.id} in ${seconds.toFixed(1)} s, ${cpuSeconds.toFixed(1)} s CPU (${liveTensorsNote(tf.memory(), tensorsHeldBy(values), baseline)})`,
           );
         } catch (e) {
           s.status = 'failed';

@@ -21,6 +21,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { readLabels } from '../core/labels.js';
 import { runTrainingLoop } from '../core/train-loop.js';
 import type { LabeledData, ProgressCallback } from '../core/types.js';
+import { seedDropoutMasks } from '../model/dropout.js';
 import { type OutputKind, outputKind } from '../model/output-kind.js';
 import {
   GroupedOptimizer,
@@ -52,7 +53,7 @@ export interface GroupTrainOptions {
    */
   optimizer?: OptimizerKind;
   /**
-   * Seed of the shuffling (one permutation per epoch, drawn from one `Rng`).
+   * Seed of the shuffling (one permutation per epoch, drawn from one `Rng`) and of the dropout masks.
    * @default 0
    */
   seed?: number;
@@ -198,6 +199,7 @@ export async function trainWithGroups(
   const stepsPerEpoch = Math.ceil(count / batchSize);
   const total = epochs * stepsPerEpoch;
   const history: GroupTrainHistory = { loss: [], steps: 0 };
+  const unseedDropout = seedDropoutMasks(model, seed);
   try {
     const loop = await runTrainingLoop({
       count,
@@ -226,6 +228,7 @@ export async function trainWithGroups(
     });
     history.steps = loop.steps;
   } finally {
+    unseedDropout();
     grouped.dispose();
   }
   return history;

@@ -49,7 +49,8 @@ export interface ZeilerFergusCnnOptions {
    */
   hidden?: number[];
   /**
-   * Dropout rate after each hidden fully connected layer (`drop1`, ...); 0 adds no dropout layer.
+   * Dropout rate after each hidden fully connected layer (`drop1`, ...); 0 adds no dropout layer. The masks are
+   * seeded by the training seed when transferkit trains the model (see {@link trainClassifier}).
    * @default 0
    */
   dropout?: number;

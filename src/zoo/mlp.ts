@@ -102,8 +102,9 @@ const HINTON_MLP_OPTION_KEYS = knownKeys<HintonMlpOptions>({
  * The output is **logits** (no softmax), as distillation needs them (Hinton et al. 2015, eq. 1:
  * q_i = exp(z_i/T) / sum_j exp(z_j/T)). Kernels are seeded Glorot-uniform, biases zero.
  *
- * Dropout masks during training come from tfjs's own random generator (a fixed tfjs dropout seed would repeat
- * the same mask on every batch), so runs with dropout are reproducible only up to those masks.
+ * The `drop*` layers are tfjs-layers `Dropout` layers (the model saves and loads like any other). When transferkit
+ * trains the model ({@link trainClassifier}, `Distiller.fit`, `trainWithGroups`), each of them draws a fresh mask
+ * every step from a stream of the training seed, so the same seeds give the same trained weights.
  *
  * @example
  * ```ts

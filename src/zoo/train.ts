@@ -21,6 +21,7 @@ import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { type LoopResult, runTrainingLoop } from '../core/train-loop.js';
 import type { ProgressCallback } from '../core/types.js';
 import { makeAdam } from '../kernels/adam.js';
+import { seedDropoutMasks } from '../model/dropout.js';
 
 /** Labels for {@link trainClassifier}: int32 class indices `[n]`, or (soft) targets `[n, classes]`. */
 export type ClassifierTargets = Tensor1D | Tensor2D;
@@ -56,7 +57,8 @@ export interface TrainClassifierOptions {
    */
   optimizer?: 'adam' | 'sgd' | 'momentum' | Optimizer;
   /**
-   * Seed of the batch order (a fresh permutation every epoch).
+   * Seed of the batch order (a fresh permutation every epoch) and of the dropout masks (each Dropout layer draws a
+   * fresh mask every step from a stream of this seed, so the same seed gives the same trained weights).
    * @default 0
    */
   seed?: number;
@@ -192,7 +194,8 @@ function makeOptimizer(kind: 'adam' | 'sgd' | 'momentum', lr: number): Optimizer
 
 /**
  * Trains a classifier whose output is logits with softmax cross-entropy, in seeded mini-batches
- * (`optimizer.minimize` over the model's trainable weights only, so frozen layers stay frozen; dropout on).
+ * (`optimizer.minimize` over the model's trainable weights only, so frozen layers stay frozen; dropout on, its
+ * masks seeded by `seed`: the same seed gives bit-identical weights).
  * The caller keeps ownership of `x`, `y` and the model; no tensor is left behind except the updated weights
  * (and the state of an optimizer passed in).
  *
@@ -266,6 +269,7 @@ export async function trainClassifier(
   const start = performance.now();
   let epochStart = start;
   let loop: LoopResult;
+  const unseedDropout = seedDropoutMasks(model, seed);
   try {
     loop = await runTrainingLoop({
       count: n,
@@ -325,6 +329,7 @@ export async function trainClassifier(
       },
     });
   } finally {
+    unseedDropout();
     if (optimizer !== given) optimizer.dispose();
   }
   return {

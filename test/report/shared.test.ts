@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedModel } from '../../src/report/shared.js';
+import { cachedModel, liveTensorsNote, tensorsHeldBy } from '../../src/report/shared.js';
 
 function tiny(seed: number): tfl.LayersModel {
   return tfl.sequential({
@@ -71,5 +71,55 @@ describe('cachedModel: the report disk cache of trained models', () => {
       }),
     ).rejects.toThrow(/cachedModel.*"\.\.\/escape"/);
     expect(trained).toBe(0);
+  });
+});
+
+describe('tensorsHeldBy / liveTensorsNote: what the shared values keep, told apart from a leak', () => {
+  it('counts the tensors and model weights the shared values hold, each once, with their bytes', () => {
+    const before = tf.memory();
+    // The shape of the report's two shared values: an MNIST-like split and a { model, dispose } record.
+    const split = {
+      train: { x: tf.zeros([8, 2, 2, 1]), y: tf.zeros([8], 'int32'), size: 8, labels: new Int32Array(8) },
+      test: { x: tf.zeros([2, 2, 2, 1]), y: tf.zeros([2], 'int32'), size: 2 },
+    };
+    const model = tiny(1);
+    const cnn = { model, test: { accuracy: 1 }, curve: [{ loss: 1 }], dispose: () => model.dispose() };
+    const alias = { again: split.train.x, list: [split.test.y] };
+    const held = tensorsHeldBy(
+      new Map<string, unknown>([
+        ['mnist', split],
+        ['cnn', cnn],
+        ['alias', alias],
+        ['plain', { n: 3 }],
+      ]),
+    );
+    expect(held.keys).toEqual(['mnist', 'cnn']);
+    // 4 data tensors + the dense layer's kernel and bias.
+    expect(held.tensors).toBe(6);
+    expect(held.tensors).toBe(tf.memory().numTensors - before.numTensors);
+    expect(held.bytes).toBe(tf.memory().numBytes - before.numBytes);
+    expect(held.bytes).toBe((32 + 8 + 8 + 2 + 3 * 2 + 2) * 4);
+    const note = liveTensorsNote(tf.memory(), held, before.numTensors);
+    expect(note).toMatch(/all held by ctx.shared for later sections \(mnist, cnn\)/);
+    // A tensor nobody holds is named as a leak.
+    const leaked = tf.ones([3]);
+    expect(liveTensorsNote(tf.memory(), held, before.numTensors)).toMatch(
+      /: 6 held by ctx.shared \(mnist, cnn\), 1 NOT held by it \(a leak\)$/,
+    );
+    // Disposed values hold nothing.
+    tf.dispose([leaked, split.train.x, split.train.y, split.test.x, split.test.y]);
+    cnn.dispose();
+    expect(
+      tensorsHeldBy(
+        new Map<string, unknown>([
+          ['mnist', split],
+          ['cnn', cnn],
+        ]),
+      ),
+    ).toEqual({ tensors: 0, bytes: 0, keys: [] });
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(liveTensorsNote({ numTensors: 0, numBytes: 0 }, { tensors: 0, bytes: 0, keys: [] })).toBe(
+      'live tensors 0, 0.0 MB, none left by the sections',
+    );
   });
 });

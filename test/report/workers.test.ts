@@ -93,6 +93,18 @@ describe('runReport with workers', () => {
     expect(
       s2.lines.filter((l) => l.startsWith('  first: shared model') || l.startsWith('  second: shared model')),
     ).toHaveLength(2);
+    // After each section, the worker's live tensors are those its ctx.shared values keep for its next sections
+    // (the shared model's 4 weights, in the worker that used it), nothing else; the same in the in-process run.
+    for (const lines of [s1.lines, s2.lines]) {
+      const done = lines.filter((l) => /^✔ (first|second|alone) /.test(l));
+      expect(done).toHaveLength(3);
+      for (const l of done)
+        expect(l).toMatch(/live tensors \d+, [\d.]+ MB, (all held by ctx.shared|none left)/);
+      expect(lines.find((l) => l.startsWith('✔ first '))).toMatch(
+        /live tensors \d+, .*all held by ctx.shared for later sections \(tiny:model\)/,
+      );
+    }
+    expect(s2.lines.find((l) => l.startsWith('✔ first '))).toMatch(/worker's live tensors 4, /);
     // The run's timings are remembered for the next run's order.
     const timings = JSON.parse(readFileSync(path.join(two, 'cache', 'timings.json'), 'utf8'));
     expect(Object.keys(timings.timings.quick).sort()).toEqual(['alone', 'first', 'second']);
@@ -116,6 +128,26 @@ describe('runReport with workers', () => {
       expect(run.sections[1].error).toMatch(/worker thread failed/);
     },
   );
+
+  // Once, on cpu: the accounting does not depend on the backend.
+  it.runIf(backendName() === 'cpu')('names a tensor a section leaves in its worker as a leak', async () => {
+    const s = sink();
+    const run = await runReport({
+      sections,
+      sectionsModule,
+      // Two sections: with one, the runner runs it in-process.
+      only: ['alone', 'leaks'],
+      out: path.join(tmp, 'leaks'),
+      seed: 5,
+      progress: s.progress,
+      workers: 2,
+    });
+    expect(run.sections.map((x) => `${x.id} ${x.status}`)).toEqual(['alone ran', 'leaks ran']);
+    expect(run.workers).toBe(2);
+    expect(s.lines.find((l) => l.startsWith('✔ leaks '))).toMatch(
+      /worker's live tensors 1, 0\.0 MB: 0 held by ctx.shared, 1 NOT held by it \(a leak\)\)$/,
+    );
+  });
 
   it('rejects bad worker options before running anything', async () => {
     const out = path.join(tmp, 'bad');

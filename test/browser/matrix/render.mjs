@@ -66,6 +66,50 @@ export function renderSection(result) {
   return lines.join('\n');
 }
 
+/**
+ * What the docs claim a run must still measure, cell by cell: the same verdict, and for a cell that ran, an error
+ * within the power of ten the page prints ("ok (< 1e-6)": the run's error <= 1e-6; "ok (exact)": 0). Timings and
+ * the exact digits of the errors are not claims: they change from run to run and are not checked. `backends` limits
+ * the check to the backends this run measured. Returns the claims the run breaks (empty: the page still holds).
+ */
+export function brokenClaims(doc, run, backends = run.backends.map((b) => b.name)) {
+  const problems = [];
+  const docRows = new Map(doc.rows.map((r) => [r.name, r]));
+  for (const row of run.rows) {
+    const claimed = docRows.get(row.name);
+    if (!claimed) {
+      problems.push(`${row.name}: a cell the page does not list`);
+      continue;
+    }
+    for (const b of backends) {
+      const got = row.backends[b];
+      const want = claimed.backends[b];
+      if (!got) continue;
+      if (!want) {
+        problems.push(`${row.name} on ${b}: the page has no ${b} column`);
+        continue;
+      }
+      if (got.verdict !== want.verdict) {
+        problems.push(
+          `${row.name} on ${b}: the page says ${want.verdict}, this run ${got.verdict}${got.detail ? ` (${got.detail})` : ''}`,
+        );
+        continue;
+      }
+      if (want.maxRelError === undefined || got.maxRelError === undefined) continue;
+      const bound = want.maxRelError === 0 ? 0 : 10 ** Math.ceil(Math.log10(want.maxRelError));
+      if (!(got.maxRelError <= bound)) {
+        problems.push(
+          `${row.name} on ${b}: the page says error < ${bound === 0 ? '0 (exact)' : magnitude(want.maxRelError)}, this run ${got.maxRelError.toExponential(2)}`,
+        );
+      }
+    }
+  }
+  for (const name of docRows.keys()) {
+    if (!run.rows.some((r) => r.name === name)) problems.push(`${name}: on the page, not run`);
+  }
+  return problems;
+}
+
 /** Rewrites the generated section of `docPath`; returns whether the file changed. */
 export function renderBackendsDoc(result, docPath) {
   const doc = fs.readFileSync(docPath, 'utf8');

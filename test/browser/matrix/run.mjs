@@ -2,9 +2,13 @@
 // The backend matrix: every transferkit primitive (test/browser/matrix/cells.ts) on webgl, webgpu, wasm and cpu in
 // Debian's headless Chromium (one esbuild bundle of the BUILT package, dist/index.js, served from 127.0.0.1), each
 // cell's numbers compared with the same cell on the cpu backend in Node. A cell passes when it ran and matches
-// (TOLERANCE below), or when it refused with a typed transferkit error (never a raw tfjs one). Writes
-// docs/backend-matrix.json and re-renders the generated table in docs/backends.md (render.mjs), so the docs show
-// what the last run measured. Run `npm run build` first. Usage: node test/browser/matrix/run.mjs [backend ...]
+// (TOLERANCE below), or when it refused with a typed transferkit error (never a raw tfjs one). Every run writes its
+// full result (timings, exact errors, page messages) to test-results/backend-matrix.json, which git ignores, and
+// CHECKS the docs: each verdict of the generated table in docs/backends.md (from docs/backend-matrix.json) must be
+// what this run measured, and each error within the power of ten the page prints (render.mjs `brokenClaims`); a
+// broken claim fails the run, as in CI. `--write` (or MATRIX_WRITE=1) records this run as the docs instead: it
+// rewrites docs/backend-matrix.json and the table, on purpose, not as a side effect of every test run.
+// Run `npm run build` first. Usage: node test/browser/matrix/run.mjs [--write] [backend ...]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -12,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from '../../chromium.mjs';
 import { bundlePage, serve } from '../page.mjs';
-import { renderBackendsDoc } from './render.mjs';
+import { brokenClaims, renderBackendsDoc, renderSection } from './render.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const here = path.join(root, 'test/browser/matrix');
@@ -51,8 +55,11 @@ export const KNOWN_DEVIATIONS = {
 /** The cells whose numbers come out of training steps. */
 const TRAINED = new Set(['transfer', 'distill', 'ensemble', 'svm', 'softmax']);
 
-const BACKENDS =
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['webgl', 'webgpu', 'wasm', 'cpu'];
+const ARGS = process.argv.slice(2);
+/** Record this run as the docs (`--write` or MATRIX_WRITE=1); otherwise check the docs against it. */
+const WRITE = ARGS.includes('--write') || process.env.MATRIX_WRITE === '1';
+const GIVEN = ARGS.filter((a) => !a.startsWith('--'));
+const BACKENDS = GIVEN.length > 0 ? GIVEN : ['webgl', 'webgpu', 'wasm', 'cpu'];
 
 /** Bundles cells.ts for Node and runs it on the cpu backend (the reference). */
 async function reference(tmp) {
@@ -175,8 +182,28 @@ async function main() {
       })),
       rows,
     };
+    const resultsDir = path.join(root, 'test-results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, 'backend-matrix.json'), `${JSON.stringify(result, null, 2)}\n`);
     const jsonPath = path.join(root, 'docs/backend-matrix.json');
-    if (process.argv.length > 2 && fs.existsSync(jsonPath)) {
+    const docPath = path.join(root, 'docs/backends.md');
+    // Check mode: what the docs say must still hold for this run (backends.md must also render its JSON).
+    let docsNote = 'docs/backends.md unchanged';
+    let broken = [];
+    if (!WRITE) {
+      const doc = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+      broken = brokenClaims(doc, result, BACKENDS);
+      if (!fs.readFileSync(docPath, 'utf8').includes(renderSection(doc)))
+        broken.push(
+          'docs/backends.md does not show docs/backend-matrix.json (node test/browser/matrix/render.mjs)',
+        );
+      docsNote =
+        broken.length === 0
+          ? `docs/backends.md's claims hold for this run (full result in test-results/backend-matrix.json)`
+          : `docs/backends.md no longer says what this run measured:\n  ${broken.join('\n  ')}\n` +
+            'record this run with `npm run test:matrix -- --write` (after checking the change is real)';
+    }
+    if (WRITE && GIVEN.length > 0 && fs.existsSync(jsonPath)) {
       // A run of some backends only: keep the other backends' columns of the last full run.
       const old = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
       const kept = old.backends.filter((b) => !BACKENDS.includes(b.name));
@@ -189,8 +216,10 @@ async function main() {
       const order = ['webgl', 'webgpu', 'wasm', 'cpu'];
       result.backends.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     }
-    fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-    const changed = renderBackendsDoc(result, path.join(root, 'docs/backends.md'));
+    if (WRITE) {
+      fs.writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+      docsNote = `docs/backends.md ${renderBackendsDoc(result, docPath) ? 'updated' : 'unchanged'} (--write)`;
+    }
     let failed = 0;
     for (const row of rows) {
       for (const [b, v] of Object.entries(row.backends)) {
@@ -205,9 +234,9 @@ async function main() {
     for (const r of runs)
       if (r.pageErrors) console.log(`${r.backend} page errors: ${r.pageErrors.join('; ')}`);
     console.log(
-      `backend matrix: ${rows.length} cells x ${runs.length} backends, ${failed} failed; ${(bytes / 1024).toFixed(0)} KiB bundle; ${((Date.now() - t0) / 1000).toFixed(1)} s; docs/backends.md ${changed ? 'updated' : 'unchanged'}`,
+      `backend matrix: ${rows.length} cells x ${runs.length} backends, ${failed} failed; ${(bytes / 1024).toFixed(0)} KiB bundle; ${((Date.now() - t0) / 1000).toFixed(1)} s; ${docsNote}`,
     );
-    if (failed > 0) process.exitCode = 1;
+    if (failed > 0 || broken.length > 0) process.exitCode = 1;
   } finally {
     await browser?.close();
     server?.close();

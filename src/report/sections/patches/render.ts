@@ -97,7 +97,7 @@ export function renderPatches(r: PatchesResult): string {
         ours: claimText(r),
         verdict: v,
         note: boot
-          ? `${r.testScenes} digit scenes; chance ${pct(r.chanceMap)} mAP. Interval: percentile bootstrap over the test scenes (${boot.resamples} resamples, seed ${boot.seed}), both mAPs recomputed on each resample (paired); it covers the draw of test scenes, not training (one run; dropout masks are not seeded, see below).`
+          ? `${r.testScenes} digit scenes; chance ${pct(r.chanceMap)} mAP. Interval: percentile bootstrap over the test scenes (${boot.resamples} resamples, seed ${boot.seed}), both mAPs recomputed on each resample (paired); it covers the draw of test scenes, not training (one seeded run: the same seed gives the same numbers, see below).`
           : `${r.testScenes} digit scenes; cached without an interval.`,
       },
     ]),
@@ -111,7 +111,7 @@ export function renderPatches(r: PatchesResult): string {
     ),
     figs.join('\n'),
     note(
-      `What differs from the paper: digits on a ${r.canvas}-pixel canvas instead of VOC photographs, a two-layer CNN pretrained on a few thousand digits instead of ImageNet's 1.2 M images, FCa of 256 units instead of 2048, dropout 0.2 between them, no fine-tuning of the copied layers, ${r.mode === 'quick' ? 'a smaller grid (fewer patches per image) and few epochs (quick mode)' : 'the paper-like grid'}. The mechanism is the same: a source network trained on centred objects transfers to cluttered multi-object scenes when it is trained and evaluated on patches that look like its source images, and the power mean turns patch scores into image scores. The whole-image baseline sees each digit shrunk by ${(r.canvas / 28).toFixed(1)}×, the "capture bias" Oquab et al. describe. Dropout masks are not seeded in tfjs-layers, so mAPs move by a few points between runs (three quick runs on this machine: 56.3, 57.0 and 58.9 vs 24.8, 24.3 and 24.1), well inside the gap. AP: ${r.apSource}. Run time ${r.seconds.toFixed(0)} s (${r.mode}).`,
+      `What differs from the paper: digits on a ${r.canvas}-pixel canvas instead of VOC photographs, a two-layer CNN pretrained on a few thousand digits instead of ImageNet's 1.2 M images, FCa of 256 units instead of 2048, dropout 0.2 between them, no fine-tuning of the copied layers, ${r.mode === 'quick' ? 'a smaller grid (fewer patches per image) and few epochs (quick mode)' : 'the paper-like grid'}. The mechanism is the same: a source network trained on centred objects transfers to cluttered multi-object scenes when it is trained and evaluated on patches that look like its source images, and the power mean turns patch scores into image scores. The whole-image baseline sees each digit shrunk by ${(r.canvas / 28).toFixed(1)}×, the "capture bias" Oquab et al. describe. Training is seeded, dropout masks included (each Dropout layer draws a fresh mask every step from a stream of the run's seed), so a run with the same seed repeats these numbers exactly; the randomness of training still moves them: before the masks were seeded, three quick runs gave 56.3, 57.0 and 58.9 vs 24.8, 24.3 and 24.1, well inside the gap. AP: ${r.apSource}. Run time ${r.seconds.toFixed(0)} s (${r.mode}).`,
     ),
   ].join('\n');
 }

@@ -26,6 +26,7 @@ import {
   type Scene,
   scenesToTensor,
 } from '../../../index.js';
+import { seedDropoutMasks } from '../../../internal.js';
 import { cachedModel, sharedMnist, sharedReferenceCnn } from '../../shared.js';
 import type { ReportContext } from '../../types.js';
 import {
@@ -75,7 +76,8 @@ function softmaxCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
 
 /**
  * Trains a frozen `LayerTransfer` copy of the digit CNN's body with Oquab's adaptation block (FCa -> dropout -> FCb)
- * as its head, one batch at a time from `batches`; returns the model and the mean loss per epoch.
+ * as its head, one batch at a time from `batches`; returns the model and the mean loss per epoch. The dropout masks
+ * come from `seed` (step k draws the same mask in every run), so the section is identical run to run.
  */
 async function trainAdapted(
   cnn: tfl.LayersModel,
@@ -91,6 +93,8 @@ async function trainAdapted(
     seed,
   });
   const optimizer = tf.train.adam(cfg.learningRate);
+  // trainOnBatch is tfjs's loop, not transferkit's: seed the adaptation block's dropout masks here.
+  const unseedDropout = seedDropoutMasks(t.model, seed);
   try {
     t.freeze();
     t.model.compile({ optimizer, loss: softmaxCrossEntropy });
@@ -117,6 +121,7 @@ async function trainAdapted(
     t.dispose();
     throw e;
   } finally {
+    unseedDropout();
     // Disposing the model does not free its optimizer's slots (Adam's moments).
     optimizer.dispose();
   }
