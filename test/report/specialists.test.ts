@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { loadFashionMnist } from '../../src/node/datasets.js';
+import { range } from '../../src/report/data.js';
 import {
   renderSpecialists,
   runSpecialists,
+  runSpecialistsOn,
   type SpecialistsResult,
   type SpecialistsRun,
   specialists,
@@ -152,5 +155,68 @@ describe('the specialists section (Fashion-MNIST)', () => {
       ]);
     }
     expect(renderSpecialists(r)).toContain('Fashion-MNIST');
+  });
+
+  it('trains on the given rows only and scores the given rows (the dev split); each arm uses its own learning rate (wasm)', async ({
+    skip,
+  }) => {
+    if (tf.getBackend() !== 'wasm') skip(); // trains networks: wasm only, to keep the cpu project fast
+    const logs: string[] = [];
+    const ctx: ReportContext = {
+      mode: 'quick',
+      seed: 0,
+      backend: tf.getBackend(),
+      cacheDir: '/tmp',
+      progress: () => {},
+      log: (m) => logs.push(m),
+      shared: <T>(_key: string, create: () => Promise<T>) => create(),
+    };
+    const data = await loadFashionMnist({ seed: 0, testFraction: 1 / 7, limitPerClass: 60 });
+    try {
+      // A dev split of the training part: every third row; the rest trains.
+      const devRows = range(data.train.size).filter((r) => r % 3 === 0);
+      const trainRows = range(data.train.size).filter((r) => r % 3 !== 0);
+      const tiny = {
+        ...specialistsConfig('quick'),
+        hidden: [16],
+        generalistEpochs: 2,
+        extraEpochs: 1,
+        seeds: 2,
+      };
+      const split = {
+        train: data.train,
+        trainRows,
+        evaluate: data.train,
+        evaluateRows: devRows,
+        numClasses: data.numClasses,
+        classNames: data.classNames,
+      };
+      const before = tf.memory().numTensors;
+      const a = await runSpecialistsOn(ctx, tiny, split, 300);
+      // The control at a learning rate too small to move it: it predicts as the generalist does (oracle), while the
+      // specialists, at their own unchanged rate, give the same ensemble as before.
+      const b = await runSpecialistsOn(ctx, { ...tiny, controlLearningRate: 1e-12 }, split, 300);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(a.map((r) => r.seed)).toEqual([301, 302]);
+      for (const r of a) {
+        expect(r.sizes.test).toBe(devRows.length);
+        expect(r.sizes.train + r.sizes.heldOut).toBe(trainRows.length);
+        expect(r.sizes.heldOut).toBe(Math.round(tiny.heldOutFraction * trainRows.length));
+      }
+      // The oracle of the scored part: the dev rows' labels (so the accuracy is over exactly those rows).
+      const covered = new Set(a[0].specialists.flatMap((s) => s.classes));
+      expect(a[0].sizes.covered).toBe(devRows.filter((r) => covered.has(data.train.labels[r])).length);
+      b.forEach((r, i) => {
+        expect(r.control.accuracy).toBe(r.generalist.accuracy);
+        expect(r.control.covered).toBe(r.generalist.covered);
+        expect(r.generalist.accuracy).toBe(a[i].generalist.accuracy);
+        expect(r.ensemble.accuracy).toBe(a[i].ensemble.accuracy);
+      });
+      // With a real rate the control moves away from the generalist on at least one seed.
+      expect(a.some((r) => r.control.accuracy !== r.generalist.accuracy)).toBe(true);
+      expect(logs.some((l) => l.includes('specialists: seed 301'))).toBe(true);
+    } finally {
+      data.dispose();
+    }
   });
 });

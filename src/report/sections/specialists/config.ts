@@ -31,8 +31,12 @@ export interface SpecialistsConfig {
   candidates: number;
   /** Mini-batch size. */
   batchSize: number;
-  /** Adam learning rate of every network. */
+  /** Adam learning rate of the generalist. */
   learningRate: number;
+  /** Adam learning rate of the specialists' `extraEpochs` (chosen on the development split). */
+  specialistLearningRate: number;
+  /** Adam learning rate of the control's `extraEpochs` (chosen on the development split, for the control itself). */
+  controlLearningRate: number;
   /** Seeds of the specialists and the control (sampling, head initialisation, batch order); one generalist. */
   seeds: number;
 }
@@ -64,6 +68,8 @@ export function specialistsConfig(mode: ReportMode): SpecialistsConfig {
     candidates: 1,
     batchSize: 64,
     learningRate: 2e-3,
+    specialistLearningRate: 2e-3,
+    controlLearningRate: 2e-3,
     seeds: full ? 5 : 3,
   };
 }

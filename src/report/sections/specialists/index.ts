@@ -11,7 +11,7 @@ import { runSpecialists } from './run.js';
 
 export * from './config.js';
 export { clusterHeatMap, renderSpecialists, specialistsHeadlines, specialistsIntervals } from './render.js';
-export { runSpecialists } from './run.js';
+export { runSpecialists, runSpecialistsOn, type SpecialistsData } from './run.js';
 
 /** The report section `specialists` (Fashion-MNIST). */
 export const specialists: ReportSection<SpecialistsResult> = {

@@ -16,7 +16,7 @@ import {
   SpecialistEnsemble,
   trainClassifier,
 } from '../../../index.js';
-import type { ImageSplit } from '../../../node/datasets.js';
+import type { ImagePart } from '../../../node/datasets.js';
 import { imagesOf, range, sharedFashion } from '../../data.js';
 import type { ReportContext } from '../../types.js';
 import {
@@ -66,6 +66,26 @@ function scores(pred: readonly number[], labels: readonly number[], covered: (i:
   return { accuracy: accuracyOn(pred, labels) ?? 0, covered: accuracyOn(pred, labels, covered) };
 }
 
+/**
+ * Where the experiment trains and what it scores: the section trains on the whole training part and scores the test
+ * part; the development script (scripts/specialists-dev.ts) trains on the training part minus a dev split and
+ * scores that dev split, so a recipe is chosen without reading the test part.
+ */
+export interface SpecialistsData {
+  /** The part the generalist, its held-out draw, the specialists and the control come from. */
+  train: ImagePart;
+  /** The rows of `train` they may use (the held-out draw is taken from these). */
+  trainRows: readonly number[];
+  /** The part scored. */
+  evaluate: ImagePart;
+  /** The rows of `evaluate` scored. */
+  evaluateRows: readonly number[];
+  /** Number of classes (10). */
+  numClasses: number;
+  /** Class names by label. */
+  classNames: readonly string[];
+}
+
 /** The generalist, trained once per section run, and what every seed shares with it. */
 interface Generalist {
   model: tfl.LayersModel;
@@ -82,12 +102,13 @@ interface Generalist {
 async function trainGeneralist(
   ctx: ReportContext,
   cfg: SpecialistsConfig,
-  data: ImageSplit,
+  data: SpecialistsData,
   seed: number,
 ): Promise<Generalist> {
   const tg = performance.now();
-  const order = new Rng(seed + 8).permutation(data.train.size);
-  const nHeld = Math.round(cfg.heldOutFraction * data.train.size);
+  // A permutation of the usable rows (with every row usable, the same draw as a permutation of the part).
+  const order = new Rng(seed + 8).permutation(data.trainRows.length).map((i) => data.trainRows[i]);
+  const nHeld = Math.round(cfg.heldOutFraction * data.trainRows.length);
   const heldRows = order.slice(0, nHeld);
   const trainRows = order.slice(nHeld);
   const trainLabels = trainRows.map((r) => data.train.labels[r]);
@@ -148,14 +169,14 @@ async function trainGeneralist(
 async function runSeed(
   ctx: ReportContext,
   cfg: SpecialistsConfig,
-  data: ImageSplit,
+  data: SpecialistsData,
   xTest: tf.Tensor4D,
   g: Generalist,
   seed: number,
 ): Promise<SpecialistsRun> {
   const t0 = performance.now();
   const numClasses = data.numClasses;
-  const testLabels = data.test.labels;
+  const testLabels = data.evaluateRows.map((r) => data.evaluate.labels[r]);
   const { model: generalist, xTrain, yTrain, trainLabels, clustering, nHeld } = g;
   const generalistSeconds = g.seconds;
   const models: { dispose(): void }[] = [];
@@ -166,7 +187,11 @@ async function runSeed(
     const ensemble = await SpecialistEnsemble.train(generalist, xTrain, trainLabels, {
       clusters: clustering,
       sampling: { subsetFraction: cfg.subsetFraction, seed },
-      training: { epochs: cfg.extraEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate },
+      training: {
+        epochs: cfg.extraEpochs,
+        batchSize: cfg.batchSize,
+        learningRate: cfg.specialistLearningRate,
+      },
       onProgress: (e) => ctx.progress({ ...e, phase: `specialists: specialists ${tag}` }),
     });
     models.push(ensemble);
@@ -180,7 +205,7 @@ async function runSeed(
     await trainClassifier(control.model, xTrain, yTrain, {
       epochs: cfg.extraEpochs,
       batchSize: cfg.batchSize,
-      learningRate: cfg.learningRate,
+      learningRate: cfg.controlLearningRate,
       seed: seed + 2,
       onProgress: (e) => e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: control ${tag}` }),
     });
@@ -243,8 +268,44 @@ async function runSeed(
 }
 
 /**
- * Runs the section: loads the shared Fashion-MNIST split, then {@link SpecialistsConfig.seeds} seeds of
- * generalist / specialists / control.
+ * The experiment on given training rows and scored rows: one generalist, then {@link SpecialistsConfig.seeds} seeds
+ * of specialists and control (seeds `seed + 1`, `seed + 2`, ...; the generalist's seed is `seed`). Frees every
+ * tensor it makes.
+ *
+ * @example
+ * ```ts
+ * const runs = await runSpecialistsOn(ctx, cfg, { train, trainRows, evaluate, evaluateRows, numClasses: 10, classNames }, 300);
+ * ```
+ */
+export async function runSpecialistsOn(
+  ctx: ReportContext,
+  cfg: SpecialistsConfig,
+  data: SpecialistsData,
+  seed: number,
+): Promise<SpecialistsRun[]> {
+  const xTest = imagesOf(data.evaluate, data.evaluateRows);
+  let generalist: Generalist | undefined;
+  try {
+    // One generalist (as in the paper); the seeds vary the specialists' and the control's training.
+    generalist = await trainGeneralist(ctx, cfg, data, seed);
+    const runs: SpecialistsRun[] = [];
+    for (let i = 0; i < cfg.seeds; i++) {
+      const run = await runSeed(ctx, cfg, data, xTest, generalist, seed + 1 + i);
+      runs.push(run);
+      ctx.log(
+        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%`,
+      );
+    }
+    return runs;
+  } finally {
+    xTest.dispose();
+    generalist?.dispose();
+  }
+}
+
+/**
+ * Runs the section: loads the shared Fashion-MNIST split, then {@link runSpecialistsOn} on the whole training part,
+ * scored on the test part.
  *
  * @example
  * ```ts
@@ -258,29 +319,25 @@ export async function runSpecialists(
   const t0 = performance.now();
   const cfg = config ?? specialistsConfig(ctx.mode);
   const data = await sharedFashion(ctx, { limitPerClass: cfg.limitPerClass, testFraction: cfg.testFraction });
-  const xTest = imagesOf(data.test, range(data.test.size));
-  let generalist: Generalist | undefined;
-  try {
-    // One generalist (as in the paper); the seeds vary the specialists' and the control's training.
-    generalist = await trainGeneralist(ctx, cfg, data, ctx.seed + 300);
-    const runs: SpecialistsRun[] = [];
-    for (let i = 0; i < cfg.seeds; i++) {
-      const run = await runSeed(ctx, cfg, data, xTest, generalist, ctx.seed + 301 + i);
-      runs.push(run);
-      ctx.log(
-        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%`,
-      );
-    }
-    return {
-      mode: ctx.mode,
-      backend: ctx.backend,
-      config: cfg,
-      classNames: [...data.classNames],
-      runs,
-      seconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    xTest.dispose();
-    generalist?.dispose();
-  }
+  const runs = await runSpecialistsOn(
+    ctx,
+    cfg,
+    {
+      train: data.train,
+      trainRows: range(data.train.size),
+      evaluate: data.test,
+      evaluateRows: range(data.test.size),
+      numClasses: data.numClasses,
+      classNames: data.classNames,
+    },
+    ctx.seed + 300,
+  );
+  return {
+    mode: ctx.mode,
+    backend: ctx.backend,
+    config: cfg,
+    classNames: [...data.classNames],
+    runs,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
