@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/node/datasets.js';
 import { range } from '../../src/report/data.js';
 import {
+  perClassTable,
   renderSpecialists,
   runSpecialists,
   runSpecialistsOn,
@@ -63,6 +64,11 @@ function run(seed: number, g: number, c: number, e: number): SpecialistsRun {
       { classes: [0, 2, 4, 6], score: 0.07, dustbinLogitShift: 0.2 },
       { classes: [5, 7, 9], score: 0.03, dustbinLogitShift: -0.1 },
     ],
+    perClass: {
+      generalist: NAMES.map((_, k) => g - 0.01 * (k % 3)),
+      control: NAMES.map((_, k) => c - 0.01 * (k % 3)),
+      ensemble: NAMES.map((_, k) => (k === 6 ? e + 0.05 : e - 0.01 * (k % 3))),
+    },
     active: { rows: 2400, generalist: 0.7, ensemble: 0.73 },
     solve: { iterations: 40, converged: true },
     seconds: { generalist: 5, specialists: 8, control: 5, total: 20 },
@@ -120,6 +126,28 @@ describe('the specialists section (Fashion-MNIST)', () => {
     expect(svg).toContain('cluster 1');
     // Per-seed differences.
     expect(html).toContain('1.50 points');
+  });
+
+  it('tabulates the accuracy per class, mean over seeds, with the specialist covering each class', () => {
+    const r = result([run(1, 0.85, 0.855, 0.87), run(2, 0.852, 0.858, 0.871), run(3, 0.849, 0.853, 0.869)]);
+    const html = perClassTable(r);
+    expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
+    const row = (name: string) => {
+      const at = html.indexOf(`<td>${name}</td>`);
+      expect(at).toBeGreaterThan(-1);
+      return html.slice(at, html.indexOf('</tr>', at));
+    };
+    // Oracle: Shirt (class 6) ensemble 0.87 + 0.05 vs control mean (0.855 + 0.858 + 0.853) / 3.
+    const shirt = (0.92 - (0.855 + 0.858 + 0.853) / 3) * 100;
+    expect(row('Shirt')).toContain(`${shirt.toFixed(2)} points`);
+    expect(row('Shirt')).toContain('specialist 1');
+    expect(row('Sneaker')).toContain('specialist 2');
+    expect(row('Trouser')).toContain('—');
+    // Pullover (class 2): every arm 0.02 below its mean.
+    expect(row('Pullover')).toContain(
+      `${((0.87 - 0.02 - ((0.855 + 0.858 + 0.853) / 3 - 0.02)) * 100).toFixed(2)} points`,
+    );
+    expect(renderSpecialists(r)).toContain(row('Shirt'));
   });
 
   it('runs end to end with a tiny recipe on Fashion-MNIST and frees its tensors (wasm)', async ({ skip }) => {

@@ -100,6 +100,8 @@ export interface SpecialistsRun {
   clusters: { classes: number[]; score: number }[];
   /** The class sets that got a specialist. */
   specialists: { classes: number[]; score: number; dustbinLogitShift: number }[];
+  /** Test accuracy per true class (label order) of each model: where the gains and losses sit. */
+  perClass: { generalist: (number | null)[]; control: (number | null)[]; ensemble: (number | null)[] };
   /** Test images with an active specialist, and the generalist's and ensemble's accuracy on them. */
   active: { rows: number; generalist: number | null; ensemble: number | null };
   /** Whether every chunk of the eq. 5 solve converged, and its most steps. */

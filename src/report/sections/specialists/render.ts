@@ -108,6 +108,47 @@ export function clusterHeatMap(run: SpecialistsRun, names: readonly string[]): s
   });
 }
 
+/** Mean over seeds of per-class accuracies (null where a seed has none). */
+function classMean(
+  runs: readonly SpecialistsRun[],
+  arm: keyof SpecialistsRun['perClass'],
+  c: number,
+): number | null {
+  const xs = runs.map((r) => r.perClass[arm][c]);
+  return xs.every((v): v is number => typeof v === 'number') ? mean(xs) : null;
+}
+
+/**
+ * Test accuracy per class, mean over seeds, for the generalist, the control and the ensemble, with the specialist
+ * that covers each class: where the ensemble gains or loses against the control.
+ */
+export function perClassTable(result: SpecialistsResult): string {
+  const runs = result.runs;
+  const names = result.classNames;
+  const cover = (c: number) =>
+    runs[0].specialists
+      .map((s, i) => (s.classes.includes(c) ? `specialist ${i + 1}` : ''))
+      .filter(Boolean)
+      .join(', ') || '—';
+  const diff = (c: number) => {
+    const e = classMean(runs, 'ensemble', c);
+    const k = classMean(runs, 'control', c);
+    return e === null || k === null ? '—' : `${((e - k) * 100).toFixed(2)} points`;
+  };
+  return table(
+    ['class', 'covered by', 'generalist', 'control', 'ensemble', 'ensemble − control'],
+    names.map((n, c) => [
+      n,
+      cover(c),
+      rate(classMean(runs, 'generalist', c)),
+      rate(classMean(runs, 'control', c)),
+      rate(classMean(runs, 'ensemble', c)),
+      diff(c),
+    ]),
+    `Test accuracy per class, mean over the ${runs.length} seed(s): where the ensemble gains or loses against the control (the specialists are numbered as in the table above, per the first seed).`,
+  );
+}
+
 /**
  * Renders the section's results as HTML.
  *
@@ -212,6 +253,7 @@ export function renderSpecialists(result: SpecialistsResult): string {
       `Accuracy on the test images of covered classes, and on the rows where a specialist was active (n = ${c.candidates}).`,
     ),
   );
+  parts.push(perClassTable(result));
   const secs = (f: (r: SpecialistsRun) => number) => mean(runs.map(f)).toFixed(1);
   parts.push(
     note(

@@ -62,6 +62,15 @@ export function accuracyOn(
   return n ? ok / n : null;
 }
 
+/** Accuracy per true class `0..numClasses-1` (null for a class with no rows). */
+export function perClass(
+  pred: readonly number[],
+  labels: readonly number[],
+  numClasses: number,
+): (number | null)[] {
+  return Array.from({ length: numClasses }, (_, c) => accuracyOn(pred, labels, (i) => labels[i] === c));
+}
+
 function scores(pred: readonly number[], labels: readonly number[], covered: (i: number) => boolean): Scores {
   return { accuracy: accuracyOn(pred, labels) ?? 0, covered: accuracyOn(pred, labels, covered) };
 }
@@ -249,6 +258,11 @@ async function runSeed(
         score: clustering.clusters.find((c) => c.classes.join() === s.classes.join())?.score ?? 0,
         dustbinLogitShift: s.dustbinLogitShift,
       })),
+      perClass: {
+        generalist: perClass(gPred, testLabels, numClasses),
+        control: perClass(cPred, testLabels, numClasses),
+        ensemble: perClass(ePred, testLabels, numClasses),
+      },
       active: {
         rows: testLabels.filter((_, i) => isActive(i)).length,
         generalist: accuracyOn(gPred, testLabels, isActive),
