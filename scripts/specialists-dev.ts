@@ -7,7 +7,9 @@
  *   npx tsx scripts/specialists-dev.ts <grid> [out.jsonl] [seeds]
  *
  * Grids: `lr` (the extra epochs' Adam learning rate, the same for the specialists and the control: 2e-3, 1e-3,
- * 5e-4), `lr-low` (2.5e-4), `lr-hi` (2e-3 again: a second look at the default), `lr=<rate>` (one rate). Each line of the output is one
+ * 5e-4), `lr-low` (2.5e-4), `lr-hi` (2e-3 again: a second look at the default), or one setting as
+ * `key=value,...` (`lr`, `slr`, `clr`: extra-epoch rates of both arms / the specialists / the control; `g`: the
+ * generalist's epochs; `e`: the extra epochs). Each line of the output is one
  * seed of one setting: the dev accuracies of the generalist, the ensemble and the control (all dev images, and
  * those of the classes a specialist covers), wall and CPU seconds; each setting ends with a summary line (paired
  * 95% t intervals). scripts/specialists-dev-results.jsonl holds this session's lines.
@@ -44,10 +46,24 @@ function grid(name: string): Setting[] {
       return [lr(2.5e-4)];
     case 'lr-hi':
       return [lr(2e-3)];
-    default:
-      // `lr=<rate>`: one rate (the settings of `lr` were also run one per process to use both cores).
-      if (name.startsWith('lr=')) return [lr(Number(name.slice(3)))];
-      throw new Error(`unknown grid ${name}`);
+    default: {
+      // One setting as `key=value,...`: `lr` (both arms' extra-epoch rate), `slr` / `clr` (one arm's), `g` (the
+      // generalist's epochs), `e` (the extra epochs). Used to run settings one per process, on both cores.
+      const keys: Record<string, (keyof SpecialistsConfig)[]> = {
+        lr: ['specialistLearningRate', 'controlLearningRate'],
+        slr: ['specialistLearningRate'],
+        clr: ['controlLearningRate'],
+        g: ['generalistEpochs'],
+        e: ['extraEpochs'],
+      };
+      const change: Record<string, number> = {};
+      for (const part of name.split(',')) {
+        const [k, v] = part.split('=');
+        if (!keys[k] || !Number.isFinite(Number(v))) throw new Error(`unknown grid ${name}`);
+        for (const field of keys[k]) change[field] = Number(v);
+      }
+      return [{ name, change: change as Partial<SpecialistsConfig> }];
+    }
   }
 }
 

@@ -51,6 +51,7 @@ function run(seed: number, g: number, c: number, e: number): SpecialistsRun {
     sizes: { train: 27000, heldOut: 3000, test: 5000, covered: 3500 },
     generalist: { accuracy: g, covered: g - 0.05 },
     control: { accuracy: c, covered: c - 0.05 },
+    tunedControl: null,
     ensemble: { accuracy: e, covered: e - 0.04 },
     affinity: affinity(),
     clusters: [
@@ -68,6 +69,7 @@ function run(seed: number, g: number, c: number, e: number): SpecialistsRun {
       generalist: NAMES.map((_, k) => g - 0.01 * (k % 3)),
       control: NAMES.map((_, k) => c - 0.01 * (k % 3)),
       ensemble: NAMES.map((_, k) => (k === 6 ? e + 0.05 : e - 0.01 * (k % 3))),
+      tunedControl: null,
     },
     active: { rows: 2400, generalist: 0.7, ensemble: 0.73 },
     solve: { iterations: 40, converged: true },
@@ -126,6 +128,41 @@ describe('the specialists section (Fashion-MNIST)', () => {
     expect(svg).toContain('cluster 1');
     // Per-seed differences.
     expect(html).toContain('1.50 points');
+  });
+
+  it('adds the tuned control (a second control at its own rate) to the claims, the tables and the headlines', () => {
+    const withTuned = (x: SpecialistsRun, t: number): SpecialistsRun => ({
+      ...x,
+      tunedControl: { accuracy: t, covered: t - 0.05 },
+      perClass: { ...x.perClass, tunedControl: NAMES.map(() => t) },
+    });
+    const base = result([
+      withTuned(run(1, 0.85, 0.855, 0.87), 0.875),
+      withTuned(run(2, 0.852, 0.858, 0.871), 0.869),
+      withTuned(run(3, 0.849, 0.853, 0.869), 0.874),
+    ]);
+    const r: SpecialistsResult = { ...base, config: { ...base.config, tunedControlLearningRate: 2.5e-4 } };
+    const { vsTunedControl, vsControl } = specialistsIntervals(r);
+    const oracle = pairedInterval([0.87, 0.871, 0.869], [0.875, 0.869, 0.874]);
+    expect(vsTunedControl?.estimate).toBeCloseTo(oracle.estimate, 12);
+    expect(vsTunedControl?.hi).toBeCloseTo(oracle.hi, 12);
+    expect(vsControl?.lo).toBeGreaterThan(0);
+    const lines = specialists.headlines?.(r) ?? [];
+    expect(lines).toHaveLength(2);
+    expect(lines[0].claim).toContain('(holds)');
+    expect(lines[1].claim).toContain('tuned control');
+    expect(lines[1].claim).toContain('(inconclusive)');
+    const html = renderSpecialists(r);
+    expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
+    expect(html).toContain('Adam 0.00025');
+    expect(html).toContain('ensemble − tuned control');
+    // Seed 1: 0.87 − 0.875.
+    expect(html).toContain('-0.50 points');
+    // Without a tuned control: no such row, one headline.
+    const plain = result([run(1, 0.85, 0.855, 0.87), run(2, 0.852, 0.858, 0.871)]);
+    expect(specialistsIntervals(plain).vsTunedControl).toBeNull();
+    expect(specialists.headlines?.(plain)).toHaveLength(1);
+    expect(renderSpecialists(plain)).not.toContain('tuned control');
   });
 
   it('tabulates the accuracy per class, mean over seeds, with the specialist covering each class', () => {
@@ -222,8 +259,14 @@ describe('the specialists section (Fashion-MNIST)', () => {
       const before = tf.memory().numTensors;
       const a = await runSpecialistsOn(ctx, tiny, split, 300);
       // The control at a learning rate too small to move it: it predicts as the generalist does (oracle), while the
-      // specialists, at their own unchanged rate, give the same ensemble as before.
-      const b = await runSpecialistsOn(ctx, { ...tiny, controlLearningRate: 1e-12 }, split, 300);
+      // specialists, at their own unchanged rate, give the same ensemble as before; the tuned control at the first
+      // run's control rate is that control (same copy, same batch order).
+      const b = await runSpecialistsOn(
+        ctx,
+        { ...tiny, controlLearningRate: 1e-12, tunedControlLearningRate: tiny.controlLearningRate },
+        split,
+        300,
+      );
       expect(tf.memory().numTensors).toBe(before);
       expect(a.map((r) => r.seed)).toEqual([301, 302]);
       for (const r of a) {
@@ -234,7 +277,10 @@ describe('the specialists section (Fashion-MNIST)', () => {
       // The oracle of the scored part: the dev rows' labels (so the accuracy is over exactly those rows).
       const covered = new Set(a[0].specialists.flatMap((s) => s.classes));
       expect(a[0].sizes.covered).toBe(devRows.filter((r) => covered.has(data.train.labels[r])).length);
+      expect(a.every((r) => r.tunedControl === null && r.perClass.tunedControl === null)).toBe(true);
       b.forEach((r, i) => {
+        expect(r.tunedControl).toEqual(a[i].control);
+        expect(r.perClass.tunedControl).toEqual(a[i].perClass.control);
         expect(r.control.accuracy).toBe(r.generalist.accuracy);
         expect(r.control.covered).toBe(r.generalist.covered);
         expect(r.generalist.accuracy).toBe(a[i].generalist.accuracy);

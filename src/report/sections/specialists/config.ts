@@ -35,8 +35,13 @@ export interface SpecialistsConfig {
   learningRate: number;
   /** Adam learning rate of the specialists' `extraEpochs` (chosen on the development split). */
   specialistLearningRate: number;
-  /** Adam learning rate of the control's `extraEpochs` (chosen on the development split, for the control itself). */
+  /** Adam learning rate of the control's `extraEpochs` (the specialists' rate: the same recipe for both arms). */
   controlLearningRate: number;
+  /**
+   * Adam learning rate of a second control, the tuned control: the rate at which the control did best on the
+   * development split (null: no second control).
+   */
+  tunedControlLearningRate: number | null;
   /** Seeds of the specialists and the control (sampling, head initialisation, batch order); one generalist. */
   seeds: number;
 }
@@ -70,6 +75,7 @@ export function specialistsConfig(mode: ReportMode): SpecialistsConfig {
     learningRate: 2e-3,
     specialistLearningRate: 2e-3,
     controlLearningRate: 2e-3,
+    tunedControlLearningRate: null,
     seeds: full ? 5 : 3,
   };
 }
@@ -94,6 +100,8 @@ export interface SpecialistsRun {
   ensemble: Scores;
   /** The control: a copy of the generalist trained `extraEpochs` more epochs on all its training data. */
   control: Scores;
+  /** The tuned control (the same at `tunedControlLearningRate`), or null when the config has none. */
+  tunedControl: Scores | null;
   /** The row-normalised, symmetrised confusion rates on the held-out images, `[10][10]`. */
   affinity: number[][];
   /** The clusters of the classes (every class in one), most confusable first, and the chosen k. */
@@ -101,7 +109,12 @@ export interface SpecialistsRun {
   /** The class sets that got a specialist. */
   specialists: { classes: number[]; score: number; dustbinLogitShift: number }[];
   /** Test accuracy per true class (label order) of each model: where the gains and losses sit. */
-  perClass: { generalist: (number | null)[]; control: (number | null)[]; ensemble: (number | null)[] };
+  perClass: {
+    generalist: (number | null)[];
+    control: (number | null)[];
+    ensemble: (number | null)[];
+    tunedControl: (number | null)[] | null;
+  };
   /** Test images with an active specialist, and the generalist's and ensemble's accuracy on them. */
   active: { rows: number; generalist: number | null; ensemble: number | null };
   /** Whether every chunk of the eq. 5 solve converged, and its most steps. */

@@ -207,17 +207,27 @@ async function runSeed(
     const specialistSeconds = (performance.now() - ts) / 1000;
     const specs = ensemble.specialists;
 
-    // 4. The control: the generalist trained as many more epochs on all its training data.
+    // 4. The control: the generalist trained as many more epochs on all its training data; and, when the config
+    // names one, the tuned control: the same at the rate that suited the control best on the dev split.
     const tc = performance.now();
-    const control = new LayerTransfer(generalist, { seed });
-    models.push(control);
-    await trainClassifier(control.model, xTrain, yTrain, {
-      epochs: cfg.extraEpochs,
-      batchSize: cfg.batchSize,
-      learningRate: cfg.controlLearningRate,
-      seed: seed + 2,
-      onProgress: (e) => e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: control ${tag}` }),
-    });
+    const trainControl = async (learningRate: number, phase: string) => {
+      const copy = new LayerTransfer(generalist, { seed });
+      models.push(copy);
+      await trainClassifier(copy.model, xTrain, yTrain, {
+        epochs: cfg.extraEpochs,
+        batchSize: cfg.batchSize,
+        learningRate,
+        seed: seed + 2,
+        onProgress: (e) =>
+          e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: ${phase} ${tag}` }),
+      });
+      return copy;
+    };
+    const control = await trainControl(cfg.controlLearningRate, 'control');
+    const tuned =
+      cfg.tunedControlLearningRate === null
+        ? null
+        : await trainControl(cfg.tunedControlLearningRate, 'tuned control');
     const controlSeconds = (performance.now() - tc) / 1000;
 
     // 5. Test.
@@ -226,6 +236,7 @@ async function runSeed(
     const covered = (i: number) => cover[testLabels[i]] > 0;
     const gPred = await predictClasses(generalist, xTest);
     const cPred = await predictClasses(control.model, xTest);
+    const tPred = tuned ? await predictClasses(tuned.model, xTest) : null;
     const r = await ensemble.predictDetailed(xTest, { candidates: cfg.candidates });
     let ePred: number[];
     let act: ArrayLike<number>;
@@ -251,6 +262,7 @@ async function runSeed(
       generalist: scores(gPred, testLabels, covered),
       ensemble: scores(ePred, testLabels, covered),
       control: scores(cPred, testLabels, covered),
+      tunedControl: tPred ? scores(tPred, testLabels, covered) : null,
       affinity: clustering.affinity,
       clusters: clustering.clusters.map((c) => ({ classes: c.classes, score: c.score })),
       specialists: specs.map((s) => ({
@@ -261,6 +273,7 @@ async function runSeed(
       perClass: {
         generalist: perClass(gPred, testLabels, numClasses),
         control: perClass(cPred, testLabels, numClasses),
+        tunedControl: tPred ? perClass(tPred, testLabels, numClasses) : null,
         ensemble: perClass(ePred, testLabels, numClasses),
       },
       active: {
@@ -307,7 +320,7 @@ export async function runSpecialistsOn(
       const run = await runSeed(ctx, cfg, data, xTest, generalist, seed + 1 + i);
       runs.push(run);
       ctx.log(
-        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%`,
+        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%${run.tunedControl ? `, tuned control ${(run.tunedControl.accuracy * 100).toFixed(2)}%` : ''}`,
       );
     }
     return runs;
