@@ -246,6 +246,7 @@ describe('the specialists section (Fashion-MNIST)', () => {
         hidden: [16],
         generalistEpochs: 2,
         extraEpochs: 1,
+        tunedControlLearningRate: null,
         seeds: 2,
       };
       const split = {
