@@ -10,14 +10,20 @@ import { renderSpecialists, specialistsHeadlines } from './render.js';
 import { runSpecialists } from './run.js';
 
 export * from './config.js';
-export { clusterHeatMap, renderSpecialists, specialistsHeadlines, specialistsIntervals } from './render.js';
-export { runSpecialists } from './run.js';
+export {
+  clusterHeatMap,
+  perClassTable,
+  renderSpecialists,
+  specialistsHeadlines,
+  specialistsIntervals,
+} from './render.js';
+export { runSpecialists, runSpecialistsOn, type SpecialistsData } from './run.js';
 
 /** The report section `specialists` (Fashion-MNIST). */
 export const specialists: ReportSection<SpecialistsResult> = {
   id: 'specialists',
   title: 'Specialist ensembles on Fashion-MNIST (Hinton, Vinyals & Dean 2015, section 5)',
-  version: 3,
+  version: 4,
   run: (ctx) => runSpecialists(ctx),
   render: renderSpecialists,
   headlines: specialistsHeadlines,

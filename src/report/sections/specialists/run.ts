@@ -16,7 +16,7 @@ import {
   SpecialistEnsemble,
   trainClassifier,
 } from '../../../index.js';
-import type { ImageSplit } from '../../../node/datasets.js';
+import type { ImagePart } from '../../../node/datasets.js';
 import { imagesOf, range, sharedFashion } from '../../data.js';
 import type { ReportContext } from '../../types.js';
 import {
@@ -62,8 +62,37 @@ export function accuracyOn(
   return n ? ok / n : null;
 }
 
+/** Accuracy per true class `0..numClasses-1` (null for a class with no rows). */
+export function perClass(
+  pred: readonly number[],
+  labels: readonly number[],
+  numClasses: number,
+): (number | null)[] {
+  return Array.from({ length: numClasses }, (_, c) => accuracyOn(pred, labels, (i) => labels[i] === c));
+}
+
 function scores(pred: readonly number[], labels: readonly number[], covered: (i: number) => boolean): Scores {
   return { accuracy: accuracyOn(pred, labels) ?? 0, covered: accuracyOn(pred, labels, covered) };
+}
+
+/**
+ * Where the experiment trains and what it scores: the section trains on the whole training part and scores the test
+ * part; the development script (scripts/specialists-dev.ts) trains on the training part minus a dev split and
+ * scores that dev split, so a recipe is chosen without reading the test part.
+ */
+export interface SpecialistsData {
+  /** The part the generalist, its held-out draw, the specialists and the control come from. */
+  train: ImagePart;
+  /** The rows of `train` they may use (the held-out draw is taken from these). */
+  trainRows: readonly number[];
+  /** The part scored. */
+  evaluate: ImagePart;
+  /** The rows of `evaluate` scored. */
+  evaluateRows: readonly number[];
+  /** Number of classes (10). */
+  numClasses: number;
+  /** Class names by label. */
+  classNames: readonly string[];
 }
 
 /** The generalist, trained once per section run, and what every seed shares with it. */
@@ -82,12 +111,13 @@ interface Generalist {
 async function trainGeneralist(
   ctx: ReportContext,
   cfg: SpecialistsConfig,
-  data: ImageSplit,
+  data: SpecialistsData,
   seed: number,
 ): Promise<Generalist> {
   const tg = performance.now();
-  const order = new Rng(seed + 8).permutation(data.train.size);
-  const nHeld = Math.round(cfg.heldOutFraction * data.train.size);
+  // A permutation of the usable rows (with every row usable, the same draw as a permutation of the part).
+  const order = new Rng(seed + 8).permutation(data.trainRows.length).map((i) => data.trainRows[i]);
+  const nHeld = Math.round(cfg.heldOutFraction * data.trainRows.length);
   const heldRows = order.slice(0, nHeld);
   const trainRows = order.slice(nHeld);
   const trainLabels = trainRows.map((r) => data.train.labels[r]);
@@ -148,14 +178,14 @@ async function trainGeneralist(
 async function runSeed(
   ctx: ReportContext,
   cfg: SpecialistsConfig,
-  data: ImageSplit,
+  data: SpecialistsData,
   xTest: tf.Tensor4D,
   g: Generalist,
   seed: number,
 ): Promise<SpecialistsRun> {
   const t0 = performance.now();
   const numClasses = data.numClasses;
-  const testLabels = data.test.labels;
+  const testLabels = data.evaluateRows.map((r) => data.evaluate.labels[r]);
   const { model: generalist, xTrain, yTrain, trainLabels, clustering, nHeld } = g;
   const generalistSeconds = g.seconds;
   const models: { dispose(): void }[] = [];
@@ -166,24 +196,38 @@ async function runSeed(
     const ensemble = await SpecialistEnsemble.train(generalist, xTrain, trainLabels, {
       clusters: clustering,
       sampling: { subsetFraction: cfg.subsetFraction, seed },
-      training: { epochs: cfg.extraEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate },
+      training: {
+        epochs: cfg.extraEpochs,
+        batchSize: cfg.batchSize,
+        learningRate: cfg.specialistLearningRate,
+      },
       onProgress: (e) => ctx.progress({ ...e, phase: `specialists: specialists ${tag}` }),
     });
     models.push(ensemble);
     const specialistSeconds = (performance.now() - ts) / 1000;
     const specs = ensemble.specialists;
 
-    // 4. The control: the generalist trained as many more epochs on all its training data.
+    // 4. The control: the generalist trained as many more epochs on all its training data; and, when the config
+    // names one, the tuned control: the same at the rate that suited the control best on the dev split.
     const tc = performance.now();
-    const control = new LayerTransfer(generalist, { seed });
-    models.push(control);
-    await trainClassifier(control.model, xTrain, yTrain, {
-      epochs: cfg.extraEpochs,
-      batchSize: cfg.batchSize,
-      learningRate: cfg.learningRate,
-      seed: seed + 2,
-      onProgress: (e) => e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: control ${tag}` }),
-    });
+    const trainControl = async (learningRate: number, phase: string) => {
+      const copy = new LayerTransfer(generalist, { seed });
+      models.push(copy);
+      await trainClassifier(copy.model, xTrain, yTrain, {
+        epochs: cfg.extraEpochs,
+        batchSize: cfg.batchSize,
+        learningRate,
+        seed: seed + 2,
+        onProgress: (e) =>
+          e.phase === 'train' && ctx.progress({ ...e, phase: `specialists: ${phase} ${tag}` }),
+      });
+      return copy;
+    };
+    const control = await trainControl(cfg.controlLearningRate, 'control');
+    const tuned =
+      cfg.tunedControlLearningRate === null
+        ? null
+        : await trainControl(cfg.tunedControlLearningRate, 'tuned control');
     const controlSeconds = (performance.now() - tc) / 1000;
 
     // 5. Test.
@@ -192,6 +236,7 @@ async function runSeed(
     const covered = (i: number) => cover[testLabels[i]] > 0;
     const gPred = await predictClasses(generalist, xTest);
     const cPred = await predictClasses(control.model, xTest);
+    const tPred = tuned ? await predictClasses(tuned.model, xTest) : null;
     const r = await ensemble.predictDetailed(xTest, { candidates: cfg.candidates });
     let ePred: number[];
     let act: ArrayLike<number>;
@@ -217,6 +262,7 @@ async function runSeed(
       generalist: scores(gPred, testLabels, covered),
       ensemble: scores(ePred, testLabels, covered),
       control: scores(cPred, testLabels, covered),
+      tunedControl: tPred ? scores(tPred, testLabels, covered) : null,
       affinity: clustering.affinity,
       clusters: clustering.clusters.map((c) => ({ classes: c.classes, score: c.score })),
       specialists: specs.map((s) => ({
@@ -224,6 +270,12 @@ async function runSeed(
         score: clustering.clusters.find((c) => c.classes.join() === s.classes.join())?.score ?? 0,
         dustbinLogitShift: s.dustbinLogitShift,
       })),
+      perClass: {
+        generalist: perClass(gPred, testLabels, numClasses),
+        control: perClass(cPred, testLabels, numClasses),
+        tunedControl: tPred ? perClass(tPred, testLabels, numClasses) : null,
+        ensemble: perClass(ePred, testLabels, numClasses),
+      },
       active: {
         rows: testLabels.filter((_, i) => isActive(i)).length,
         generalist: accuracyOn(gPred, testLabels, isActive),
@@ -243,8 +295,44 @@ async function runSeed(
 }
 
 /**
- * Runs the section: loads the shared Fashion-MNIST split, then {@link SpecialistsConfig.seeds} seeds of
- * generalist / specialists / control.
+ * The experiment on given training rows and scored rows: one generalist, then {@link SpecialistsConfig.seeds} seeds
+ * of specialists and control (seeds `seed + 1`, `seed + 2`, ...; the generalist's seed is `seed`). Frees every
+ * tensor it makes.
+ *
+ * @example
+ * ```ts
+ * const runs = await runSpecialistsOn(ctx, cfg, { train, trainRows, evaluate, evaluateRows, numClasses: 10, classNames }, 300);
+ * ```
+ */
+export async function runSpecialistsOn(
+  ctx: ReportContext,
+  cfg: SpecialistsConfig,
+  data: SpecialistsData,
+  seed: number,
+): Promise<SpecialistsRun[]> {
+  const xTest = imagesOf(data.evaluate, data.evaluateRows);
+  let generalist: Generalist | undefined;
+  try {
+    // One generalist (as in the paper); the seeds vary the specialists' and the control's training.
+    generalist = await trainGeneralist(ctx, cfg, data, seed);
+    const runs: SpecialistsRun[] = [];
+    for (let i = 0; i < cfg.seeds; i++) {
+      const run = await runSeed(ctx, cfg, data, xTest, generalist, seed + 1 + i);
+      runs.push(run);
+      ctx.log(
+        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%${run.tunedControl ? `, tuned control ${(run.tunedControl.accuracy * 100).toFixed(2)}%` : ''}`,
+      );
+    }
+    return runs;
+  } finally {
+    xTest.dispose();
+    generalist?.dispose();
+  }
+}
+
+/**
+ * Runs the section: loads the shared Fashion-MNIST split, then {@link runSpecialistsOn} on the whole training part,
+ * scored on the test part.
  *
  * @example
  * ```ts
@@ -258,29 +346,25 @@ export async function runSpecialists(
   const t0 = performance.now();
   const cfg = config ?? specialistsConfig(ctx.mode);
   const data = await sharedFashion(ctx, { limitPerClass: cfg.limitPerClass, testFraction: cfg.testFraction });
-  const xTest = imagesOf(data.test, range(data.test.size));
-  let generalist: Generalist | undefined;
-  try {
-    // One generalist (as in the paper); the seeds vary the specialists' and the control's training.
-    generalist = await trainGeneralist(ctx, cfg, data, ctx.seed + 300);
-    const runs: SpecialistsRun[] = [];
-    for (let i = 0; i < cfg.seeds; i++) {
-      const run = await runSeed(ctx, cfg, data, xTest, generalist, ctx.seed + 301 + i);
-      runs.push(run);
-      ctx.log(
-        `specialists: seed ${run.seed}: generalist ${(run.generalist.accuracy * 100).toFixed(2)}%, ensemble ${(run.ensemble.accuracy * 100).toFixed(2)}%, control ${(run.control.accuracy * 100).toFixed(2)}%`,
-      );
-    }
-    return {
-      mode: ctx.mode,
-      backend: ctx.backend,
-      config: cfg,
-      classNames: [...data.classNames],
-      runs,
-      seconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    xTest.dispose();
-    generalist?.dispose();
-  }
+  const runs = await runSpecialistsOn(
+    ctx,
+    cfg,
+    {
+      train: data.train,
+      trainRows: range(data.train.size),
+      evaluate: data.test,
+      evaluateRows: range(data.test.size),
+      numClasses: data.numClasses,
+      classNames: data.classNames,
+    },
+    ctx.seed + 300,
+  );
+  return {
+    mode: ctx.mode,
+    backend: ctx.backend,
+    config: cfg,
+    classNames: [...data.classNames],
+    runs,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
