@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import type { TransferResults, TransferRun } from '../../src/index.js';
+import { TransferExperiment, type TransferResults, type TransferRun } from '../../src/index.js';
 import {
   renderTransfer,
   type TransferSectionResult,
@@ -8,8 +10,10 @@ import {
   transferRegions,
   transferSectionConfig,
 } from '../../src/report/sections/transfer/index.js';
+import { sharedBSide } from '../../src/report/sections/transfer/run.js';
 import { tInterval } from '../../src/report/stats.js';
 import { checkXml } from '../render/xml.js';
+import { blobs } from '../transfer/models.js';
 
 const SEEDS = [1, 2, 3];
 const NS = [1, 2, 3, 4, 5, 6];
@@ -75,16 +79,42 @@ function result(): TransferSectionResult {
       },
     ],
     medianRunSeconds: 0.5,
+    networks: 3 * (2 + 24 + 13),
   };
 }
 
+/** A 3-stage MLP on the blobs (4 inputs), seeded per network. */
+const mlpFactory = (classes: number, seed: number) =>
+  tfl.sequential({
+    layers: [
+      tfl.layers.dense({
+        units: 6,
+        inputShape: [4],
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+      }),
+      tfl.layers.dense({
+        units: 6,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+      }),
+      tfl.layers.dense({
+        units: classes,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }),
+      }),
+    ],
+  });
+
 describe('report section: transfer (similar and dissimilar tasks)', () => {
-  it('has >= 6 transferable stages in full mode and >= 3 seeds', () => {
-    const c = transferSectionConfig('full');
-    expect(
-      (c.architecture.filters?.length ?? 0) + (c.architecture.hidden?.length ?? 0),
-    ).toBeGreaterThanOrEqual(6);
-    expect(transferSectionConfig('quick').seeds).toBeGreaterThanOrEqual(3);
+  it('has >= 6 transferable stages and >= 4 seeds in both modes', () => {
+    for (const mode of ['quick', 'full'] as const) {
+      const c = transferSectionConfig(mode);
+      expect(
+        (c.architecture.filters?.length ?? 0) + (c.architecture.hidden?.length ?? 0),
+      ).toBeGreaterThanOrEqual(6);
+      expect(c.seeds).toBeGreaterThanOrEqual(4);
+      expect(c.dissimilarKinds.every((k) => k.startsWith('A'))).toBe(true);
+    }
     expect(transferRegions(NS)).toEqual({ middle: [3, 4], upper: [4, 5, 6] });
     expect(transferRegions([1, 2, 3])).toEqual({ middle: [2], upper: [2, 3] });
   });
@@ -102,6 +132,26 @@ describe('report section: transfer (similar and dissimilar tasks)', () => {
     expect(iv.dissimilarity?.lo).toBeGreaterThan(0);
     expect(iv.anbFall?.lo).toBeGreaterThan(0);
     expect(iv.anbPlus?.lo).toBeGreaterThan(0);
+    // Co-adaptation: BnB+ - BnB over n = 3, 4 per seed (baseB cancels).
+    const co = SEEDS.map(
+      (_, s) =>
+        (0.94 +
+          JITTER[s] * 1.3 +
+          0.939 +
+          JITTER[s] * 1.4 -
+          (0.9 + JITTER[s] * 1.3 + 0.89 + JITTER[s] * 1.4)) /
+        2,
+    );
+    expect(iv.coAdaptation?.estimate).toBeCloseTo(tInterval(co).estimate, 12);
+    expect(iv.coAdaptation?.lo).toBeCloseTo(tInterval(co).lo, 12);
+    // The dip against BnB's own ends (n = 1 and 6) minus its middle (n = 3, 4): baseB and the jitter cancel here.
+    const ends = SEEDS.map(
+      (_, s) =>
+        (0.94 + JITTER[s] + 0.94 + JITTER[s] * 1.5) / 2 -
+        (0.9 + JITTER[s] * 1.2 + 0.89 + JITTER[s] * 1.3) / 2,
+    );
+    expect(iv.bnbDipEnds?.estimate).toBeCloseTo(tInterval(ends).estimate, 12);
+    expect(iv.bnbDipEnds?.lo).toBeGreaterThan(0);
   });
 
   it('renders both figures, the tables and verdicts read from the intervals', () => {
@@ -124,5 +174,57 @@ describe('report section: transfer (similar and dissimilar tasks)', () => {
     flat.splits[1] = { ...flat.splits[1], results: flat.splits[0].results };
     expect(transfer.headlines?.(flat)[1].claim).toContain('(inconclusive)');
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it('renders a dissimilar split that ran AnB only (no AnB+ series, column or interval)', () => {
+    const r = result();
+    const dis = r.splits[1].results;
+    r.splits[1] = {
+      ...r.splits[1],
+      results: { ...dis, kinds: ['AnB'], runs: dis.runs.filter((x) => x.kind !== 'AnB+') },
+    };
+    const html = renderTransfer(r);
+    expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
+    expect(transferIntervals(r).anbPlusDissimilar).toBeNull();
+    expect(html).not.toContain('NaN');
+    expect(html).not.toContain('AnB+ dissimilar');
+    expect(html).toContain('AnB dissimilar');
+  });
+
+  it('reuses the B side of one split in another: the same networks as training them again (oracle)', async () => {
+    const train = blobs(12, 6, 3);
+    const test = blobs(6, 6, 3);
+    const options = {
+      modelFactory: mlpFactory,
+      seeds: [1, 2],
+      training: { epochs: 2, batchSize: 12, learningRate: 0.05 },
+    };
+    const classesB = [4, 5];
+    const before = tf.memory().numTensors;
+    const similar = await new TransferExperiment({ train, test, classesA: [0, 1], classesB }, options).run();
+    const scratch = await new TransferExperiment({ train, test, classesA: [2, 3], classesB }, options).run();
+    let trained = 0;
+    const shared = await new TransferExperiment(
+      { train, test, classesA: [2, 3], classesB },
+      { ...options, resume: sharedBSide(similar, [2, 3]), onRun: () => void trained++ },
+    ).run();
+    expect(tf.memory().numTensors).toBe(before);
+    // Only baseA, AnB and AnB+ were trained: per seed 1 + 2 x 2 n.
+    expect(trained).toBe(2 * (1 + 2 * 2));
+    const key = (x: TransferRun) => `${x.kind}|${x.n}|${x.seed}`;
+    const acc = (res: TransferResults) => new Map(res.runs.map((x) => [key(x), x.accuracy]));
+    expect(acc(shared)).toEqual(acc(scratch));
+    expect(shared.classesA).toEqual([2, 3]);
+    expect(
+      sharedBSide(similar, [2, 3])
+        .runs.map((x) => x.kind)
+        .sort(),
+    ).toEqual(
+      similar.runs
+        .filter((x) => !x.kind.includes('A'))
+        .map((x) => x.kind)
+        .sort(),
+    );
+    tf.dispose([train.x, test.x]);
   });
 });

@@ -17,7 +17,7 @@ export { runTransfer } from './run.js';
 export const transfer: ReportSection<TransferSectionResult> = {
   id: 'transfer',
   title: 'How transferable are features? Similar and dissimilar tasks (Yosinski et al. 2014)',
-  version: 3,
+  version: 4,
   run: (ctx) => runTransfer(ctx),
   render: renderTransfer,
   headlines: transferHeadlines,

@@ -26,10 +26,18 @@ function relative(results: TransferResults, kind: TransferKind, n: number): numb
   return perSeed(results, kind, n).map((v, i) => v - base[i]);
 }
 
-/** Per seed, the mean over `ns` of `kind(n) - baseB`. */
+/** Per seed, the mean over `ns` of `kind(n) - baseB` (NaN when a run is missing or `ns` is empty). */
 function meanRelative(results: TransferResults, kind: TransferKind, ns: readonly number[]): number[] {
   const rows = ns.map((n) => relative(results, kind, n));
-  return results.seeds.map((_, i) => mean(rows.map((r) => r[i])));
+  return results.seeds.map((_, i) => {
+    const xs = rows.map((r) => r[i]);
+    return xs.length > 0 && xs.every(Number.isFinite) ? mean(xs) : Number.NaN;
+  });
+}
+
+/** Whether `results` hold runs of `kind` (the dissimilar split may leave out AnB+). */
+function hasKind(results: TransferResults, kind: TransferKind): boolean {
+  return results.runs.some((r) => r.kind === kind);
 }
 
 /** A t interval, or null with fewer than two finite values. */
@@ -70,6 +78,11 @@ export function transferRegions(ns: readonly number[]): { middle: number[]; uppe
 export interface TransferIntervals {
   /** Similar split: mean over the middle n of BnB - baseB (the co-adaptation dip: below 0). */
   bnbDip: Interval | null;
+  /**
+   * Similar split: mean of BnB at the first and the last n minus the mean of BnB over the middle n (the dip's
+   * shape against BnB's own ends, which also got their base's epochs: above 0).
+   */
+  bnbDipEnds: Interval | null;
   /** Similar split: AnB at the first n minus AnB at the last n (specialisation: above 0). */
   anbFall: Interval | null;
   /** Mean over the upper n of AnB(similar) - AnB(dissimilar) (above 0: transfer falls with dissimilarity). */
@@ -80,6 +93,11 @@ export interface TransferIntervals {
   anbPlusDissimilar: Interval | null;
   /** Similar split: mean over all n of BnB+ - baseB (within +-1 point). */
   bnbPlus: Interval | null;
+  /**
+   * Similar split: mean over the middle n of BnB+ - BnB, how much fine-tuning the copied layers gains over freezing
+   * them (above 0 where the frozen lower layers hold co-adapted features the retrained upper layers cannot re-learn).
+   */
+  coAdaptation: Interval | null;
 }
 
 /**
@@ -97,11 +115,13 @@ export function transferIntervals(r: TransferSectionResult): TransferIntervals {
   if (sim === undefined) {
     return {
       bnbDip: none,
+      bnbDipEnds: none,
       anbFall: none,
       dissimilarity: none,
       anbPlus: none,
       anbPlusDissimilar: none,
       bnbPlus: none,
+      coAdaptation: none,
     };
   }
   const ns = sim.ns;
@@ -114,13 +134,20 @@ export function transferIntervals(r: TransferSectionResult): TransferIntervals {
     const b = meanRelative(dis, 'AnB', upper);
     dissimilarity = interval(a.map((v, i) => v - b[i]));
   }
+  const ends = meanRelative(sim, 'BnB', [ns[0], ns[ns.length - 1]]);
+  const mid = meanRelative(sim, 'BnB', middle);
   return {
-    bnbDip: interval(meanRelative(sim, 'BnB', middle)),
+    bnbDip: interval(mid),
+    bnbDipEnds: interval(ends.map((v, i) => v - mid[i])),
     anbFall: interval(first.map((v, i) => v - last[i])),
     dissimilarity,
     anbPlus: interval(meanRelative(sim, 'AnB+', ns)),
-    anbPlusDissimilar: dis === undefined ? null : interval(meanRelative(dis, 'AnB+', dis.ns)),
+    anbPlusDissimilar:
+      dis === undefined || !hasKind(dis, 'AnB+') ? null : interval(meanRelative(dis, 'AnB+', dis.ns)),
     bnbPlus: interval(meanRelative(sim, 'BnB+', ns)),
+    coAdaptation: interval(
+      meanRelative(sim, 'BnB+', middle).map((v, i) => v - meanRelative(sim, 'BnB', middle)[i]),
+    ),
   };
 }
 
@@ -141,7 +168,7 @@ function meanHalf(xs: readonly number[]): { m: number; h: number } {
 function fig3(o: TransferSplitOutcome, stageNames: readonly string[]): string {
   const ns = o.results.ns;
   const offset: Record<TransferKind, number> = { BnB: -0.09, 'BnB+': -0.03, AnB: 0.03, 'AnB+': 0.09 };
-  const series = TRANSFER_KINDS.map((k) => {
+  const series = TRANSFER_KINDS.filter((k) => hasKind(o.results, k)).map((k) => {
     const pts = ns.map((n) => meanHalf(perSeed(o.results, k, n)));
     return {
       name: k,
@@ -189,17 +216,19 @@ function fig4(r: TransferSectionResult): string {
   };
   const ns = r.splits[0].results.ns;
   const series = r.splits.flatMap((o) =>
-    (['AnB', 'AnB+'] as const).map((k) => {
-      const name = `${k} ${o.name}`;
-      const p = ns.map((n) => meanHalf(relative(o.results, k, n)));
-      return {
-        name,
-        x: ns.map((n) => n + styles[name].dx),
-        y: p.map((v) => v.m * 100),
-        err: p.map((v) => v.h * 100),
-        color: styles[name].color,
-      };
-    }),
+    (['AnB', 'AnB+'] as const)
+      .filter((k) => hasKind(o.results, k))
+      .map((k) => {
+        const name = `${k} ${o.name}`;
+        const p = ns.map((n) => meanHalf(relative(o.results, k, n)));
+        return {
+          name,
+          x: ns.map((n) => n + styles[name].dx),
+          y: p.map((v) => v.m * 100),
+          err: p.map((v) => v.h * 100),
+          color: styles[name].color,
+        };
+      }),
   );
   return lineChart({
     title: 'Transfer relative to baseB: similar vs dissimilar A',
@@ -222,11 +251,12 @@ function splitTable(o: TransferSplitOutcome, stageNames: readonly string[]): str
     const { m, h } = meanHalf(xs);
     return `${(m * 100).toFixed(1)} ± ${(h * 100).toFixed(1)}`;
   };
+  const kinds = TRANSFER_KINDS.filter((k) => hasKind(o.results, k));
   return table(
-    ['n (stage)', ...TRANSFER_KINDS.map((k) => `${k} − baseB (pts)`)],
+    ['n (stage)', ...kinds.map((k) => `${k} − baseB (pts)`)],
     o.results.ns.map((n) => [
       `${n} (${stageNames[n - 1]})`,
-      ...TRANSFER_KINDS.map((k) => cell(relative(o.results, k, n))),
+      ...kinds.map((k) => cell(relative(o.results, k, n))),
     ]),
     `${o.name === 'similar' ? 'Similar' : 'Dissimilar'} split (A = ${o.taskA}): accuracy on B minus baseB (${(100 * mean(perSeed(o.results, 'baseB', 0))).toFixed(1)}%), mean ± 95% CI half-width over ${o.results.seeds.length} seeds; baseA on A: ${(100 * mean(perSeed(o.results, 'baseA', 0))).toFixed(1)}%.`,
   );
@@ -239,7 +269,12 @@ const PAPER = {
   dissimilar: 'the man-made → natural split drops more with n than random splits (fig. 4)',
   anbPlus: '+1.6 pts on average over n = 1..7',
   bnbPlus: 'BnB+ ≈ baseB at every n',
+  coAdaptation: 'BnB+ ≈ baseB where BnB dips: +3 to +5 pts at n = 4-5',
+  dipEnds: 'BnB at n = 1-2 and 7 ≈ baseB, 3-5 pts above n = 4-5',
 } as const;
+
+/** The smallest BnB dip in the paper's fig. 3 (points as a fraction): the note says whether the interval excludes it. */
+const PAPER_DIP_MIN = 0.02;
 
 /**
  * Renders the section's results as HTML.
@@ -256,38 +291,66 @@ export function renderTransfer(r: TransferSectionResult): string {
   const sim = r.splits[0];
   const { middle, upper } = transferRegions(sim.results.ns);
   const arch = `${(a.filters ?? []).map((f, i) => `conv ${a.kernelSizes?.[i]}x${a.kernelSizes?.[i]}x${f} - pool`).join(' - ')} - ${(a.hidden ?? []).map((h) => `fc ${h}`).join(' - ')} - 5`;
+  const ns = sim.results.ns;
+  const dipVerdict: Verdict = iv.bnbDip === null ? 'inconclusive' : verdict(iv.bnbDip, 0, 'below');
+  const dipNote =
+    iv.bnbDip === null
+      ? 'fewer than two seeds'
+      : iv.bnbDip.lo > -PAPER_DIP_MIN
+        ? `the interval rules out a dip as large as the paper's smallest (${(100 * PAPER_DIP_MIN).toFixed(0)} pts)`
+        : `a dip as large as the paper's (${(100 * PAPER_DIP_MIN).toFixed(0)}+ pts) is not ruled out`;
   const parts: string[] = [
     paragraph(
-      `Yosinski et al. train baseA and baseB on two tasks, then build networks whose first n stages come from baseA (AnB) or baseB (BnB, the "selfer" control), frozen, or fine-tuned (AnB+, BnB+), with the upper stages re-initialised and trained on B. Here B is always digits 5-9 (the mnist package); A is digits 0-4 (similar tasks) or five Fashion-MNIST clothes (dissimilar tasks). ${r.trainPerTask} training and ${r.testPerTask} test images per task; a CNN with ${r.stageNames.length} weight-bearing stages (${arch}), so n = ${sim.results.ns[0]}..${sim.results.ns[sim.results.ns.length - 1]}; ${c.epochs} epoch(s) of Adam (lr ${c.learningRate}, batch ${c.batchSize}) for every network; ${c.seeds} seeds shared by both splits; built with LayerTransfer and TransferExperiment on the ${r.backend} backend.`,
+      `Yosinski et al. train baseA and baseB on two tasks, then build networks whose first n stages come from baseA (AnB) or baseB (BnB, the "selfer" control), frozen, or fine-tuned (AnB+, BnB+), with the upper stages re-initialised and trained on B. Here B is always digits 5-9 (the mnist package); A is digits 0-4 (similar tasks) or five Fashion-MNIST clothes (dissimilar tasks). ${r.trainPerTask} training and ${r.testPerTask} test images per task; a CNN with ${r.stageNames.length} weight-bearing stages (${arch}, no batch normalisation, no dropout), so n = ${ns[0]}..${ns[ns.length - 1]}; ${c.epochs} epoch(s) of Adam (lr ${c.learningRate}, batch ${c.batchSize}) for every network; ${c.seeds} seeds shared by both splits. baseB, BnB and BnB+ never see A, so the dissimilar split reuses the similar split's (the same networks: same seeds, data and training); ${r.networks} networks in all, built with LayerTransfer and TransferExperiment on the ${r.backend} backend.`,
+    ),
+    paragraph(
+      `The statistics, fixed before the runs (s: a seed; the middle n M = {${middle.join(', ')}} and the upper n U = {${upper.join(', ')}} come from a rule on n, \`transferRegions\`): the BnB dip d_s = mean over n in M of BnB_s(n), minus baseB_s (the finding, fragile co-adaptation, holds when the 95% Student-t interval of d over seeds lies below 0, does not hold when it lies above 0, else inconclusive); the same dip against BnB's own ends, e_s = mean of BnB_s at the first and last n minus the mean of BnB_s over M (above 0: a dip; this one does not compare with baseB, which BnB passes when its frozen layers bring their base's epochs along); dissimilarity g_s = mean over n in U of AnB_s(n) on the similar split minus AnB_s(n) on the dissimilar split (paired per seed: same B, same seed; holds above 0); co-adaptation c_s = mean over n in M of BnB+_s(n) − BnB_s(n): what fine-tuning the copied layers gains over freezing them, which is how the paper explains the dip (above 0 where BnB falls below baseB).`,
     ),
     claimsTable([
       {
-        claim: `BnB dips in the middle (fragile co-adaptation): BnB − baseB, mean over n = ${middle.join(', ')}, below 0`,
+        claim: `BnB dips in the middle (fragile co-adaptation): d = BnB − baseB, mean over n = ${middle.join(', ')}, below 0`,
         paper: PAPER.dip,
         ours: pts(iv.bnbDip),
-        verdict: iv.bnbDip === null ? 'inconclusive' : verdict(iv.bnbDip, 0, 'below'),
-        note: 'similar split; the middle n were fixed before the runs',
+        verdict: dipVerdict,
+        note: `similar split; ${dipNote}`,
       },
       {
-        claim: `AnB falls with depth: AnB at n = ${sim.results.ns[0]} minus AnB at n = ${sim.results.ns[sim.results.ns.length - 1]}, above 0`,
-        paper: PAPER.fall,
-        ours: pts(iv.anbFall),
-        verdict: iv.anbFall === null ? 'inconclusive' : verdict(iv.anbFall, 0),
-        note: 'similar split (digits share strokes; the fc stages encode A’s classes)',
+        claim: `BnB dips against its own ends: e = mean of BnB at n = ${ns[0]}, ${ns[ns.length - 1]} minus mean over n = ${middle.join(', ')}, above 0`,
+        paper: PAPER.dipEnds,
+        ours: pts(iv.bnbDipEnds),
+        verdict: iv.bnbDipEnds === null ? 'inconclusive' : verdict(iv.bnbDipEnds, 0),
+        note: 'similar split; the same dip without baseB, which BnB’s extra epochs can pass',
       },
       {
-        claim: `Transferability falls with dissimilarity: AnB(similar) − AnB(dissimilar), mean over n = ${upper.join(', ')}, above 0`,
+        claim: `Transferability falls with dissimilarity: g = AnB(similar) − AnB(dissimilar), mean over n = ${upper.join(', ')}, above 0`,
         paper: PAPER.dissimilar,
         ours: pts(iv.dissimilarity),
         verdict: iv.dissimilarity === null ? 'inconclusive' : verdict(iv.dissimilarity, 0),
         note: 'paired per seed across the two splits (same B, same seeds)',
       },
       {
+        claim: `Co-adaptation: c = BnB+ − BnB, mean over n = ${middle.join(', ')}, above 0`,
+        paper: PAPER.coAdaptation,
+        ours: pts(iv.coAdaptation),
+        verdict: iv.coAdaptation === null ? 'inconclusive' : verdict(iv.coAdaptation, 0),
+        note: 'why the dip does or does not appear: how much the copied layers gain from training with the new ones',
+      },
+      {
+        claim: `AnB falls with depth: AnB at n = ${ns[0]} minus AnB at n = ${ns[ns.length - 1]}, above 0`,
+        paper: PAPER.fall,
+        ours: pts(iv.anbFall),
+        verdict: iv.anbFall === null ? 'inconclusive' : verdict(iv.anbFall, 0),
+        note: 'similar split (digits share strokes; the fc stages encode A’s classes)',
+      },
+      {
         claim: 'AnB+ beats baseB (transfer + fine-tuning), mean over n, above 0',
         paper: PAPER.anbPlus,
-        ours: `similar ${pts(iv.anbPlus)}; dissimilar ${pts(iv.anbPlusDissimilar)}`,
+        ours:
+          iv.anbPlusDissimilar === null
+            ? `similar ${pts(iv.anbPlus)}`
+            : `similar ${pts(iv.anbPlus)}; dissimilar ${pts(iv.anbPlusDissimilar)}`,
         verdict: iv.anbPlus === null ? 'inconclusive' : verdict(iv.anbPlus, 0),
-        note: 'verdict on the similar split; one short schedule for every net',
+        note: 'verdict on the similar split; one schedule for every net',
       },
       {
         claim: 'BnB+ recovers baseB: BnB+ − baseB, mean over n, within ±1 pt',
@@ -299,21 +362,21 @@ export function renderTransfer(r: TransferSectionResult): string {
     ]),
     figure(
       fig4(r),
-      `Like the paper's fig. 4: AnB and AnB+ minus baseB on B against n, for similar and dissimilar A; error bars: 95% CI half-widths over ${c.seeds} seeds.`,
+      `Like the paper's fig. 4: AnB${r.splits.every((o) => hasKind(o.results, 'AnB+')) ? ' and AnB+' : ''} minus baseB on B against n, for similar and dissimilar A; error bars: 95% CI half-widths over ${c.seeds} seeds.`,
     ),
   ];
   for (const o of r.splits) {
     parts.push(
       figure(
         fig3(o, r.stageNames),
-        `Like the paper's fig. 3: mean test accuracy on B over ${o.results.seeds.length} seeds (error bars: 95% CI half-widths); dashed: baseB.`,
+        `Like the paper's fig. 3: mean test accuracy on B over ${o.results.seeds.length} seeds (error bars: 95% CI half-widths); dashed: baseB.${o.name === 'dissimilar' ? ' BnB and BnB+ are the similar split’s networks.' : ''}`,
       ),
       splitTable(o, r.stageNames),
     );
   }
   parts.push(
     note(
-      `What differs at this scale: 5-class tasks instead of 500 ImageNet classes, a ${r.stageNames.length}-stage CNN instead of 8 layers, ${c.epochs} epoch(s) on ${c.perClass} images per class instead of training to convergence on ~645k images per task. With short training, frozen layers from a trained net give the upper stages a head start, which works against a BnB dip. Intervals: 95% Student-t over the seeds of per-seed differences to baseB (the same seed's baseB). Median time per network: ${r.medianRunSeconds.toFixed(1)} s; section: ${r.seconds.toFixed(0)} s (${r.mode} mode${r.mode === 'quick' ? '; --full: a 7-stage CNN (n = 1..6), 600 per class, 3 epochs, 5 seeds. A 7-stage net in quick mode (one epoch, 225 training images per class) left its bases under-trained (baseB 49-64%), so quick mode keeps 4 stages' : ''}).`,
+      `What differs at this scale: 5-class tasks instead of 500 ImageNet classes, a ${r.stageNames.length}-stage CNN instead of 8 layers, ${c.epochs} epoch(s) on ${r.trainPerTask} training images per task instead of training to convergence on ~645k. With training short of convergence, frozen layers from a trained net give the upper stages a head start (BnB gets its base's epochs on top of its own), which works against a BnB dip. Intervals: 95% Student-t over the seeds of per-seed differences (to the same seed's baseB, or between the splits). The recipe (${c.perClass} images per class, ${c.epochs} epochs, Adam ${c.learningRate}, batch ${c.batchSize}) was chosen on a dev split carved from the training part (scripts/transfer-dev.ts; docs/report.md lists what was tried). Median time per network: ${r.medianRunSeconds.toFixed(1)} s; section: ${r.seconds.toFixed(0)} s (${r.mode} mode).`,
     ),
   );
   return parts.join('\n');

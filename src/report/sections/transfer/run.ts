@@ -10,7 +10,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { modelStructure, TransferExperiment, type TransferResults, zeilerFergusCnn } from '../../../index.js';
+import {
+  modelStructure,
+  TransferExperiment,
+  type TransferKind,
+  type TransferResults,
+  type TransferRun,
+  zeilerFergusCnn,
+} from '../../../index.js';
+import { TRANSFER_KINDS } from '../../../internal.js';
 import { loadFashionMnist, loadMnist } from '../../../node.js';
 import type { ReportContext } from '../../types.js';
 import {
@@ -30,6 +38,24 @@ interface CacheFile {
 
 type Labeled = { x: tf.Tensor; labels: number[] };
 
+/**
+ * The B-side networks of a finished split (baseB, BnB, BnB+) as `resume` results for another split with the same B,
+ * the same seeds and the same training but another A (`classesA`): those networks never see A (their seeds derive
+ * from the repeat's seed alone, their data is B's), so they are the same networks and are not trained again.
+ *
+ * @example
+ * ```ts
+ * const dissimilar = new TransferExperiment(data, { ...options, resume: sharedBSide(similar, [10, 11, 12, 13, 14]) });
+ * ```
+ */
+export function sharedBSide(done: TransferResults, classesA: readonly number[]): TransferResults {
+  return {
+    ...done,
+    classesA: [...classesA],
+    runs: done.runs.filter((r) => r.kind === 'baseB' || r.kind === 'BnB' || r.kind === 'BnB+'),
+  };
+}
+
 async function runSplit(
   ctx: ReportContext,
   cfg: TransferSectionConfig,
@@ -38,15 +64,22 @@ async function runSplit(
   classesA: number[],
   classesB: number[],
   data: { train: Labeled; test: Labeled },
+  kinds: readonly TransferKind[],
+  shared?: TransferResults,
 ): Promise<TransferSplitOutcome> {
   const file = path.join(ctx.cacheDir, `transfer-runs-${name}.json`);
-  let resume: TransferResults | undefined;
+  let resume: TransferResults | undefined = shared === undefined ? undefined : sharedBSide(shared, classesA);
   if (existsSync(file)) {
     const cached = JSON.parse(await readFile(file, 'utf8')) as CacheFile;
     const same =
       JSON.stringify(cached.config) === JSON.stringify(cfg) &&
       JSON.stringify(cached.results.classesA) === JSON.stringify(classesA);
-    if (same) resume = cached.results;
+    if (same) {
+      const key = (r: TransferRun) => `${r.kind}|${r.n}|${r.seed}`;
+      const have = new Set(cached.results.runs.map(key));
+      const extra = (resume?.runs ?? []).filter((r) => !have.has(key(r)));
+      resume = { ...cached.results, runs: [...cached.results.runs, ...extra] };
+    }
   }
   await mkdir(ctx.cacheDir, { recursive: true });
   const seeds = Array.from({ length: cfg.seeds }, (_, i) => ctx.seed * 100 + i + 1);
@@ -55,6 +88,12 @@ async function runSplit(
     {
       modelFactory: (numClasses, seed) => zeilerFergusCnn({ ...cfg.architecture, numClasses, seed }),
       seeds,
+      kinds: [
+        ...new Set([
+          ...kinds,
+          ...(shared === undefined ? [] : shared.kinds.filter((k) => k.startsWith('B'))),
+        ]),
+      ],
       training: {
         epochs: cfg.epochs,
         batchSize: cfg.batchSize,
@@ -111,19 +150,35 @@ export async function runTransfer(
       (_, s) => structure.leaves.find((l) => l.stage === s && l.hasWeights)?.key ?? `stage ${s + 1}`,
     );
     const digitsB = [5, 6, 7, 8, 9];
-    const splits: TransferSplitOutcome[] = [
-      await runSplit(ctx, cfg, 'similar', 'digits 0-4', [0, 1, 2, 3, 4], digitsB, data),
-      await runSplit(
-        ctx,
-        cfg,
-        'dissimilar',
-        `clothes (${cfg.clothes.map((c) => clothes.classNames[clothes.classes.indexOf(c)] ?? c).join(', ')})`,
-        cfg.clothes.map((c) => c + CLOTHES_OFFSET),
-        digitsB,
-        data,
-      ),
+    const similar = await runSplit(
+      ctx,
+      cfg,
+      'similar',
+      'digits 0-4',
+      [0, 1, 2, 3, 4],
+      digitsB,
+      data,
+      TRANSFER_KINDS,
+    );
+    // The dissimilar split has the same B, seeds and training: its baseB, BnB and BnB+ are the similar split's.
+    const dissimilar = await runSplit(
+      ctx,
+      cfg,
+      'dissimilar',
+      `clothes (${cfg.clothes.map((c) => clothes.classNames[clothes.classes.indexOf(c)] ?? c).join(', ')})`,
+      cfg.clothes.map((c) => c + CLOTHES_OFFSET),
+      digitsB,
+      data,
+      cfg.dissimilarKinds,
+      similar.results,
+    );
+    const splits: TransferSplitOutcome[] = [similar, dissimilar];
+    // Every network once: the dissimilar split's B side is the similar split's.
+    const own = [
+      ...similar.results.runs,
+      ...dissimilar.results.runs.filter((r) => r.kind.startsWith('A') || r.kind === 'baseA'),
     ];
-    const times = splits.flatMap((s) => s.results.runs.map((r) => r.ms / 1000)).sort((p, q) => p - q);
+    const times = own.map((r) => r.ms / 1000).sort((p, q) => p - q);
     const perTask = (labels: number[]) => labels.filter((l) => l >= 5 && l <= 9).length;
     return {
       mode: ctx.mode,
@@ -135,6 +190,7 @@ export async function runTransfer(
       stageNames,
       splits,
       medianRunSeconds: times.length ? times[Math.floor(times.length / 2)] : Number.NaN,
+      networks: own.length,
     };
   } finally {
     tf.dispose(owned);
