@@ -9,7 +9,8 @@
  *   kernels, rounds interleaved (the order rotates every round), medians: `before` = the kernels as they were at the
  *   start of this work (2026-11-30, session 4: every training kernel in JavaScript over the wasm heap, tfjs's Adam,
  *   the wasm backend's Sum), then each native kernel (src/kernels/native/) added in turn: MaxPoolGrad, the filter
- *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the fused Adam;
+ *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
+ *   forward's bias Add, the fused Adam;
  *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -80,7 +81,7 @@ interface Variant {
   fusedAdam: FusedAdamSetting;
 }
 
-const NATIVE: readonly NativeKernel[] = ['maxPoolGrad', 'im2col', 'columnSum', 'adam'];
+const NATIVE: readonly NativeKernel[] = ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam'];
 
 const BEFORE: Variant = {
   label: 'before (JS kernels over the wasm heap, tfjs Adam, wasm Sum)',
@@ -98,6 +99,11 @@ const VARIANTS: Variant[] = [
   { ...BEFORE, label: '+ native MaxPoolGrad', native: ['maxPoolGrad'] },
   { ...BEFORE, label: '+ native im2col for dW (and its cost rule)', native: ['maxPoolGrad', 'im2col'] },
   { ...BEFORE, label: '+ native bias-gradient Sum', native: ['maxPoolGrad', 'im2col', 'columnSum'] },
+  {
+    ...BEFORE,
+    label: '+ native bias Add (training forward)',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd'],
+  },
   { ...BEFORE, label: 'after (the defaults: + native fused Adam)', native: NATIVE, fusedAdam: 'native' },
 ];
 

@@ -71,16 +71,18 @@ export interface NativeExports {
     nlr: number,
   ): void;
   tk_column_sum(x: number, out: number, rows: number, cols: number): void;
+  tk_bias_add(x: number, bias: number, out: number, rows: number, cols: number): void;
 }
 
 /** The native kernels that can be switched off one by one (tests, the `step` benchmark's before/after). */
-export type NativeKernel = 'maxPoolGrad' | 'im2col' | 'adam' | 'columnSum';
+export type NativeKernel = 'maxPoolGrad' | 'im2col' | 'adam' | 'columnSum' | 'biasAdd';
 
 const enabled: Record<NativeKernel, boolean> = {
   maxPoolGrad: true,
   im2col: true,
   adam: true,
   columnSum: true,
+  biasAdd: true,
 };
 
 /**

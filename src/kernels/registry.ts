@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { batchMatMulViaTranspose } from './batch_mat_mul.js';
+import { biasAddDirect } from './bias_add.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
@@ -23,7 +24,8 @@ export type TrainingKernelName =
   | 'DepthwiseConv2dNativeBackpropInput'
   | 'MaxPoolGrad'
   | 'GatherV2'
-  | 'Sum';
+  | 'Sum'
+  | 'Add';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -38,15 +40,16 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'MaxPoolGrad',
   'GatherV2',
   'Sum',
+  'Add',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all eight
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all nine
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
  * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, and the bias
- * gradient's sum over leading axes runs natively without a transpose); on cpu only the filter gradient (>90% of a
+ * gradient's sum over leading axes and the training forward's bias add run natively); on cpu only the filter gradient (>90% of a
  * conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
@@ -83,7 +86,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all eight on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all nine on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -166,6 +169,13 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'input', 'a float32 NHWC tensor', input);
         return original.kernelFunc(args);
       }
+      case 'Add': {
+        const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
+        const out = biasAddDirect(env, a, b);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'a', 'a backend with Add', a);
+        return original.kernelFunc(args);
+      }
       case 'Sum': {
         const { x } = args.inputs as Record<'x', tf.TensorInfo>;
         const out = sumLeadingDirect(env, x, attrs as tf.SumAttrs);
@@ -245,6 +255,9 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   bit-identical; every other form goes to the original.
  * - `Sum` over leading axes (the bias gradients: dy summed over N, H, W) on wasm: a native SIMD column sum without
  *   the original's transpose, bit-identical; every other form goes to the original.
+ * - `Add` of a bias vector over the last axis (the bias add of conv and dense layers, unfused while gradients are
+ *   recorded) on wasm: a native SIMD row loop instead of the original's generic broadcast, bit-identical; every other
+ *   form goes to the original.
  *
  * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum
  * and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on the

@@ -194,6 +194,55 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
     x.dispose();
   });
 
+  it('Add of a bias over the last axis: bit for bit with the original, either order; other forms fall back', () => {
+    const rng = new Rng(11);
+    const cases: [number[], number[]][] = [
+      [[64, 24, 24, 16], [16]],
+      [[16], [4, 6, 6, 16]],
+      [
+        [64, 128],
+        [1, 128],
+      ],
+      [[5, 7], [7]],
+      [
+        [3, 2, 2, 3],
+        [1, 1, 3],
+      ],
+      // not a bias over the last axis: the original
+      [
+        [5, 3],
+        [5, 1],
+      ],
+      [
+        [5, 3],
+        [5, 3],
+      ],
+      [[5, 3], [1]],
+      [[4], [4]],
+    ];
+    for (const [sa, sb] of cases) {
+      const values = (shape: number[]) =>
+        Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) =>
+          i % 13 === 5 ? Number.NaN : rng.normal() * 1e3,
+        );
+      const av = values(sa);
+      const bv = values(sb);
+      const run = () => tf.tidy(() => tf.add(tf.tensor(av, sa), tf.tensor(bv, sb)));
+      const ours = run();
+      unregisterTrainingKernels(b);
+      let orig: tf.Tensor;
+      try {
+        orig = run();
+      } finally {
+        registerTrainingKernels(b, ALL);
+      }
+      expect(ours.shape).toEqual(orig.shape);
+      expect(bitsEqual(ours.dataSync(), orig.dataSync()), `[${sa}] + [${sb}]`).toEqual([]);
+      tf.dispose([ours, orig]);
+    }
+    expect(trainingKernelsRegistered(b)).toContain('Add');
+  });
+
   it('Adam: the native update equals tf.train.adam bit for bit (and the JavaScript one), odd sizes', async () => {
     const rng = new Rng(10);
     const shapes = [[37, 5], [3], [1], [8, 8, 3]];
@@ -233,5 +282,33 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
     });
     opt.dispose();
     w.dispose();
+  });
+});
+
+describe.runIf(b === 'wasm')('a training step with the native kernels', () => {
+  it('trains a small CNN to the same weights as without them (float32 tolerance: dW method changes)', async () => {
+    const { trainClassifier, zeilerFergusCnn } = await import('../../src/zoo/index.js');
+    const all: NativeKernel[] = ['maxPoolGrad', 'im2col', 'adam', 'columnSum', 'biasAdd'];
+    const x = tf.randomUniform([32, 14, 14, 1], 0, 1, 'float32', 5);
+    const y = tf.randomUniform([32], 0, 3, 'int32', 6) as tf.Tensor1D;
+    const weights = async (native: boolean) => {
+      const was = all.map((k) => setNativeKernel(k, native));
+      try {
+        const model = zeilerFergusCnn({ inputShape: [14, 14, 1], numClasses: 3, filters: [8, 16], seed: 3 });
+        await trainClassifier(model, x, y, { epochs: 2, batchSize: 8, seed: 1 });
+        const w = await Promise.all(model.getWeights().map((t) => t.data()));
+        model.dispose();
+        return w.flatMap((a) => Array.from(a));
+      } finally {
+        all.forEach((k, i) => setNativeKernel(k, was[i]));
+      }
+    };
+    const withNative = await weights(true);
+    const without = await weights(false);
+    expect(withNative.length).toBe(without.length);
+    let worst = 0;
+    for (let i = 0; i < without.length; i++) worst = Math.max(worst, Math.abs(withNative[i] - without[i]));
+    expect(worst).toBeLessThan(1e-4);
+    tf.dispose([x, y]);
   });
 });

@@ -229,3 +229,18 @@ void tk_column_sum(const float *x, float *out, int rows, int cols) {
     out[c] = s;
   }
 }
+
+/*
+ * out[r, c] = x[r, c] + bias[c] for a row-major [rows, cols] float32 matrix: the bias add of a conv or dense layer
+ * (one float32 addition per element, as the original broadcasting Add).
+ */
+EXPORT(tk_bias_add)
+void tk_bias_add(const float *x, const float *bias, float *out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    float *o = out + r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(row + c), wasm_v128_load(bias + c)));
+    for (; c < cols; c++) o[c] = row[c] + bias[c];
+  }
+}
