@@ -7,10 +7,11 @@
  * - the forward pass of one batch (inference, the unit the step is measured in),
  * - one step through `trainClassifier` (an epoch of K batches, divided by K) in several set-ups of the training
  *   kernels, rounds interleaved (the order rotates every round), medians: `before` = the kernels as they were at the
- *   start of this work (JavaScript transpose inside the composite kernels, filter gradient as one convolution,
- *   max-pool gradient with a branch per element, plain transpose-then-multiply for A.B^T, the wasm backend's
- *   GatherV2 for the mini-batch), each lever added in turn,
- *   and `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
+ *   start of this work (2026-11-30, session 4: every training kernel in JavaScript over the wasm heap, tfjs's Adam,
+ *   the wasm backend's Sum), then each native kernel (src/kernels/native/) added in turn: MaxPoolGrad, the filter
+ *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
+ *   forward's bias Add, the fused Adam;
+ *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
  *   against `before`,
@@ -23,10 +24,12 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { hintonMlp, registerTrainingKernels, trainClassifier, zeilerFergusCnn } from '../src/index.js';
+import { type FusedAdamSetting, setFusedAdam } from '../src/kernels/adam.js';
 import { setMatMulSwap } from '../src/kernels/batch_mat_mul.js';
 import { type FilterGradMethod, setFilterGradMethod } from '../src/kernels/conv2d_backprop_filter.js';
 import { setGatherRows } from '../src/kernels/gather.js';
 import { setMaxPoolKeyCompare } from '../src/kernels/max_pool_grad.js';
+import { type NativeKernel, setNativeKernel } from '../src/kernels/native.js';
 import { setDirectTranspose } from '../src/kernels/transpose.js';
 import type { BenchOptions, BenchRecord, BenchSuite } from './types.js';
 import { addRatios, makeRecord, median } from './util.js';
@@ -72,37 +75,36 @@ interface Variant {
   matMulSwap: boolean;
   /** GatherV2 of whole rows as block copies. */
   gatherRows: boolean;
+  /** The native kernels switched on. */
+  native: readonly NativeKernel[];
+  /** trainClassifier's Adam: fused where native (`'native'`), or tfjs's (`false`). */
+  fusedAdam: FusedAdamSetting;
 }
 
+const NATIVE: readonly NativeKernel[] = ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam'];
+
 const BEFORE: Variant = {
-  label: 'before (JS transpose, dW by convolution, branching MaxPoolGrad, T(B) then multiply, wasm GatherV2)',
-  directTranspose: true,
-  filterGrad: 'conv',
-  maxPoolKeys: false,
-  matMulSwap: false,
-  gatherRows: false,
+  label: 'before (JS kernels over the wasm heap, tfjs Adam, wasm Sum)',
+  directTranspose: false,
+  filterGrad: 'auto',
+  maxPoolKeys: true,
+  matMulSwap: true,
+  gatherRows: true,
+  native: [],
+  fusedAdam: false,
 };
 
 const VARIANTS: Variant[] = [
   BEFORE,
-  { ...BEFORE, label: '+ dW by im2col + matmul where cheaper', filterGrad: 'auto' },
-  { ...BEFORE, label: '+ that + branch-free MaxPoolGrad', filterGrad: 'auto', maxPoolKeys: true },
+  { ...BEFORE, label: '+ native MaxPoolGrad', native: ['maxPoolGrad'] },
+  { ...BEFORE, label: '+ native im2col for dW (and its cost rule)', native: ['maxPoolGrad', 'im2col'] },
+  { ...BEFORE, label: '+ native bias-gradient Sum', native: ['maxPoolGrad', 'im2col', 'columnSum'] },
   {
     ...BEFORE,
-    label: '+ those + (B.A^T)^T + row gather',
-    filterGrad: 'auto',
-    maxPoolKeys: true,
-    matMulSwap: true,
-    gatherRows: true,
+    label: '+ native bias Add (training forward)',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd'],
   },
-  {
-    label: 'after (the defaults: + the wasm Transpose kernel)',
-    directTranspose: false,
-    filterGrad: 'auto',
-    maxPoolKeys: true,
-    matMulSwap: true,
-    gatherRows: true,
-  },
+  { ...BEFORE, label: 'after (the defaults: + native fused Adam)', native: NATIVE, fusedAdam: 'native' },
 ];
 
 /** Index of the `after` variant. */
@@ -114,6 +116,8 @@ function apply(v: Variant): void {
   setMaxPoolKeyCompare(v.maxPoolKeys);
   setMatMulSwap(v.matMulSwap);
   setGatherRows(v.gatherRows);
+  for (const k of NATIVE) setNativeKernel(k, v.native.includes(k));
+  setFusedAdam(v.fusedAdam);
 }
 
 function restoreDefaults(): void {

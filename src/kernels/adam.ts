@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 
 /** The kernel's name in the tfjs kernel registry. */
 export const FUSED_ADAM_KERNEL = 'TransferkitFusedAdam';
@@ -92,6 +93,30 @@ function fusedAdamKernel(backendName: 'wasm' | 'cpu'): tf.KernelFunc {
         b.makeOutput(shape, 'float32'),
         b.makeOutput(shape, 'float32'),
       ];
+      const kb = backend as tf.KernelBackend;
+      const native = nativeKernelOn('adam') ? nativeKernels(kb) : undefined;
+      if (native !== undefined) {
+        const ptr = (t: tf.TensorInfo) => heapOffset(kb, t);
+        native.tk_adam(
+          ptr(value),
+          ptr(m),
+          ptr(v),
+          ptr(g),
+          ptr(outs[0]),
+          ptr(outs[1]),
+          ptr(outs[2]),
+          shape.reduce((s, d) => s * d, 1),
+          f(a.beta1),
+          f(1 - a.beta1),
+          f(a.beta2),
+          f(1 - a.beta2),
+          f(1 - f(a.accBeta1)),
+          f(1 - f(a.accBeta2)),
+          f(a.epsilon),
+          f(-a.learningRate),
+        );
+        return outs;
+      }
       // Views after the allocations: growing the wasm memory detaches older views.
       adamUpdateInto(
         b.typedArrayFromHeap(value),
@@ -235,23 +260,33 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-let fusedAdamEnabled = false;
+/** Whether `trainClassifier` uses the fused Adam: always, never, or where it runs natively. */
+export type FusedAdamSetting = boolean | 'native';
+
+let fusedAdam: FusedAdamSetting = 'native';
 
 /**
- * Switches the fused Adam of `trainClassifier` on or off (off, the default: `tf.train.adam`). Measured in the `step`
- * benchmark: on wasm the one JavaScript pass (scalar float32 divisions and square root) is slower than tfjs's dozen
- * SIMD kernels (2.1x on the MLP's 1.3 M weights, 1.4x on the zoo CNN's, docs/benchmarks.md), so it stays off until a
- * SIMD kernel exists. Returns the previous setting.
+ * Switches the fused Adam of `trainClassifier`: `'native'` (the default) uses it where the native SIMD kernel runs
+ * (the wasm backend with WebAssembly SIMD: one pass per variable instead of tfjs's dozen kernels), `tf.train.adam`
+ * elsewhere; `true` / `false` force it on / off. The JavaScript pass (scalar float32 divisions and square root) was
+ * slower than tfjs's dozen SIMD kernels (2.1x on the MLP's 1.3 M weights, 1.4x on the zoo CNN's, docs/benchmarks.md),
+ * so without the native module it stays off. Returns the previous setting.
  *
  * @internal
  */
-export function setFusedAdam(on: boolean): boolean {
-  const was = fusedAdamEnabled;
-  fusedAdamEnabled = on;
+export function setFusedAdam(on: FusedAdamSetting): FusedAdamSetting {
+  const was = fusedAdam;
+  fusedAdam = on;
   return was;
 }
 
-/** Adam for transferkit's training loops: `tf.train.adam`, or the fused one when switched on. */
+/** Whether the fused Adam runs natively on the active backend. */
+function nativeAdam(): boolean {
+  return tf.getBackend() === 'wasm' && nativeKernelOn('adam') && nativeKernels(tf.backend()) !== undefined;
+}
+
+/** Adam for transferkit's training loops: the fused one where it is faster (see {@link setFusedAdam}), else tfjs's. */
 export function makeAdam(learningRate: number): tf.Optimizer {
-  return fusedAdamEnabled ? new FusedAdamOptimizer(learningRate) : tf.train.adam(learningRate);
+  const fused = fusedAdam === 'native' ? nativeAdam() : fusedAdam;
+  return fused ? new FusedAdamOptimizer(learningRate) : tf.train.adam(learningRate);
 }

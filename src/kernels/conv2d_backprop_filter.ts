@@ -28,6 +28,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import { type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
 
 /** Which method {@link conv2DBackpropFilterViaConv} uses on wasm: by the cost rule, or forced (tests, bench). */
@@ -55,9 +56,16 @@ const MAX_COLS = 16 * 1024 * 1024;
  * the JavaScript pass over `cols` (~1.5 ns per element) costs less than the re-layout and packing of dy^T as a
  * convolution filter (~5 ns per element of dy, measured on the zoo CNN's layers).
  */
-export function preferIm2col(fh: number, fw: number, c: number, f: number): boolean {
-  return fh * fw * c < 3 * f;
+export function preferIm2col(fh: number, fw: number, c: number, f: number, native = false): boolean {
+  return fh * fw * c < (native ? NATIVE_IM2COL_FACTOR : 3) * f;
 }
+
+/**
+ * The cost rule's factor when the im2col matrix is written natively (`tk_im2col_t`): the matmul method then won up to
+ * FH*FW*C = 18F and lost at 36F (min CPU ms, load ~15, x [N, H, W, C] * 3x3: C = 16, F = 32: 2.5 vs 3.4 conv;
+ * C = 32, F = 64: 18.0 vs 25.0; C = 64, F = 32: 14.4 vs 16.6; C = 128, F = 32: 16.2 vs 14.9).
+ */
+const NATIVE_IM2COL_FACTOR = 24;
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -118,8 +126,28 @@ function viaIm2col(
   const k = fh * fw * c;
   const np = n * outHeight * outWidth;
   const cols = s.track(backend.makeOutput([1, k, np], 'float32'));
-  // Views after the allocation: growing the wasm memory detaches older views.
-  im2colTransposed(backend.typedArrayFromHeap(x), info, backend.typedArrayFromHeap(cols));
+  const native = nativeKernelOn('im2col') ? nativeKernels(env.backend) : undefined;
+  if (native !== undefined) {
+    native.tk_im2col_t(
+      heapOffset(env.backend, x),
+      heapOffset(env.backend, cols),
+      n,
+      info.inHeight,
+      info.inWidth,
+      c,
+      outHeight,
+      outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      fh,
+      fw,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+  } else {
+    // Views after the allocation: growing the wasm memory detaches older views.
+    im2colTransposed(backend.typedArrayFromHeap(x), info, backend.typedArrayFromHeap(cols));
+  }
   const dy3 = s.run('Reshape', { x: dy }, { shape: [1, np, f] });
   const g = s.run('BatchMatMul', { a: cols, b: dy3 }, { transposeA: false, transposeB: false });
   return s.run('Reshape', { x: g }, { shape: [fh, fw, c, f] });
@@ -163,7 +191,8 @@ export function conv2DBackpropFilterViaConv(
       env.backendName === 'wasm' &&
       fmt === 'channelsLast' &&
       method !== 'conv' &&
-      (method === 'im2col' || preferIm2col(fh, fw, c, f)) &&
+      (method === 'im2col' ||
+        preferIm2col(fh, fw, c, f, nativeKernelOn('im2col') && nativeKernels(env.backend) !== undefined)) &&
       fh * fw * c * n * outHeight * outWidth <= MAX_COLS
     ) {
       return viaIm2col(s, env, x, dy, info);

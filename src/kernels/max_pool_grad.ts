@@ -22,9 +22,14 @@
  * Overlapping windows (e.g. 3x3 with stride 2) sum several `dy` per element in the original's order: those go to
  * the original kernel.
  *
+ * On wasm the loop runs natively where it can (`tk_max_pool_grad` in src/kernels/native/kernels.c: the same
+ * comparison on the bit patterns, four channels per SIMD vector, in place on the backend's memory), else in
+ * JavaScript below; both give the original's bits.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import type { KernelEnv } from './scope.js';
 
 /** The smallest positive normal float32, where the wasm kernel's running maximum starts. */
@@ -226,6 +231,27 @@ export function maxPoolGradDirect(
   if (env.backendName === 'wasm') {
     const backend = env.backend as unknown as HeapBackend;
     const out = backend.makeOutput([...input.shape], 'float32');
+    const native = nativeKernelOn('maxPoolGrad') ? nativeKernels(env.backend) : undefined;
+    if (native !== undefined) {
+      native.tk_max_pool_grad(
+        heapOffset(env.backend, input),
+        heapOffset(env.backend, dy),
+        heapOffset(env.backend, out),
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.effectiveFilterHeight,
+        info.effectiveFilterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      );
+      return out;
+    }
     // Views after the allocation: growing the wasm memory detaches older views.
     const dx = backend.typedArrayFromHeap(out);
     dx.fill(0);

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { batchMatMulViaTranspose } from './batch_mat_mul.js';
+import { biasAddDirect } from './bias_add.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
@@ -13,6 +14,7 @@ import { gatherRowsDirect } from './gather.js';
 import { maxPoolGradDirect } from './max_pool_grad.js';
 import type { KernelEnv } from './scope.js';
 import { sliceInPlace } from './slice.js';
+import { sumLeadingDirect } from './sum.js';
 
 /** The kernels transferkit can replace. */
 export type TrainingKernelName =
@@ -23,6 +25,8 @@ export type TrainingKernelName =
   | 'DepthwiseConv2dNativeBackpropInput'
   | 'MaxPoolGrad'
   | 'GatherV2'
+  | 'Sum'
+  | 'Add'
   | 'Slice';
 
 /** The backends transferkit has training kernels for. */
@@ -37,15 +41,19 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'GatherV2',
+  'Sum',
+  'Add',
   'Slice',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all eight
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all ten
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
- * max-pool gradient ~2x and the mini-batch gather 20-50x faster, a slice no longer copies its whole input, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, the bias
+ * gradient's sum over leading axes and the training forward's bias add run natively, and a slice no longer copies
+ * its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -81,7 +89,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all eight on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all ten on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -164,6 +172,20 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'input', 'a float32 NHWC tensor', input);
         return original.kernelFunc(args);
       }
+      case 'Add': {
+        const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
+        const out = biasAddDirect(env, a, b);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'a', 'a backend with Add', a);
+        return original.kernelFunc(args);
+      }
+      case 'Sum': {
+        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
+        const out = sumLeadingDirect(env, x, attrs as tf.SumAttrs);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Sum', x);
+        return original.kernelFunc(args);
+      }
       case 'GatherV2': {
         const { x, indices } = args.inputs as Record<'x' | 'indices', tf.TensorInfo>;
         const out = gatherRowsDirect(env, x, indices, attrs as tf.GatherV2Attrs);
@@ -241,8 +263,17 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   every `dx` element); overlapping windows go to the original.
  * - `GatherV2` of whole rows (axis 0, the mini-batch gather of a training loop) on wasm: one block copy per row,
  *   bit-identical; every other form goes to the original.
+ * - `Sum` over leading axes (the bias gradients: dy summed over N, H, W) on wasm: a native SIMD column sum without
+ *   the original's transpose, bit-identical; every other form goes to the original.
+ * - `Add` of a bias vector over the last axis (the bias add of conv and dense layers, unfused while gradients are
+ *   recorded) on wasm: a native SIMD row loop instead of the original's generic broadcast, bit-identical; every other
+ *   form goes to the original.
  * - `Slice` on wasm: reads its input in place on the heap (the original first copies the WHOLE input out of the
  *   heap, then slices; a mini-batch slice of a large tensor paid for the whole tensor), bit-identical.
+ *
+ * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum
+ * and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on the
+ * backend's memory; elsewhere the JavaScript loops run, with the same results.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
@@ -290,7 +321,7 @@ export function registerTrainingKernels(
     const cfg = tf.getKernel(k, backendName);
     return cfg === undefined || isOurs(cfg);
   });
-  // BatchMatMul and Slice may already be ours (a second call); only the backend's own kernels must be present.
+  // BatchMatMul, Sum and Slice may already be ours (a second call); only the backend's own kernels must be present.
   const reg0 = registrations.get(backendName);
   const missingReal = missing.filter((k) => !reg0?.originals.get(k as TrainingKernelName));
   if (missingReal.length > 0) {

@@ -1,0 +1,246 @@
+/*
+ * transferkit's native training kernels: WebAssembly SIMD128 loops that work IN PLACE on the memory of
+ * tfjs-backend-wasm (the module imports the backend's WebAssembly.Memory; every pointer is a byte offset of a tensor
+ * the backend allocated). Built by scripts/build-wasm.mjs with clang --target=wasm32 -msimd128 -nostdlib; the built
+ * module is embedded (base64) in module.generated.ts with the SHA-256 of this file and the build flags.
+ *
+ * Rules that keep the module safe inside another module's memory: no data segments (no static arrays, no string
+ * constants), no shadow stack (no local arrays, no address-taken locals): the build script checks both, so the
+ * module never writes anywhere but the outputs it is handed.
+ *
+ * Every float operation is an IEEE float32 operation (wasm's f32 / f32x4 add, mul, div, sqrt are correctly
+ * rounded; -ffp-contract=off keeps a*b+c two roundings), so a loop that does the same operations in the same order
+ * as the JavaScript kernel it replaces gives the same bits.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name))) __attribute__((visibility("default")))
+
+/* float32 bits of FLT_MIN (2^-126) and of +infinity. */
+#define FLT_MIN_BITS 0x00800000
+#define INF_BITS 0x7f800000
+
+/*
+ * Comparison key of a float32 under the wasm MaxPool rule: the bits as int32 for values that can win (>= FLT_MIN:
+ * positive normals and +inf, ordered like their values), -1 for every other value (zeros, negatives, denormals,
+ * NaN), which never wins against a running maximum that starts at FLT_MIN_BITS.
+ */
+static inline int32_t key_of(int32_t bits) {
+  int32_t k = bits | ((INF_BITS - bits) >> 31);
+  return k | (k >> 31);
+}
+
+static inline v128_t key_of4(v128_t bits) {
+  v128_t k = wasm_v128_or(bits, wasm_i32x4_shr(wasm_i32x4_sub(wasm_i32x4_splat(INF_BITS), bits), 31));
+  return wasm_v128_or(k, wasm_i32x4_shr(k, 31));
+}
+
+/*
+ * Routes the dy of channel `ch` of a window whose arg-max is flat offset `p` (running maximum's key `key`), exactly
+ * as src/kernels/max_pool_grad.ts does under the wasm rule (see its module comment).
+ */
+#define WINDOW int b, int H, int W, int C, int rMin, int rMax, int cMin, int cMax, int zeroInside
+#define WINDOW_ARGS b, H, W, C, rMin, rMax, cMin, cMax, zeroInside
+
+static inline __attribute__((always_inline)) void route(float *dx, WINDOW, int ch, int32_t p, int32_t key, float g) {
+  int atStart = key == FLT_MIN_BITS;
+  int inside = p != 0 || !atStart || (zeroInside && ch == 0);
+  if (__builtin_isfinite(g)) {
+    if (inside) dx[p] += g;
+    return;
+  }
+  for (int xr = rMin; xr < rMax; xr++) {
+    for (int xc = cMin; xc < cMax; xc++) {
+      int32_t o = ((b * H + xr) * W + xc) * C + ch;
+      dx[o] += g * ((inside && o == p) ? 1.0f : 0.0f);
+    }
+  }
+}
+
+/*
+ * MaxPoolGrad of non-overlapping windows (stride >= window) under tfjs-backend-wasm's rules, NHWC float32:
+ * zeroes dx (the shape of x), then routes each window's dy to its arg-max. Four channels per SIMD vector, each lane
+ * with its own running maximum in the window's row-major order (the order of the original kernel), so the arg-max
+ * and the tie rules are the same; the remaining channels one by one.
+ */
+EXPORT(tk_max_pool_grad)
+void tk_max_pool_grad(const float *x, const float *dy, float *dx, int n, int H, int W, int C, int OH, int OW,
+                      int fh, int fw, int sh, int sw, int top, int left) {
+  __builtin_memset(dx, 0, (uint32_t)n * (uint32_t)H * (uint32_t)W * (uint32_t)C * 4u);
+  const int32_t *xi = (const int32_t *)x;
+  const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
+  for (int b = 0; b < n; b++) {
+    for (int r = 0; r < OH; r++) {
+      int r0 = r * sh - top;
+      int rMin = r0 > 0 ? r0 : 0;
+      int rMax = r0 + fh < H ? r0 + fh : H;
+      for (int q = 0; q < OW; q++) {
+        int c0 = q * sw - left;
+        int cMin = c0 > 0 ? c0 : 0;
+        int cMax = c0 + fw < W ? c0 + fw : W;
+        const float *g = dy + ((b * OH + r) * OW + q) * C;
+        int zeroInside = b == 0 && rMin == 0 && cMin == 0 && rMax > 0 && cMax > 0;
+        int ch = 0;
+        for (; ch + 4 <= C; ch += 4) {
+          v128_t best = wasm_i32x4_splat(FLT_MIN_BITS);
+          v128_t arg = wasm_i32x4_splat(0);
+          for (int xr = rMin; xr < rMax; xr++) {
+            int32_t o = ((b * H + xr) * W + cMin) * C + ch;
+            for (int xc = cMin; xc < cMax; xc++, o += C) {
+              v128_t k = key_of4(wasm_v128_load(xi + o));
+              v128_t win = wasm_i32x4_ge(k, best);
+              best = wasm_v128_bitselect(k, best, win);
+              arg = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(o), iota), arg, win);
+            }
+          }
+          route(dx, WINDOW_ARGS, ch, wasm_i32x4_extract_lane(arg, 0), wasm_i32x4_extract_lane(best, 0), g[ch]);
+          route(dx, WINDOW_ARGS, ch + 1, wasm_i32x4_extract_lane(arg, 1), wasm_i32x4_extract_lane(best, 1), g[ch + 1]);
+          route(dx, WINDOW_ARGS, ch + 2, wasm_i32x4_extract_lane(arg, 2), wasm_i32x4_extract_lane(best, 2), g[ch + 2]);
+          route(dx, WINDOW_ARGS, ch + 3, wasm_i32x4_extract_lane(arg, 3), wasm_i32x4_extract_lane(best, 3), g[ch + 3]);
+        }
+        for (; ch < C; ch++) {
+          int32_t best = FLT_MIN_BITS;
+          int32_t arg = 0;
+          for (int xr = rMin; xr < rMax; xr++) {
+            for (int xc = cMin; xc < cMax; xc++) {
+              int32_t o = ((b * H + xr) * W + xc) * C + ch;
+              int32_t k = key_of(xi[o]);
+              if (k >= best) {
+                best = k;
+                arg = o;
+              }
+            }
+          }
+          route(dx, WINDOW_ARGS, ch, arg, best, g[ch]);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * The transposed im2col matrix of an NHWC x, [FH*FW*C, N*OH*OW] (row (i*FW + j)*C + c, column (n*OH + a)*OW + b):
+ * x[n, a*sh + i - top, b*sw + j - left, c], or 0 where that position lies in the padding. The same values as
+ * im2colTransposed in src/kernels/conv2d_backprop_filter.ts (a copy: bit-identical).
+ */
+EXPORT(tk_im2col_t)
+void tk_im2col_t(const float *x, float *out, int n, int H, int W, int C, int OH, int OW, int sh, int sw, int fh,
+                 int fw, int top, int left) {
+  int np = n * OH * OW;
+  int step = sw * C;
+  for (int i = 0; i < fh; i++) {
+    for (int j = 0; j < fw; j++) {
+      /* Output columns b whose input column b*sw + j - left lies inside [0, W). */
+      int bLo = 0;
+      while (bLo < OW && bLo * sw + j - left < 0) bLo++;
+      int bHi = bLo;
+      while (bHi < OW && bHi * sw + j - left < W) bHi++;
+      for (int c = 0; c < C; c++) {
+        float *row = out + ((i * fw + j) * C + c) * np;
+        for (int b = 0; b < n; b++) {
+          for (int a = 0; a < OH; a++) {
+            float *o = row + (b * OH + a) * OW;
+            int xr = a * sh + i - top;
+            if (xr < 0 || xr >= H) {
+              for (int q = 0; q < OW; q++) o[q] = 0.0f;
+              continue;
+            }
+            for (int q = 0; q < bLo; q++) o[q] = 0.0f;
+            for (int q = bHi; q < OW; q++) o[q] = 0.0f;
+            const float *src = x + ((b * H + xr) * W + bLo * sw + j - left) * C + c;
+            if (step == 1) {
+              for (int q = bLo; q < bHi; q++) o[q] = src[q - bLo];
+            } else {
+              for (int q = bLo; q < bHi; q++, src += step) o[q] = *src;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * One Adam update (src/kernels/adam.ts, tfjs's order of operations, every step a float32 rounding):
+ *   m' = m b1 + g c1,  v' = v b2 + g^2 c2,  w' = (m' / om1) / (sqrt(v' / om2) + eps) * nlr + w
+ * with c1 = 1 - b1, c2 = 1 - b2, om1 = 1 - b1^t, om2 = 1 - b2^t, nlr = -lr, all float32 as the caller rounds them.
+ */
+EXPORT(tk_adam)
+void tk_adam(const float *value, const float *m, const float *v, const float *g, float *outValue, float *outM,
+             float *outV, int n, float b1, float c1, float b2, float c2, float om1, float om2, float eps, float nlr) {
+  int i = 0;
+  v128_t B1 = wasm_f32x4_splat(b1), C1 = wasm_f32x4_splat(c1), B2 = wasm_f32x4_splat(b2);
+  v128_t C2 = wasm_f32x4_splat(c2), OM1 = wasm_f32x4_splat(om1), OM2 = wasm_f32x4_splat(om2);
+  v128_t EPS = wasm_f32x4_splat(eps), NLR = wasm_f32x4_splat(nlr);
+  for (; i + 4 <= n; i += 4) {
+    v128_t gi = wasm_v128_load(g + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), B1), wasm_f32x4_mul(gi, C1));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), B2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), C2));
+    v128_t den = wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, OM2)), EPS);
+    v128_t step = wasm_f32x4_mul(wasm_f32x4_div(wasm_f32x4_div(mi, OM1), den), NLR);
+    wasm_v128_store(outValue + i, wasm_f32x4_add(step, wasm_v128_load(value + i)));
+    wasm_v128_store(outM + i, mi);
+    wasm_v128_store(outV + i, vi);
+  }
+  for (; i < n; i++) {
+    float gi = g[i];
+    float mi = m[i] * b1 + gi * c1;
+    float vi = v[i] * b2 + (gi * gi) * c2;
+    float step = ((mi / om1) / (__builtin_sqrtf(vi / om2) + eps)) * nlr;
+    outValue[i] = step + value[i];
+    outM[i] = mi;
+    outV[i] = vi;
+  }
+}
+
+/*
+ * Column sums of a row-major [rows, cols] float32 matrix: out[c] = x[0, c] + x[1, c] + ... in row order, each column
+ * accumulated from 0 one row at a time (four columns per SIMD vector). The bias gradient of a conv layer is this
+ * sum of dy over (N, H, W).
+ */
+EXPORT(tk_column_sum)
+void tk_column_sum(const float *x, float *out, int rows, int cols) {
+  int c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+    const float *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) {
+      s0 = wasm_f32x4_add(s0, wasm_v128_load(p));
+      s1 = wasm_f32x4_add(s1, wasm_v128_load(p + 4));
+      s2 = wasm_f32x4_add(s2, wasm_v128_load(p + 8));
+      s3 = wasm_f32x4_add(s3, wasm_v128_load(p + 12));
+    }
+    wasm_v128_store(out + c, s0);
+    wasm_v128_store(out + c + 4, s1);
+    wasm_v128_store(out + c + 8, s2);
+    wasm_v128_store(out + c + 12, s3);
+  }
+  for (; c + 4 <= cols; c += 4) {
+    v128_t s = wasm_f32x4_splat(0.0f);
+    const float *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) s = wasm_f32x4_add(s, wasm_v128_load(p));
+    wasm_v128_store(out + c, s);
+  }
+  for (; c < cols; c++) {
+    float s = 0.0f;
+    const float *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) s += *p;
+    out[c] = s;
+  }
+}
+
+/*
+ * out[r, c] = x[r, c] + bias[c] for a row-major [rows, cols] float32 matrix: the bias add of a conv or dense layer
+ * (one float32 addition per element, as the original broadcasting Add).
+ */
+EXPORT(tk_bias_add)
+void tk_bias_add(const float *x, const float *bias, float *out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    float *o = out + r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(row + c), wasm_v128_load(bias + c)));
+    for (; c < cols; c++) o[c] = row[c] + bias[c];
+  }
+}
