@@ -12,6 +12,7 @@ import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from '.
 import { gatherRowsDirect } from './gather.js';
 import { maxPoolGradDirect } from './max_pool_grad.js';
 import type { KernelEnv } from './scope.js';
+import { sliceInPlace } from './slice.js';
 
 /** The kernels transferkit can replace. */
 export type TrainingKernelName =
@@ -21,7 +22,8 @@ export type TrainingKernelName =
   | 'DepthwiseConv2dNativeBackpropFilter'
   | 'DepthwiseConv2dNativeBackpropInput'
   | 'MaxPoolGrad'
-  | 'GatherV2';
+  | 'GatherV2'
+  | 'Slice';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -35,14 +37,15 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'GatherV2',
+  'Slice',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all seven
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all eight
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
- * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * max-pool gradient ~2x and the mini-batch gather 20-50x faster, a slice no longer copies its whole input, measured on a loaded machine); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -78,7 +81,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all seven on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all eight on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -168,6 +171,13 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with GatherV2', x);
         return original.kernelFunc(args);
       }
+      case 'Slice': {
+        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
+        const out = sliceInPlace(env, x, attrs as tf.SliceAttrs);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Slice', x);
+        return original.kernelFunc(args);
+      }
       case 'DepthwiseConv2dNativeBackpropInput': {
         const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
         const out =
@@ -231,6 +241,8 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   every `dx` element); overlapping windows go to the original.
  * - `GatherV2` of whole rows (axis 0, the mini-batch gather of a training loop) on wasm: one block copy per row,
  *   bit-identical; every other form goes to the original.
+ * - `Slice` on wasm: reads its input in place on the heap (the original first copies the WHOLE input out of the
+ *   heap, then slices; a mini-batch slice of a large tensor paid for the whole tensor), bit-identical.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
@@ -278,9 +290,9 @@ export function registerTrainingKernels(
     const cfg = tf.getKernel(k, backendName);
     return cfg === undefined || isOurs(cfg);
   });
-  // BatchMatMul may already be ours (a second call); only the backend's own kernels must be present.
+  // BatchMatMul and Slice may already be ours (a second call); only the backend's own kernels must be present.
   const reg0 = registrations.get(backendName);
-  const missingReal = missing.filter((k) => !(k === 'BatchMatMul' && reg0?.originals.get('BatchMatMul')));
+  const missingReal = missing.filter((k) => !reg0?.originals.get(k as TrainingKernelName));
   if (missingReal.length > 0) {
     throw new InvalidArgumentError(
       fn,

@@ -95,11 +95,14 @@ export function errorText(e: unknown): string {
     : String(e);
 }
 
-/** Keys whose values are timings (they differ between any two runs): left out by {@link resultDifferences}. */
-const TIMING_KEY = /^(seconds|ms|createdAt|[a-z][A-Za-z]*(Seconds|Ms|PerSecond)|ms[A-Z][A-Za-z]*)$/;
+/**
+ * Keys whose values are timings (they differ between any two runs): left out by {@link resultDifferences}. `cpu` is
+ * an object of CPU seconds per part (the features section's).
+ */
+const TIMING_KEY = /^(seconds|ms|cpu|createdAt|[a-z][A-Za-z]*(Seconds|Ms|PerSecond)|ms[A-Z][A-Za-z]*)$/;
 
 /**
- * Where two cached results differ, timings left out (keys such as `seconds`, `ms`, `createdAt`, `...Seconds`,
+ * Where two cached results differ, timings left out (keys such as `seconds`, `ms`, `cpu`, `createdAt`, `...Seconds`,
  * `...Ms`, `...PerSecond`, `ms...`): JSON paths with both values, at most `limit` of them. Empty when identical.
  */
 export function resultDifferences(a: unknown, b: unknown, limit = 10): string[] {

@@ -198,6 +198,8 @@ describe('resultDifferences', () => {
       ),
     ).toEqual([]);
     expect(resultDifferences({ second: 1 }, { second: 2 })).toEqual(['$.second: 1 vs 2']);
+    expect(resultDifferences({ cpu: { total: 1 }, acc: 1 }, { cpu: { total: 2 }, acc: 1 })).toEqual([]);
+    expect(resultDifferences({ cpus: 1 }, { cpus: 2 })).toEqual(['$.cpus: 1 vs 2']);
     expect(resultDifferences([1], { 0: 1 })).toEqual(['$: array vs object']);
   });
 });
