@@ -62,6 +62,20 @@ describe('the backend matrix page', () => {
     expect(brokenClaims(fewer, doc)).toEqual([`${doc.rows[0].name}: a cell the page does not list`]);
   });
 
+  it('a run on another browser or backend set-up (e.g. another list of training kernels) breaks the page', () => {
+    const other = structuredClone(doc);
+    const wasm = other.backends.find((b) => b.name === 'wasm') as MatrixResult['backends'][0];
+    wasm.env = { trainingKernels: 'Conv2DBackpropFilter' };
+    other.chromium = '1.0';
+    expect(brokenClaims(doc, other)).toEqual([
+      `Chromium: the page says ${doc.chromium}, this run 1.0`,
+      `wasm set-up: the page says ${JSON.stringify(doc.backends.find((b) => b.name === 'wasm')?.env)}, this run {"trainingKernels":"Conv2DBackpropFilter"}`,
+    ]);
+    expect(brokenClaims(doc, other, ['cpu'])).toEqual([
+      `Chromium: the page says ${doc.chromium}, this run 1.0`,
+    ]);
+  });
+
   it('an exact claim holds only for an exact run', () => {
     const exact = edit(doc, (rows) => {
       rows[0].backends.cpu = { verdict: 'ok', maxRelError: 0 };

@@ -68,7 +68,8 @@ export function renderSection(result) {
 
 /**
  * What the docs claim a run must still measure, cell by cell: the same verdict, and for a cell that ran, an error
- * within the power of ten the page prints ("ok (< 1e-6)": the run's error <= 1e-6; "ok (exact)": 0). Timings and
+ * within the power of ten the page prints ("ok (< 1e-6)": the run's error <= 1e-6; "ok (exact)": 0); and the same
+ * Chromium and backend set-up (webgl flags, webgpu adapter, wasm training kernels) the page names. Timings and
  * the exact digits of the errors are not claims: they change from run to run and are not checked. `backends` limits
  * the check to the backends this run measured. Returns the claims the run breaks (empty: the page still holds).
  */
@@ -106,6 +107,16 @@ export function brokenClaims(doc, run, backends = run.backends.map((b) => b.name
   }
   for (const name of docRows.keys()) {
     if (!run.rows.some((r) => r.name === name)) problems.push(`${name}: on the page, not run`);
+  }
+  // The page also says where it was measured: the browser and each backend's set-up (e.g. the training kernels).
+  if (doc.chromium !== run.chromium)
+    problems.push(`Chromium: the page says ${doc.chromium}, this run ${run.chromium}`);
+  for (const b of backends) {
+    const want = doc.backends.find((x) => x.name === b)?.env ?? {};
+    const got = run.backends.find((x) => x.name === b)?.env;
+    if (got !== undefined && JSON.stringify(got) !== JSON.stringify(want)) {
+      problems.push(`${b} set-up: the page says ${JSON.stringify(want)}, this run ${JSON.stringify(got)}`);
+    }
   }
   return problems;
 }
