@@ -126,6 +126,9 @@ describe('the specialists section (Fashion-MNIST)', () => {
     const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
     expect(svg.indexOf('Pullover')).toBeLessThan(svg.indexOf('Sandal'));
     expect(svg).toContain('cluster 1');
+    // The diagonal (each class's own rate) grey, every off-diagonal cell coloured, with its rate in the tooltip.
+    expect(svg.match(/fill="#cccccc"/g)).toHaveLength(10);
+    expect(svg).toContain('T-shirt/top / Shirt: 0.12');
     // Per-seed differences.
     expect(html).toContain('1.50 points');
   });

@@ -97,13 +97,13 @@ export function clusterHeatMap(run: SpecialistsRun, names: readonly string[]): s
       blocks.push({ start: at, end: at + c.classes.length, label: `cluster ${i + 1}` });
     at += c.classes.length;
   });
-  // The diagonal would swamp the scale: the scale spans the off-diagonal rates; the diagonal is drawn at the top.
+  // The diagonal would swamp the scale: the scale spans the off-diagonal rates; the diagonal is drawn grey.
   const off = order.flatMap((i) => order.filter((j) => j !== i).map((j) => run.affinity[i][j]));
   const lo = Math.min(...off);
   const hi = Math.max(...off);
   const labels = order.map((i) => names[i] ?? String(i));
   return heatMap({
-    values: order.map((i) => order.map((j) => (i === j ? hi : run.affinity[i][j]))),
+    values: order.map((i) => order.map((j) => (i === j ? Number.NaN : run.affinity[i][j]))),
     rowLabels: labels,
     colLabels: labels,
     blocks,
@@ -259,7 +259,7 @@ export function renderSpecialists(result: SpecialistsResult): string {
   parts.push(
     figure(
       clusterHeatMap(first, names),
-      `(M + Mᵀ)/2 of the generalist's row-normalised confusion matrix on held-out training images (off-diagonal colour range; the diagonal is drawn at the top), classes reordered by cluster, the clusters that got a specialist outlined.`,
+      `(M + Mᵀ)/2 of the generalist's row-normalised confusion matrix on held-out training images (the colours span the off-diagonal rates; the diagonal, each class's own rate, is grey), classes reordered by cluster, the clusters that got a specialist outlined.`,
     ),
   );
   parts.push(
