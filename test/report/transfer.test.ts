@@ -158,7 +158,7 @@ describe('report section: transfer (similar and dissimilar tasks)', () => {
     const r = result();
     const html = renderTransfer(r);
     expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
-    expect(html.match(/<svg/g)?.length).toBe(3); // fig. 4 + one fig. 3 per split
+    expect(html.match(/<svg/g)?.length).toBe(4); // fig. 4, the zoom of the similar fig. 3, one fig. 3 per split
     expect(html).toContain('4 (fc1)');
     const row = (claim: string) => html.split('<tr>').find((x) => x.includes(claim)) ?? '';
     expect(row('BnB dips')).toContain('class="ok"');
