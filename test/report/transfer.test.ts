@@ -158,7 +158,7 @@ describe('report section: transfer (similar and dissimilar tasks)', () => {
     const r = result();
     const html = renderTransfer(r);
     expect(() => checkXml(`<div>${html}</div>`)).not.toThrow();
-    expect(html.match(/<svg/g)?.length).toBe(3); // fig. 4 + one fig. 3 per split
+    expect(html.match(/<svg/g)?.length).toBe(4); // fig. 4, the zoom of the similar fig. 3, one fig. 3 per split
     expect(html).toContain('4 (fc1)');
     const row = (claim: string) => html.split('<tr>').find((x) => x.includes(claim)) ?? '';
     expect(row('BnB dips')).toContain('class="ok"');
@@ -192,12 +192,12 @@ describe('report section: transfer (similar and dissimilar tasks)', () => {
   });
 
   it('reuses the B side of one split in another: the same networks as training them again (oracle)', async () => {
-    const train = blobs(12, 6, 3);
-    const test = blobs(6, 6, 3);
+    const train = blobs(8, 6, 3);
+    const test = blobs(4, 6, 3);
     const options = {
       modelFactory: mlpFactory,
       seeds: [1, 2],
-      training: { epochs: 2, batchSize: 12, learningRate: 0.05 },
+      training: { epochs: 1, batchSize: 8, learningRate: 0.05 },
     };
     const classesB = [4, 5];
     const before = tf.memory().numTensors;
