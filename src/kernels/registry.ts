@@ -49,9 +49,8 @@ const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
  * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all nine
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
  * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, and the bias
- * gradient's sum over leading axes and the training forward's bias add run natively); on cpu only the filter gradient (>90% of a
- * conv-net step as shipped). On cpu the others are
- * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
+ * gradients' sum and the training forward's bias add run natively); on cpu only the filter gradient (>90% of a
+ * conv-net step as shipped). On cpu the others are correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
  * @example
@@ -94,6 +93,8 @@ export interface RegisterTrainingKernelsOptions {
 interface Registration {
   /** The config that was registered before transferkit's, or null where the backend had none. */
   originals: Map<TrainingKernelName, tf.KernelConfig | null>;
+  /** {@link originalsMap}'s result, cached (every `Add` on wasm builds a kernel environment); reset on changes. */
+  view?: Map<string, tf.KernelConfig>;
 }
 
 const registrations = new Map<TrainingKernelBackend, Registration>();
@@ -101,8 +102,10 @@ const registrations = new Map<TrainingKernelBackend, Registration>();
 const ours = new WeakSet<tf.KernelFunc>();
 
 function originalsMap(reg: Registration): Map<string, tf.KernelConfig> {
+  if (reg.view !== undefined) return reg.view;
   const m = new Map<string, tf.KernelConfig>();
   for (const [k, v] of reg.originals) if (v !== null) m.set(k, v);
+  reg.view = m;
   return m;
 }
 
@@ -234,6 +237,7 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
     if (original) tf.registerKernel(original);
   }
   reg.originals.delete(name);
+  reg.view = undefined;
 }
 
 /**
@@ -259,9 +263,9 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   recorded) on wasm: a native SIMD row loop instead of the original's generic broadcast, bit-identical; every other
  *   form goes to the original.
  *
- * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum
- * and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on the
- * backend's memory; elsewhere the JavaScript loops run, with the same results.
+ * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum,
+ * the bias add and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on
+ * the backend's memory; elsewhere the JavaScript loops (or the original kernels) run, with the same results.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
@@ -330,6 +334,7 @@ export function registerTrainingKernels(
     const current = tf.getKernel(name, backendName);
     if (isOurs(current)) continue;
     reg.originals.set(name, current ?? null);
+    reg.view = undefined;
     if (current !== undefined) tf.unregisterKernel(name, backendName);
     const config: tf.KernelConfig = {
       kernelName: name,
