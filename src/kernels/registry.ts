@@ -97,6 +97,8 @@ export interface RegisterTrainingKernelsOptions {
 interface Registration {
   /** The config that was registered before transferkit's, or null where the backend had none. */
   originals: Map<TrainingKernelName, tf.KernelConfig | null>;
+  /** {@link originalsMap}'s result, cached (every `Add` on wasm builds a kernel environment); reset on changes. */
+  view?: Map<string, tf.KernelConfig>;
 }
 
 const registrations = new Map<TrainingKernelBackend, Registration>();
@@ -104,8 +106,10 @@ const registrations = new Map<TrainingKernelBackend, Registration>();
 const ours = new WeakSet<tf.KernelFunc>();
 
 function originalsMap(reg: Registration): Map<string, tf.KernelConfig> {
+  if (reg.view !== undefined) return reg.view;
   const m = new Map<string, tf.KernelConfig>();
   for (const [k, v] of reg.originals) if (v !== null) m.set(k, v);
+  reg.view = m;
   return m;
 }
 
@@ -244,6 +248,7 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
     if (original) tf.registerKernel(original);
   }
   reg.originals.delete(name);
+  reg.view = undefined;
 }
 
 /**
@@ -271,9 +276,9 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  * - `Slice` on wasm: reads its input in place on the heap (the original first copies the WHOLE input out of the
  *   heap, then slices; a mini-batch slice of a large tensor paid for the whole tensor), bit-identical.
  *
- * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum
- * and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on the
- * backend's memory; elsewhere the JavaScript loops run, with the same results.
+ * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum,
+ * the bias add and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on
+ * the backend's memory; elsewhere the JavaScript loops (or the original kernels) run, with the same results.
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for
@@ -342,6 +347,7 @@ export function registerTrainingKernels(
     const current = tf.getKernel(name, backendName);
     if (isOurs(current)) continue;
     reg.originals.set(name, current ?? null);
+    reg.view = undefined;
     if (current !== undefined) tf.unregisterKernel(name, backendName);
     const config: tf.KernelConfig = {
       kernelName: name,
