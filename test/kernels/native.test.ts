@@ -300,7 +300,7 @@ describe.runIf(b === 'wasm')('a training step with the native kernels', () => {
         model.dispose();
         return w.flatMap((a) => Array.from(a));
       } finally {
-        all.forEach((k, i) => setNativeKernel(k, was[i]));
+        for (const [i, k] of all.entries()) setNativeKernel(k, was[i]);
       }
     };
     const withNative = await weights(true);
