@@ -35,10 +35,11 @@ export interface TransferSectionConfig {
 /**
  * The settings. Both modes use a 7-stage CNN, n = 1..6: conv 5x5x8 - pool - conv 3x3x16 - pool - fc 64 x4 - head
  * (no batch normalisation, no dropout). `quick`: 600 images per class (450 training), 2 epochs of Adam 3e-3 at
- * batch 32, 4 seeds, AnB only on the dissimilar split (~150 s of CPU). The recipe was chosen on a dev split carved
- * from the training part (scripts/transfer-dev.ts, scripts/transfer-dev-results.jsonl): Adam 1e-2 (the old setting)
- * or one epoch left baseB under-trained, so BnB gained on it from its extra epochs. `full`: 800 per class (the most
- * the `mnist` package has for every digit of B), 3 epochs, 5 seeds, AnB and AnB+ on both splits.
+ * batch 32, 4 seeds, AnB only on the dissimilar split (164 s of CPU measured). The recipe was chosen on a dev split
+ * carved from the training part (scripts/transfer-dev.ts, scripts/transfer-dev-results.jsonl): Adam 1e-2 (the old
+ * setting) or one epoch left baseB under-trained, so BnB gained on it from its extra epochs. `full`: 800 per class
+ * (the most the `mnist` package has for every digit of B), 3 epochs, 5 seeds, AnB and AnB+ on both splits (~450-500 s
+ * of CPU).
  *
  * @example
  * ```ts
