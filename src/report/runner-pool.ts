@@ -21,17 +21,18 @@ import { liveTensorsNote } from './shared.js';
 import type { ReportMode, ReportSection } from './types.js';
 
 /**
- * CPU seconds of each section's `run` measured in a fresh quick run on wasm (2026-11-30, end of the third
- * session): the scheduling order when neither the section nor an earlier run gives a time.
+ * CPU seconds of each section's `run` in a fresh quick run on wasm with one worker on an idle machine (2026-11-30,
+ * fifth session; transfer and specialists estimated from their new recipes' training work, patches after the Slice
+ * kernel): the scheduling order when neither the section nor an earlier run gives a time.
  */
 export const MEASURED_SECONDS: Readonly<Record<string, Partial<Record<ReportMode, number>>>> = {
-  foundation: { quick: 13 },
-  deconvnet: { quick: 49 },
-  features: { quick: 15 },
-  transfer: { quick: 39 },
-  patches: { quick: 42 },
-  'distill-mnist': { quick: 107 },
-  specialists: { quick: 54 },
+  foundation: { quick: 12 },
+  deconvnet: { quick: 42 },
+  features: { quick: 33 },
+  transfer: { quick: 75 },
+  patches: { quick: 22 },
+  'distill-mnist': { quick: 83 },
+  specialists: { quick: 50 },
 };
 
 /** The CPU seconds per mode and section remembered in `<cache root>/timings.json`. */
