@@ -280,7 +280,11 @@ export function tensorsHeldBy(values: ReadonlyMap<string, unknown>): HeldTensors
     }
     const proto = Object.getPrototypeOf(v);
     if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return false;
-    for (const x of Object.values(v)) found = visit(x, depth + 1) || found;
+    // Data properties only: a getter may build what it returns (an ImageSplit part's lazy `x` / `y` tensors), and
+    // counting must not allocate.
+    for (const d of Object.values(Object.getOwnPropertyDescriptors(v))) {
+      if ('value' in d) found = visit(d.value, depth + 1) || found;
+    }
     return found;
   };
   for (const [key, value] of values) if (visit(value, 0)) keys.push(key);

@@ -122,4 +122,21 @@ describe('tensorsHeldBy / liveTensorsNote: what the shared values keep, told apa
       'live tensors 0, 0.0 MB, none left by the sections',
     );
   });
+
+  it('never calls a getter: counting does not build a lazy split part's tensors', () => {
+    const before = tf.memory().numTensors;
+    let built: tf.Tensor | undefined;
+    const part = {
+      size: 4,
+      get x(): tf.Tensor {
+        built ??= tf.zeros([4, 2]);
+        return built;
+      },
+    };
+    const shared = new Map<string, unknown>([['fashion', { train: part }]]);
+    expect(tensorsHeldBy(shared)).toEqual({ tensors: 0, bytes: 0, keys: [] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(built).toBeUndefined();
+    part.x.dispose();
+  });
 });
