@@ -123,7 +123,7 @@ describe('tensorsHeldBy / liveTensorsNote: what the shared values keep, told apa
     );
   });
 
-  it('never calls a getter: counting does not build a lazy split part's tensors', () => {
+  it('never calls a getter: counting does not build the tensors of a lazy split part', () => {
     const before = tf.memory().numTensors;
     let built: tf.Tensor | undefined;
     const part = {
