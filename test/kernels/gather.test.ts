@@ -6,9 +6,9 @@ import {
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   trainingKernelsRegistered,
-  unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
 import { backendName } from '../helpers.js';
+import { onOriginal } from './original.js';
 
 const b = backendName() as TrainingKernelBackend;
 const ALL = { kernels: TRAINING_KERNEL_NAMES };
@@ -37,13 +37,7 @@ function gather(x: tf.Tensor, idx: tf.Tensor, axis = 0, batchDims = 0): Out {
 /** Ours and the backend's original on the same inputs: equal bit for bit, same shape and dtype. */
 function expectSameAsOriginal(x: tf.Tensor, idx: tf.Tensor, axis = 0, batchDims = 0): Out {
   const ours = gather(x, idx, axis, batchDims);
-  unregisterTrainingKernels(b);
-  let orig: Out;
-  try {
-    orig = gather(x, idx, axis, batchDims);
-  } finally {
-    registerTrainingKernels(b, ALL);
-  }
+  const orig = onOriginal(b, () => gather(x, idx, axis, batchDims));
   expect(ours.shape).toEqual(orig.shape);
   expect(ours.dtype).toBe(orig.dtype);
   expect(ours.values.map((v, i) => Object.is(v, orig.values[i])).every(Boolean)).toBe(true);

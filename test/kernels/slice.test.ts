@@ -6,9 +6,9 @@ import {
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   trainingKernelsRegistered,
-  unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
 import { backendName, expectNoLeak } from '../helpers.js';
+import { onOriginal } from './original.js';
 
 const b = backendName() as TrainingKernelBackend;
 const ALL = { kernels: TRAINING_KERNEL_NAMES };
@@ -112,13 +112,7 @@ describe(`Slice training kernel on ${b}`, () => {
         if (dtype === 'float32') vals[n - 1] = Number.NaN;
         const x = tf.tensor(vals, shape, dtype);
         const ours = slice(x, begin, size);
-        unregisterTrainingKernels(b);
-        let orig: Out;
-        try {
-          orig = slice(x, begin, size);
-        } finally {
-          registerTrainingKernels(b, ALL);
-        }
+        const orig: Out = onOriginal(b, () => slice(x, begin, size));
         x.dispose();
         expect(ours.shape).toEqual(orig.shape);
         expect(ours.dtype).toBe(orig.dtype);
@@ -152,13 +146,7 @@ describe(`Slice training kernel on ${b}`, () => {
       }
     };
     const ours = attempt();
-    unregisterTrainingKernels(b);
-    let orig: Out | string;
-    try {
-      orig = attempt();
-    } finally {
-      registerTrainingKernels(b, ALL);
-    }
+    const orig: Out | string = onOriginal(b, () => attempt());
     x.dispose();
     expect(ours).toEqual(orig);
     if (typeof ours !== 'string') expect(ours.values[0]).toBe(3);

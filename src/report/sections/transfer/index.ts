@@ -10,8 +10,9 @@ import { renderTransfer, transferHeadlines } from './render.js';
 import { runTransfer } from './run.js';
 
 export * from './config.js';
-export { renderTransfer, transferHeadlines, transferIntervals, transferRegions } from './render.js';
+export { renderTransfer, transferHeadlines } from './render.js';
 export { runTransfer } from './run.js';
+export { transferIntervals, transferRegions } from './stats.js';
 
 /** The `transfer` report section. */
 export const transfer: ReportSection<TransferSectionResult> = {
