@@ -25,14 +25,26 @@
  * convolution packs (FH*FW*C below ~3F: few input channels, as in a network's first layers); the choice is
  * {@link preferIm2col}. The sums are the same products added in another order: equal within float32 rounding.
  *
+ * Where the native module runs (WebAssembly SIMD), NHWC gradients take a third method before both: `dW` computed
+ * directly by a register-blocked SIMD loop (`tk_conv2d_filter_grad` in src/kernels/native/kernels.c: blocks of 4 rows
+ * x 8 output channels accumulate in registers while they stream over one image's output positions), with no im2col
+ * matrix and no packing; x is zero-padded first where the geometry has padding. Measured against the im2col method
+ * (min of 10, same run): the zoo CNN's conv1 (x [64, 28, 28, 1], 5x5x1x16) 0.69 vs 1.42 ms, conv2 (x [64, 12, 12, 16],
+ * 3x3x16x32) 1.43 vs 2.25 ms, x [32, 14, 14, 32] 3x3x32x64 4.35 vs 5.80 ms. Each output is one float32 running sum
+ * over the positions in order.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapOffset, type NativeExports, nativeKernelOn, nativeKernels } from './native.js';
 import { type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
 
-/** Which method {@link conv2DBackpropFilterViaConv} uses on wasm: by the cost rule, or forced (tests, bench). */
-export type FilterGradMethod = 'auto' | 'im2col' | 'conv';
+/**
+ * Which method {@link conv2DBackpropFilterViaConv} uses on wasm: by the cost rule, or forced (tests, bench).
+ * `'auto'` takes the native loop where it runs (switched off with `setNativeKernel('filterGrad', false)`), else the
+ * cost rule {@link preferIm2col}; `'im2col'` and `'conv'` force the older methods.
+ */
+export type FilterGradMethod = 'auto' | 'native' | 'im2col' | 'conv';
 
 let method: FilterGradMethod = 'auto';
 
@@ -154,6 +166,57 @@ function viaIm2col(
 }
 
 /**
+ * The native method (module comment): x zero-padded where the geometry has padding (rows and columns past the last
+ * window are simply never read), then one call of `tk_conv2d_filter_grad` into a fresh [FH, FW, C, F] output.
+ */
+function viaNative(
+  s: KernelScope,
+  env: KernelEnv,
+  native: NativeExports,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  bottom: number,
+  right: number,
+): tf.TensorInfo {
+  const backend = env.backend as unknown as HeapBackend;
+  const { batchSize: n, inChannels: c, outHeight, outWidth, outChannels: f } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  let xp = x;
+  const padB = Math.max(bottom, 0);
+  const padR = Math.max(right, 0);
+  if (top > 0 || left > 0 || padB > 0 || padR > 0) {
+    const paddings = [
+      [0, 0],
+      [top, padB],
+      [left, padR],
+      [0, 0],
+    ];
+    xp = s.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+  const out = s.track(backend.makeOutput([fh, fw, c, f], 'float32'));
+  native.tk_conv2d_filter_grad(
+    heapOffset(env.backend, xp),
+    heapOffset(env.backend, dy),
+    heapOffset(env.backend, out),
+    n,
+    xp.shape[1],
+    xp.shape[2],
+    c,
+    outHeight,
+    outWidth,
+    sh,
+    sw,
+    fh,
+    fw,
+    f,
+  );
+  return out;
+}
+
+/**
  * Computes the filter gradient. Handles NHWC and NCHW, every padding (`'same'`, `'valid'`, a number, explicit
  * pairs), any strides and rounding mode: there is no configuration it has to hand back to the original kernel.
  */
@@ -186,6 +249,14 @@ export function conv2DBackpropFilterViaConv(
     if (n * outHeight * outWidth === 0) {
       // No output position (tfjs's numeric padding can yield an empty dy): the gradient is zero.
       return s.run('Fill', {}, { shape: [fh, fw, c, f], value: 0, dtype: 'float32' });
+    }
+    const native = env.backendName === 'wasm' ? nativeKernels(env.backend) : undefined;
+    if (
+      native !== undefined &&
+      fmt === 'channelsLast' &&
+      (method === 'native' || (method === 'auto' && nativeKernelOn('filterGrad')))
+    ) {
+      return viaNative(s, env, native, x, dy, info, bottom, right);
     }
     if (
       env.backendName === 'wasm' &&

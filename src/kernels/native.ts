@@ -72,10 +72,26 @@ export interface NativeExports {
   ): void;
   tk_column_sum(x: number, out: number, rows: number, cols: number): void;
   tk_bias_add(x: number, bias: number, out: number, rows: number, cols: number): void;
+  tk_conv2d_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    fh: number,
+    fw: number,
+    f: number,
+  ): void;
 }
 
 /** The native kernels that can be switched off one by one (tests, the `step` benchmark's before/after). */
-export type NativeKernel = 'maxPoolGrad' | 'im2col' | 'adam' | 'columnSum' | 'biasAdd';
+export type NativeKernel = 'maxPoolGrad' | 'im2col' | 'adam' | 'columnSum' | 'biasAdd' | 'filterGrad';
 
 const enabled: Record<NativeKernel, boolean> = {
   maxPoolGrad: true,
@@ -83,6 +99,7 @@ const enabled: Record<NativeKernel, boolean> = {
   adam: true,
   columnSum: true,
   biasAdd: true,
+  filterGrad: true,
 };
 
 /**

@@ -188,30 +188,35 @@ describe(`conv2d training kernels on ${b}`, () => {
     }
   });
 
-  for (const m of ['im2col', 'conv'] as FilterGradMethod[]) {
-    // The method applies on wasm; on cpu both runs take the convolution method.
-    it.skipIf(b !== 'wasm' && m === 'im2col')(
+  for (const m of ['native', 'im2col', 'conv'] as FilterGradMethod[]) {
+    // The method applies on wasm; on cpu every run takes the convolution method.
+    it.skipIf(b !== 'wasm' && m !== 'conv')(
       `Conv2DBackpropFilter by the ${m} method equals the oracle on 40 random cases and the zoo CNN's layers`,
       () => {
         const was = setFilterGradMethod(m);
         try {
           const rng = new Rng(16);
           const cases = Array.from({ length: 40 }, () => makeCase(rng));
-          // The zoo CNN's two layers (batch cut to 4), a 'same' first layer and a 1x1 layer.
-          for (const [xShape, fShape, pad] of [
-            [[4, 28, 28, 1], [5, 5, 1, 16], 'valid'],
-            [[4, 12, 12, 16], [3, 3, 16, 32], 'valid'],
-            [[3, 9, 11, 3], [3, 3, 3, 8], 'same'],
-            [[2, 5, 6, 7], [1, 1, 7, 9], 'valid'],
+          // The zoo CNN's two layers (batch cut to 4), a 'same' first layer, a 1x1 layer, and shapes whose rows
+          // (FH*FW*C) and output channels leave every partial block of the native loop: C = 1 and C not a multiple
+          // of 4, F = 13 (one 8-channel block, one 4-channel block, one lone channel), stride 2 with 'same'.
+          for (const [xShape, fShape, pad, st] of [
+            [[4, 28, 28, 1], [5, 5, 1, 16], 'valid', 1],
+            [[4, 12, 12, 16], [3, 3, 16, 32], 'valid', 1],
+            [[3, 9, 11, 3], [3, 3, 3, 8], 'same', 1],
+            [[2, 5, 6, 7], [1, 1, 7, 9], 'valid', 1],
+            [[2, 9, 8, 5], [3, 2, 5, 13], 'same', 2],
+            [[3, 11, 10, 1], [5, 5, 1, 6], 'valid', 2],
+            [[2, 7, 9, 6], [2, 3, 6, 3], 'same', 1],
           ] as const) {
-            const info = tf.backend_util.computeConv2DInfo([...xShape], [...fShape], [1, 1], 1, pad);
+            const info = tf.backend_util.computeConv2DInfo([...xShape], [...fShape], [st, st], 1, pad);
             const [n, h, w, c] = xShape;
             const [fh, fw, , f] = fShape;
             cases.push({
-              label: `x [${xShape}] filter [${fShape}] ${pad}`,
+              label: `x [${xShape}] filter [${fShape}] ${pad} stride ${st}`,
               xShape: [...xShape],
               filterShape: [...fShape],
-              strides: [1, 1],
+              strides: [st, st],
               pad,
               nchw: false,
               geometry: {
@@ -222,8 +227,8 @@ describe(`conv2d training kernels on ${b}`, () => {
                 f,
                 fh,
                 fw,
-                sh: 1,
-                sw: 1,
+                sh: st,
+                sw: st,
                 oh: info.outHeight,
                 ow: info.outWidth,
                 top: info.padInfo.top,
