@@ -10,7 +10,8 @@
  *   start of this work (2026-11-30, session 4: every training kernel in JavaScript over the wasm heap, tfjs's Adam,
  *   the wasm backend's Sum), then each native kernel (src/kernels/native/) added in turn: MaxPoolGrad, the filter
  *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
- *   forward's bias Add, the fused Adam;
+ *   forward's bias Add, the fused Adam, the register-blocked filter gradient (no im2col matrix), the register-blocked
+ *   convolution of the input gradient;
  *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -81,7 +82,15 @@ interface Variant {
   fusedAdam: FusedAdamSetting;
 }
 
-const NATIVE: readonly NativeKernel[] = ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam'];
+const NATIVE: readonly NativeKernel[] = [
+  'maxPoolGrad',
+  'im2col',
+  'columnSum',
+  'biasAdd',
+  'adam',
+  'filterGrad',
+  'inputGrad',
+];
 
 const BEFORE: Variant = {
   label: 'before (JS kernels over the wasm heap, tfjs Adam, wasm Sum)',
@@ -104,7 +113,24 @@ const VARIANTS: Variant[] = [
     label: '+ native bias Add (training forward)',
     native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd'],
   },
-  { ...BEFORE, label: 'after (the defaults: + native fused Adam)', native: NATIVE, fusedAdam: 'native' },
+  {
+    ...BEFORE,
+    label: '+ native fused Adam',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam'],
+    fusedAdam: 'native',
+  },
+  {
+    ...BEFORE,
+    label: '+ native register-blocked filter gradient (no im2col)',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam', 'filterGrad'],
+    fusedAdam: 'native',
+  },
+  {
+    ...BEFORE,
+    label: 'after (the defaults: + native register-blocked input gradient)',
+    native: NATIVE,
+    fusedAdam: 'native',
+  },
 ];
 
 /** Index of the `after` variant. */

@@ -72,6 +72,20 @@ export interface NativeExports {
   ): void;
   tk_column_sum(x: number, out: number, rows: number, cols: number): void;
   tk_bias_add(x: number, bias: number, out: number, rows: number, cols: number): void;
+  tk_conv2d_valid(
+    x: number,
+    filter: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    fh: number,
+    fw: number,
+    f: number,
+    zTop: number,
+    zBottom: number,
+  ): void;
   tk_conv2d_filter_grad(
     x: number,
     dy: number,
@@ -91,7 +105,14 @@ export interface NativeExports {
 }
 
 /** The native kernels that can be switched off one by one (tests, the `step` benchmark's before/after). */
-export type NativeKernel = 'maxPoolGrad' | 'im2col' | 'adam' | 'columnSum' | 'biasAdd' | 'filterGrad';
+export type NativeKernel =
+  | 'maxPoolGrad'
+  | 'im2col'
+  | 'adam'
+  | 'columnSum'
+  | 'biasAdd'
+  | 'filterGrad'
+  | 'inputGrad';
 
 const enabled: Record<NativeKernel, boolean> = {
   maxPoolGrad: true,
@@ -100,6 +121,7 @@ const enabled: Record<NativeKernel, boolean> = {
   columnSum: true,
   biasAdd: true,
   filterGrad: true,
+  inputGrad: true,
 };
 
 /**

@@ -9,6 +9,7 @@ import {
   trainingKernelsRegistered,
   unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
+import { setNativeKernel } from '../../src/kernels/native.js';
 import { backendName, expectClose } from '../helpers.js';
 import { type ConvGeometry, filterGradRef, inputGradRef } from './oracle.js';
 
@@ -88,6 +89,41 @@ function makeCase(rng: Rng): ConvCase {
     dimRoundingMode,
     nchw,
     geometry,
+  };
+}
+
+/** A case of fixed shapes (NHWC), stride `st` on both axes. */
+function fixedCase(
+  xShape: [number, number, number, number],
+  fShape: [number, number, number, number],
+  pad: 'same' | 'valid',
+  st: number,
+): ConvCase {
+  const info = tf.backend_util.computeConv2DInfo(xShape, fShape, [st, st], 1, pad);
+  const [n, h, w, c] = xShape;
+  const [fh, fw, , f] = fShape;
+  return {
+    label: `x [${xShape}] filter [${fShape}] ${pad} stride ${st}`,
+    xShape,
+    filterShape: fShape,
+    strides: [st, st],
+    pad,
+    nchw: false,
+    geometry: {
+      n,
+      h,
+      w,
+      c,
+      f,
+      fh,
+      fw,
+      sh: st,
+      sw: st,
+      oh: info.outHeight,
+      ow: info.outWidth,
+      top: info.padInfo.top,
+      left: info.padInfo.left,
+    },
   };
 }
 
@@ -209,32 +245,7 @@ describe(`conv2d training kernels on ${b}`, () => {
             [[3, 11, 10, 1], [5, 5, 1, 6], 'valid', 2],
             [[2, 7, 9, 6], [2, 3, 6, 3], 'same', 1],
           ] as const) {
-            const info = tf.backend_util.computeConv2DInfo([...xShape], [...fShape], [st, st], 1, pad);
-            const [n, h, w, c] = xShape;
-            const [fh, fw, , f] = fShape;
-            cases.push({
-              label: `x [${xShape}] filter [${fShape}] ${pad} stride ${st}`,
-              xShape: [...xShape],
-              filterShape: [...fShape],
-              strides: [st, st],
-              pad,
-              nchw: false,
-              geometry: {
-                n,
-                h,
-                w,
-                c,
-                f,
-                fh,
-                fw,
-                sh: st,
-                sw: st,
-                oh: info.outHeight,
-                ow: info.outWidth,
-                top: info.padInfo.top,
-                left: info.padInfo.left,
-              },
-            });
+            cases.push(fixedCase([...xShape], [...fShape], pad, st));
           }
           for (const cs of cases) {
             const g = cs.geometry;
@@ -279,6 +290,38 @@ describe(`conv2d training kernels on ${b}`, () => {
       }
     }
   });
+
+  it.runIf(b === 'wasm')(
+    'Conv2DBackpropInput with and without the native loop equals the oracle where its blocks are partial',
+    () => {
+      const rng = new Rng(17);
+      // The zoo CNN's conv2 (batch cut to 2); input channels C = 13 (one 8-channel block, one 4-channel block, one
+      // lone channel) and 9; widths that leave 1-3 pixels after the 4-pixel blocks; stride 2 with 'same'.
+      const cases = [
+        fixedCase([2, 12, 12, 16], [3, 3, 16, 32], 'valid', 1),
+        fixedCase([2, 9, 8, 13], [3, 2, 13, 6], 'same', 2),
+        fixedCase([3, 11, 10, 9], [5, 5, 9, 4], 'valid', 1),
+        fixedCase([2, 7, 7, 5], [3, 3, 5, 7], 'same', 1),
+      ];
+      for (const native of [true, false]) {
+        const was = setNativeKernel('inputGrad', native);
+        try {
+          for (const cs of cases) {
+            const g = cs.geometry;
+            const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+            const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
+            try {
+              expectClose(runInputGrad(cs, dy, filter), inputGradRef(dy, filter, g), 1e-4, 1e-5);
+            } catch (e) {
+              throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+            }
+          }
+        } finally {
+          setNativeKernel('inputGrad', was);
+        }
+      }
+    },
+  );
 
   it("equals the backend's original kernels where the backend has them", () => {
     const rng = new Rng(13);

@@ -288,7 +288,15 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
 describe.runIf(b === 'wasm')('a training step with the native kernels', () => {
   it('trains a small CNN to the same weights as without them (float32 tolerance: dW method changes)', async () => {
     const { trainClassifier, zeilerFergusCnn } = await import('../../src/zoo/index.js');
-    const all: NativeKernel[] = ['maxPoolGrad', 'im2col', 'adam', 'columnSum', 'biasAdd', 'filterGrad'];
+    const all: NativeKernel[] = [
+      'maxPoolGrad',
+      'im2col',
+      'adam',
+      'columnSum',
+      'biasAdd',
+      'filterGrad',
+      'inputGrad',
+    ];
     const x = tf.randomUniform([32, 14, 14, 1], 0, 1, 'float32', 5);
     const y = tf.randomUniform([32], 0, 3, 'int32', 6) as tf.Tensor1D;
     const weights = async (native: boolean) => {

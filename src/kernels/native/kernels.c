@@ -361,3 +361,116 @@ void tk_conv2d_filter_grad(const float *x, const float *dy, float *dw, int N, in
     }
   }
 }
+
+/*
+ * A stride-1, unpadded NHWC convolution (the caller pads x), float32:
+ *
+ *     out[n, h, w, f] = sum over i, j, c (in that order) of  x[n, h + i, w + j, c] * filter[i, j, c, f]
+ *
+ * Blocks of 4 neighbouring output pixels x 8 output channels keep their accumulators in registers over the whole
+ * reduction: per (i, j, c) 2 filter vectors and 4 broadcasts of x. Rows of x outside [zTop, H - zBottom) are known to
+ * be zero (the caller's padding) and their taps are skipped. The input gradient uses it on the padded, dilated dy
+ * with the reversed, in/out-swapped filter, where tfjs-backend-wasm's convolution repacks that filter on every call.
+ */
+static inline __attribute__((always_inline)) void cv_body(const float *x, const float *filt, float *out, int img,
+                                                         int h, int w0, int f0, int H, int W, int C, int OH, int OW,
+                                                         int fh, int fw, int F, int iLo, int iHi, const int R,
+                                                         const int V) {
+  v128_t acc[4][2];
+#pragma clang loop unroll(full)
+  for (int k = 0; k < R; k++) {
+#pragma clang loop unroll(full)
+    for (int v = 0; v < V; v++) acc[k][v] = wasm_f32x4_splat(0.0f);
+  }
+  for (int i = iLo; i < iHi; i++) {
+    for (int j = 0; j < fw; j++) {
+      const float *xp = x + ((img * H + h + i) * W + w0 + j) * C;
+      const float *fp = filt + ((i * fw + j) * C) * F + f0;
+      for (int c = 0; c < C; c++, xp++, fp += F) {
+        v128_t g[2];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < V; v++) g[v] = wasm_v128_load(fp + 4 * v);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < R; k++) {
+          v128_t s = wasm_v128_load32_splat(xp + k * C);
+#pragma clang loop unroll(full)
+          for (int v = 0; v < V; v++) acc[k][v] = wasm_f32x4_add(acc[k][v], wasm_f32x4_mul(s, g[v]));
+        }
+      }
+    }
+  }
+  float *op = out + ((img * OH + h) * OW + w0) * F + f0;
+#pragma clang loop unroll(full)
+  for (int k = 0; k < R; k++) {
+#pragma clang loop unroll(full)
+    for (int v = 0; v < V; v++) wasm_v128_store(op + k * F + 4 * v, acc[k][v]);
+  }
+}
+
+#define CV_ARGS                                                                                                    \
+  const float *x, const float *filt, float *out, int img, int h, int w0, int f0, int H, int W, int C, int OH, int OW, \
+      int fh, int fw, int F, int iLo, int iHi
+#define CV_PASS x, filt, out, img, h, w0, f0, H, W, C, OH, OW, fh, fw, F, iLo, iHi
+#define CV_BLOCK(R, V)                                                                                             \
+  static __attribute__((noinline)) void cv_##R##_##V(CV_ARGS) { cv_body(CV_PASS, R, V); }
+#define CV_BLOCKS(R) CV_BLOCK(R, 1) CV_BLOCK(R, 2)
+CV_BLOCKS(1)
+CV_BLOCKS(2)
+CV_BLOCKS(3)
+CV_BLOCKS(4)
+
+#define CV_CASE(R, V)                                                                                              \
+  case R * 8 + V:                                                                                                  \
+    cv_##R##_##V(CV_PASS);                                                                                         \
+    break;
+#define CV_CASES(R) CV_CASE(R, 1) CV_CASE(R, 2)
+
+static void cv_block(CV_ARGS, int R, int V) {
+  switch (R * 8 + V) {
+    CV_CASES(1)
+    CV_CASES(2)
+    CV_CASES(3)
+    CV_CASES(4)
+  }
+}
+
+/*
+ * Entry point: x [N, H, W, C], filter [FH, FW, C, F], out [N, H - FH + 1, W - FW + 1, F]; rows [0, zTop) and
+ * [H - zBottom, H) of x are zero. Pixels in blocks of 4 along a row, channels in blocks of 8, partial blocks at the
+ * ends; channels past the last multiple of 4 one by one.
+ */
+EXPORT(tk_conv2d_valid)
+void tk_conv2d_valid(const float *x, const float *filt, float *out, int N, int H, int W, int C, int fh, int fw, int F,
+                     int zTop, int zBottom) {
+  const int R = 4, V = 2;
+  int OH = H - fh + 1, OW = W - fw + 1;
+  int F4 = F / 4;
+  for (int img = 0; img < N; img++) {
+    for (int h = 0; h < OH; h++) {
+      /* Taps i with x row h + i inside [zTop, H - zBottom). */
+      int iLo = zTop - h > 0 ? zTop - h : 0;
+      int iHi = H - zBottom - h < fh ? H - zBottom - h : fh;
+      if (iHi < iLo) iHi = iLo;
+      for (int w0 = 0; w0 < OW; w0 += R) {
+        int rr = OW - w0 < R ? OW - w0 : R;
+        for (int v0 = 0; v0 < F4; v0 += V) {
+          int vv = F4 - v0 < V ? F4 - v0 : V;
+          cv_block(x, filt, out, img, h, w0, 4 * v0, H, W, C, OH, OW, fh, fw, F, iLo, iHi, rr, vv);
+        }
+        for (int f = 4 * F4; f < F; f++) {
+          for (int k = 0; k < rr; k++) {
+            float s = 0.0f;
+            for (int i = iLo; i < iHi; i++) {
+              for (int j = 0; j < fw; j++) {
+                const float *xp = x + ((img * H + h + i) * W + w0 + k + j) * C;
+                const float *fp = filt + ((i * fw + j) * C) * F + f;
+                for (int c = 0; c < C; c++) s += xp[c] * fp[c * F];
+              }
+            }
+            out[((img * OH + h) * OW + w0 + k) * F + f] = s;
+          }
+        }
+      }
+    }
+  }
+}
