@@ -11,7 +11,7 @@
  *   the wasm backend's Sum), then each native kernel (src/kernels/native/) added in turn: MaxPoolGrad, the filter
  *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
  *   forward's bias Add, the fused Adam, the register-blocked filter gradient (no im2col matrix), the register-blocked
- *   convolution of the input gradient;
+ *   convolution of the input gradient, the native matmul (products below 2^27 multiply-adds);
  *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -90,6 +90,7 @@ const NATIVE: readonly NativeKernel[] = [
   'adam',
   'filterGrad',
   'inputGrad',
+  'matMul',
 ];
 
 const BEFORE: Variant = {
@@ -127,7 +128,13 @@ const VARIANTS: Variant[] = [
   },
   {
     ...BEFORE,
-    label: 'after (the defaults: + native register-blocked input gradient)',
+    label: '+ native register-blocked input gradient',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam', 'filterGrad', 'inputGrad'],
+    fusedAdam: 'native',
+  },
+  {
+    ...BEFORE,
+    label: 'after (the defaults: + native matmul for products below 2^27 multiply-adds)',
     native: NATIVE,
     fusedAdam: 'native',
   },

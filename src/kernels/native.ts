@@ -112,7 +112,8 @@ export type NativeKernel =
   | 'columnSum'
   | 'biasAdd'
   | 'filterGrad'
-  | 'inputGrad';
+  | 'inputGrad'
+  | 'matMul';
 
 const enabled: Record<NativeKernel, boolean> = {
   maxPoolGrad: true,
@@ -122,6 +123,7 @@ const enabled: Record<NativeKernel, boolean> = {
   biasAdd: true,
   filterGrad: true,
   inputGrad: true,
+  matMul: true,
 };
 
 /**

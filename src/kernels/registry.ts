@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { batchMatMulViaTranspose } from './batch_mat_mul.js';
+import { batchMatMulNative, batchMatMulViaTranspose } from './batch_mat_mul.js';
 import { biasAddDirect } from './bias_add.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
@@ -150,6 +150,10 @@ function makeKernelFunc(
       case 'BatchMatMul': {
         const { transposeA, transposeB } = attrs as tf.BatchMatMulAttrs;
         const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
+        if (a.dtype === 'float32' && b.dtype === 'float32') {
+          const out = batchMatMulNative(env, a, b, attrs as tf.BatchMatMulAttrs);
+          if (out !== undefined) return out;
+        }
         if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
           if (original === null) throw new Error('transferkit BatchMatMul: the backend has no BatchMatMul.');
           return original.kernelFunc(args);

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import { setMatMulSwap, swapTransposeB } from '../../src/kernels/batch_mat_mul.js';
+import { preferNativeMatMul, setMatMulSwap, swapTransposeB } from '../../src/kernels/batch_mat_mul.js';
 import {
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
   type TrainingKernelBackend,
   unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
+import { setNativeKernel } from '../../src/kernels/native.js';
 import { backendName, expectClose } from '../helpers.js';
 import { matMulRef } from './oracle.js';
 
@@ -118,6 +119,8 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
           const out = tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), false, true);
           return { shape: out.shape, values: out.dataSync() };
         });
+      // The swap is the path where the native product does not run (switched off here).
+      const nativeWas = setNativeKernel('matMul', false);
       const swapped = run();
       const was = setMatMulSwap(false);
       let plain: ReturnType<typeof run>;
@@ -125,6 +128,7 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
         plain = run();
       } finally {
         setMatMulSwap(was);
+        setNativeKernel('matMul', nativeWas);
       }
       expect(swapped.shape).toEqual(plain.shape);
       expect(swapped.shape.slice(-2)).toEqual([m, n]);
@@ -142,6 +146,75 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     tf.dispose([a, c]);
   });
+
+  it.runIf(b === 'wasm')(
+    'the native product equals the oracle with partial blocks, every single transpose, with and without it',
+    () => {
+      expect(preferNativeMatMul(128, 800, 800)).toBe(true); // the MLP's layers
+      expect(preferNativeMatMul(1024, 1024, 1024)).toBe(false); // B leaves the cache: the backend's matmul
+      const rng = new Rng(24);
+      // m, k, n not multiples of 4 or 8 (partial row blocks, a 4-channel block, lone channels); the zoo CNN's fc.
+      const dims = [
+        [13, 37, 21],
+        [5, 3, 9],
+        [64, 50, 128],
+        [1, 1, 1],
+        [7, 16, 6],
+      ];
+      for (const native of [true, false]) {
+        const was = setNativeKernel('matMul', native);
+        try {
+          for (const [m, k, n] of dims) {
+            for (const [transposeA, transposeB] of [
+              [false, false],
+              [true, false],
+              [false, true],
+              [true, true],
+            ]) {
+              const rank3 = (m + n) % 2 === 0;
+              const aShape = [1, transposeA ? k : m, transposeA ? m : k];
+              const bShape = [1, transposeB ? n : k, transposeB ? k : n];
+              const av = randomValues(rng, m * k);
+              const bv = randomValues(rng, k * n);
+              const ref = matMulRef(av, aShape, bv, bShape, transposeA, transposeB);
+              const got = tf.tidy(() => {
+                const a = tf.tensor(av, rank3 ? aShape : aShape.slice(1));
+                const c = tf.tensor(bv, rank3 ? bShape : bShape.slice(1));
+                const out = tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D, transposeA, transposeB);
+                expect(out.shape).toEqual(rank3 ? ref.shape : ref.shape.slice(1));
+                return out.dataSync();
+              });
+              try {
+                expectClose(got, ref.values, 1e-4, 1e-5);
+              } catch (e) {
+                throw new Error(
+                  `native ${native} [${m}, ${k}, ${n}] ${transposeA} ${transposeB}: ${(e as Error).message}`,
+                );
+              }
+            }
+          }
+          // No intermediate left behind (A . B^T transposes B first).
+          const a = tf.ones([13, 37]);
+          const others = [tf.ones([21, 37]), tf.ones([13, 5]), tf.ones([37, 5]), tf.ones([5, 13])];
+          const all = () => [
+            tf.matMul(a, others[0], false, true),
+            tf.matMul(a, others[1], true, false),
+            tf.matMul(a, others[2]),
+            tf.matMul(a, others[3], true, true),
+          ];
+          tf.dispose(all());
+          const tensors = tf.memory().numTensors;
+          const buffers = tf.engine().backend.numDataIds();
+          tf.dispose(all());
+          expect(tf.memory().numTensors).toBe(tensors);
+          expect(tf.engine().backend.numDataIds()).toBe(buffers);
+          tf.dispose([a, ...others]);
+        } finally {
+          setNativeKernel('matMul', was);
+        }
+      }
+    },
+  );
 
   it('hands inputs it does not handle (int32) to the original kernel', () => {
     const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
