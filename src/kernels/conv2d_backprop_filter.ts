@@ -166,6 +166,40 @@ function viaIm2col(
 }
 
 /**
+ * Zero-pads the spatial axes of an NHWC float32 tensor natively (`tk_pad_hw`: row copies and fills; the wasm
+ * backend's PadV2 took 8.6 ms for [64, 10, 10, 32] padded by 2 on a loaded machine). Returns `x` itself when every
+ * padding is 0; the padded tensor is tracked by `s`.
+ */
+export function padSpatialNative(
+  s: KernelScope,
+  env: KernelEnv,
+  native: NativeExports,
+  x: tf.TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): tf.TensorInfo {
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return x;
+  const [n, h, w, c] = x.shape;
+  const backend = env.backend as unknown as HeapBackend;
+  const out = s.track(backend.makeOutput([n, top + h + bottom, left + w + right, c], 'float32'));
+  native.tk_pad_hw(
+    heapOffset(env.backend, x),
+    heapOffset(env.backend, out),
+    n,
+    h,
+    w,
+    c,
+    top,
+    bottom,
+    left,
+    right,
+  );
+  return out;
+}
+
+/**
  * The native method (module comment): x zero-padded where the geometry has padding (rows and columns past the last
  * window are simply never read), then one call of `tk_conv2d_filter_grad` into a fresh [FH, FW, C, F] output.
  */
@@ -184,18 +218,7 @@ function viaNative(
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  let xp = x;
-  const padB = Math.max(bottom, 0);
-  const padR = Math.max(right, 0);
-  if (top > 0 || left > 0 || padB > 0 || padR > 0) {
-    const paddings = [
-      [0, 0],
-      [top, padB],
-      [left, padR],
-      [0, 0],
-    ];
-    xp = s.run('PadV2', { x }, { paddings, constantValue: 0 });
-  }
+  const xp = padSpatialNative(s, env, native, x, top, Math.max(bottom, 0), left, Math.max(right, 0));
   const out = s.track(backend.makeOutput([fh, fw, c, f], 'float32'));
   native.tk_conv2d_filter_grad(
     heapOffset(env.backend, xp),

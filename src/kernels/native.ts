@@ -86,6 +86,18 @@ export interface NativeExports {
     zTop: number,
     zBottom: number,
   ): void;
+  tk_pad_hw(
+    x: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    top: number,
+    bottom: number,
+    left: number,
+    right: number,
+  ): void;
   tk_conv2d_filter_grad(
     x: number,
     dy: number,

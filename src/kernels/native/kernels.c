@@ -474,3 +474,32 @@ void tk_conv2d_valid(const float *x, const float *filt, float *out, int N, int H
     }
   }
 }
+
+/*
+ * Zero padding of the two spatial axes of an NHWC float32 tensor: out [N, top + H + bottom, left + W + right, C]
+ * holds x in its interior and zeros around it (row by row: bulk copies and fills). Replaces tfjs-backend-wasm's
+ * PadV2 for the native gradients' inputs (measured 8.6 ms for [64, 10, 10, 32] padded by 2, a loaded machine).
+ */
+EXPORT(tk_pad_hw)
+void tk_pad_hw(const float *x, float *out, int N, int H, int W, int C, int top, int bottom, int left, int right) {
+  int OW = left + W + right;
+  uint32_t rowOut = (uint32_t)OW * (uint32_t)C;
+  uint32_t rowIn = (uint32_t)W * (uint32_t)C;
+  for (int n = 0; n < N; n++) {
+    if (top > 0) {
+      __builtin_memset(out, 0, (uint32_t)top * rowOut * 4u);
+      out += (uint32_t)top * rowOut;
+    }
+    for (int h = 0; h < H; h++) {
+      if (left > 0) __builtin_memset(out, 0, (uint32_t)(left * C) * 4u);
+      __builtin_memcpy(out + left * C, x, rowIn * 4u);
+      if (right > 0) __builtin_memset(out + left * C + rowIn, 0, (uint32_t)(right * C) * 4u);
+      out += rowOut;
+      x += rowIn;
+    }
+    if (bottom > 0) {
+      __builtin_memset(out, 0, (uint32_t)bottom * rowOut * 4u);
+      out += (uint32_t)bottom * rowOut;
+    }
+  }
+}
