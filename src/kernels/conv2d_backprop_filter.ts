@@ -166,9 +166,9 @@ function viaIm2col(
 }
 
 /**
- * Zero-pads the spatial axes of an NHWC float32 tensor natively (`tk_pad_hw`: row copies and fills; the wasm
- * backend's PadV2 took 8.6 ms for [64, 10, 10, 32] padded by 2 on a loaded machine). Returns `x` itself when every
- * padding is 0; the padded tensor is tracked by `s`.
+ * Zero-pads the spatial axes of an NHWC float32 tensor natively (`tk_pad_hw`: row copies and fills; min of 30,
+ * [64, 10, 10, 32] padded by 2: 0.04 ms vs the wasm backend's PadV2 0.21 ms; [64, 28, 28, 1] padded by 1: 0.02 vs
+ * 0.76 ms). Returns `x` itself when every padding is 0; the padded tensor is tracked by `s`.
  */
 export function padSpatialNative(
   s: KernelScope,

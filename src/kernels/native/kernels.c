@@ -478,7 +478,8 @@ void tk_conv2d_valid(const float *x, const float *filt, float *out, int N, int H
 /*
  * Zero padding of the two spatial axes of an NHWC float32 tensor: out [N, top + H + bottom, left + W + right, C]
  * holds x in its interior and zeros around it (row by row: bulk copies and fills). Replaces tfjs-backend-wasm's
- * PadV2 for the native gradients' inputs (measured 8.6 ms for [64, 10, 10, 32] padded by 2, a loaded machine).
+ * PadV2 for the native gradients' inputs (min of 30: [64, 10, 10, 32] padded by 2: 0.04 vs 0.21 ms; [64, 28, 28, 1]
+ * padded by 1: 0.02 vs 0.76 ms).
  */
 EXPORT(tk_pad_hw)
 void tk_pad_hw(const float *x, float *out, int N, int H, int W, int C, int top, int bottom, int left, int right) {

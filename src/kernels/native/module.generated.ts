@@ -7,7 +7,7 @@
  */
 
 /** SHA-256 of the C sources and src/kernels/native/build.json this module was built from. */
-export const NATIVE_SOURCE_SHA256 = '4760814efac044bf78c0134e5dc6c8bbdd4c9579667348a0ebbcbe043c6c4213';
+export const NATIVE_SOURCE_SHA256 = '6941118254dbe6c04b59174d7867df4cb17a93900023e6f2ebcf40255da58711';
 
 /** Size of the module in bytes. */
 export const NATIVE_WASM_BYTES = 22621;
