@@ -11,7 +11,8 @@
  *   the wasm backend's Sum), then each native kernel (src/kernels/native/) added in turn: MaxPoolGrad, the filter
  *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
  *   forward's bias Add, the fused Adam, the register-blocked filter gradient (no im2col matrix), the register-blocked
- *   convolution of the input gradient, the native matmul (products below 2^27 multiply-adds);
+ *   convolution of the input gradient, the native matmul (products below 2^27 multiply-adds), the native forward
+ *   Conv2D (stride 1);
  *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -91,6 +92,7 @@ const NATIVE: readonly NativeKernel[] = [
   'filterGrad',
   'inputGrad',
   'matMul',
+  'conv2d',
 ];
 
 const BEFORE: Variant = {
@@ -134,7 +136,13 @@ const VARIANTS: Variant[] = [
   },
   {
     ...BEFORE,
-    label: 'after (the defaults: + native matmul for products below 2^27 multiply-adds)',
+    label: '+ native matmul (products below 2^27 multiply-adds)',
+    native: ['maxPoolGrad', 'im2col', 'columnSum', 'biasAdd', 'adam', 'filterGrad', 'inputGrad', 'matMul'],
+    fusedAdam: 'native',
+  },
+  {
+    ...BEFORE,
+    label: 'after (the defaults: + native forward Conv2D, stride 1)',
     native: NATIVE,
     fusedAdam: 'native',
   },

@@ -125,7 +125,8 @@ export type NativeKernel =
   | 'biasAdd'
   | 'filterGrad'
   | 'inputGrad'
-  | 'matMul';
+  | 'matMul'
+  | 'conv2d';
 
 const enabled: Record<NativeKernel, boolean> = {
   maxPoolGrad: true,
@@ -136,6 +137,7 @@ const enabled: Record<NativeKernel, boolean> = {
   filterGrad: true,
   inputGrad: true,
   matMul: true,
+  conv2d: true,
 };
 
 /**

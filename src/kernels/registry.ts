@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { batchMatMulNative, batchMatMulViaTranspose } from './batch_mat_mul.js';
 import { biasAddDirect } from './bias_add.js';
+import { conv2DNative } from './conv2d.js';
 import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
@@ -27,7 +28,8 @@ export type TrainingKernelName =
   | 'GatherV2'
   | 'Sum'
   | 'Add'
-  | 'Slice';
+  | 'Slice'
+  | 'Conv2D';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -44,16 +46,17 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'Sum',
   'Add',
   'Slice',
+  'Conv2D',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all ten
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all eleven
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
  * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, the bias
- * gradient's sum over leading axes and the training forward's bias add run natively, and a slice no longer copies
- * its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * gradient's sum over leading axes, the training forward's bias add and its stride-1 convolution run natively, and
+ * a slice no longer copies its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -89,7 +92,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all ten on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all eleven on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -208,6 +211,13 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Slice', x);
         return original.kernelFunc(args);
       }
+      case 'Conv2D': {
+        const { x, filter } = args.inputs as Record<'x' | 'filter', tf.TensorInfo>;
+        const out = conv2DNative(env, x, filter, attrs as tf.Conv2DAttrs);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Conv2D', x);
+        return original.kernelFunc(args);
+      }
       case 'DepthwiseConv2dNativeBackpropInput': {
         const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
         const out =
@@ -279,10 +289,15 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   form goes to the original.
  * - `Slice` on wasm: reads its input in place on the heap (the original first copies the WHOLE input out of the
  *   heap, then slices; a mini-batch slice of a large tensor paid for the whole tensor), bit-identical.
+ * - `Conv2D` on wasm (the training forward's unfused convolution, whose filter is new at every step): stride-1 NHWC
+ *   convolutions with filters up to 64 Ki floats as a native register-blocked SIMD loop, without the original's
+ *   per-call filter packing (float32 tolerance); every other form goes to the original.
  *
- * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter gradient's im2col matrix, the sum,
- * the bias add and Adam's update (inside `trainClassifier`) run in a small native module compiled from C, in place on
- * the backend's memory; elsewhere the JavaScript loops (or the original kernels) run, with the same results.
+ * On wasm, where WebAssembly SIMD is available, the max-pool gradient, the filter and input gradients, the forward
+ * convolution, matmuls below 2^27 multiply-adds, the sum, the bias add and Adam's update (inside `trainClassifier`)
+ * run in a small native module compiled from C, in place on the backend's memory; elsewhere the JavaScript loops (or
+ * the original kernels) run, with the same results (bit for bit, or within float32 rounding where a sum's order
+ * changes).
  *
  * Every replaced kernel keeps the original's `setupFunc`/`disposeFunc` (the wasm backend binds its functions
  * there), so this may run before or after the backend initialises. Each kernel falls back to the original for

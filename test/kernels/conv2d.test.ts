@@ -11,7 +11,7 @@ import {
 } from '../../src/kernels/index.js';
 import { setNativeKernel } from '../../src/kernels/native.js';
 import { backendName, expectClose } from '../helpers.js';
-import { type ConvGeometry, filterGradRef, inputGradRef } from './oracle.js';
+import { type ConvGeometry, conv2dRef, filterGradRef, inputGradRef } from './oracle.js';
 
 type Pad =
   | 'same'
@@ -322,6 +322,56 @@ describe(`conv2d training kernels on ${b}`, () => {
       }
     },
   );
+
+  it('Conv2D (the training forward) equals the oracle with and without the native loop, and frees everything', () => {
+    const rng = new Rng(18);
+    // The zoo CNN's layers (batch cut to 2), 'same' padding, C = 1 and C not a multiple of 4, F = 13 and 6 (partial
+    // channel blocks), widths leaving 1-3 pixels after the 4-pixel blocks; stride 2 and NCHW go to the original.
+    const cases = [
+      fixedCase([2, 28, 28, 1], [5, 5, 1, 16], 'valid', 1),
+      fixedCase([2, 12, 12, 16], [3, 3, 16, 32], 'valid', 1),
+      fixedCase([2, 9, 7, 5], [3, 2, 5, 13], 'same', 1),
+      fixedCase([3, 6, 11, 3], [1, 1, 3, 6], 'valid', 1),
+      fixedCase([2, 9, 8, 5], [3, 3, 5, 7], 'same', 2),
+    ];
+    const run = (cs: ConvCase, x: Float32Array, w: Float32Array) =>
+      tf.tidy(() => {
+        const out = tf.conv2d(
+          tf.tensor4d(x, cs.xShape),
+          tf.tensor4d(w, cs.filterShape),
+          cs.strides,
+          cs.pad as 'same',
+        );
+        expect(out.shape).toEqual([cs.geometry.n, cs.geometry.oh, cs.geometry.ow, cs.geometry.f]);
+        return out.dataSync() as Float32Array;
+      });
+    for (const native of [true, false]) {
+      const was = setNativeKernel('conv2d', native);
+      try {
+        for (const cs of cases) {
+          const g = cs.geometry;
+          const x = randomValues(rng, g.n * g.h * g.w * g.c);
+          const w = randomValues(rng, g.fh * g.fw * g.c * g.f);
+          try {
+            expectClose(run(cs, x, w), conv2dRef(x, w, g), 1e-4, 1e-5);
+          } catch (e) {
+            throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+          }
+        }
+      } finally {
+        setNativeKernel('conv2d', was);
+      }
+    }
+    const cs = cases[2];
+    const x = randomValues(rng, 2 * 9 * 7 * 5);
+    const w = randomValues(rng, 3 * 2 * 5 * 13);
+    run(cs, x, w);
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    run(cs, x, w);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+  });
 
   it("equals the backend's original kernels where the backend has them", () => {
     const rng = new Rng(13);

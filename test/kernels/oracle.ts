@@ -39,6 +39,29 @@ export function filterGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: Co
   return out;
 }
 
+/** y[n,a,b,f] = sum_{i,j,c} x[n, a*sh+i-top, b*sw+j-left, c] * W[i,j,c,f] (zeros outside x). */
+export function conv2dRef(x: ArrayLike<number>, wt: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const out = new Float64Array(g.n * g.oh * g.ow * g.f);
+  for (let n = 0; n < g.n; n++)
+    for (let a = 0; a < g.oh; a++)
+      for (let b = 0; b < g.ow; b++)
+        for (let i = 0; i < g.fh; i++) {
+          const r = a * g.sh + i - g.top;
+          if (r < 0 || r >= g.h) continue;
+          for (let j = 0; j < g.fw; j++) {
+            const q = b * g.sw + j - g.left;
+            if (q < 0 || q >= g.w) continue;
+            for (let c = 0; c < g.c; c++) {
+              const xv = x[((n * g.h + r) * g.w + q) * g.c + c];
+              for (let f = 0; f < g.f; f++) {
+                out[((n * g.oh + a) * g.ow + b) * g.f + f] += xv * wt[((i * g.fw + j) * g.c + c) * g.f + f];
+              }
+            }
+          }
+        }
+  return out;
+}
+
 /** dx[n,h,w,c] = sum over taps reading (h,w) of dy[n,a,b,f] * W[i,j,c,f]. */
 export function inputGradRef(dy: ArrayLike<number>, wt: ArrayLike<number>, g: ConvGeometry): Float64Array {
   const out = new Float64Array(g.n * g.h * g.w * g.c);
