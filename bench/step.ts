@@ -12,7 +12,7 @@
  *   gradient's im2col matrix (with the cost rule that follows from it), the bias gradients' Sum, the training
  *   forward's bias Add, the fused Adam, the register-blocked filter gradient (no im2col matrix), the register-blocked
  *   convolution of the input gradient, the native matmul (products below 2^27 multiply-adds), the native forward
- *   Conv2D (stride 1);
+ *   Conv2D (stride 1), the Identity clones without a copy;
  *   `after` = today's defaults; `extra.forwardPasses` = step / forward pass from the same rounds, `extra.cpuMs`
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
@@ -30,6 +30,7 @@ import { type FusedAdamSetting, setFusedAdam } from '../src/kernels/adam.js';
 import { setMatMulSwap } from '../src/kernels/batch_mat_mul.js';
 import { type FilterGradMethod, setFilterGradMethod } from '../src/kernels/conv2d_backprop_filter.js';
 import { setGatherRows } from '../src/kernels/gather.js';
+import { setSharedIdentity } from '../src/kernels/identity.js';
 import { setMaxPoolKeyCompare } from '../src/kernels/max_pool_grad.js';
 import { type NativeKernel, setNativeKernel } from '../src/kernels/native.js';
 import { setDirectTranspose } from '../src/kernels/transpose.js';
@@ -81,6 +82,8 @@ interface Variant {
   native: readonly NativeKernel[];
   /** trainClassifier's Adam: fused where native (`'native'`), or tfjs's (`false`). */
   fusedAdam: FusedAdamSetting;
+  /** Identity (the engine's clones of saved tensors) sharing the data instead of copying it. */
+  sharedIdentity: boolean;
 }
 
 const NATIVE: readonly NativeKernel[] = [
@@ -104,6 +107,7 @@ const BEFORE: Variant = {
   gatherRows: true,
   native: [],
   fusedAdam: false,
+  sharedIdentity: false,
 };
 
 const VARIANTS: Variant[] = [
@@ -142,9 +146,16 @@ const VARIANTS: Variant[] = [
   },
   {
     ...BEFORE,
-    label: 'after (the defaults: + native forward Conv2D, stride 1)',
+    label: '+ native forward Conv2D (stride 1)',
     native: NATIVE,
     fusedAdam: 'native',
+  },
+  {
+    ...BEFORE,
+    label: 'after (the defaults: + Identity without a copy)',
+    native: NATIVE,
+    fusedAdam: 'native',
+    sharedIdentity: true,
   },
 ];
 
@@ -159,6 +170,7 @@ function apply(v: Variant): void {
   setGatherRows(v.gatherRows);
   for (const k of NATIVE) setNativeKernel(k, v.native.includes(k));
   setFusedAdam(v.fusedAdam);
+  setSharedIdentity(v.sharedIdentity);
 }
 
 function restoreDefaults(): void {

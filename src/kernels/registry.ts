@@ -12,6 +12,7 @@ import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
 import { gatherRowsDirect } from './gather.js';
+import { identityShared } from './identity.js';
 import { maxPoolGradDirect } from './max_pool_grad.js';
 import type { KernelEnv } from './scope.js';
 import { sliceInPlace } from './slice.js';
@@ -29,7 +30,8 @@ export type TrainingKernelName =
   | 'Sum'
   | 'Add'
   | 'Slice'
-  | 'Conv2D';
+  | 'Conv2D'
+  | 'Identity';
 
 /** The backends transferkit has training kernels for. */
 export type TrainingKernelBackend = 'wasm' | 'cpu';
@@ -47,16 +49,17 @@ export const TRAINING_KERNEL_NAMES: readonly TrainingKernelName[] = Object.freez
   'Add',
   'Slice',
   'Conv2D',
+  'Identity',
 ]);
 
 const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
 
 /**
- * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all eleven
+ * The kernels that make training faster on `backendName`, measured (docs/benchmarks.md): on wasm all twelve
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
  * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, the bias
  * gradient's sum over leading axes, the training forward's bias add and its stride-1 convolution run natively, and
- * a slice no longer copies its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
+ * neither a slice nor a clone copies its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
  * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
  * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
  *
@@ -92,7 +95,7 @@ export interface RegisterTrainingKernelsOptions {
   /**
    * Which kernels to replace. After the call exactly these are transferkit's; any other one transferkit had
    * replaced on this backend is restored to its original. Pass {@link TRAINING_KERNEL_NAMES} for all of them.
-   * @default defaultTrainingKernels(backendName): all eleven on wasm, `['Conv2DBackpropFilter']` on cpu
+   * @default defaultTrainingKernels(backendName): all twelve on wasm, `['Conv2DBackpropFilter']` on cpu
    */
   kernels?: readonly TrainingKernelName[];
 }
@@ -218,6 +221,13 @@ function makeKernelFunc(
         if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Conv2D', x);
         return original.kernelFunc(args);
       }
+      case 'Identity': {
+        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
+        const out = identityShared(env, x);
+        if (out !== undefined) return out;
+        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Identity', x);
+        return original.kernelFunc(args);
+      }
       case 'DepthwiseConv2dNativeBackpropInput': {
         const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
         const out =
@@ -289,6 +299,8 @@ function restore(backendName: TrainingKernelBackend, reg: Registration, name: Tr
  *   form goes to the original.
  * - `Slice` on wasm: reads its input in place on the heap (the original first copies the WHOLE input out of the
  *   heap, then slices; a mini-batch slice of a large tensor paid for the whole tensor), bit-identical.
+ * - `Identity` on wasm: the clone shares the input's data, reference-counted (the original copies it; the engine
+ *   clones every tensor a kernel saves for the backward pass), as the cpu backend's own Identity does.
  * - `Conv2D` on wasm (the training forward's unfused convolution, whose filter is new at every step): stride-1 NHWC
  *   convolutions with filters up to 64 Ki floats as a native register-blocked SIMD loop, without the original's
  *   per-call filter packing (float32 tolerance); every other form goes to the original.
