@@ -89,15 +89,17 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
       2 ** -126,
       2 ** -130,
     ];
-    for (let k = 0; k < 24; k++) {
+    for (let k = 0; k < 30; k++) {
       const n = 1 + rng.int(3);
       const f = 1 + rng.int(3);
-      // At least one window: tfjs-backend-wasm's own MaxPool reads out of bounds on an empty output.
-      const h = f + rng.int(8);
-      const w = f + rng.int(8);
+      // At least one window: tfjs-backend-wasm's own MaxPool reads out of bounds on an empty output. The last six
+      // cases tile x exactly (stride = window, sizes multiples of it: the one-pass path of the native loop).
+      const tiled = k >= 24;
+      const h = tiled ? f * (1 + rng.int(4)) : f + rng.int(8);
+      const w = tiled ? f * (1 + rng.int(4)) : f + rng.int(8);
       const c = 1 + rng.int(10);
-      const s = f + rng.int(2);
-      const pad = rng.int(2) === 0 ? 'valid' : 'same';
+      const s = tiled ? f : f + rng.int(2);
+      const pad = tiled || rng.int(2) === 0 ? 'valid' : 'same';
       const size = n * h * w * c;
       const xv = Float32Array.from({ length: size }, () => {
         const u = rng.int(4);

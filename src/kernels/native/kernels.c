@@ -59,6 +59,77 @@ static inline __attribute__((always_inline)) void route(float *dx, WINDOW, int c
 }
 
 /*
+ * The same gradient where the windows tile x exactly (stride == window, no padding, H = OH*fh, W = OW*fw): every dx
+ * element belongs to one window, so each window writes all its elements at once instead of zeroing dx first and
+ * routing into it. The value `route` leaves in an element o of a window is 0 + g * (hit ? 1 : 0) with
+ * hit = (inside && o == p): for a finite g that is 0 + g at the arg-max and +0 elsewhere (0 + +-0 = +0); for a
+ * non-finite g the product itself. So the same bits, one pass.
+ */
+static void max_pool_grad_tiled(const float *x, const float *dy, float *dx, int n, int H, int W, int C, int OH,
+                                int OW, int fh, int fw) {
+  const int32_t *xi = (const int32_t *)x;
+  const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  for (int b = 0; b < n; b++) {
+    for (int r = 0; r < OH; r++) {
+      for (int q = 0; q < OW; q++) {
+        int r0 = r * fh;
+        int c0 = q * fw;
+        const float *g = dy + ((b * OH + r) * OW + q) * C;
+        int zeroInside = b == 0 && r == 0 && q == 0;
+        int ch = 0;
+        for (; ch + 4 <= C; ch += 4) {
+          v128_t best = wasm_i32x4_splat(FLT_MIN_BITS);
+          v128_t arg = wasm_i32x4_splat(0);
+          for (int xr = r0; xr < r0 + fh; xr++) {
+            int32_t o = ((b * H + xr) * W + c0) * C + ch;
+            for (int xc = 0; xc < fw; xc++, o += C) {
+              v128_t k = key_of4(wasm_v128_load(xi + o));
+              v128_t win = wasm_i32x4_ge(k, best);
+              best = wasm_v128_bitselect(k, best, win);
+              arg = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(o), iota), arg, win);
+            }
+          }
+          v128_t inside = wasm_v128_or(wasm_v128_not(wasm_i32x4_eq(arg, wasm_i32x4_splat(0))),
+                                       wasm_v128_not(wasm_i32x4_eq(best, wasm_i32x4_splat(FLT_MIN_BITS))));
+          if (zeroInside && ch == 0) inside = wasm_v128_or(inside, wasm_i32x4_make(-1, 0, 0, 0));
+          v128_t gv = wasm_v128_load(g + ch);
+          for (int xr = r0; xr < r0 + fh; xr++) {
+            int32_t o = ((b * H + xr) * W + c0) * C + ch;
+            for (int xc = 0; xc < fw; xc++, o += C) {
+              v128_t hit = wasm_v128_and(wasm_i32x4_eq(wasm_i32x4_add(wasm_i32x4_splat(o), iota), arg), inside);
+              wasm_v128_store(dx + o, wasm_f32x4_add(zero, wasm_f32x4_mul(gv, wasm_v128_bitselect(one, zero, hit))));
+            }
+          }
+        }
+        for (; ch < C; ch++) {
+          int32_t best = FLT_MIN_BITS;
+          int32_t arg = 0;
+          for (int xr = r0; xr < r0 + fh; xr++) {
+            for (int xc = c0; xc < c0 + fw; xc++) {
+              int32_t o = ((b * H + xr) * W + xc) * C + ch;
+              int32_t k = key_of(xi[o]);
+              if (k >= best) {
+                best = k;
+                arg = o;
+              }
+            }
+          }
+          int inside = arg != 0 || best != FLT_MIN_BITS || (zeroInside && ch == 0);
+          for (int xr = r0; xr < r0 + fh; xr++) {
+            for (int xc = c0; xc < c0 + fw; xc++) {
+              int32_t o = ((b * H + xr) * W + xc) * C + ch;
+              dx[o] = 0.0f + g[ch] * ((inside && o == arg) ? 1.0f : 0.0f);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
  * MaxPoolGrad of non-overlapping windows (stride >= window) under tfjs-backend-wasm's rules, NHWC float32:
  * zeroes dx (the shape of x), then routes each window's dy to its arg-max. Four channels per SIMD vector, each lane
  * with its own running maximum in the window's row-major order (the order of the original kernel), so the arg-max
@@ -67,6 +138,10 @@ static inline __attribute__((always_inline)) void route(float *dx, WINDOW, int c
 EXPORT(tk_max_pool_grad)
 void tk_max_pool_grad(const float *x, const float *dy, float *dx, int n, int H, int W, int C, int OH, int OW,
                       int fh, int fw, int sh, int sw, int top, int left) {
+  if (sh == fh && sw == fw && top == 0 && left == 0 && OH * fh == H && OW * fw == W) {
+    max_pool_grad_tiled(x, dy, dx, n, H, W, C, OH, OW, fh, fw);
+    return;
+  }
   __builtin_memset(dx, 0, (uint32_t)n * (uint32_t)H * (uint32_t)W * (uint32_t)C * 4u);
   const int32_t *xi = (const int32_t *)x;
   const v128_t iota = wasm_i32x4_make(0, 1, 2, 3);
