@@ -457,20 +457,21 @@ static inline __attribute__((always_inline)) void cv_body(const float *x, const 
 #pragma clang loop unroll(full)
     for (int v = 0; v < V; v++) acc[k][v] = wasm_f32x4_splat(0.0f);
   }
+  /* Along one filter row the taps (j, c) read x[n, h + i, w0 + k + j, c] = row[(w0 + k) * C + j * C + c]: one
+   * contiguous run of fw*C values per pixel, so (j, c) is a single loop (no per-tap loop for C = 1). */
+  const int run = fw * C;
   for (int i = iLo; i < iHi; i++) {
-    for (int j = 0; j < fw; j++) {
-      const float *xp = x + ((img * H + h + i) * W + w0 + j) * C;
-      const float *fp = filt + ((i * fw + j) * C) * F + f0;
-      for (int c = 0; c < C; c++, xp++, fp += F) {
-        v128_t g[2];
+    const float *xp = x + ((img * H + h + i) * W + w0) * C;
+    const float *fp = filt + (i * run) * F + f0;
+    for (int t = 0; t < run; t++, xp++, fp += F) {
+      v128_t g[2];
 #pragma clang loop unroll(full)
-        for (int v = 0; v < V; v++) g[v] = wasm_v128_load(fp + 4 * v);
+      for (int v = 0; v < V; v++) g[v] = wasm_v128_load(fp + 4 * v);
 #pragma clang loop unroll(full)
-        for (int k = 0; k < R; k++) {
-          v128_t s = wasm_v128_load32_splat(xp + k * C);
+      for (int k = 0; k < R; k++) {
+        v128_t s = wasm_v128_load32_splat(xp + k * C);
 #pragma clang loop unroll(full)
-          for (int v = 0; v < V; v++) acc[k][v] = wasm_f32x4_add(acc[k][v], wasm_f32x4_mul(s, g[v]));
-        }
+        for (int v = 0; v < V; v++) acc[k][v] = wasm_f32x4_add(acc[k][v], wasm_f32x4_mul(s, g[v]));
       }
     }
   }
