@@ -17,10 +17,10 @@
  *   = the process's CPU time per step (user + system: what the step costs when other processes share the cores,
  *   since waiting for a core is not counted) and `extra.cpuForwardPasses` the same ratio in CPU time; speed-ups
  *   against `before`,
- * - the per-kernel time of one step before and after (tf.profile over one epoch, the two profiled alternately,
- *   twice each; op-level wrappers `*__op` left out so nothing is counted twice; a composite kernel's inner
- *   transposes and matmuls count in its own time): one record per kernel, `extra.share` of the step's kernel time,
- *   `extra.calls` per step.
+ * - the per-kernel time of one step before, at the start of the GEMM round (the fused-Adam set-up) and after
+ *   (tf.profile over one epoch, the three profiled alternately, twice each; op-level wrappers `*__op` left out so
+ *   nothing is counted twice; a composite kernel's inner transposes and matmuls count in its own time): one record
+ *   per kernel, `extra.share` of the step's kernel time, `extra.calls` per step.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -162,6 +162,9 @@ const VARIANTS: Variant[] = [
 /** Index of the `after` variant. */
 const AFTER = VARIANTS.length - 1;
 
+/** Index of the defaults at the start of the GEMM round (2026-11-30, fifth session: up to the fused Adam). */
+const ROUND = VARIANTS.findIndex((v) => v.label === '+ native fused Adam');
+
 function apply(v: Variant): void {
   setDirectTranspose(v.directTranspose);
   setFilterGradMethod(v.filterGrad);
@@ -243,11 +246,14 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
         cpus[k].push((cpuNow() - c) / steps);
       }
     }
-    // Profiles of before and after, alternately, twice each (profiling slows every kernel alike).
+    // Profiles of before, the start of the GEMM round and after, alternately, twice each (profiling slows every
+    // kernel alike).
     const before = emptyProfile();
+    const round = emptyProfile();
     const after = emptyProfile();
     for (let r = 0; r < 2; r++) {
       await kernelProfile(() => epoch(VARIANTS[0], 99), before);
+      await kernelProfile(() => epoch(VARIANTS[ROUND], 99), round);
       await kernelProfile(() => epoch(VARIANTS[AFTER], 99), after);
     }
     const profSteps = 2 * steps;
@@ -270,6 +276,9 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
           ...(k === 0
             ? { kernelMsPerStep: +total(before).toFixed(3), kernelsPerStep: before.count / profSteps }
             : {}),
+          ...(k === ROUND
+            ? { kernelMsPerStep: +total(round).toFixed(3), kernelsPerStep: round.count / profSteps }
+            : {}),
           ...(k === AFTER
             ? { kernelMsPerStep: +total(after).toFixed(3), kernelsPerStep: after.count / profSteps }
             : {}),
@@ -291,7 +300,13 @@ async function measureNet(net: Net, opts: BenchOptions): Promise<BenchRecord[]> 
             },
           }),
         );
-    return [fwdRec, ...recs, ...kernelRecs('before', before), ...kernelRecs('after', after)];
+    return [
+      fwdRec,
+      ...recs,
+      ...kernelRecs('before', before),
+      ...kernelRecs('start of the GEMM round', round),
+      ...kernelRecs('after', after),
+    ];
   } finally {
     restoreDefaults();
     tf.dispose([x, y, xb]);
