@@ -6,8 +6,9 @@
  * that changed since the last step: tfjs-backend-wasm's XNNPACK convolution then packs the filter anew on every call.
  * The native loop (`tk_conv2d_valid` in src/kernels/native/kernels.c, blocks of 4 pixels x 8 output channels in
  * registers, stride 1) needs no packing; x is zero-padded natively first where the geometry has padding. Measured on
- * the zoo CNN's layers (min of 15, CPU time, a new filter each call, same run, loaded machine): conv1
- * (x [64, 28, 28, 1], 5x5x1x16) 1.57 vs 2.21 ms, conv2 (x [64, 12, 12, 16], 3x3x16x32) 1.38 vs 1.88 ms.
+ * the zoo CNN's layers (min of 10 per run, a new filter each call, two runs on a loaded machine): conv1
+ * (x [64, 28, 28, 1], 5x5x1x16) 0.84 / 1.36 ms vs the backend's 1.12 / 1.86 ms, conv2 (x [64, 12, 12, 16],
+ * 3x3x16x32) 2.07 / 1.25 vs 2.16 / 4.58 ms; x [32, 16, 16, 32] 3x3x32x64 a tie (5.67 vs 5.94 ms).
  * Each output is one float32 running sum over (i, j, c) in order: equal to the backend's within float32 rounding.
  *
  * Applies to NHWC float32, stride 1, dilation 1, and filters up to {@link NATIVE_CONV_MAX_FILTER} floats (the
