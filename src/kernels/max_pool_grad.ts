@@ -22,9 +22,10 @@
  * Overlapping windows (e.g. 3x3 with stride 2) sum several `dy` per element in the original's order: those go to
  * the original kernel.
  *
- * On wasm the loop runs natively where it can (`tk_max_pool_grad` in src/kernels/native/kernels.c: the same
- * comparison on the bit patterns, four channels per SIMD vector, in place on the backend's memory), else in
- * JavaScript below; both give the original's bits.
+ * On wasm the loop runs natively where it can (`tk_max_pool_grad` in src/kernels/native/kernels.c: four channels per
+ * SIMD vector, a float comparison against a running maximum that starts at FLT_MIN, which picks the same winners as
+ * the bit-pattern keys below; one pass without a zeroing pass where the windows tile x exactly; in place on the
+ * backend's memory), else in JavaScript below; both give the original's bits.
  *
  * @module
  */

@@ -31,10 +31,13 @@ static inline int32_t key_of(int32_t bits) {
   return k | (k >> 31);
 }
 
-static inline v128_t key_of4(v128_t bits) {
-  v128_t k = wasm_v128_or(bits, wasm_i32x4_shr(wasm_i32x4_sub(wasm_i32x4_splat(INF_BITS), bits), 31));
-  return wasm_v128_or(k, wasm_i32x4_shr(k, 31));
-}
+/*
+ * The SIMD loops compare the floats themselves (f32x4.ge against a running maximum that starts at FLT_MIN), which
+ * picks the same winners as the keys: a value wins iff it is >= the running maximum, so zeros, negatives, denormals
+ * (wasm keeps them: no flush to zero) and NaN (every comparison false) never win, and among the rest float order is
+ * key order; the running maximum's bits equal its key whenever it changed. One comparison instead of five
+ * operations per vector.
+ */
 
 /*
  * Routes the dy of channel `ch` of a window whose arg-max is flat offset `p` (running maximum's key `key`), exactly
@@ -85,8 +88,8 @@ static void max_pool_grad_tiled(const float *x, const float *dy, float *dx, int 
           for (int xr = r0; xr < r0 + fh; xr++) {
             int32_t o = ((b * H + xr) * W + c0) * C + ch;
             for (int xc = 0; xc < fw; xc++, o += C) {
-              v128_t k = key_of4(wasm_v128_load(xi + o));
-              v128_t win = wasm_i32x4_ge(k, best);
+              v128_t k = wasm_v128_load(xi + o);
+              v128_t win = wasm_f32x4_ge(k, best);
               best = wasm_v128_bitselect(k, best, win);
               arg = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(o), iota), arg, win);
             }
@@ -163,8 +166,8 @@ void tk_max_pool_grad(const float *x, const float *dy, float *dx, int n, int H, 
           for (int xr = rMin; xr < rMax; xr++) {
             int32_t o = ((b * H + xr) * W + cMin) * C + ch;
             for (int xc = cMin; xc < cMax; xc++, o += C) {
-              v128_t k = key_of4(wasm_v128_load(xi + o));
-              v128_t win = wasm_i32x4_ge(k, best);
+              v128_t k = wasm_v128_load(xi + o);
+              v128_t win = wasm_f32x4_ge(k, best);
               best = wasm_v128_bitselect(k, best, win);
               arg = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(o), iota), arg, win);
             }
