@@ -9,9 +9,11 @@
  * worker from src/ and every worker thread would compile the library at start-up (seconds per thread, per round),
  * which is not what a user pays. Run `npm run build` first; without dist/ the suite reports a failed record saying so.
  *
- * The pool is opened per call (as users call it), so each timed run includes opening the pool and starting its
- * threads; that start-up is measured apart first (a one-network grid on a few digits, 1 and 2 workers) and printed,
- * and the grid is sized so each worker trains for >= ~10 s at 2 workers (full run; ~5 s in --quick).
+ * The worker threads stay warm between calls (transferkit/node keeps its pool open for 15 s after a call): each
+ * configuration is timed COLD (the pool closed first with `closeWorkerPool()`, so the run pays for starting its
+ * threads, importing the library and V8 optimising its code in the background) and then WARM (the next call, on
+ * the same threads), in each round; the grid is sized so each worker trains for >= ~10 s at 2 workers (full run;
+ * ~5 s in --quick).
  * Each run also records the CPU time the process used (every thread: the workers' and the main thread's) and the
  * load average; on a shared machine the measured speed-up is bounded by the idle cores, so the suite prints an
  * idle-machine ESTIMATE as well: CPU time of 1 worker / (CPU time of 2 workers / 2) (the seeds split evenly over
@@ -70,48 +72,19 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
     classesB: [5, 6, 7, 8, 9],
   };
   const experiment = { seeds, ns: [1, 2], training: { epochs, batchSize: 32, learningRate: 0.01 } };
-  type Key = 'w1' | 'w2' | 'main';
-  const t: Record<Key, number[]> = { w1: [], w2: [], main: [] };
-  const cpu: Record<Key, number[]> = { w1: [], w2: [], main: [] };
-  const loads: Record<Key, number[]> = { w1: [], w2: [], main: [] };
-  const startup: Record<'w1' | 'w2', number> = { w1: Number.NaN, w2: Number.NaN };
+  type Key = 'w1cold' | 'w1' | 'w2cold' | 'w2' | 'main';
+  const keys: Key[] = ['w2cold', 'w2', 'w1cold', 'w1', 'main'];
+  const t = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+  const cpu = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+  const loads = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
   let reference: string | undefined;
   let networks = 0;
   try {
-    // Start-up, measured apart: open a pool, start its threads, import the built worker and the factory, init the
-    // backend in each thread, train one tiny network (10 digits/class, 1 epoch), close the pool.
-    const tiny = await tk.loadMnist({ seed: 0, testFraction: 0.5, limitPerClass: 10 });
-    try {
-      for (const key of ['w1', 'w2'] as const) {
-        const t0 = performance.now();
-        await tk.runTransferExperimentInWorkers(
-          {
-            train: { x: tiny.train.x, labels: tiny.train.labels },
-            test: { x: tiny.test.x, labels: tiny.test.labels },
-            classesA: [0, 1, 2, 3, 4],
-            classesB: [5, 6, 7, 8, 9],
-          },
-          {
-            seeds: key === 'w2' ? [1, 2] : [1],
-            ns: [1],
-            training: { epochs: 1, batchSize: 32 },
-            modelFactory: FACTORY,
-            workers: key === 'w2' ? 2 : 1,
-          },
-        );
-        startup[key] = performance.now() - t0;
-      }
-    } finally {
-      tiny.dispose();
-    }
-    console.log(
-      `pool start-up (open pool + threads + built worker + backend + one tiny network per thread, then close): ` +
-        `1 worker ${(startup.w1 / 1000).toFixed(1)} s, 2 workers ${(startup.w2 / 1000).toFixed(1)} s ` +
-        '(included once in every timed grid run below)',
-    );
-    const order: Key[] = withMain ? ['w2', 'w1', 'main'] : ['w2', 'w1'];
+    const order = keys.filter((k) => withMain || k !== 'main');
     for (let r = 0; r < rounds; r++) {
       for (const key of order) {
+        const workers = key.startsWith('w2') ? 2 : 1;
+        if (key.endsWith('cold')) await tk.closeWorkerPool();
         loads[key].push(loadNow().load1);
         const c0 = processCpuSeconds();
         const t0 = performance.now();
@@ -124,7 +97,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
             : await tk.runTransferExperimentInWorkers(data, {
                 ...experiment,
                 modelFactory: FACTORY,
-                workers: key === 'w2' ? 2 : 1,
+                workers,
               });
         t[key].push(performance.now() - t0);
         cpu[key].push(processCpuSeconds() - c0);
@@ -133,7 +106,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
         if (numbers(res) !== reference)
           throw new Error(`pool: ${key} gave different numbers than the first run`);
         console.log(
-          `  round ${r + 1}/${rounds} ${key === 'main' ? 'main thread' : `${key.slice(1)} worker(s)`}: ` +
+          `  round ${r + 1}/${rounds} ${key === 'main' ? 'main thread' : `${workers} worker(s)${key.endsWith('cold') ? ', cold' : ', warm'}`}: ` +
             `${(t[key].at(-1)! / 1000).toFixed(1)} s wall, ${cpu[key].at(-1)!.toFixed(1)} s CPU, load ${loads[key].at(-1)}`,
         );
       }
@@ -141,6 +114,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
   } catch (e) {
     return [failedRecord('TransferExperiment grid in worker threads', e, 'network')];
   } finally {
+    await tk.closeWorkerPool();
     mnist.dispose();
     tkIndex.unregisterTrainingKernels('wasm');
     if (hadSrcKernels) registerTrainingKernels('wasm');
@@ -164,40 +138,47 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
         extra: { ...extra, cpuS: +median(cpu.main).toFixed(1), load1: median(loads.main) },
       })
     : undefined;
-  const fig = (k: 'w1' | 'w2', workers: number): ScaleFigures => ({
+  const fig = (k: Key, workers: number): ScaleFigures => ({
     wallMs: median(t[k]),
     cpuS: median(cpu[k]),
     maxWorkerCpuS: median(cpu[k]) / workers,
     load1: median(loads[k]),
   });
-  const [f1, f2] = [fig('w1', 1), fig('w2', 2)];
-  const cpuExtra = (f: ScaleFigures, k: 'w1' | 'w2') => ({
+  const cpuExtra = (f: ScaleFigures) => ({
     cpuS: +f.cpuS.toFixed(1),
     coresUsed: +(f.cpuS / (f.wallMs / 1000)).toFixed(2),
     load1: f.load1,
-    startupMs: Math.round(startup[k]),
   });
-  const w1 = makeRecord(name('--workers 1'), f1.wallMs, {
-    unit: 'network',
-    perOp: networks,
-    extra: { ...extra, ...cpuExtra(f1, 'w1') },
-  });
-  const w2 = addRatios(
-    makeRecord(name('--workers 2'), f2.wallMs, {
+  const pair = (cold: boolean) => {
+    const [k1, k2]: Key[] = cold ? ['w1cold', 'w2cold'] : ['w1', 'w2'];
+    const [f1, f2] = [fig(k1, 1), fig(k2, 2)];
+    const how = cold ? 'cold (threads started by the call)' : 'warm (the threads of the previous call)';
+    const w1 = makeRecord(name(`--workers 1, ${how}`), f1.wallMs, {
       unit: 'network',
       perOp: networks,
-      extra: { ...extra, ...cpuExtra(f2, 'w2'), idleEstimate: +(f1.cpuS / f2.maxWorkerCpuS).toFixed(2) },
-    }),
-    w1,
-    main,
-  );
-  console.log(`\n${scaleLines('pool (TransferExperiment grid in worker threads, built dist/)', f1, f2)}`);
-  const net = (ms: number) => ms - Math.max(startup.w1, 0);
+      extra: { ...extra, ...cpuExtra(f1) },
+    });
+    const w2 = addRatios(
+      makeRecord(name(`--workers 2, ${how}`), f2.wallMs, {
+        unit: 'network',
+        perOp: networks,
+        extra: { ...extra, ...cpuExtra(f2), idleEstimate: +(f1.cpuS / f2.maxWorkerCpuS).toFixed(2) },
+      }),
+      w1,
+      main,
+    );
+    console.log(
+      `\n${scaleLines(`pool, ${how} (TransferExperiment grid in worker threads, built dist/)`, f1, f2)}`,
+    );
+    return [w1, w2];
+  };
+  const cold = pair(true);
+  const warm = pair(false);
+  const startup = (w: Key, c: Key) => ((median(t[c]) - median(t[w])) / 1000).toFixed(1);
   console.log(
-    `  without start-up (wall - 1-worker start-up): ${(net(f1.wallMs) / 1000).toFixed(1)} s -> ` +
-      `${((f2.wallMs - startup.w2) / 1000).toFixed(1)} s = ${(net(f1.wallMs) / (f2.wallMs - startup.w2)).toFixed(2)}x\n`,
+    `  start-up paid by a cold call (cold - warm wall): 1 worker ${startup('w1', 'w1cold')} s, 2 workers ${startup('w2', 'w2cold')} s\n`,
   );
-  return main ? [main, w1, w2] : [w1, w2];
+  return [...(main ? [main] : []), ...cold, ...warm];
 }
 
 export const suite: BenchSuite = {

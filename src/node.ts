@@ -39,6 +39,7 @@ export type { ModelFactoryRef, ParallelTransferOptions } from './node/pool.js';
 export { runTransferExperimentInWorkers } from './node/pool.js';
 export type { ParallelSpecialistOptions } from './node/pool-ensemble.js';
 export { trainSpecialistsInWorkers } from './node/pool-ensemble.js';
+export { closeWorkerPool } from './node/pool-entry.js';
 export type { ParallelExtractOptions } from './node/pool-extract.js';
 export { extractFeaturesInWorkers } from './node/pool-extract.js';
 export type { PretrainedInfo, PretrainedName } from './node/pretrained.js';

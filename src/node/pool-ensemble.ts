@@ -22,7 +22,7 @@ import {
   trainingKernelsRegistered,
 } from '../index.js';
 import { defaultWorkers } from './pool.js';
-import { openPool } from './pool-entry.js';
+import { leasePool, poolKey } from './pool-entry.js';
 import { modelArtifacts, type SpecialistTask, type SpecialistTaskResult } from './pool-worker.js';
 
 /** Options of {@link trainSpecialistsInWorkers}: `SpecialistEnsemble.train`'s, without a model factory. */
@@ -113,7 +113,8 @@ export async function trainSpecialistsInWorkers(
     labels: Int32Array.from(labels),
     options: rest,
   };
-  const pool = openPool(Math.min(workers, sets.length));
+  const pool = leasePool(Math.min(workers, sets.length), poolKey(backend, base.kernels));
+  let failed = true;
   const made: Specialist[] = [];
   let done = 0;
   try {
@@ -133,6 +134,7 @@ export async function trainSpecialistsInWorkers(
         dustbinLogitShift: r.dustbinLogitShift,
       });
     }
+    failed = false;
     return new SpecialistEnsemble(generalist, made, {
       numClasses: opts.numClasses,
       generalistOutput: opts.generalistOutput,
@@ -143,6 +145,6 @@ export async function trainSpecialistsInWorkers(
     for (const s of made) (s.model as tfl.LayersModel).dispose();
     throw e;
   } finally {
-    await pool.destroy();
+    await pool.release(failed);
   }
 }

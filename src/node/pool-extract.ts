@@ -15,7 +15,7 @@ import { checkInteger } from '../core/checks.js';
 import { InvalidArgumentError, type ProgressCallback, trainingKernelsRegistered } from '../index.js';
 import { type ExtractionSpec, listInputs } from './extraction-inputs.js';
 import { defaultWorkers } from './pool.js';
-import { openPool } from './pool-entry.js';
+import { leasePool, poolKey } from './pool-entry.js';
 import type { ExtractTask } from './pool-worker.js';
 import { type MergeResult, mergeFeatures } from './shards.js';
 
@@ -67,11 +67,12 @@ export async function extractFeaturesInWorkers(
     );
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'transferkit-shards-'));
-  const pool = openPool(Math.min(workers, count));
+  const kernels = trainingKernelsRegistered(backend);
+  const pool = leasePool(Math.min(workers, count), poolKey(backend, kernels));
+  let failed = true;
   try {
     // Worker threads share the process's working folder: the spec goes as it is (relative paths and all), so
     // the file's metadata is the single-process one.
-    const kernels = trainingKernelsRegistered(backend);
     let done = 0;
     await Promise.all(
       Array.from({ length: count }, async (_, index) => {
@@ -88,9 +89,10 @@ export async function extractFeaturesInWorkers(
         options.onProgress?.({ phase: 'extract', done, total: inputs.files.length });
       }),
     );
+    failed = false;
     return await mergeFeatures(dir, { out: options.out });
   } finally {
-    await pool.destroy();
+    await pool.release(failed);
     await rm(dir, { recursive: true, force: true });
   }
 }

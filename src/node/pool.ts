@@ -12,7 +12,7 @@ import {
   type TransferRun,
   trainingKernelsRegistered,
 } from '../index.js';
-import { openPool, plain } from './pool-entry.js';
+import { type closeWorkerPool, leasePool, plain, poolKey } from './pool-entry.js';
 import type { ModelFactoryRef, TransferTask } from './pool-worker.js';
 
 export type { ModelFactoryRef } from './pool-worker.js';
@@ -67,7 +67,9 @@ const PARALLEL_TRANSFER_OPTION_KEYS = knownKeys<ParallelTransferOptions>({
  * Runs a `TransferExperiment` with its seeds spread over worker threads, and returns the same results as
  * `new TransferExperiment(data, { ...options, modelFactory }).run()` would (runs in seed order; `ms` aside, the
  * numbers are bit-identical for a seed on the same backend and kernels). The workers use the calling thread's
- * backend (`wasm` or `cpu`) and the training kernels registered on it.
+ * backend (`wasm` or `cpu`) and the training kernels registered on it. The threads stay warm for 15 s after the
+ * call (a later call with the same backend and kernels, and at most as many workers, reuses them and skips their
+ * start-up); {@link closeWorkerPool} ends them at once.
  *
  * @throws InvalidArgumentError for a bad worker count, factory reference or backend, before any worker starts
  * @example
@@ -137,7 +139,8 @@ export async function runTransferExperimentInWorkers(
     classesB: [...data.classesB],
     factory: structuredClone(modelFactory),
   };
-  const pool = openPool(Math.min(workers, seeds.length));
+  const pool = leasePool(Math.min(workers, seeds.length), poolKey(backend, base.kernels));
+  let failed = true;
   let done = 0;
   const total = seeds.length;
   const finished = new Map<number, TransferResults>();
@@ -170,8 +173,9 @@ export async function runTransferExperimentInWorkers(
         return r;
       }),
     );
+    failed = false;
     return assemble(parts[0]);
   } finally {
-    await pool.destroy();
+    await pool.release(failed);
   }
 }

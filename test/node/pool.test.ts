@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SpecialistEnsemble } from '../../src/index.js';
 import { writePng } from '../../src/node/png.js';
 import { defaultWorkers, runTransferExperimentInWorkers } from '../../src/node/pool.js';
 import { trainSpecialistsInWorkers } from '../../src/node/pool-ensemble.js';
+import { closeWorkerPool } from '../../src/node/pool-entry.js';
 import { extractFeaturesInWorkers } from '../../src/node/pool-extract.js';
 import { saveLayersModelTo } from '../../src/node/pretrained.js';
 import { extractFeatures, saveFeatures } from '../../src/node.js';
@@ -17,6 +18,8 @@ import { zeilerFergusCnn } from '../../src/zoo/index.js';
 import { backendName } from '../helpers.js';
 import { blobs } from '../transfer/models.js';
 import { makeMlp } from './pool-factory.js';
+
+afterAll(closeWorkerPool);
 
 const factoryRef = {
   module: fileURLToPath(new URL('./pool-factory.ts', import.meta.url)),
