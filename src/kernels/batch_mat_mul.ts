@@ -80,6 +80,8 @@ export function batchMatMulNative(
   const m = attrs.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const k = attrs.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
   const n = attrs.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  // Inner sizes that differ go to the original, which reports them (the op checks them before any kernel runs).
+  if ((attrs.transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) !== k) return undefined;
   if (m === 0 || k === 0 || n === 0 || !preferNativeMatMul(m, k, n)) return undefined;
   const native = nativeKernels(env.backend);
   if (native === undefined) return undefined;

@@ -274,8 +274,15 @@ export function conv2DBackpropFilterViaConv(
       return s.run('Fill', {}, { shape: [fh, fw, c, f], value: 0, dtype: 'float32' });
     }
     const native = env.backendName === 'wasm' ? nativeKernels(env.backend) : undefined;
+    const dyFits =
+      dy.shape.length === 4 &&
+      dy.shape[0] === n &&
+      dy.shape[1] === outHeight &&
+      dy.shape[2] === outWidth &&
+      dy.shape[3] === f;
     if (
       native !== undefined &&
+      dyFits &&
       fmt === 'channelsLast' &&
       (method === 'native' || (method === 'auto' && nativeKernelOn('filterGrad')))
     ) {

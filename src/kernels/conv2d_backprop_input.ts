@@ -112,8 +112,13 @@ export function conv2DBackpropInputViaConv(
       keepH,
       keepW,
     });
+    // The native loop reads dy as [n, outHeight, outWidth, f] (z above) and the filter as [fh, fw, C, f].
+    const fits =
+      z.shape.length === 4 && z.shape[0] === n && z.shape[3] === f && filter.shape[2] === info.inChannels;
     const native =
-      env.backendName === 'wasm' && nativeKernelOn('inputGrad') ? nativeKernels(env.backend) : undefined;
+      fits && env.backendName === 'wasm' && nativeKernelOn('inputGrad')
+        ? nativeKernels(env.backend)
+        : undefined;
     const swapped = native !== undefined ? reverseSwapOnHeap(s, env, filter) : reverseSwap(s, filter);
     const explicit = [
       [0, 0],
