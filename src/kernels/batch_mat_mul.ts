@@ -51,18 +51,22 @@ export function swapTransposeB(m: number, k: number, n: number): boolean {
 }
 
 /**
- * The size rule of the native product: M*K*N below 2^27 multiply-adds (128 x 800 x 800 is 82 M; 512^3 = 2^27 was a
- * tie, 1024^3 twice slower natively). Each 4-row block of the output streams over all of B, so B must stay in cache
- * across ~M/4 passes.
+ * The rule of the native product: M*K*N below 2^27 multiply-adds (128 x 800 x 800 is 82 M; 512^3 = 2^27 was a tie,
+ * 1024^3 twice slower natively: each 4-row block of the output streams over all of B, so B must stay in cache across
+ * ~M/4 passes), and enough output columns to fill its blocks of 8: N >= 16 for A.B and A.B^T, N >= 8 for A^T.B (the
+ * filter-gradient loop). With fewer columns the 8-lane blocks run mostly empty and the backend's matmul wins (min of
+ * 30, idle machine: LinearSvm's [3894, 800] . [800, 5] 3.27 ms native vs 1.61 ms, its [128, 3894] . [3894, 5] as
+ * A^T.B 1.28 vs 0.42 ms, the MLP's logits [128, 800] . [800, 10] 0.156 vs 0.097 ms; kept native: the logits'
+ * gradient [800, 128]^T . [128, 10] 0.160 vs 0.447 ms, the zoo CNN's fc layer 0.280 vs 0.359 ms).
  */
-export function preferNativeMatMul(m: number, k: number, n: number): boolean {
-  return m * k * n < 2 ** 27;
+export function preferNativeMatMul(m: number, k: number, n: number, transposeA = false): boolean {
+  return m * k * n < 2 ** 27 && n >= (transposeA ? 8 : 16);
 }
 
 /**
  * The product on the native module (module comment), or undefined where it does not apply: not wasm, no native
  * module, the kernel switched off, both operands transposed, a batch dimension above 1, an empty dimension, or a
- * product above {@link preferNativeMatMul}'s size. Inputs are float32 (the caller checks).
+ * product {@link preferNativeMatMul} leaves to the backend. Inputs are float32 (the caller checks).
  */
 export function batchMatMulNative(
   env: KernelEnv,
@@ -82,7 +86,7 @@ export function batchMatMulNative(
   const n = attrs.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   // Inner sizes that differ go to the original, which reports them (the op checks them before any kernel runs).
   if ((attrs.transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) !== k) return undefined;
-  if (m === 0 || k === 0 || n === 0 || !preferNativeMatMul(m, k, n)) return undefined;
+  if (m === 0 || k === 0 || n === 0 || !preferNativeMatMul(m, k, n, attrs.transposeA)) return undefined;
   const native = nativeKernels(env.backend);
   if (native === undefined) return undefined;
   return withKernelScope(env, (s) => {

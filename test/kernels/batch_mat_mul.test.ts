@@ -152,6 +152,9 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     () => {
       expect(preferNativeMatMul(128, 800, 800)).toBe(true); // the MLP's layers
       expect(preferNativeMatMul(1024, 1024, 1024)).toBe(false); // B leaves the cache: the backend's matmul
+      expect(preferNativeMatMul(3894, 800, 5)).toBe(false); // LinearSvm's scores: blocks of 8 columns run empty
+      expect(preferNativeMatMul(800, 128, 10, true)).toBe(true); // a logits layer's weight gradient
+      expect(preferNativeMatMul(128, 800, 10)).toBe(false);
       const rng = new Rng(24);
       // m, k, n not multiples of 4 or 8 (partial row blocks, a 4-channel block, lone channels); the zoo CNN's fc.
       const dims = [
