@@ -16,9 +16,12 @@ export interface ConvGeometry {
   left: number;
 }
 
-/** dW[i,j,c,f] = sum_{n,a,b} x[n, a*sh+i-top, b*sw+j-left, c] * dy[n,a,b,f]. */
-export function filterGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: ConvGeometry): Float64Array {
-  const out = new Float64Array(g.fh * g.fw * g.c * g.f);
+/**
+ * Visits every product of a convolution: for each output position `pos` = (n, a, b) and each tap (i, j, c) that
+ * reads inside x, `visit(xIndex, row, pos)` with `xIndex` the element of x read and `row` = (i*FW + j)*C + c the
+ * filter row (padding positions are skipped: they read zeros).
+ */
+function eachTap(g: ConvGeometry, visit: (xIndex: number, row: number, pos: number) => void): void {
   for (let n = 0; n < g.n; n++)
     for (let a = 0; a < g.oh; a++)
       for (let b = 0; b < g.ow; b++)
@@ -29,60 +32,38 @@ export function filterGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: Co
             const q = b * g.sw + j - g.left;
             if (q < 0 || q >= g.w) continue;
             for (let c = 0; c < g.c; c++) {
-              const xv = x[((n * g.h + r) * g.w + q) * g.c + c];
-              for (let f = 0; f < g.f; f++) {
-                out[((i * g.fw + j) * g.c + c) * g.f + f] += xv * dy[((n * g.oh + a) * g.ow + b) * g.f + f];
-              }
+              visit(((n * g.h + r) * g.w + q) * g.c + c, (i * g.fw + j) * g.c + c, (n * g.oh + a) * g.ow + b);
             }
           }
         }
+}
+
+/** dW[i,j,c,f] = sum_{n,a,b} x[n, a*sh+i-top, b*sw+j-left, c] * dy[n,a,b,f]. */
+export function filterGradRef(x: ArrayLike<number>, dy: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const out = new Float64Array(g.fh * g.fw * g.c * g.f);
+  eachTap(g, (xi, row, pos) => {
+    for (let f = 0; f < g.f; f++) out[row * g.f + f] += x[xi] * dy[pos * g.f + f];
+  });
   return out;
 }
 
 /** y[n,a,b,f] = sum_{i,j,c} x[n, a*sh+i-top, b*sw+j-left, c] * W[i,j,c,f] (zeros outside x). */
 export function conv2dRef(x: ArrayLike<number>, wt: ArrayLike<number>, g: ConvGeometry): Float64Array {
   const out = new Float64Array(g.n * g.oh * g.ow * g.f);
-  for (let n = 0; n < g.n; n++)
-    for (let a = 0; a < g.oh; a++)
-      for (let b = 0; b < g.ow; b++)
-        for (let i = 0; i < g.fh; i++) {
-          const r = a * g.sh + i - g.top;
-          if (r < 0 || r >= g.h) continue;
-          for (let j = 0; j < g.fw; j++) {
-            const q = b * g.sw + j - g.left;
-            if (q < 0 || q >= g.w) continue;
-            for (let c = 0; c < g.c; c++) {
-              const xv = x[((n * g.h + r) * g.w + q) * g.c + c];
-              for (let f = 0; f < g.f; f++) {
-                out[((n * g.oh + a) * g.ow + b) * g.f + f] += xv * wt[((i * g.fw + j) * g.c + c) * g.f + f];
-              }
-            }
-          }
-        }
+  eachTap(g, (xi, row, pos) => {
+    for (let f = 0; f < g.f; f++) out[pos * g.f + f] += x[xi] * wt[row * g.f + f];
+  });
   return out;
 }
 
 /** dx[n,h,w,c] = sum over taps reading (h,w) of dy[n,a,b,f] * W[i,j,c,f]. */
 export function inputGradRef(dy: ArrayLike<number>, wt: ArrayLike<number>, g: ConvGeometry): Float64Array {
   const out = new Float64Array(g.n * g.h * g.w * g.c);
-  for (let n = 0; n < g.n; n++)
-    for (let a = 0; a < g.oh; a++)
-      for (let b = 0; b < g.ow; b++)
-        for (let i = 0; i < g.fh; i++) {
-          const r = a * g.sh + i - g.top;
-          if (r < 0 || r >= g.h) continue;
-          for (let j = 0; j < g.fw; j++) {
-            const q = b * g.sw + j - g.left;
-            if (q < 0 || q >= g.w) continue;
-            for (let c = 0; c < g.c; c++) {
-              let acc = 0;
-              for (let f = 0; f < g.f; f++) {
-                acc += dy[((n * g.oh + a) * g.ow + b) * g.f + f] * wt[((i * g.fw + j) * g.c + c) * g.f + f];
-              }
-              out[((n * g.h + r) * g.w + q) * g.c + c] += acc;
-            }
-          }
-        }
+  eachTap(g, (xi, row, pos) => {
+    let acc = 0;
+    for (let f = 0; f < g.f; f++) acc += dy[pos * g.f + f] * wt[row * g.f + f];
+    out[xi] += acc;
+  });
   return out;
 }
 
