@@ -1,28 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { preferNativeMatMul, setMatMulSwap, swapTransposeB } from '../../src/kernels/batch_mat_mul.js';
-import {
-  registerTrainingKernels,
-  TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
-  unregisterTrainingKernels,
-} from '../../src/kernels/index.js';
 import { setNativeKernel } from '../../src/kernels/native.js';
-import { backendName, expectClose } from '../helpers.js';
+import { expectClose } from '../helpers.js';
 import { matMulRef } from './oracle.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
-const b = backendName() as TrainingKernelBackend;
-/** Every kernel, also those not on by default for this backend, so all are proven on both backends. */
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  registerTrainingKernels(b); // the project's default kernels again
-});
+const b = useAllTrainingKernels();
 
 function randomValues(rng: Rng, size: number): Float32Array {
   const v = new Float32Array(size);
@@ -69,13 +54,7 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
     const dy = tf.tensor2d(randomValues(rng, 16 * 30), [16, 30]);
     const w = tf.tensor2d(randomValues(rng, 40 * 30), [40, 30]);
     const ours = [tf.matMul(x, dy, true, false), tf.matMul(dy, w, false, true)];
-    unregisterTrainingKernels(b);
-    let orig: tf.Tensor[];
-    try {
-      orig = [tf.matMul(x, dy, true, false), tf.matMul(dy, w, false, true)];
-    } finally {
-      registerTrainingKernels(b, ALL);
-    }
+    const orig = onOriginal(b, () => [tf.matMul(x, dy, true, false), tf.matMul(dy, w, false, true)]);
     for (let i = 0; i < 2; i++) expectClose(ours[i].dataSync(), orig[i].dataSync(), 1e-4);
     tf.dispose([x, dy, w, ...ours, ...orig]);
   });

@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { type FilterGradMethod, setFilterGradMethod } from '../../src/kernels/conv2d_backprop_filter.js';
-import {
-  registerTrainingKernels,
-  TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
-  trainingKernelsRegistered,
-  unregisterTrainingKernels,
-} from '../../src/kernels/index.js';
+import { TRAINING_KERNEL_NAMES, trainingKernelsRegistered } from '../../src/kernels/index.js';
 import { setNativeKernel } from '../../src/kernels/native.js';
-import { backendName, expectClose } from '../helpers.js';
+import { expectClose } from '../helpers.js';
 import { type ConvGeometry, conv2dRef, filterGradRef, inputGradRef } from './oracle.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
 type Pad =
   | 'same'
@@ -180,28 +175,7 @@ function runInputGrad(cs: ConvCase, dy: Float32Array, filter: Float32Array): Flo
   });
 }
 
-/** Runs `fn` with the backend's original kernels, then registers transferkit's again. */
-function withOriginals<T>(fn: () => T): T {
-  unregisterTrainingKernels(b);
-  try {
-    return fn();
-  } finally {
-    registerTrainingKernels(b, ALL);
-  }
-}
-
-const b = backendName() as TrainingKernelBackend;
-/** Every kernel, also those not on by default for this backend, so all are proven on both backends. */
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  // Leave the project's setup state (the default kernels) behind.
-  registerTrainingKernels(b);
-});
+const b = useAllTrainingKernels();
 
 describe(`conv2d training kernels on ${b}`, () => {
   it('are all registered for these tests', () => {
@@ -385,14 +359,14 @@ describe(`conv2d training kernels on ${b}`, () => {
       const dx = runInputGrad(cs, dy, filter);
       expectClose(
         dx,
-        withOriginals(() => runInputGrad(cs, dy, filter)),
+        onOriginal(b, () => runInputGrad(cs, dy, filter)),
         1e-4,
       );
       if (b === 'cpu') {
         const dw = runFilterGrad(cs, x, dy);
         expectClose(
           dw,
-          withOriginals(() => runFilterGrad(cs, x, dy)),
+          onOriginal(b, () => runFilterGrad(cs, x, dy)),
           1e-4,
         );
       }

@@ -1,14 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import {
-  registerTrainingKernels,
-  TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
-  unregisterTrainingKernels,
-} from '../../src/kernels/index.js';
-import { backendName, expectClose } from '../helpers.js';
+import { expectClose } from '../helpers.js';
 import { type DepthwiseGeometry, depthwiseFilterGradRef, depthwiseInputGradRef } from './oracle.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
 type Pad =
   | 'same'
@@ -27,16 +22,7 @@ interface Case {
   g: DepthwiseGeometry;
 }
 
-const b = backendName() as TrainingKernelBackend;
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  registerTrainingKernels(b); // the project's default kernels again
-});
+const b = useAllTrainingKernels();
 
 function makeCase(rng: Rng): Case {
   const n = 1 + rng.int(3);
@@ -173,13 +159,10 @@ describe(`depthwise conv training kernels on ${b}`, () => {
       const dy = randomValues(rng, cs.g.n * cs.g.oh * cs.g.ow * cs.g.c * cs.g.m);
       const filter = randomValues(rng, cs.g.fh * cs.g.fw * cs.g.c * cs.g.m);
       const ours = [filterGrad(cs, x, dy), inputGrad(cs, dy, filter)];
-      unregisterTrainingKernels(b);
-      try {
+      onOriginal(b, () => {
         expectClose(ours[0], filterGrad(cs, x, dy), 1e-4);
         expectClose(ours[1], inputGrad(cs, dy, filter), 1e-4);
-      } finally {
-        registerTrainingKernels(b, ALL);
-      }
+      });
     }
   });
 

@@ -1,27 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import {
   registerTrainingKernels,
   TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
   trainingKernelsRegistered,
-  unregisterTrainingKernels,
 } from '../../src/kernels/index.js';
 import { setMaxPoolKeyCompare } from '../../src/kernels/max_pool_grad.js';
 import { trainClassifier, zeilerFergusCnn } from '../../src/zoo/index.js';
-import { backendName } from '../helpers.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
-const b = backendName() as TrainingKernelBackend;
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  registerTrainingKernels(b);
-});
+const b = useAllTrainingKernels();
 
 interface Case {
   shape: [number, number, number, number];
@@ -61,13 +50,7 @@ function outSize(c: Case): number {
 /** Ours and the backend's original kernel on the same inputs: must agree bit for bit (NaN = NaN). */
 function expectSameAsOriginal(c: Case, xv: Float32Array, dyv: Float32Array): void {
   const ours = grads(c, xv, dyv);
-  unregisterTrainingKernels(b);
-  let orig: Float32Array;
-  try {
-    orig = grads(c, xv, dyv);
-  } finally {
-    registerTrainingKernels(b, ALL);
-  }
+  const orig = onOriginal(b, () => grads(c, xv, dyv));
   expect(ours.length).toBe(orig.length);
   const bad: number[] = [];
   for (let i = 0; i < ours.length; i++) if (!Object.is(ours[i], orig[i])) bad.push(i);
@@ -180,7 +163,7 @@ describe(`MaxPoolGrad training kernel on ${b}`, () => {
     try {
       orig = await train();
     } finally {
-      registerTrainingKernels(b, ALL);
+      registerTrainingKernels(b, { kernels: TRAINING_KERNEL_NAMES });
     }
     expect(ours.loss).toEqual(orig.loss);
     expect(ours.weights).toEqual(orig.weights);

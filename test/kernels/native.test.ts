@@ -2,17 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { FusedAdamOptimizer } from '../../src/kernels/adam.js';
 import { setFilterGradMethod } from '../../src/kernels/conv2d_backprop_filter.js';
-import {
-  registerTrainingKernels,
-  TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
-  trainingKernelsRegistered,
-  unregisterTrainingKernels,
-} from '../../src/kernels/index.js';
+import { trainingKernelsRegistered } from '../../src/kernels/index.js';
 import {
   NATIVE_EXPORTS,
   NATIVE_SOURCE_SHA256,
@@ -20,19 +14,11 @@ import {
   NATIVE_WASM_BYTES,
 } from '../../src/kernels/native/module.generated.js';
 import { type NativeKernel, nativeKernels, setNativeKernel } from '../../src/kernels/native.js';
-import { backendName, expectNoLeak } from '../helpers.js';
+import { expectNoLeak } from '../helpers.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
-const b = backendName() as TrainingKernelBackend;
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
+const b = useAllTrainingKernels();
 const dir = join(import.meta.dirname, '../../src/kernels/native');
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  registerTrainingKernels(b);
-});
 
 /** Runs `fn` with one native kernel switched off. */
 function without<T>(k: NativeKernel, fn: () => T): T {
@@ -176,13 +162,7 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
       const xv = Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => rng.normal() * 100);
       const run = () => tf.tidy(() => tf.sum(tf.tensor(xv, shape), axes, keepDims));
       const ours = run();
-      unregisterTrainingKernels(b);
-      let orig: tf.Tensor;
-      try {
-        orig = run();
-      } finally {
-        registerTrainingKernels(b, ALL);
-      }
+      const orig = onOriginal(b, run);
       expect(ours.shape).toEqual(orig.shape);
       expect(bitsEqual(ours.dataSync(), orig.dataSync()), `[${shape}] axes [${axes}]`).toEqual([]);
       tf.dispose([ours, orig]);
@@ -231,13 +211,7 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
       const bv = values(sb);
       const run = () => tf.tidy(() => tf.add(tf.tensor(av, sa), tf.tensor(bv, sb)));
       const ours = run();
-      unregisterTrainingKernels(b);
-      let orig: tf.Tensor;
-      try {
-        orig = run();
-      } finally {
-        registerTrainingKernels(b, ALL);
-      }
+      const orig = onOriginal(b, run);
       expect(ours.shape).toEqual(orig.shape);
       expect(bitsEqual(ours.dataSync(), orig.dataSync()), `[${sa}] + [${sb}]`).toEqual([]);
       tf.dispose([ours, orig]);

@@ -1,25 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import {
-  registerTrainingKernels,
-  TRAINING_KERNEL_NAMES,
-  type TrainingKernelBackend,
-  trainingKernelsRegistered,
-} from '../../src/kernels/index.js';
-import { backendName, expectNoLeak } from '../helpers.js';
-import { onOriginal } from './original.js';
+import { trainingKernelsRegistered } from '../../src/kernels/index.js';
+import { expectNoLeak } from '../helpers.js';
+import { onOriginal, useAllTrainingKernels } from './original.js';
 
-const b = backendName() as TrainingKernelBackend;
-const ALL = { kernels: TRAINING_KERNEL_NAMES };
-
-beforeAll(() => {
-  registerTrainingKernels(b, ALL);
-});
-
-afterAll(() => {
-  registerTrainingKernels(b);
-});
+const b = useAllTrainingKernels();
 
 interface Out {
   shape: number[];
