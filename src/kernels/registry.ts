@@ -5,18 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { batchMatMulNative, batchMatMulViaTranspose } from './batch_mat_mul.js';
-import { biasAddDirect } from './bias_add.js';
-import { conv2DNative } from './conv2d.js';
-import { conv2DBackpropFilterViaConv } from './conv2d_backprop_filter.js';
-import { conv2DBackpropInputViaConv } from './conv2d_backprop_input.js';
-import { depthwiseBackpropFilterViaTaps, depthwiseBackpropInputViaConv } from './depthwise_backprop.js';
-import { gatherRowsDirect } from './gather.js';
-import { identityShared } from './identity.js';
-import { maxPoolGradDirect } from './max_pool_grad.js';
+import { TRAINING_KERNELS, type TrainingKernel } from './dispatch.js';
 import type { KernelEnv } from './scope.js';
-import { sliceInPlace } from './slice.js';
-import { sumLeadingDirect } from './sum.js';
 
 /** The kernels transferkit can replace. */
 export type TrainingKernelName =
@@ -125,125 +115,18 @@ function makeKernelFunc(
   reg: Registration,
 ): tf.KernelFunc {
   const original = reg.originals.get(name) ?? null;
+  const kernel: TrainingKernel = TRAINING_KERNELS[name];
   const fn: tf.KernelFunc = (args) => {
     const env: KernelEnv = {
       backend: args.backend as tf.KernelBackend,
       backendName,
       originals: originalsMap(reg),
     };
-    const attrs = (args.attrs ?? {}) as unknown;
-    switch (name) {
-      case 'Conv2DBackpropFilter': {
-        const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
-        if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-          if (original !== null) return original.kernelFunc(args);
-          throw new InvalidArgumentError('Conv2DBackpropFilter', 'x', 'float32 tensors', x.dtype);
-        }
-        return conv2DBackpropFilterViaConv(env, x, dy, attrs as tf.Conv2DBackpropFilterAttrs);
-      }
-      case 'Conv2DBackpropInput': {
-        const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
-        const out =
-          dy.dtype === 'float32' && filter.dtype === 'float32'
-            ? conv2DBackpropInputViaConv(env, dy, filter, attrs as tf.Conv2DBackpropInputAttrs)
-            : undefined;
-        if (out !== undefined) return out;
-        if (original === null) {
-          throw new InvalidArgumentError('Conv2DBackpropInput', 'dy', 'float32 tensors', dy.dtype);
-        }
-        return original.kernelFunc(args);
-      }
-      case 'BatchMatMul': {
-        const { transposeA, transposeB } = attrs as tf.BatchMatMulAttrs;
-        const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
-        if (a.dtype === 'float32' && b.dtype === 'float32') {
-          const out = batchMatMulNative(env, a, b, attrs as tf.BatchMatMulAttrs);
-          if (out !== undefined) return out;
-        }
-        if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
-          if (original === null) throw new Error('transferkit BatchMatMul: the backend has no BatchMatMul.');
-          return original.kernelFunc(args);
-        }
-        return batchMatMulViaTranspose(env, a, b, attrs as tf.BatchMatMulAttrs);
-      }
-      case 'DepthwiseConv2dNativeBackpropFilter': {
-        const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
-        if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-          if (original !== null) return original.kernelFunc(args);
-          throw new InvalidArgumentError(name, 'x', 'float32 tensors', x.dtype);
-        }
-        return depthwiseBackpropFilterViaTaps(
-          env,
-          x,
-          dy,
-          attrs as tf.DepthwiseConv2dNativeBackpropFilterAttrs,
-        );
-      }
-      case 'MaxPoolGrad': {
-        const { dy, input } = args.inputs as Record<'dy' | 'input', tf.TensorInfo>;
-        const out = maxPoolGradDirect(env, dy, input, attrs as tf.MaxPoolGradAttrs);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'input', 'a float32 NHWC tensor', input);
-        return original.kernelFunc(args);
-      }
-      case 'Add': {
-        const { a, b } = args.inputs as Record<'a' | 'b', tf.TensorInfo>;
-        const out = biasAddDirect(env, a, b);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'a', 'a backend with Add', a);
-        return original.kernelFunc(args);
-      }
-      case 'Sum': {
-        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
-        const out = sumLeadingDirect(env, x, attrs as tf.SumAttrs);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Sum', x);
-        return original.kernelFunc(args);
-      }
-      case 'GatherV2': {
-        const { x, indices } = args.inputs as Record<'x' | 'indices', tf.TensorInfo>;
-        const out = gatherRowsDirect(env, x, indices, attrs as tf.GatherV2Attrs);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with GatherV2', x);
-        return original.kernelFunc(args);
-      }
-      case 'Slice': {
-        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
-        const out = sliceInPlace(env, x, attrs as tf.SliceAttrs);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Slice', x);
-        return original.kernelFunc(args);
-      }
-      case 'Conv2D': {
-        const { x, filter } = args.inputs as Record<'x' | 'filter', tf.TensorInfo>;
-        const out = conv2DNative(env, x, filter, attrs as tf.Conv2DAttrs);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Conv2D', x);
-        return original.kernelFunc(args);
-      }
-      case 'Identity': {
-        const { x } = args.inputs as Record<'x', tf.TensorInfo>;
-        const out = identityShared(env, x);
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'x', 'a backend with Identity', x);
-        return original.kernelFunc(args);
-      }
-      case 'DepthwiseConv2dNativeBackpropInput': {
-        const { dy, filter } = args.inputs as Record<'dy' | 'filter', tf.TensorInfo>;
-        const out =
-          dy.dtype === 'float32' && filter.dtype === 'float32'
-            ? depthwiseBackpropInputViaConv(
-                env,
-                dy,
-                filter,
-                attrs as tf.DepthwiseConv2dNativeBackpropInputAttrs,
-              )
-            : undefined;
-        if (out !== undefined) return out;
-        if (original === null) throw new InvalidArgumentError(name, 'dy', 'float32 tensors', dy.dtype);
-        return original.kernelFunc(args);
-      }
-    }
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const out = kernel.run(env, inputs, args.attrs ?? {});
+    if (out !== undefined) return out;
+    if (original === null) throw kernel.missing(inputs);
+    return original.kernelFunc(args);
   };
   ours.add(fn);
   return fn;
