@@ -114,7 +114,6 @@ export async function trainSpecialistsInWorkers(
     options: rest,
   };
   const pool = leasePool(Math.min(workers, sets.length), poolKey(backend, base.kernels));
-  let failed = true;
   const made: Specialist[] = [];
   let done = 0;
   try {
@@ -134,7 +133,6 @@ export async function trainSpecialistsInWorkers(
         dustbinLogitShift: r.dustbinLogitShift,
       });
     }
-    failed = false;
     return new SpecialistEnsemble(generalist, made, {
       numClasses: opts.numClasses,
       generalistOutput: opts.generalistOutput,
@@ -145,6 +143,6 @@ export async function trainSpecialistsInWorkers(
     for (const s of made) (s.model as tfl.LayersModel).dispose();
     throw e;
   } finally {
-    await pool.release(failed);
+    await pool.release();
   }
 }

@@ -125,14 +125,13 @@ export function poolKey(backend: string, kernels: readonly string[]): string {
 
 /** The right to run tasks on the shared pool (or a private one): at most `threads` of them at a time. */
 export interface PoolLease {
-  /** Runs one task in a worker thread; waits while `threads` tasks of this lease are running. */
-  run(task: unknown): Promise<unknown>;
   /**
-   * Ends the lease. After a failure (`failed`), the lease's tasks still running are aborted (their threads are
-   * replaced) and the queued ones never start. The shared pool stays warm for {@link KEEP_WARM_MS}; a private one
-   * is destroyed.
+   * Runs one task in a worker thread; waits while `threads` tasks of this lease are running. When a task fails,
+   * the lease's other tasks are aborted (running ones stop, queued ones never start).
    */
-  release(failed?: boolean): Promise<void>;
+  run(task: unknown): Promise<unknown>;
+  /** Ends the lease: the shared pool stays warm for {@link KEEP_WARM_MS}; a private one is destroyed. */
+  release(): Promise<void>;
 }
 
 /**
@@ -161,18 +160,20 @@ export function leasePool(threads: number, key: string): PoolLease {
   let released = false;
   return {
     run: (task) =>
-      slots.run(() => {
+      slots.run(async () => {
         abort.signal.throwIfAborted();
-        return entry.pool.run(task, { signal: abort.signal });
+        try {
+          return await entry.pool.run(task, { signal: abort.signal });
+        } catch (e) {
+          // The first failure ends the lease's other tasks: the running ones stop (tinypool replaces their threads),
+          // the queued ones start, see the abort and throw (the call has been answered with the first failure).
+          if (!abort.signal.aborted) abort.abort(new Error('transferkit: another task of this call failed'));
+          throw e;
+        }
       }),
-    async release(failed = false) {
+    async release() {
       if (released) return;
       released = true;
-      if (failed) {
-        // The running ones end (tinypool replaces their threads); the queued ones start, see the abort and throw
-        // (their call has already been answered with the first failure).
-        abort.abort(new Error('transferkit: another task of this call failed'));
-      }
       entry.leases--;
       if (own) {
         await entry.pool.destroy();

@@ -69,7 +69,6 @@ export async function extractFeaturesInWorkers(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'transferkit-shards-'));
   const kernels = trainingKernelsRegistered(backend);
   const pool = leasePool(Math.min(workers, count), poolKey(backend, kernels));
-  let failed = true;
   try {
     // Worker threads share the process's working folder: the spec goes as it is (relative paths and all), so
     // the file's metadata is the single-process one.
@@ -89,10 +88,9 @@ export async function extractFeaturesInWorkers(
         options.onProgress?.({ phase: 'extract', done, total: inputs.files.length });
       }),
     );
-    failed = false;
     return await mergeFeatures(dir, { out: options.out });
   } finally {
-    await pool.release(failed);
+    await pool.release();
     await rm(dir, { recursive: true, force: true });
   }
 }

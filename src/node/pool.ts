@@ -140,7 +140,6 @@ export async function runTransferExperimentInWorkers(
     factory: structuredClone(modelFactory),
   };
   const pool = leasePool(Math.min(workers, seeds.length), poolKey(backend, base.kernels));
-  let failed = true;
   let done = 0;
   const total = seeds.length;
   const finished = new Map<number, TransferResults>();
@@ -173,9 +172,8 @@ export async function runTransferExperimentInWorkers(
         return r;
       }),
     );
-    failed = false;
     return assemble(parts[0]);
   } finally {
-    await pool.release(failed);
+    await pool.release();
   }
 }
