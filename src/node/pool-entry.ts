@@ -77,28 +77,47 @@ export async function plain(fn: string, name: string, d: LabeledData): Promise<P
  */
 export const KEEP_WARM_MS = 15_000;
 
-/** The pool shared by the calls that run tasks in worker threads, while it is warm. */
+/** A pool of worker threads, used by one call at a time. */
 interface SharedPool {
   pool: Tinypool;
   threads: number;
   /** What its threads were set up for (backend and training kernels): a task for another set-up needs new ones. */
   key: string;
-  leases: number;
+  /** Whether a call holds it (a pool serves one call at a time). */
+  leased: boolean;
   timer?: NodeJS.Timeout;
+  /** Set once it is being destroyed. */
+  closing?: Promise<void>;
 }
 
+/** The pool kept warm between calls. */
 let shared: SharedPool | undefined;
 
-function newPool(threads: number): Tinypool {
+function newPool(threads: number, key: string): SharedPool {
   // minThreads = maxThreads: tinypool would otherwise end a thread above minThreads as soon as it is idle (its
   // idleTimeout defaults to 0), i.e. between two tasks of the same lease, and start a cold one for the next.
-  return new Tinypool({
+  const pool = new Tinypool({
     filename: workerEntry(),
     minThreads: threads,
     maxThreads: threads,
     isolateWorkers: false,
   });
+  return { pool, threads, key, leased: false };
 }
+
+/** Destroys a pool (once); {@link closeWorkerPool} waits for every pool being destroyed. */
+function closePool(entry: SharedPool): Promise<void> {
+  clearTimeout(entry.timer);
+  if (shared === entry) shared = undefined;
+  if (entry.closing === undefined) {
+    const closing = entry.pool.destroy().finally(() => destroying.delete(closing));
+    destroying.add(closing);
+    entry.closing = closing;
+  }
+  return entry.closing;
+}
+
+const destroying = new Set<Promise<void>>();
 
 /** Runs async jobs at most `n` at a time, in the order they were submitted. */
 export function limiter(n: number): { run<T>(job: () => Promise<T>): Promise<T> } {
@@ -126,8 +145,9 @@ export function poolKey(backend: string, kernels: readonly string[]): string {
 /** The right to run tasks on the shared pool (or a private one): at most `threads` of them at a time. */
 export interface PoolLease {
   /**
-   * Runs one task in a worker thread; waits while `threads` tasks of this lease are running. When a task fails,
-   * the lease's other tasks are aborted (running ones stop, queued ones never start).
+   * Runs one task in a worker thread; waits while `threads` tasks of this lease are running. When a task fails, the
+   * lease's other tasks are ended (running ones lose their threads, queued ones never start) and every task of the
+   * lease rejects with that first failure.
    */
   run(task: unknown): Promise<unknown>;
   /** Ends the lease: the shared pool stays warm for {@link KEEP_WARM_MS}; a private one is destroyed. */
@@ -136,78 +156,83 @@ export interface PoolLease {
 
 /**
  * Leases `threads` worker threads for tasks set up as `key` (backend and kernels). The shared pool is reused when it
- * has that set-up and at least `threads` threads (a 1-worker call runs on a warm 2-thread pool, one task at a time);
- * when it is idle but does not fit, it is replaced; when another call is using it, this call gets a private pool.
+ * is idle, has that set-up and at least `threads` threads (a 1-worker call runs on a warm 2-thread pool, one task at
+ * a time); when it is idle but does not fit, it is replaced; when another call holds it, this call gets a private
+ * pool.
+ *
+ * A failing task ends its call's other running tasks by destroying the pool they run on: the call is answered at once
+ * and the next call starts fresh threads. (Not tinypool's per-task abort, which ends a task's thread but lets a
+ * message that thread sends while it is being terminated hand a queued task to it, a task that then fails with
+ * "Terminating worker thread"; one pool per call keeps every task of another call off a destroyed pool.)
  */
 export function leasePool(threads: number, key: string): PoolLease {
   let entry: SharedPool;
   let own = false;
-  if (shared !== undefined && shared.key === key && shared.threads >= threads) {
-    entry = shared;
-  } else if (shared !== undefined && shared.leases > 0) {
-    entry = { pool: newPool(threads), threads, key, leases: 0 };
+  if (shared?.leased) {
+    entry = newPool(threads, key);
     own = true;
+  } else if (shared !== undefined && shared.key === key && shared.threads >= threads) {
+    entry = shared;
   } else {
-    if (shared !== undefined) void closeShared(shared);
-    entry = { pool: newPool(threads), threads, key, leases: 0 };
+    if (shared !== undefined) void closePool(shared);
+    entry = newPool(threads, key);
     shared = entry;
   }
-  entry.leases++;
+  entry.leased = true;
   clearTimeout(entry.timer);
   entry.timer = undefined;
-  const abort = new AbortController();
   const slots = limiter(threads);
+  let running = 0;
+  let failure: { error: unknown } | undefined;
   let released = false;
   return {
     run: (task) =>
       slots.run(async () => {
-        abort.signal.throwIfAborted();
+        if (failure !== undefined) throw failure.error;
+        running++;
         try {
-          return await entry.pool.run(task, { signal: abort.signal });
+          return await entry.pool.run(task);
         } catch (e) {
-          // The first failure ends the lease's other tasks: the running ones stop (tinypool replaces their threads),
-          // the queued ones start, see the abort and throw (the call has been answered with the first failure).
-          if (!abort.signal.aborted) abort.abort(new Error('transferkit: another task of this call failed'));
-          throw e;
+          if (failure === undefined) {
+            failure = { error: e };
+            // Other tasks of this call are running: end them with their threads (they reject with tinypool's
+            // "Terminating worker thread", which the call never reports: each task rethrows the first failure).
+            if (running > 1) void closePool(entry);
+          }
+          throw failure.error;
+        } finally {
+          running--;
         }
       }),
     async release() {
       if (released) return;
       released = true;
-      entry.leases--;
-      if (own) {
-        await entry.pool.destroy();
+      entry.leased = false;
+      if (own || entry.closing !== undefined) {
+        await closePool(entry);
         return;
       }
-      if (entry.leases === 0) {
-        entry.timer = setTimeout(() => {
-          if (shared === entry && entry.leases === 0) void closeShared(entry);
-        }, KEEP_WARM_MS).unref();
-      }
+      entry.timer = setTimeout(() => {
+        if (shared === entry && !entry.leased) void closePool(entry);
+      }, KEEP_WARM_MS).unref();
     },
   };
 }
 
-async function closeShared(entry: SharedPool): Promise<void> {
-  clearTimeout(entry.timer);
-  if (shared === entry) shared = undefined;
-  await entry.pool.destroy();
-}
-
-/** The shared pool's state, for the tests: its thread count, set-up, leases and the ids of its threads. */
+/** The shared pool's state, for the tests: its thread count, set-up, whether a call holds it, its threads' ids. */
 export function sharedPoolState():
-  | { threads: number; key: string; leases: number; threadIds: number[] }
+  | { threads: number; key: string; leased: boolean; threadIds: number[] }
   | undefined {
   if (shared === undefined) return undefined;
-  const { threads, key, leases, pool } = shared;
-  return { threads, key, leases, threadIds: pool.threads.map((t) => t?.threadId ?? -1) };
+  const { threads, key, leased, pool } = shared;
+  return { threads, key, leased, threadIds: pool.threads.map((t) => t?.threadId ?? -1) };
 }
 
 /**
  * Ends the worker threads that `runTransferExperimentInWorkers`, `trainSpecialistsInWorkers` and
  * `extractFeaturesInWorkers` keep warm after a call (for 15 s, so that the next call skips their start-up), now
- * rather than when that time is up; resolves when they have ended. A pool that a call is still using is left alone
- * (it closes 15 s after that call). Idle threads never keep the process alive; call this to free their memory (each
+ * rather than when that time is up; resolves when they have ended (and so have the threads of pools already being
+ * closed). A pool that a call is still using is left alone (it closes 15 s after that call). Idle threads never keep the process alive; call this to free their memory (each
  * holds its own tfjs engine and wasm heap) or to time a cold start.
  *
  * @example
@@ -217,5 +242,6 @@ export function sharedPoolState():
  * ```
  */
 export async function closeWorkerPool(): Promise<void> {
-  if (shared !== undefined && shared.leases === 0) await closeShared(shared);
+  if (shared !== undefined && !shared.leased) void closePool(shared);
+  await Promise.all(destroying);
 }

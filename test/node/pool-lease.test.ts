@@ -5,6 +5,7 @@ import { runTransferExperimentInWorkers } from '../../src/node/pool.js';
 import { closeWorkerPool, limiter, poolKey, sharedPoolState } from '../../src/node/pool-entry.js';
 import { backendName } from '../helpers.js';
 import { blobs } from '../transfer/models.js';
+import { clearFailedMarker } from './pool-factory.js';
 
 const factoryRef = {
   module: fileURLToPath(new URL('./pool-factory.ts', import.meta.url)),
@@ -57,58 +58,58 @@ describe('the shared worker pool', () => {
     expect(poolKey('wasm', ['Sum'])).not.toBe(poolKey('cpu', ['Sum']));
   });
 
-  // One run of the whole life cycle (threads start once per test file: ~seconds under tsx), on cpu only.
+  // One run of the whole life cycle (threads start once per pool: ~seconds under tsx), on cpu only.
   it.runIf(backendName() === 'cpu')(
-    'stays warm across calls (same threads), survives a failed call, and closes',
+    'stays warm across calls (same threads), serves one call at a time, survives failed calls, and closes',
     async () => {
       const train = blobs(8, 4, 1);
       const test = blobs(4, 4, 2);
       const data = { train, test, classesA: [0, 1], classesB: [2, 3] };
-      const common = {
-        seeds: [3, 4],
-        ns: [1],
-        kinds: ['BnB' as const],
-        training: { epochs: 1, batchSize: 8 },
-      };
-      const before = tf.memory().numTensors;
-      const first = await runTransferExperimentInWorkers(data, {
-        ...common,
-        modelFactory: factoryRef,
-        workers: 2,
-      });
-      const state = sharedPoolState();
-      expect(state).toMatchObject({ threads: 2, leases: 0 });
-      expect(state?.key.startsWith('cpu|')).toBe(true);
-      const ids = state?.threadIds ?? [];
-      expect(ids.length).toBe(2);
-      // A 1-worker call fits the warm 2-thread pool: no new thread, the same numbers.
-      const second = await runTransferExperimentInWorkers(data, {
-        ...common,
-        modelFactory: factoryRef,
-        workers: 1,
-      });
-      expect(sharedPoolState()?.threadIds).toEqual(ids);
-      const strip = (r: typeof first) => r.runs.map(({ ms: _ms, ...rest }) => rest);
-      expect(strip(second)).toEqual(strip(first));
-      // A failing call rejects with the worker's error and leaves the pool usable.
-      await expect(
+      const call = (workers: number, exportName = factoryRef.exportName) =>
         runTransferExperimentInWorkers(data, {
-          ...common,
-          modelFactory: { module: factoryRef.module, exportName: 'noSuchFactory' },
-          workers: 2,
-        }),
-      ).rejects.toThrow(/noSuchFactory/);
-      expect(sharedPoolState()?.leases).toBe(0);
-      const third = await runTransferExperimentInWorkers(data, {
-        ...common,
-        modelFactory: factoryRef,
-        workers: 2,
-      });
-      expect(strip(third)).toEqual(strip(first));
-      expect(tf.memory().numTensors).toBe(before);
-      await closeWorkerPool();
-      expect(sharedPoolState()).toBeUndefined();
-      tf.dispose([train.x, test.x]);
+          seeds: [3, 4],
+          ns: [1],
+          kinds: ['BnB' as const],
+          training: { epochs: 1, batchSize: 8 },
+          modelFactory: { module: factoryRef.module, exportName },
+          workers,
+        });
+      const strip = (r: Awaited<ReturnType<typeof call>>) => r.runs.map(({ ms: _ms, ...rest }) => rest);
+      const before = tf.memory().numTensors;
+      clearFailedMarker();
+      try {
+        const first = await call(2);
+        const state = sharedPoolState();
+        expect(state).toMatchObject({ threads: 2, leased: false });
+        expect(state?.key.startsWith('cpu|')).toBe(true);
+        const ids = state?.threadIds ?? [];
+        expect(ids.length).toBe(2);
+        // A 1-worker call fits the warm 2-thread pool: no new thread, the same numbers.
+        expect(strip(await call(1))).toEqual(strip(first));
+        expect(sharedPoolState()?.threadIds).toEqual(ids);
+
+        // A call whose tasks all fail rejects with the worker's error and leaves no lease behind.
+        await expect(call(2, 'noSuchFactory')).rejects.toThrow(/noSuchFactory/);
+        expect(sharedPoolState()?.leased ?? false).toBe(false);
+
+        // One task fails while the other still runs: the call rejects with that failure (not with the ending of the
+        // other's thread), and the pool the running task held is gone.
+        await expect(call(2, 'failsOnSeed3')).rejects.toThrow('factory refuses seed 3');
+        expect(sharedPoolState()).toBeUndefined();
+
+        // Two calls at once: one takes the (new) shared pool, the other a private one; both get the same numbers.
+        const [a, b] = await Promise.all([call(2), call(1)]);
+        expect(strip(a)).toEqual(strip(first));
+        expect(strip(b)).toEqual(strip(first));
+        expect(sharedPoolState()).toMatchObject({ threads: 2, leased: false });
+        expect(tf.memory().numTensors).toBe(before);
+
+        await closeWorkerPool();
+        expect(sharedPoolState()).toBeUndefined();
+      } finally {
+        clearFailedMarker();
+        tf.dispose([train.x, test.x]);
+      }
     },
   );
 });
