@@ -18,15 +18,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 
 /** The kernel's name in the tfjs kernel registry. */
 export const FUSED_ADAM_KERNEL = 'TransferkitFusedAdam';
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 interface CpuBackend {
   readSync(dataId: tf.DataId): Float32Array;
@@ -87,7 +82,7 @@ function fusedAdamKernel(backendName: 'wasm' | 'cpu'): tf.KernelFunc {
     const a = attrs as unknown as AdamAttrs;
     const shape = [...value.shape];
     if (backendName === 'wasm') {
-      const b = backend as unknown as HeapBackend;
+      const b = heapBackend(backend as tf.KernelBackend);
       const outs = [
         b.makeOutput(shape, 'float32'),
         b.makeOutput(shape, 'float32'),

@@ -25,7 +25,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import { type KernelEnv, withKernelScope } from './scope.js';
 
 let swapEnabled = true;
@@ -90,11 +90,10 @@ export function batchMatMulNative(
   const native = nativeKernels(env.backend);
   if (native === undefined) return undefined;
   return withKernelScope(env, (s) => {
-    const backend = env.backend as unknown as {
-      makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-    };
     const lead = Math.max(ra, rb) - 2;
-    const out = s.track(backend.makeOutput([...new Array<number>(lead).fill(1), m, n], 'float32'));
+    const out = s.track(
+      heapBackend(env.backend).makeOutput([...new Array<number>(lead).fill(1), m, n], 'float32'),
+    );
     if (attrs.transposeA) {
       // A stored [k, m]: its rows are the k positions of a 1x1 convolution with m input channels, B [k, n] its dy.
       native.tk_conv2d_filter_grad(

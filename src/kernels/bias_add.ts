@@ -12,12 +12,8 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import type { KernelEnv } from './scope.js';
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
 
 /** Whether `b` is a bias for `x`: all its axes 1 but the last, which equals x's last, and no more axes than x. */
 function isBiasOf(x: tf.TensorInfo, b: tf.TensorInfo): boolean {
@@ -49,7 +45,7 @@ export function biasAddDirect(env: KernelEnv, a: tf.TensorInfo, b: tf.TensorInfo
   if (native === undefined) return undefined;
   const cols = x.shape[x.shape.length - 1];
   const rows = x.shape.reduce((p, d) => p * d, 1) / cols;
-  const out = (env.backend as unknown as HeapBackend).makeOutput([...x.shape], 'float32');
+  const out = heapBackend(env.backend).makeOutput([...x.shape], 'float32');
   native.tk_bias_add(
     heapOffset(env.backend, x),
     heapOffset(env.backend, bias),

@@ -19,8 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { padSpatialNative } from './conv2d_backprop_filter.js';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
-import { type KernelEnv, withKernelScope } from './scope.js';
+import { heapBackend, heapOffset, type NativeExports, nativeKernelOn, nativeKernels } from './native.js';
+import { type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
 
 /** Largest filter (FH*FW*C*F floats, 256 KiB) the native forward convolution takes. */
 export const NATIVE_CONV_MAX_FILTER = 64 * 1024;
@@ -63,26 +63,43 @@ export function conv2DNative(
   if (info.batchSize * info.outHeight * info.outWidth * f === 0) return undefined;
   const native = nativeKernels(env.backend);
   if (native === undefined) return undefined;
-  return withKernelScope(env, (s) => {
-    const xp = padSpatialNative(s, env, native, x, top, bottom, left, right);
-    const backend = env.backend as unknown as {
-      makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-    };
-    const out = s.track(backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, f], 'float32'));
-    native.tk_conv2d_valid(
-      heapOffset(env.backend, xp),
-      heapOffset(env.backend, filter),
-      heapOffset(env.backend, out),
-      info.batchSize,
-      ph,
-      pw,
-      c,
-      fh,
-      fw,
-      f,
-      top,
-      bottom,
-    );
-    return out;
-  });
+  return withKernelScope(env, (s) => paddedConvNative(s, env, native, x, filter, top, bottom, left, right));
+}
+
+/**
+ * `x` ([N, H, W, C], float32 on the wasm heap) zero-padded by `top`, `bottom`, `left`, `right`, then convolved with
+ * stride 1, 'valid', by `filter` ([FH, FW, C, F]) in one call of `tk_conv2d_valid` (which skips the taps that read
+ * the padding's zero rows). Returns the [N, H + top + bottom - FH + 1, W + left + right - FW + 1, F] output; the
+ * padded copy and the output are tracked by `s`. The forward convolution and the input gradient both run this.
+ */
+export function paddedConvNative(
+  s: KernelScope,
+  env: KernelEnv,
+  native: NativeExports,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): tf.TensorInfo {
+  const xp = padSpatialNative(s, env, native, x, top, bottom, left, right);
+  const [n, ph, pw, c] = xp.shape;
+  const [fh, fw, , f] = filter.shape;
+  const out = s.track(heapBackend(env.backend).makeOutput([n, ph - fh + 1, pw - fw + 1, f], 'float32'));
+  native.tk_conv2d_valid(
+    heapOffset(env.backend, xp),
+    heapOffset(env.backend, filter),
+    heapOffset(env.backend, out),
+    n,
+    ph,
+    pw,
+    c,
+    fh,
+    fw,
+    f,
+    top,
+    bottom,
+  );
+  return out;
 }

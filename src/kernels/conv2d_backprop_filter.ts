@@ -36,7 +36,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, type NativeExports, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, type NativeExports, nativeKernelOn, nativeKernels } from './native.js';
 import { type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
 
 /**
@@ -78,11 +78,6 @@ export function preferIm2col(fh: number, fw: number, c: number, f: number, nativ
  * C = 32, F = 64: 18.0 vs 25.0; C = 64, F = 32: 14.4 vs 16.6; C = 128, F = 32: 16.2 vs 14.9).
  */
 const NATIVE_IM2COL_FACTOR = 24;
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /**
  * Writes the transposed im2col matrix of an NHWC `x` into `out` ([FH*FW*C, N*OH*OW], row `(i*FW + j)*C + c`, column
@@ -132,7 +127,7 @@ function viaIm2col(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const backend = env.backend as unknown as HeapBackend;
+  const backend = heapBackend(env.backend);
   const { batchSize: n, outHeight, outWidth, filterHeight: fh, filterWidth: fw, inChannels: c } = info;
   const f = info.outChannels;
   const k = fh * fw * c;
@@ -182,7 +177,7 @@ export function padSpatialNative(
 ): tf.TensorInfo {
   if (top === 0 && bottom === 0 && left === 0 && right === 0) return x;
   const [n, h, w, c] = x.shape;
-  const backend = env.backend as unknown as HeapBackend;
+  const backend = heapBackend(env.backend);
   const out = s.track(backend.makeOutput([n, top + h + bottom, left + w + right, c], 'float32'));
   native.tk_pad_hw(
     heapOffset(env.backend, x),
@@ -213,7 +208,7 @@ function viaNative(
   bottom: number,
   right: number,
 ): tf.TensorInfo {
-  const backend = env.backend as unknown as HeapBackend;
+  const backend = heapBackend(env.backend);
   const { batchSize: n, inChannels: c, outHeight, outWidth, outChannels: f } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const top = info.padInfo.top;

@@ -21,8 +21,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { padSpatialNative } from './conv2d_backprop_filter.js';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { paddedConvNative } from './conv2d.js';
+import { heapBackend, nativeKernelOn, nativeKernels } from './native.js';
 import { dilateAndCrop, type KernelEnv, type KernelScope, withKernelScope } from './scope.js';
 
 /** The filter reversed in both spatial axes with its in/out channels swapped: [FH, FW, F, C], by two kernels. */
@@ -37,10 +37,7 @@ function reverseSwap(s: KernelScope, filter: tf.TensorInfo): tf.TensorInfo {
  */
 function reverseSwapOnHeap(s: KernelScope, env: KernelEnv, filter: tf.TensorInfo): tf.TensorInfo {
   const [fh, fw, c, f] = filter.shape;
-  const backend = env.backend as unknown as {
-    makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-    typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  };
+  const backend = heapBackend(env.backend);
   const out = s.track(backend.makeOutput([fh, fw, f, c], 'float32'));
   // Views after the allocation: growing the wasm memory detaches older views.
   const src = backend.typedArrayFromHeap(filter);
@@ -128,35 +125,16 @@ export function conv2DBackpropInputViaConv(
     ];
     let dx: tf.TensorInfo;
     if (native !== undefined) {
-      const zp = padSpatialNative(
+      dx = paddedConvNative(
         s,
         env,
         native,
         z,
+        swapped,
         explicit[1][0],
         explicit[1][1],
         explicit[2][0],
         explicit[2][1],
-      );
-      const backend = env.backend as unknown as {
-        makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-      };
-      dx = s.track(
-        backend.makeOutput([n, zp.shape[1] - fh + 1, zp.shape[2] - fw + 1, info.inChannels], 'float32'),
-      );
-      native.tk_conv2d_valid(
-        heapOffset(env.backend, zp),
-        heapOffset(env.backend, swapped),
-        heapOffset(env.backend, dx),
-        n,
-        zp.shape[1],
-        zp.shape[2],
-        f,
-        fh,
-        fw,
-        info.inChannels,
-        explicit[1][0],
-        explicit[1][1],
       );
     } else {
       dx = s.run(

@@ -30,16 +30,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import type { KernelEnv } from './scope.js';
 
 /** The smallest positive normal float32, where the wasm kernel's running maximum starts. */
 const FLT_MIN = 2 ** -126;
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 interface CpuBackend {
   readSync(dataId: tf.DataId): Float32Array;
@@ -230,7 +225,7 @@ export function maxPoolGradDirect(
   const info = nonOverlappingPool(input, dy, attrs);
   if (info === undefined) return undefined;
   if (env.backendName === 'wasm') {
-    const backend = env.backend as unknown as HeapBackend;
+    const backend = heapBackend(env.backend);
     const out = backend.makeOutput([...input.shape], 'float32');
     const native = nativeKernelOn('maxPoolGrad') ? nativeKernels(env.backend) : undefined;
     if (native !== undefined) {

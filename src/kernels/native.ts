@@ -243,9 +243,21 @@ export function nativeKernels(backend: tf.KernelBackend): NativeExports | undefi
   }
 }
 
+/**
+ * The part of tfjs-backend-wasm's backend that the in-place kernels use: a fresh float32 output on its heap, and a
+ * view of a float32 tensor's data there. (Gather and Slice, which also move int32 and bool data, type their own.)
+ */
+export interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/** `backend` (the wasm backend: the caller has checked) as its heap API. */
+export function heapBackend(backend: tf.KernelBackend): HeapBackend {
+  return backend as unknown as HeapBackend;
+}
+
 /** Byte offset of a tensor on the wasm backend's heap. */
 export function heapOffset(backend: tf.KernelBackend, info: tf.TensorInfo): number {
-  return (backend as unknown as { typedArrayFromHeap(i: tf.TensorInfo): Float32Array }).typedArrayFromHeap(
-    info,
-  ).byteOffset;
+  return heapBackend(backend).typedArrayFromHeap(info).byteOffset;
 }

@@ -13,12 +13,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, nativeKernelOn, nativeKernels } from './native.js';
+import { heapBackend, heapOffset, nativeKernelOn, nativeKernels } from './native.js';
 import type { KernelEnv } from './scope.js';
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
 
 /**
  * The column sum on the wasm heap, or undefined when the original kernel must run (axes that are not a leading
@@ -45,7 +41,7 @@ export function sumLeadingDirect(
   const outShape = attrs.keepDims
     ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)]
     : x.shape.slice(k);
-  const out = (env.backend as unknown as HeapBackend).makeOutput(outShape, 'float32');
+  const out = heapBackend(env.backend).makeOutput(outShape, 'float32');
   native.tk_column_sum(heapOffset(env.backend, x), heapOffset(env.backend, out), rows, cols);
   return out;
 }

@@ -19,12 +19,8 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { heapBackend } from './native.js';
 import type { KernelEnv } from './scope.js';
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 const TILE = 32;
 
@@ -118,7 +114,7 @@ export function transposeDirect(
 ): tf.TensorInfo | undefined {
   if (!enabled || env.backendName !== 'wasm' || x.dtype !== 'float32' || perm.length !== x.shape.length)
     return undefined;
-  const backend = env.backend as unknown as HeapBackend;
+  const backend = heapBackend(env.backend);
   const out = backend.makeOutput(
     perm.map((p) => x.shape[p]),
     'float32',
