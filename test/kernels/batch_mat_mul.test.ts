@@ -5,7 +5,7 @@ import { preferNativeMatMul, setMatMulSwap, swapTransposeB } from '../../src/ker
 import { setNativeKernel } from '../../src/kernels/native.js';
 import { expectClose } from '../helpers.js';
 import { matMulRef } from './oracle.js';
-import { onOriginal, useAllTrainingKernels } from './original.js';
+import { onOriginal, useAllTrainingKernels, withSwitch } from './original.js';
 
 const b = useAllTrainingKernels();
 
@@ -144,56 +144,57 @@ describe(`BatchMatMul training kernel on ${b}`, () => {
         [7, 16, 6],
       ];
       for (const native of [true, false]) {
-        const was = setNativeKernel('matMul', native);
-        try {
-          for (const [m, k, n] of dims) {
-            for (const [transposeA, transposeB] of [
-              [false, false],
-              [true, false],
-              [false, true],
-              [true, true],
-            ]) {
-              const rank3 = (m + n) % 2 === 0;
-              const aShape = [1, transposeA ? k : m, transposeA ? m : k];
-              const bShape = [1, transposeB ? n : k, transposeB ? k : n];
-              const av = randomValues(rng, m * k);
-              const bv = randomValues(rng, k * n);
-              const ref = matMulRef(av, aShape, bv, bShape, transposeA, transposeB);
-              const got = tf.tidy(() => {
-                const a = tf.tensor(av, rank3 ? aShape : aShape.slice(1));
-                const c = tf.tensor(bv, rank3 ? bShape : bShape.slice(1));
-                const out = tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D, transposeA, transposeB);
-                expect(out.shape).toEqual(rank3 ? ref.shape : ref.shape.slice(1));
-                return out.dataSync();
-              });
-              try {
-                expectClose(got, ref.values, 1e-4, 1e-5);
-              } catch (e) {
-                throw new Error(
-                  `native ${native} [${m}, ${k}, ${n}] ${transposeA} ${transposeB}: ${(e as Error).message}`,
-                );
+        withSwitch(
+          (v) => setNativeKernel('matMul', v),
+          native,
+          () => {
+            for (const [m, k, n] of dims) {
+              for (const [transposeA, transposeB] of [
+                [false, false],
+                [true, false],
+                [false, true],
+                [true, true],
+              ]) {
+                const rank3 = (m + n) % 2 === 0;
+                const aShape = [1, transposeA ? k : m, transposeA ? m : k];
+                const bShape = [1, transposeB ? n : k, transposeB ? k : n];
+                const av = randomValues(rng, m * k);
+                const bv = randomValues(rng, k * n);
+                const ref = matMulRef(av, aShape, bv, bShape, transposeA, transposeB);
+                const got = tf.tidy(() => {
+                  const a = tf.tensor(av, rank3 ? aShape : aShape.slice(1));
+                  const c = tf.tensor(bv, rank3 ? bShape : bShape.slice(1));
+                  const out = tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D, transposeA, transposeB);
+                  expect(out.shape).toEqual(rank3 ? ref.shape : ref.shape.slice(1));
+                  return out.dataSync();
+                });
+                try {
+                  expectClose(got, ref.values, 1e-4, 1e-5);
+                } catch (e) {
+                  throw new Error(
+                    `native ${native} [${m}, ${k}, ${n}] ${transposeA} ${transposeB}: ${(e as Error).message}`,
+                  );
+                }
               }
             }
-          }
-          // No intermediate left behind (A . B^T transposes B first).
-          const a = tf.ones([13, 37]);
-          const others = [tf.ones([21, 37]), tf.ones([13, 5]), tf.ones([37, 5]), tf.ones([5, 13])];
-          const all = () => [
-            tf.matMul(a, others[0], false, true),
-            tf.matMul(a, others[1], true, false),
-            tf.matMul(a, others[2]),
-            tf.matMul(a, others[3], true, true),
-          ];
-          tf.dispose(all());
-          const tensors = tf.memory().numTensors;
-          const buffers = tf.engine().backend.numDataIds();
-          tf.dispose(all());
-          expect(tf.memory().numTensors).toBe(tensors);
-          expect(tf.engine().backend.numDataIds()).toBe(buffers);
-          tf.dispose([a, ...others]);
-        } finally {
-          setNativeKernel('matMul', was);
-        }
+            // No intermediate left behind (A . B^T transposes B first).
+            const a = tf.ones([13, 37]);
+            const others = [tf.ones([21, 37]), tf.ones([13, 5]), tf.ones([37, 5]), tf.ones([5, 13])];
+            const all = () => [
+              tf.matMul(a, others[0], false, true),
+              tf.matMul(a, others[1], true, false),
+              tf.matMul(a, others[2]),
+              tf.matMul(a, others[3], true, true),
+            ];
+            tf.dispose(all());
+            const tensors = tf.memory().numTensors;
+            const buffers = tf.engine().backend.numDataIds();
+            tf.dispose(all());
+            expect(tf.memory().numTensors).toBe(tensors);
+            expect(tf.engine().backend.numDataIds()).toBe(buffers);
+            tf.dispose([a, ...others]);
+          },
+        );
       }
     },
   );

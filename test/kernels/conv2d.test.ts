@@ -6,7 +6,7 @@ import { TRAINING_KERNEL_NAMES, trainingKernelsRegistered } from '../../src/kern
 import { setNativeKernel } from '../../src/kernels/native.js';
 import { expectClose } from '../helpers.js';
 import { type ConvGeometry, conv2dRef, filterGradRef, inputGradRef } from './oracle.js';
-import { onOriginal, useAllTrainingKernels } from './original.js';
+import { onOriginal, useAllTrainingKernels, withSwitch } from './original.js';
 
 type Pad =
   | 'same'
@@ -203,8 +203,7 @@ describe(`conv2d training kernels on ${b}`, () => {
     it.skipIf(b !== 'wasm' && m !== 'conv')(
       `Conv2DBackpropFilter by the ${m} method equals the oracle on 40 random cases and the zoo CNN's layers`,
       () => {
-        const was = setFilterGradMethod(m);
-        try {
+        withSwitch(setFilterGradMethod, m, () => {
           const rng = new Rng(16);
           const cases = Array.from({ length: 40 }, () => makeCase(rng));
           // The zoo CNN's two layers (batch cut to 4), a 'same' first layer, a 1x1 layer, and shapes whose rows
@@ -242,9 +241,7 @@ describe(`conv2d training kernels on ${b}`, () => {
           runFilterGrad(cs, x, dy);
           expect(tf.memory().numTensors).toBe(tensors);
           expect(tf.engine().backend.numDataIds()).toBe(buffers);
-        } finally {
-          setFilterGradMethod(was);
-        }
+        });
       },
     );
   }
@@ -278,21 +275,22 @@ describe(`conv2d training kernels on ${b}`, () => {
         fixedCase([2, 7, 7, 5], [3, 3, 5, 7], 'same', 1),
       ];
       for (const native of [true, false]) {
-        const was = setNativeKernel('inputGrad', native);
-        try {
-          for (const cs of cases) {
-            const g = cs.geometry;
-            const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
-            const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
-            try {
-              expectClose(runInputGrad(cs, dy, filter), inputGradRef(dy, filter, g), 1e-4, 1e-5);
-            } catch (e) {
-              throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+        withSwitch(
+          (v) => setNativeKernel('inputGrad', v),
+          native,
+          () => {
+            for (const cs of cases) {
+              const g = cs.geometry;
+              const dy = randomValues(rng, g.n * g.oh * g.ow * g.f);
+              const filter = randomValues(rng, g.fh * g.fw * g.c * g.f);
+              try {
+                expectClose(runInputGrad(cs, dy, filter), inputGradRef(dy, filter, g), 1e-4, 1e-5);
+              } catch (e) {
+                throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+              }
             }
-          }
-        } finally {
-          setNativeKernel('inputGrad', was);
-        }
+          },
+        );
       }
     },
   );
@@ -320,21 +318,22 @@ describe(`conv2d training kernels on ${b}`, () => {
         return out.dataSync() as Float32Array;
       });
     for (const native of [true, false]) {
-      const was = setNativeKernel('conv2d', native);
-      try {
-        for (const cs of cases) {
-          const g = cs.geometry;
-          const x = randomValues(rng, g.n * g.h * g.w * g.c);
-          const w = randomValues(rng, g.fh * g.fw * g.c * g.f);
-          try {
-            expectClose(run(cs, x, w), conv2dRef(x, w, g), 1e-4, 1e-5);
-          } catch (e) {
-            throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+      withSwitch(
+        (v) => setNativeKernel('conv2d', v),
+        native,
+        () => {
+          for (const cs of cases) {
+            const g = cs.geometry;
+            const x = randomValues(rng, g.n * g.h * g.w * g.c);
+            const w = randomValues(rng, g.fh * g.fw * g.c * g.f);
+            try {
+              expectClose(run(cs, x, w), conv2dRef(x, w, g), 1e-4, 1e-5);
+            } catch (e) {
+              throw new Error(`native ${native}: ${cs.label}: ${(e as Error).message}`);
+            }
           }
-        }
-      } finally {
-        setNativeKernel('conv2d', was);
-      }
+        },
+      );
     }
     const cs = cases[2];
     const x = randomValues(rng, 2 * 9 * 7 * 5);

@@ -8,7 +8,7 @@ import {
 } from '../../src/kernels/index.js';
 import { setMaxPoolKeyCompare } from '../../src/kernels/max_pool_grad.js';
 import { trainClassifier, zeilerFergusCnn } from '../../src/zoo/index.js';
-import { onOriginal, useAllTrainingKernels } from './original.js';
+import { onOriginal, useAllTrainingKernels, withSwitch } from './original.js';
 
 const b = useAllTrainingKernels();
 
@@ -78,8 +78,7 @@ describe(`MaxPoolGrad training kernel on ${b}`, () => {
 
   for (const keyLoop of [true, false]) {
     it(`equals the backend's original bit for bit: ties, all-zero and all-negative windows, padding, NaN and +-Inf in x (${keyLoop ? 'branch-free' : 'branching'} loop)`, () => {
-      const was = setMaxPoolKeyCompare(keyLoop);
-      try {
+      withSwitch(setMaxPoolKeyCompare, keyLoop, () => {
         const rng = new Rng(41);
         const special = [
           Number.NaN,
@@ -108,9 +107,7 @@ describe(`MaxPoolGrad training kernel on ${b}`, () => {
             dyv,
           );
         }
-      } finally {
-        setMaxPoolKeyCompare(was);
-      }
+      });
     });
   }
 

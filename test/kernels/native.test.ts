@@ -15,19 +15,14 @@ import {
 } from '../../src/kernels/native/module.generated.js';
 import { type NativeKernel, nativeKernels, setNativeKernel } from '../../src/kernels/native.js';
 import { expectNoLeak } from '../helpers.js';
-import { onOriginal, useAllTrainingKernels } from './original.js';
+import { onOriginal, useAllTrainingKernels, withSwitch } from './original.js';
 
 const b = useAllTrainingKernels();
 const dir = join(import.meta.dirname, '../../src/kernels/native');
 
 /** Runs `fn` with one native kernel switched off. */
 function without<T>(k: NativeKernel, fn: () => T): T {
-  const was = setNativeKernel(k, false);
-  try {
-    return fn();
-  } finally {
-    setNativeKernel(k, was);
-  }
+  return withSwitch((v) => setNativeKernel(k, v), false, fn);
 }
 
 function bitsEqual(a: ArrayLike<number>, e: ArrayLike<number>): number[] {
@@ -111,8 +106,7 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
   });
 
   it('Conv2DBackpropFilter by im2col: the native matrix gives the same bits as the JavaScript one', () => {
-    const was = setFilterGradMethod('im2col');
-    try {
+    withSwitch(setFilterGradMethod, 'im2col', () => {
       const rng = new Rng(8);
       for (const [xs, fs, st, pad] of [
         [[3, 28, 28, 1], [5, 5, 1, 16], 1, 'valid'],
@@ -139,9 +133,7 @@ describe.runIf(b === 'wasm')('native kernels on wasm equal the JavaScript loops 
         const js = (without('im2col', run) as tf.Tensor).dataSync();
         expect(bitsEqual(native, js), `x [${xs}] filter [${fs}]`).toEqual([]);
       }
-    } finally {
-      setFilterGradMethod(was);
-    }
+    });
   });
 
   it('Sum over leading axes: bit for bit with the original (transpose + row sums), keepDims, negative axes', () => {

@@ -31,3 +31,13 @@ export function onOriginal<T>(backend: TrainingKernelBackend, fn: () => T): T {
     registerTrainingKernels(backend, { kernels: TRAINING_KERNEL_NAMES });
   }
 }
+
+/** Runs `fn` with a switch at `value` (`set` returns the value it replaces), then sets the previous value back. */
+export function withSwitch<V, T>(set: (value: V) => V, value: V, fn: () => T): T {
+  const was = set(value);
+  try {
+    return fn();
+  } finally {
+    set(was);
+  }
+}
