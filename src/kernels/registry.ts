@@ -49,9 +49,10 @@ const BACKENDS: readonly TrainingKernelBackend[] = ['wasm', 'cpu'];
  * (the filter gradients are missing as shipped, the input gradient is 2.5-30x, transposed matmuls 6-20x, the
  * max-pool gradient ~2x and the mini-batch gather 20-50x faster, measured on a loaded machine, the bias
  * gradient's sum over leading axes, the training forward's bias add and its stride-1 convolution run natively, and
- * neither a slice nor a clone copies its whole input); on cpu only the filter gradient (>90% of a conv-net step as shipped). On cpu the others are
- * correct but not faster, because cpu's Conv2D and matmul are plain loops like the originals (the input
- * gradient by convolution is even slower there for strides > 1, as it multiplies the inserted zeros).
+ * neither a slice nor a clone copies its whole input); on cpu only the filter gradient (>90% of a conv-net step as
+ * shipped). On cpu the others are correct but not faster, because cpu's Conv2D and matmul are plain loops like the
+ * originals (the input gradient by convolution is even slower there for strides > 1, as it multiplies the inserted
+ * zeros).
  *
  * @example
  * ```ts

@@ -167,10 +167,8 @@ export interface PoolLease {
  */
 export function leasePool(threads: number, key: string): PoolLease {
   let entry: SharedPool;
-  let own = false;
   if (shared?.leased) {
     entry = newPool(threads, key);
-    own = true;
   } else if (shared !== undefined && shared.key === key && shared.threads >= threads) {
     entry = shared;
   } else {
@@ -208,7 +206,8 @@ export function leasePool(threads: number, key: string): PoolLease {
       if (released) return;
       released = true;
       entry.leased = false;
-      if (own || entry.closing !== undefined) {
+      // A private pool, or the shared one a failure destroyed: gone with the call.
+      if (entry !== shared) {
         await closePool(entry);
         return;
       }

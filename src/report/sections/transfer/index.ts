@@ -19,7 +19,6 @@ export const transfer: ReportSection<TransferSectionResult> = {
   id: 'transfer',
   title: 'How transferable are features? Similar and dissimilar tasks (Yosinski et al. 2014)',
   version: 4,
-  // CPU seconds of a fresh quick run (4 seeds, 132 networks; 2026-11-30, wasm): the 2-worker runner starts it early.
   run: (ctx) => runTransfer(ctx),
   render: renderTransfer,
   headlines: transferHeadlines,
