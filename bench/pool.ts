@@ -74,9 +74,8 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
   const experiment = { seeds, ns: [1, 2], training: { epochs, batchSize: 32, learningRate: 0.01 } };
   type Key = 'w1cold' | 'w1' | 'w2cold' | 'w2' | 'main';
   const keys: Key[] = ['w2cold', 'w2', 'w1cold', 'w1', 'main'];
-  const t = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
-  const cpu = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
-  const loads = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+  const perKey = () => Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+  const [t, cpu, loads] = [perKey(), perKey(), perKey()];
   let reference: string | undefined;
   let networks = 0;
   try {
